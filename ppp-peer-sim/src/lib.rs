@@ -1,0 +1,1 @@
+//! ppp-peer-sim

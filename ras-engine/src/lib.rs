@@ -1,0 +1,2 @@
+//! ras-engine: the Windows RAS dialing contract on Linux.
+pub mod ppp;

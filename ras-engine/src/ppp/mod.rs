@@ -1,0 +1,1 @@
+//! Role-agnostic PPP (sans-IO).

@@ -1,0 +1,130 @@
+//! Real time for the realtime drivers, scaled so that simulated delays and protocol timers
+//! shrink together.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::time::{Duration, Instant};
+
+/// How much shorter real time runs than the protocol's time: `real = virtual × factor`.
+///
+/// A factor of 1 is wall-clock time (what a real modem needs). The default, 0.01, runs a
+/// 3 s LCP restart timer in 30 ms and a 6 s modem handshake in 60 ms, which keeps a whole
+/// dial over real PTYs well under a second while leaving every timer far above the
+/// PTY's own round trip. Both ends of a test (engine and modem) must use the same factor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeScale(f64);
+
+/// A time scale that is not a finite number in (0, 1000].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeScaleError(pub String);
+
+impl fmt::Display for TimeScaleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "time scale must be a number greater than 0 and at most 1000, got {:?}", self.0)
+    }
+}
+
+impl std::error::Error for TimeScaleError {}
+
+impl TimeScale {
+    /// Wall-clock time, for real modems.
+    pub const REAL: TimeScale = TimeScale(1.0);
+    /// The default for simulated devices on PTYs (see the type's documentation).
+    pub const DEFAULT: TimeScale = TimeScale(0.01);
+
+    /// A factor in (0, 1000].
+    pub fn new(factor: f64) -> Result<Self, TimeScaleError> {
+        if factor.is_finite() && factor > 0.0 && factor <= 1000.0 {
+            Ok(TimeScale(factor))
+        } else {
+            Err(TimeScaleError(factor.to_string()))
+        }
+    }
+
+    /// The factor itself.
+    pub fn factor(self) -> f64 {
+        self.0
+    }
+
+    /// The real duration that stands for `virtual_time`.
+    pub fn to_real(self, virtual_time: Duration) -> Duration {
+        virtual_time.mul_f64(self.0)
+    }
+
+    /// The virtual duration that `real` stands for.
+    pub fn to_virtual(self, real: Duration) -> Duration {
+        real.div_f64(self.0)
+    }
+}
+
+impl Default for TimeScale {
+    fn default() -> Self {
+        TimeScale::DEFAULT
+    }
+}
+
+impl FromStr for TimeScale {
+    type Err = TimeScaleError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let factor: f64 = s.trim().parse().map_err(|_| TimeScaleError(s.to_owned()))?;
+        TimeScale::new(factor)
+    }
+}
+
+/// The wall clock seen through a [`TimeScale`]: what a realtime driver passes to machines
+/// as `now`, and how it turns their deadlines back into real ones.
+#[derive(Debug, Clone, Copy)]
+pub struct RealClock {
+    start: std::time::Instant,
+    scale: TimeScale,
+}
+
+impl RealClock {
+    /// A clock whose epoch is now.
+    pub fn start(scale: TimeScale) -> Self {
+        RealClock { start: std::time::Instant::now(), scale }
+    }
+
+    /// The scale this clock runs at.
+    pub fn scale(&self) -> TimeScale {
+        self.scale
+    }
+
+    /// The current (scaled) instant.
+    pub fn now(&self) -> Instant {
+        Instant::ZERO + self.scale.to_virtual(self.start.elapsed())
+    }
+
+    /// The real instant at which the machine time `deadline` arrives.
+    pub fn real_deadline(&self, deadline: Instant) -> std::time::Instant {
+        self.start + self.scale.to_real(deadline.since_epoch())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_nonsense_factors() {
+        for bad in ["0", "-1", "NaN", "inf", "1001", "fast"] {
+            assert!(bad.parse::<TimeScale>().is_err(), "{bad} accepted");
+        }
+        assert_eq!("0.5".parse::<TimeScale>(), Ok(TimeScale(0.5)));
+    }
+
+    #[test]
+    fn scales_both_ways() {
+        let s = TimeScale::new(0.01).expect("valid");
+        assert_eq!(s.to_real(Duration::from_secs(3)), Duration::from_millis(30));
+        assert_eq!(s.to_virtual(Duration::from_millis(30)), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn deadlines_map_back_to_real_time() {
+        let clock = RealClock::start(TimeScale::new(0.001).expect("valid"));
+        let deadline = Instant::ZERO + Duration::from_secs(10);
+        assert_eq!(clock.real_deadline(deadline) - clock.start, Duration::from_millis(10));
+    }
+}
