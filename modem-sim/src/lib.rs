@@ -1,1 +1,26 @@
-//! modem-sim
+//! A simulated V.250 (Hayes) modem and the phone network behind it (DESIGN §3).
+//!
+//! - [`network`]: which numbers exist and what dialling them does, read from YAML;
+//! - [`Modem`]: the modem as a sans-IO machine (DESIGN §2), with its own V.250
+//!   interpreter — deliberately sharing no code with the engine's dialer, so that each
+//!   side tests the other;
+//! - [`realtime`]: a tokio driver that serves the modem on a real pseudo-terminal, where
+//!   any dialer (the engine, `chat`, `minicom`, …) can open it like a serial port.
+//!
+//! Time is the machine's own [`sansio::Instant`]: the call-progress delays in [`call`] are
+//! virtual, so the simulated driver runs a 50 s S7 timeout instantly and the realtime
+//! driver scales them with a [`sansio::TimeScale`].
+
+// Tests may unwrap: a failure there is the test failing (DESIGN §4 forbids it on input).
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod call;
+pub mod command;
+mod modem;
+pub mod network;
+pub mod registers;
+mod result;
+
+pub use modem::{Modem, ModemEvent};
+pub use network::{Network, NetworkError, Outcome, PeerSpec};
+pub use result::ResultCode;

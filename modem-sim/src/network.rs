@@ -1,0 +1,311 @@
+//! The phone network behind the simulated modem: which numbers exist and what happens
+//! when one is dialled.
+//!
+//! A network is written in YAML (DESIGN §6: defaults everywhere, unknown keys rejected):
+//!
+//! ```yaml
+//! dialtone: true            # default true; false => every dial gives NO DIALTONE
+//! numbers:
+//!   "5551234": {connect: 33600, peer: builtin}
+//!   "5550000": busy
+//!   "5550001": no-answer
+//!   "5550002": no-carrier
+//!   "5550003": voice
+//! ```
+//!
+//! A number that is not listed behaves like a line where nothing answers with a carrier:
+//! the modem gives `NO CARRIER` once S7 runs out. Numbers are compared after
+//! [`normalise_number`], so `555-1234`, `(555) 1234` and `T555,1234` all reach `5551234`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_saphyr::MessageFormatter;
+
+/// The whole phone network the modem is plugged into.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// Whether the line gives dial tone. Without it every dial ends in `NO DIALTONE`.
+    #[serde(default = "dialtone_default")]
+    pub dialtone: bool,
+    /// What each number does, keyed by its [normalised](normalise_number) form.
+    #[serde(default)]
+    pub numbers: BTreeMap<String, Outcome>,
+}
+
+fn dialtone_default() -> bool {
+    true
+}
+
+impl Default for Network {
+    /// A line with dial tone and no numbers: every dial ends in `NO CARRIER`.
+    fn default() -> Self {
+        Network {
+            dialtone: dialtone_default(),
+            numbers: BTreeMap::new(),
+        }
+    }
+}
+
+/// What happens when a number is dialled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The far end is engaged: `BUSY`.
+    Busy,
+    /// It rings and nobody picks up: `NO ANSWER` once S7 runs out.
+    NoAnswer,
+    /// Something picks up but never sends a carrier: `NO CARRIER` once S7 runs out.
+    NoCarrier,
+    /// A person answers: `VOICE`.
+    Voice,
+    /// A modem answers and trains up at `speed` bit/s; `peer` is what then talks on the line.
+    Connect {
+        /// The line rate reported in `CONNECT <speed>`.
+        speed: u32,
+        /// The machine at the far end once the carrier is up.
+        peer: PeerSpec,
+    },
+}
+
+/// What sits at the far end of a connected call. The driver turns it into a
+/// [`sansio::LinePeer`]; the modem itself only carries it along.
+///
+/// Written in YAML as a bare name (`builtin`). Peers that need arguments (a command to
+/// run, an address to reach) will be single-key maps (`{exec: "ppp-peer-sim …"}`), which
+/// serde's externally tagged enums already read, so adding them is one variant each.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum PeerSpec {
+    /// Whatever peer the driver was built with (the conformance harness plugs in the
+    /// scripted PPP server; the standalone tool an echo).
+    #[default]
+    Builtin,
+}
+
+/// A network file that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetworkError {
+    /// The YAML is malformed or does not fit the schema.
+    #[error("{message} (line {line}, column {column})")]
+    Yaml {
+        /// What is wrong, without the position.
+        message: String,
+        /// 1-based line, 0 when the parser could not tell.
+        line: u64,
+        /// 1-based column, 0 when the parser could not tell.
+        column: u64,
+    },
+    /// A key under `numbers` has nothing left to dial once normalised.
+    #[error("number {0:?} has no digits, '*' or '#' to dial")]
+    EmptyNumber(String),
+    /// Two keys under `numbers` normalise to the same number.
+    #[error("numbers {first:?} and {second:?} are the same number once normalised")]
+    DuplicateNumber {
+        /// The key seen first.
+        first: String,
+        /// The key that collides with it.
+        second: String,
+    },
+}
+
+impl Network {
+    /// Read a network from YAML text. Number keys are normalised (see
+    /// [`normalise_number`]); errors carry the 1-based line and column.
+    pub fn from_yaml(text: &str) -> Result<Network, NetworkError> {
+        let raw: Network = serde_saphyr::from_str(text).map_err(|err| {
+            let location = err.location();
+            NetworkError::Yaml {
+                message: serde_saphyr::DefaultMessageFormatter
+                    .format_message(&err)
+                    .into_owned(),
+                line: location.map_or(0, |l| l.line()),
+                column: location.map_or(0, |l| l.column()),
+            }
+        })?;
+        let mut numbers = BTreeMap::new();
+        let mut written_as: BTreeMap<String, String> = BTreeMap::new();
+        for (key, outcome) in raw.numbers {
+            let number = normalise_number(&key);
+            if number.is_empty() {
+                return Err(NetworkError::EmptyNumber(key));
+            }
+            if let Some(first) = written_as.insert(number.clone(), key.clone()) {
+                return Err(NetworkError::DuplicateNumber { first, second: key });
+            }
+            numbers.insert(number, outcome);
+        }
+        Ok(Network {
+            dialtone: raw.dialtone,
+            numbers,
+        })
+    }
+
+    /// What dialling `dial_string` reaches, or `None` for a number not in service.
+    pub fn lookup(&self, dial_string: &str) -> Option<&Outcome> {
+        self.numbers.get(&normalise_number(dial_string))
+    }
+}
+
+/// The digits a dial string actually sends down the line: `0-9`, `*` and `#`.
+///
+/// Everything else is dropped: punctuation people write numbers with (spaces, `-`, `(`,
+/// `)`, `.`) and the V.250 §6.3.1.1 dial modifiers (`T`, `P`, `W`, `,`, `!`, `@`, `;`).
+/// The DTMF letters `A`–`D` and the international `+` are dropped too: the simulated
+/// network has no use for them yet.
+pub fn normalise_number(dial_string: &str) -> String {
+    dial_string
+        .chars()
+        .filter(|c| c.is_ascii_digit() || matches!(c, '*' | '#'))
+        .collect()
+}
+
+/// The outcome names accepted as bare strings, for error messages.
+const OUTCOME_NAMES: &[&str] = &[
+    "busy",
+    "no-answer",
+    "no-carrier",
+    "voice",
+    "{connect: SPEED, peer: PEER}",
+];
+
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(OutcomeVisitor)
+    }
+}
+
+/// Reads an outcome written either as a bare name (`busy`) or as a map
+/// (`{connect: 33600, peer: builtin}`), with errors that list what is accepted.
+struct OutcomeVisitor;
+
+impl<'de> Visitor<'de> for OutcomeVisitor {
+    type Value = Outcome;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("busy, no-answer, no-carrier, voice, or {connect: SPEED, peer: PEER}")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Outcome, E> {
+        match name {
+            "busy" => Ok(Outcome::Busy),
+            "no-answer" => Ok(Outcome::NoAnswer),
+            "no-carrier" => Ok(Outcome::NoCarrier),
+            "voice" => Ok(Outcome::Voice),
+            other => Err(E::unknown_variant(other, OUTCOME_NAMES)),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outcome, A::Error> {
+        let mut speed: Option<u32> = None;
+        let mut peer: Option<PeerSpec> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "connect" if speed.is_some() => return Err(de::Error::duplicate_field("connect")),
+                "connect" => speed = Some(map.next_value()?),
+                "peer" if peer.is_some() => return Err(de::Error::duplicate_field("peer")),
+                "peer" => peer = Some(map.next_value()?),
+                other => return Err(de::Error::unknown_field(other, &["connect", "peer"])),
+            }
+        }
+        match speed {
+            Some(0) => Err(de::Error::custom(
+                "connect speed must be greater than 0 bit/s",
+            )),
+            Some(speed) => Ok(Outcome::Connect {
+                speed,
+                peer: peer.unwrap_or_default(),
+            }),
+            None => Err(de::Error::missing_field("connect")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+dialtone: true
+numbers:
+  "5551234": {connect: 33600, peer: builtin}
+  "555-0000": busy
+  "5550001": no-answer
+  "5550002": no-carrier
+  "5550003": voice
+"#;
+
+    #[test]
+    fn reads_every_outcome() {
+        let network = Network::from_yaml(EXAMPLE).unwrap();
+        assert!(network.dialtone);
+        assert_eq!(
+            network.lookup("T555 1234"),
+            Some(&Outcome::Connect {
+                speed: 33600,
+                peer: PeerSpec::Builtin
+            })
+        );
+        assert_eq!(network.lookup("5550000"), Some(&Outcome::Busy));
+        assert_eq!(network.lookup("(555) 0001"), Some(&Outcome::NoAnswer));
+        assert_eq!(network.lookup("555-0002"), Some(&Outcome::NoCarrier));
+        assert_eq!(network.lookup("5550003"), Some(&Outcome::Voice));
+        assert_eq!(network.lookup("5559999"), None);
+    }
+
+    #[test]
+    fn defaults_dialtone_and_peer() {
+        let network = Network::from_yaml("numbers:\n  \"1\": {connect: 2400}\n").unwrap();
+        assert!(network.dialtone);
+        assert_eq!(
+            network.lookup("1"),
+            Some(&Outcome::Connect {
+                speed: 2400,
+                peer: PeerSpec::Builtin
+            })
+        );
+        let silent = Network::from_yaml("dialtone: false\n").unwrap();
+        assert!(!silent.dialtone);
+        assert!(silent.numbers.is_empty());
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let err = Network::from_yaml("numbers:\n  \"1\": bussy\n").unwrap_err();
+        match err {
+            NetworkError::Yaml {
+                message,
+                line,
+                column,
+            } => {
+                // The entry's key: where the reader of the file looks for the number.
+                assert_eq!((line, column), (2, 3), "{message}");
+                assert!(message.contains("bussy"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let err = Network::from_yaml("dialtone: true\nnumbrs: {}\n").unwrap_err();
+        assert!(matches!(err, NetworkError::Yaml { line: 2, .. }), "{err}");
+        let err = Network::from_yaml("numbers:\n  \"1\": {connect: 0}\n").unwrap_err();
+        assert!(matches!(err, NetworkError::Yaml { line: 2, .. }), "{err}");
+        let err = Network::from_yaml("numbers:\n  \"1\": {connect: 9600, speed: 1}\n").unwrap_err();
+        assert!(err.to_string().contains("speed"), "{err}");
+    }
+
+    #[test]
+    fn rejects_numbers_that_collide_or_vanish() {
+        let err =
+            Network::from_yaml("numbers:\n  \"555-1\": busy\n  \"5551\": voice\n").unwrap_err();
+        assert!(matches!(err, NetworkError::DuplicateNumber { .. }), "{err}");
+        let err = Network::from_yaml("numbers:\n  \"--\": busy\n").unwrap_err();
+        assert_eq!(err, NetworkError::EmptyNumber("--".into()));
+    }
+
+    #[test]
+    fn normalises_dial_strings() {
+        assert_eq!(normalise_number("T 1 (555) 123-4567"), "15551234567");
+        assert_eq!(normalise_number("P9,,W*70#"), "9*70#");
+    }
+}

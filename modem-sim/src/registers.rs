@@ -1,0 +1,192 @@
+//! S-parameters (V.250 §5.3.2 syntax, §6.2 and §6.3 meanings): the modem's numbered
+//! settings, read with `ATSn?` and written with `ATSn=v`.
+
+use sansio::Duration;
+
+/// An S-register this modem implements. Its number, default and range live in
+/// [`SRegister::TABLE`], the one place they are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SRegister {
+    /// S0, V.250 §6.3.8: rings before auto-answer (0 = off). Stored; the simulated
+    /// network does not place incoming calls yet.
+    AutoAnswerRings,
+    /// S3, V.250 §6.2.1: the character that ends a command line (CR).
+    CommandLineTermination,
+    /// S4, V.250 §6.2.2: the character that ends a response line (LF).
+    ResponseFormatting,
+    /// S5, V.250 §6.2.3: the character that deletes the previous one (BS).
+    CommandLineEditing,
+    /// S6, V.250 §6.3.9: seconds to wait for dial tone before dialling.
+    BlindDialPause,
+    /// S7, V.250 §6.3.10: seconds from the end of dialling to a carrier before giving up.
+    ConnectionCompletionTimeout,
+    /// S8, V.250 §6.3.11: seconds each `,` dial modifier pauses.
+    CommaDialModifierTime,
+}
+
+/// One row of the register table.
+struct Row {
+    register: SRegister,
+    number: u8,
+    default: u8,
+    min: u8,
+    max: u8,
+}
+
+impl SRegister {
+    /// Number, default and range of each register. V.250 leaves S7's default to the
+    /// manufacturer; 50 s is what Hayes-compatible modems ship with. S6's floor of 2 s is
+    /// V.250's.
+    const TABLE: [Row; 7] = [
+        Row {
+            register: SRegister::AutoAnswerRings,
+            number: 0,
+            default: 0,
+            min: 0,
+            max: 255,
+        },
+        Row {
+            register: SRegister::CommandLineTermination,
+            number: 3,
+            default: b'\r',
+            min: 0,
+            max: 127,
+        },
+        Row {
+            register: SRegister::ResponseFormatting,
+            number: 4,
+            default: b'\n',
+            min: 0,
+            max: 127,
+        },
+        Row {
+            register: SRegister::CommandLineEditing,
+            number: 5,
+            default: 0x08,
+            min: 0,
+            max: 127,
+        },
+        Row {
+            register: SRegister::BlindDialPause,
+            number: 6,
+            default: 2,
+            min: 2,
+            max: 10,
+        },
+        Row {
+            register: SRegister::ConnectionCompletionTimeout,
+            number: 7,
+            default: 50,
+            min: 1,
+            max: 255,
+        },
+        Row {
+            register: SRegister::CommaDialModifierTime,
+            number: 8,
+            default: 2,
+            min: 0,
+            max: 255,
+        },
+    ];
+
+    fn row(self) -> &'static Row {
+        &Self::TABLE[self.index()]
+    }
+
+    /// The variant's row in [`SRegister::TABLE`]: the table lists them in declaration
+    /// order (a unit test holds it to that).
+    const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The register called `Sn`, if this modem has it.
+    pub fn from_number(number: u32) -> Option<SRegister> {
+        Self::TABLE
+            .iter()
+            .find(|row| u32::from(row.number) == number)
+            .map(|row| row.register)
+    }
+
+    /// The `n` of `Sn`.
+    pub fn number(self) -> u8 {
+        self.row().number
+    }
+}
+
+/// The current value of every S-register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SRegisters {
+    values: [u8; SRegister::TABLE.len()],
+}
+
+/// A value outside the register's V.250 range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfRange;
+
+impl Default for SRegisters {
+    fn default() -> Self {
+        SRegisters {
+            values: SRegister::TABLE.map(|row| row.default),
+        }
+    }
+}
+
+impl SRegisters {
+    /// The register's value.
+    pub fn get(&self, register: SRegister) -> u8 {
+        self.values[register.index()]
+    }
+
+    /// Set the register, if `value` is in its range (V.250 §5.3.2: otherwise ERROR).
+    pub fn set(&mut self, register: SRegister, value: u32) -> Result<(), OutOfRange> {
+        let row = register.row();
+        let value = u8::try_from(value).map_err(|_| OutOfRange)?;
+        if !(row.min..=row.max).contains(&value) {
+            return Err(OutOfRange);
+        }
+        self.values[register.index()] = value;
+        Ok(())
+    }
+
+    /// A register counted in seconds, as a duration.
+    pub fn seconds(&self, register: SRegister) -> Duration {
+        Duration::from_secs(u64::from(self.get(register)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_rows_are_in_variant_order() {
+        for (index, row) in SRegister::TABLE.iter().enumerate() {
+            assert_eq!(row.register.index(), index);
+            assert!((row.min..=row.max).contains(&row.default));
+        }
+    }
+
+    #[test]
+    fn set_checks_range() {
+        let mut s = SRegisters::default();
+        assert_eq!(s.get(SRegister::ConnectionCompletionTimeout), 50);
+        assert_eq!(
+            s.set(SRegister::ConnectionCompletionTimeout, 0),
+            Err(OutOfRange)
+        );
+        assert_eq!(
+            s.set(SRegister::ConnectionCompletionTimeout, 256),
+            Err(OutOfRange)
+        );
+        assert_eq!(s.set(SRegister::ConnectionCompletionTimeout, 30), Ok(()));
+        assert_eq!(
+            s.seconds(SRegister::ConnectionCompletionTimeout),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            SRegister::from_number(7),
+            Some(SRegister::ConnectionCompletionTimeout)
+        );
+        assert_eq!(SRegister::from_number(99), None);
+    }
+}
