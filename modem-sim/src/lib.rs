@@ -18,9 +18,12 @@ pub mod call;
 pub mod command;
 mod modem;
 pub mod network;
+pub mod peer;
+pub mod realtime;
 pub mod registers;
 mod result;
 
 pub use modem::{Modem, ModemEvent};
 pub use network::{Network, NetworkError, Outcome, PeerSpec};
+pub use realtime::{CallInfo, ModemSimError, PeerFactory, PtyModem, spawn_pty};
 pub use result::ResultCode;

@@ -1,0 +1,389 @@
+//! The realtime driver (DESIGN §2): the [`Modem`] served on a real pseudo-terminal, with
+//! tokio, real timers scaled by a [`TimeScale`], and a [`LinePeer`] at the far end of
+//! each connected call.
+//!
+//! The dialer opens the PTY's slave side (`/dev/pts/N`) by its path, like any serial
+//! port. The driver keeps its own descriptor on the slave open, so the master never sees
+//! the end-of-file a PTY gives when the last slave descriptor closes, and the port
+//! survives dialers that open and close it. A PTY has no DTR line; closing the port is
+//! what a dialer does instead, so the driver watches the slave with inotify and treats
+//! each close as DTR dropping ([`Modem::dtr_drop`]).
+
+use std::ffi::OsStr;
+use std::future::Future;
+use std::mem::MaybeUninit;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::{fmt, io, thread};
+
+use rustix::fs::inotify;
+use rustix::termios::{self, OptionalActions, QueueSelector};
+use sansio::sim::earliest;
+use sansio::{Instant, LinePeer, Machine, PeerEvent, RealClock, TimeScale};
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::oneshot;
+use tracing::{debug, info, warn};
+
+use crate::modem::{Modem, ModemEvent};
+use crate::network::{Network, PeerSpec};
+
+/// A call the driver needs a far end for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallInfo {
+    /// The normalised number dialled.
+    pub number: String,
+    /// The line rate of the call.
+    pub speed: u32,
+    /// What the network says should answer.
+    pub peer: PeerSpec,
+}
+
+/// Builds the far end of each connected call. An `Err` (with the reason) fails the call:
+/// the DTE sees `NO CARRIER` right after `CONNECT`, as if the far end had hung up.
+pub type PeerFactory = Box<dyn FnMut(&CallInfo) -> Result<LinePeer, String> + Send>;
+
+/// Why the realtime modem could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ModemSimError {
+    /// No pseudo-terminal could be allocated.
+    #[error("cannot open a pseudo-terminal")]
+    OpenPty(#[source] pty_process::Error),
+    /// The pseudo-terminal could not be set up (name, raw mode, close watch).
+    #[error("cannot set up the pseudo-terminal ({what})")]
+    SetUp {
+        /// The step that failed.
+        what: &'static str,
+        /// The system's reason.
+        #[source]
+        source: io::Error,
+    },
+    /// Reading or writing the pseudo-terminal failed while serving.
+    #[error("pseudo-terminal {what} failed")]
+    Io {
+        /// The operation that failed.
+        what: &'static str,
+        /// The system's reason.
+        #[source]
+        source: io::Error,
+    },
+    /// The runtime or thread that serves the modem could not start.
+    #[error("cannot start the modem's event loop")]
+    Runtime(#[source] io::Error),
+    /// The thread serving the modem panicked.
+    #[error("the modem's event loop panicked")]
+    Panicked,
+}
+
+fn set_up(what: &'static str) -> impl FnOnce(rustix::io::Errno) -> ModemSimError {
+    move |errno| ModemSimError::SetUp {
+        what,
+        source: errno.into(),
+    }
+}
+
+/// A pseudo-terminal ready to serve a modem: the master for the driver, the slave kept
+/// open in raw mode, and the slave's path for the dialer.
+pub struct ModemPty {
+    master: pty_process::Pty,
+    slave: pty_process::Pts,
+    path: PathBuf,
+}
+
+impl fmt::Debug for ModemPty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModemPty")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ModemPty {
+    /// Allocate a PTY and put its slave side in raw mode with echo off (a dialer opening
+    /// it sets its own modes; raw is what a serial port to a modem needs anyway).
+    ///
+    /// Must be called inside a tokio runtime: the master registers with its reactor.
+    pub fn open() -> Result<ModemPty, ModemSimError> {
+        let (master, slave) = pty_process::open().map_err(ModemSimError::OpenPty)?;
+        let name = rustix::pty::ptsname(&master, Vec::new()).map_err(set_up("ptsname"))?;
+        let path = PathBuf::from(OsStr::from_bytes(name.as_bytes()));
+        let mut modes = termios::tcgetattr(&slave).map_err(set_up("tcgetattr"))?;
+        modes.make_raw();
+        termios::tcsetattr(&slave, OptionalActions::Now, &modes).map_err(set_up("tcsetattr"))?;
+        Ok(ModemPty {
+            master,
+            slave,
+            path,
+        })
+    }
+
+    /// The slave's path (`/dev/pts/N`): what the dialer opens.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Serve `modem` on `pty` until `shutdown` completes.
+///
+/// Bytes from the PTY go to the modem, the modem's output to the PTY; on
+/// [`ModemEvent::CallConnected`] a peer comes from `peers` and line bytes flow between it
+/// and the modem until either hangs up. Timers are the earliest of the modem's and the
+/// peer's deadlines, mapped to real time through `clock`. The AT transcript is logged
+/// with `tracing` at info level.
+pub async fn serve(
+    mut modem: Modem,
+    pty: ModemPty,
+    mut peers: PeerFactory,
+    clock: RealClock,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ModemSimError> {
+    let ModemPty {
+        mut master,
+        slave,
+        path,
+    } = pty;
+    let closes = watch_closes(&path)?;
+    let (mut from_dte, mut to_dte_port) = master.split();
+    let mut peer: Option<LinePeer> = None;
+    let mut to_dte: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    let mut events_buf = [MaybeUninit::<u8>::uninit(); 1024];
+    tokio::pin!(shutdown);
+    info!(path = %path.display(), "modem ready");
+
+    loop {
+        pump(&mut modem, &mut peer, &mut peers, &mut to_dte, clock.now());
+        let deadline = earliest([
+            modem.poll_timeout(),
+            peer.as_ref().and_then(|p| p.poll_timeout()),
+        ]);
+        let sleep = deadline.map(|d| tokio::time::sleep_until(clock.real_deadline(d).into()));
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            read = from_dte.read(&mut buf) => {
+                let n = read.map_err(|source| ModemSimError::Io { what: "read", source })?;
+                if n == 0 {
+                    // Cannot happen while the slave is held open; nothing left to serve.
+                    break;
+                }
+                debug!(bytes = ?String::from_utf8_lossy(&buf[..n]), "from DTE");
+                modem.handle_input(clock.now(), &buf[..n]);
+            }
+            written = to_dte_port.write(&to_dte), if !to_dte.is_empty() => {
+                let n = written.map_err(|source| ModemSimError::Io { what: "write", source })?;
+                to_dte.drain(..n);
+            }
+            ready = closes.readable() => {
+                let mut guard = ready.map_err(|source| ModemSimError::Io { what: "inotify", source })?;
+                if drain_closes(closes.get_ref(), &mut events_buf) {
+                    info!("DTE closed the port: DTR dropped");
+                    modem.dtr_drop(clock.now());
+                    // Anything still queued for the old DTE must not reach the next one.
+                    to_dte.clear();
+                    if let Err(errno) = termios::tcflush(&slave, QueueSelector::IFlush) {
+                        warn!(%errno, "cannot discard output the DTE left unread");
+                    }
+                }
+                guard.clear_ready();
+            }
+            () = async { if let Some(sleep) = sleep { sleep.await } }, if deadline.is_some() => {
+                // The real clock may land a hair before the virtual deadline it stands for.
+                let now = clock.now().max(deadline.unwrap_or(Instant::ZERO));
+                modem.handle_timeout(now);
+                if let Some(peer) = peer.as_mut() {
+                    peer.handle_timeout(now);
+                }
+            }
+        }
+    }
+    info!(path = %path.display(), "modem stopped");
+    Ok(())
+}
+
+/// An inotify descriptor that reports every close of the slave by anyone.
+fn watch_closes(path: &Path) -> Result<AsyncFd<rustix::fd::OwnedFd>, ModemSimError> {
+    let fd = inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)
+        .map_err(set_up("inotify_init"))?;
+    inotify::add_watch(
+        &fd,
+        path,
+        inotify::WatchFlags::CLOSE_WRITE | inotify::WatchFlags::CLOSE_NOWRITE,
+    )
+    .map_err(set_up("inotify_add_watch"))?;
+    // `AsyncFd::new` is deprecated for types whose `as_raw_fd` could change under it; an
+    // `OwnedFd` keeps one descriptor for its whole life, which is what `register` (the
+    // unsafe replacement this crate may not call) asks the caller to promise.
+    #[allow(deprecated)]
+    AsyncFd::new(fd).map_err(|source| ModemSimError::SetUp {
+        what: "inotify registration",
+        source,
+    })
+}
+
+/// Read every pending inotify event; whether any was a close.
+fn drain_closes(fd: &rustix::fd::OwnedFd, buf: &mut [MaybeUninit<u8>]) -> bool {
+    let mut reader = inotify::Reader::new(fd, buf);
+    let mut closed = false;
+    loop {
+        match reader.next() {
+            Ok(event) => {
+                closed |= event.events().intersects(
+                    inotify::ReadFlags::CLOSE_WRITE | inotify::ReadFlags::CLOSE_NOWRITE,
+                );
+            }
+            Err(rustix::io::Errno::AGAIN) => return closed,
+            Err(errno) => {
+                warn!(%errno, "cannot read close notifications");
+                return closed;
+            }
+        }
+    }
+}
+
+/// Move everything that can move without waiting: the modem's output and events, line
+/// bytes between the modem and the peer, and the peer's hang-up.
+fn pump(
+    modem: &mut Modem,
+    peer: &mut Option<LinePeer>,
+    peers: &mut PeerFactory,
+    to_dte: &mut Vec<u8>,
+    now: Instant,
+) {
+    loop {
+        let mut moved = false;
+        while let Some(bytes) = modem.poll_transmit() {
+            to_dte.extend_from_slice(&bytes);
+        }
+        while let Some(event) = modem.poll_event() {
+            moved = true;
+            match event {
+                ModemEvent::CommandLine(line) => info!(%line, "DTE command"),
+                ModemEvent::Result(code) => info!(%code, "modem result"),
+                ModemEvent::CallConnected {
+                    number,
+                    speed,
+                    peer: spec,
+                } => {
+                    let call = CallInfo {
+                        number,
+                        speed,
+                        peer: spec,
+                    };
+                    match peers(&call) {
+                        Ok(far_end) => {
+                            info!(number = %call.number, speed, peer = ?call.peer, "call connected");
+                            *peer = Some(far_end);
+                        }
+                        Err(reason) => {
+                            warn!(number = %call.number, %reason, "no peer for the call");
+                            modem.remote_hang_up(now);
+                        }
+                    }
+                }
+                ModemEvent::CallEnded => {
+                    info!("call ended");
+                    *peer = None;
+                }
+            }
+        }
+        if let Some(far_end) = peer.as_mut() {
+            while let Some(bytes) = modem.poll_line_transmit() {
+                far_end.handle_input(now, &bytes);
+                moved = true;
+            }
+            while let Some(bytes) = far_end.poll_transmit() {
+                modem.handle_line_input(now, &bytes);
+                moved = true;
+            }
+            let mut hung_up = false;
+            while let Some(event) = far_end.poll_event() {
+                match event {
+                    PeerEvent::HangUp => hung_up = true,
+                }
+            }
+            if hung_up {
+                info!("far end hung up");
+                modem.remote_hang_up(now);
+                moved = true;
+            }
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+/// A modem served on its own thread; dropping it stops the modem and closes the PTY.
+#[derive(Debug)]
+pub struct PtyModem {
+    path: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<Result<(), ModemSimError>>>,
+}
+
+impl PtyModem {
+    /// The slave's path (`/dev/pts/N`): what the dialer opens.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stop the modem and wait for its thread; reports how serving ended.
+    pub fn shutdown(mut self) -> Result<(), ModemSimError> {
+        self.stop_and_join()
+    }
+
+    fn stop_and_join(&mut self) -> Result<(), ModemSimError> {
+        if let Some(stop) = self.stop.take() {
+            // The loop may already have ended on an error; then there is nobody to tell.
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(thread) => thread.join().map_err(|_| ModemSimError::Panicked)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for PtyModem {
+    fn drop(&mut self) {
+        if let Err(err) = self.stop_and_join() {
+            warn!(error = %err, "modem stopped with an error");
+        }
+    }
+}
+
+/// Serve a fresh [`Modem`] on `network` on a new PTY, on its own thread with a
+/// current-thread tokio runtime, at `scale`. Returns once the slave path is ready to open.
+pub fn spawn_pty(
+    network: Network,
+    peers: PeerFactory,
+    scale: TimeScale,
+) -> Result<PtyModem, ModemSimError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ModemSimError::Runtime)?;
+    let pty = {
+        let _inside = runtime.enter();
+        ModemPty::open()?
+    };
+    let path = pty.path().to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let clock = RealClock::start(scale);
+    let thread = thread::Builder::new()
+        .name(format!("modem-sim {}", path.display()))
+        .spawn(move || {
+            let shutdown = async move {
+                // A dropped sender means stop too.
+                let _ = stopped.await;
+            };
+            runtime.block_on(serve(Modem::new(network), pty, peers, clock, shutdown))
+        })
+        .map_err(ModemSimError::Runtime)?;
+    Ok(PtyModem {
+        path,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}

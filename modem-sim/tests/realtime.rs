@@ -1,0 +1,87 @@
+//! The modem on a real PTY, opened by path like a serial port.
+
+#![allow(clippy::unwrap_used)]
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use modem_sim::peer::LineEcho;
+use modem_sim::{Network, PeerFactory, spawn_pty};
+use rustix::termios::{self, OptionalActions, SpecialCodeIndex};
+use sansio::{LinePeer, TimeScale};
+
+/// Every read in this test gives up after this long, so a broken modem fails, not hangs.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Open the slave by path as a dialer would, in raw mode, with reads that return after
+/// 0.1 s even when nothing came (VMIN 0, VTIME 1).
+fn open_port(path: &std::path::Path) -> File {
+    let port = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut modes = termios::tcgetattr(&port).unwrap();
+    modes.make_raw();
+    modes.special_codes[SpecialCodeIndex::VMIN] = 0;
+    modes.special_codes[SpecialCodeIndex::VTIME] = 1;
+    termios::tcsetattr(&port, OptionalActions::Now, &modes).unwrap();
+    port
+}
+
+/// Read until `expected` has arrived; returns everything read.
+fn read_until(port: &mut File, expected: &str) -> String {
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains(expected) {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "waited for {expected:?}, got {:?}",
+            String::from_utf8_lossy(&seen)
+        );
+        let n = port.read(&mut buf).unwrap();
+        seen.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[test]
+fn dials_over_a_real_pty() {
+    let network =
+        Network::from_yaml("numbers:\n  \"5551234\": {connect: 33600, peer: builtin}\n").unwrap();
+    let peers: PeerFactory = Box::new(|_call| Ok(Box::new(LineEcho::default()) as LinePeer));
+    let modem = spawn_pty(network, peers, TimeScale::new(0.01).unwrap()).unwrap();
+    assert!(
+        modem.path().starts_with("/dev/pts"),
+        "{}",
+        modem.path().display()
+    );
+
+    let mut port = open_port(modem.path());
+    port.write_all(b"ATZ\r").unwrap();
+    assert!(read_until(&mut port, "\r\nOK\r\n").starts_with("ATZ\r"));
+
+    port.write_all(b"ATDT5551234\r").unwrap();
+    let dial_started = Instant::now();
+    read_until(&mut port, "\r\nCONNECT 33600\r\n");
+    // 6 s of virtual time at 0.01 is 60 ms; allow for a loaded machine.
+    assert!(dial_started.elapsed() < Duration::from_secs(5));
+
+    // Online: the echo peer sends data back through the call.
+    port.write_all(b"\x7e\xff\x03hello\x7e").unwrap();
+    read_until(&mut port, "hello");
+
+    // Closing the port drops DTR: the call ends, and a new open finds command state with
+    // nothing stale waiting (the echo of this goes unread).
+    port.write_all(b"stale").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    drop(port);
+    std::thread::sleep(Duration::from_millis(100));
+    let mut port = open_port(modem.path());
+    port.write_all(b"AT\r").unwrap();
+    assert_eq!(read_until(&mut port, "\r\nOK\r\n"), "AT\r\r\nOK\r\n");
+
+    modem.shutdown().unwrap();
+}
