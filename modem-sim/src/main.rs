@@ -1,0 +1,236 @@
+//! `modem-sim`: a simulated Hayes/V.250 modem on a pseudo-terminal, for any dialer.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use miette::{Diagnostic, IntoDiagnostic, NamedSource, SourceSpan, WrapErr};
+use modem_sim::peer::LineEcho;
+use modem_sim::realtime::{ModemPty, serve};
+use modem_sim::{CallInfo, Modem, Network, NetworkError, PeerFactory, PeerSpec};
+use sansio::{LinePeer, RealClock, TimeScale};
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::{info, warn};
+
+const EXAMPLE: &str = r#"NETWORK FILE (YAML)
+    dialtone: true            # default true; false: every dial gives NO DIALTONE
+    numbers:
+      "5551234": {connect: 33600, peer: builtin}
+      "5550000": busy
+      "5550001": no-answer
+      "5550002": no-carrier
+      "5550003": voice
+
+    Numbers are matched on their digits, '*' and '#' only, so ATDT555-1234 reaches
+    "5551234". A number not listed gives NO CARRIER once S7 (50 s) runs out. Without
+    --network the line has dial tone and no numbers.
+
+    peer: builtin is whatever the host program plugs in. This standalone tool has no PPP
+    server of its own, so here a builtin peer echoes every byte back: enough to see data
+    cross the call. (Running a real server through `exec:` comes later.)
+
+TIMING (virtual seconds from ATD, defaults X4 S6=2 S7=50 S8=2)
+    CONNECT 6 s, BUSY 4 s, VOICE 6 s, NO DIALTONE 5 s, NO ANSWER / NO CARRIER 52 s;
+    each ',' in the number adds S8. Real time = virtual time x --time-scale.
+
+EXAMPLES
+    modem-sim --link /tmp/ttyMODEM --network network.yaml
+    minicom -D /tmp/ttyMODEM                     # type ATZ, then ATDT5551234
+    modem-sim --link /tmp/ttyMODEM --time-scale 0.1   # everything 10x faster
+
+    Closing the port is taken as the DTE dropping DTR: the call is hung up (AT&D2)."#;
+
+/// A simulated Hayes/V.250 modem on a pseudo-terminal.
+///
+/// Creates a PTY whose slave side behaves like a serial port with a modem on it: AT
+/// commands (E, V, Q, X, Z, &F, &C, &D, H, L, M, S-registers, ATD), result codes, call
+/// progress on a simulated phone network, and transparent data once CONNECTed. Point any
+/// dialer (chat, pppd, minicom, your own) at the --link path. Logs the AT transcript on
+/// stderr (set RUST_LOG=debug to see every byte).
+#[derive(Debug, Parser)]
+#[command(version, after_long_help = EXAMPLE)]
+struct Args {
+    /// Make PATH a symlink to the PTY's slave (/dev/pts/N). A symlink already there is
+    /// replaced; any other file is left alone and the tool refuses to start.
+    #[arg(long, value_name = "PATH")]
+    link: PathBuf,
+
+    /// The phone network to dial into (YAML; see below).
+    #[arg(long, value_name = "FILE")]
+    network: Option<PathBuf>,
+
+    /// Real time per unit of the modem's time: 1 is a real modem's pace, 0.01 runs a 6 s
+    /// handshake in 60 ms. A dialer with real-time timeouts needs 1.
+    #[arg(long, value_name = "F", default_value = "1")]
+    time_scale: TimeScale,
+}
+
+/// A network file that does not parse, shown with the offending line.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(modem_sim::network))]
+struct NetworkFileError {
+    message: String,
+    #[source_code]
+    source_code: NamedSource<String>,
+    #[label("here")]
+    at: Option<SourceSpan>,
+}
+
+fn load_network(path: Option<&Path>) -> miette::Result<Network> {
+    let Some(path) = path else {
+        return Ok(Network::default());
+    };
+    let text = fs::read_to_string(path)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read {}", path.display()))?;
+    Network::from_yaml(&text).map_err(|err| {
+        let at = match &err {
+            NetworkError::Yaml { line, column, .. } => {
+                offset_of(&text, *line, *column).map(SourceSpan::from)
+            }
+            NetworkError::EmptyNumber(_) | NetworkError::DuplicateNumber { .. } => None,
+        };
+        let message = match &err {
+            NetworkError::Yaml { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        NetworkFileError {
+            message,
+            source_code: NamedSource::new(path.display().to_string(), text.clone()),
+            at,
+        }
+        .into()
+    })
+}
+
+/// The byte offset of 1-based `line` and `column` in `text`.
+fn offset_of(text: &str, line: u64, column: u64) -> Option<usize> {
+    let line_index = usize::try_from(line.checked_sub(1)?).ok()?;
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line_index)
+        .map(str::len)
+        .sum();
+    let line_text = text[start..].lines().next().unwrap_or_default();
+    let column_chars = usize::try_from(column.saturating_sub(1)).ok()?;
+    let within = line_text
+        .char_indices()
+        .nth(column_chars)
+        .map_or(line_text.len(), |(i, _)| i);
+    Some(start + within)
+}
+
+/// Point `link` at `target`, replacing an old symlink but nothing else.
+fn make_link(link: &Path, target: &Path) -> miette::Result<()> {
+    match fs::symlink_metadata(link) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            let old = fs::read_link(link).unwrap_or_default();
+            warn!(link = %link.display(), old = %old.display(), "replacing existing symlink");
+            fs::remove_file(link)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot remove {}", link.display()))?;
+        }
+        Ok(_) => miette::bail!(
+            "refusing to replace {}: it exists and is not a symlink",
+            link.display()
+        ),
+        Err(err) if err.kind() == ErrorKind::NotFound => {}
+        Err(err) => {
+            return Err(err)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("cannot inspect {}", link.display()));
+        }
+    }
+    std::os::unix::fs::symlink(target, link)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot create symlink {}", link.display()))
+}
+
+/// Remove `link` if it still points at `target` (someone may have replaced it meanwhile).
+fn remove_link(link: &Path, target: &Path) {
+    if !fs::read_link(link).is_ok_and(|points_to| points_to == target) {
+        return;
+    }
+    if let Err(err) = fs::remove_file(link) {
+        warn!(link = %link.display(), %err, "cannot remove symlink");
+    }
+}
+
+/// `peer: builtin` in the standalone tool: echo (see the help text).
+fn standalone_peers() -> PeerFactory {
+    Box::new(|call: &CallInfo| match call.peer {
+        PeerSpec::Builtin => {
+            info!(number = %call.number, "builtin peer: echoing line data (no PPP server in the standalone tool)");
+            Ok(Box::new(LineEcho::default()) as LinePeer)
+        }
+    })
+}
+
+async fn until_signalled() {
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(err) => {
+                warn!(%err, "cannot watch SIGTERM; stop with Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => {
+            if let Err(err) = result {
+                warn!(%err, "cannot watch Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        }
+        () = terminate => {}
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> miette::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let network = load_network(args.network.as_deref())?;
+    let pty = ModemPty::open().into_diagnostic()?;
+    let slave = pty.path().to_owned();
+    make_link(&args.link, &slave)?;
+    println!("{} -> {}", args.link.display(), slave.display());
+
+    let clock = RealClock::start(args.time_scale);
+    let served = serve(
+        Modem::new(network),
+        pty,
+        standalone_peers(),
+        clock,
+        until_signalled(),
+    )
+    .await;
+    remove_link(&args.link, &slave);
+    served.into_diagnostic()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_follow_lines_and_columns() {
+        let text = "numbers:\n  \"1\": bussy\n";
+        assert_eq!(offset_of(text, 1, 1), Some(0));
+        assert_eq!(offset_of(text, 2, 3), Some(11));
+        assert_eq!(offset_of(text, 9, 1), Some(text.len()));
+        assert_eq!(offset_of(text, 0, 1), None);
+    }
+}
