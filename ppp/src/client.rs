@@ -1,0 +1,500 @@
+//! The dialer's end of a PPP link: LCP, then PAP if the peer demands it, then IPCP, through
+//! the RFC 1661 §3 phases. This is what the dial engine drives over the serial line once the
+//! modem has connected.
+
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+
+use sansio::{Duration, Instant, Machine};
+use tracing::{debug, info};
+
+use crate::fsm::{Event, FsmConfig, LayerEvent, State};
+use crate::hdlc::{DEFAULT_MRU, Decoder, Encoder, Frame, ReceiveAccm};
+use crate::ipcp::{Ipcp, IpcpConfig, new_ipcp};
+use crate::lcp::{Lcp, LcpConfig, new_lcp};
+use crate::pap::{PapClient, PapOutcome};
+use crate::wire::Protocol;
+use crate::wire::lcp::AuthProtocol;
+
+/// What a dial needs to bring a link up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// PAP Peer-ID.
+    pub user: String,
+    /// PAP Password.
+    pub password: String,
+    /// Restart timer (RFC 1661 §4.6, default 3 s); also PAP's retransmission period.
+    pub restart_interval: Duration,
+    /// Max-Configure (default 10); also the most Authenticate-Requests sent.
+    pub max_configure: u32,
+    /// Max-Terminate (default 2).
+    pub max_terminate: u32,
+    /// Max-Failure (default 5).
+    pub max_failure: u32,
+    /// Seed of our Magic-Numbers: same seed, same numbers, same trace.
+    pub magic_seed: u32,
+    /// Our Maximum-Receive-Unit (default 1500).
+    pub mru: u16,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        let fsm = FsmConfig::default();
+        ClientConfig {
+            user: String::new(),
+            password: String::new(),
+            restart_interval: fsm.restart_interval,
+            max_configure: fsm.max_configure,
+            max_terminate: fsm.max_terminate,
+            max_failure: fsm.max_failure,
+            magic_seed: 1,
+            mru: DEFAULT_MRU,
+        }
+    }
+}
+
+impl ClientConfig {
+    fn fsm(&self) -> FsmConfig {
+        FsmConfig {
+            restart_interval: self.restart_interval,
+            max_configure: self.max_configure,
+            max_terminate: self.max_terminate,
+            max_failure: self.max_failure,
+        }
+    }
+}
+
+/// RFC 1661 §3.2 link phases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Link Dead: not started, or finished.
+    Dead,
+    /// Link Establishment: LCP negotiating.
+    Establish,
+    /// Authentication.
+    Authenticate,
+    /// Network-Layer Protocol: IPCP negotiating or open.
+    Network,
+    /// Link Termination.
+    Terminate,
+}
+
+/// Why the link went down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkDownReason {
+    /// Max-Configure exhausted without agreement, or PAP never answered.
+    Timeout,
+    /// The peer sent Terminate-Request.
+    PeerTerminated,
+    /// Our own Magic-Number kept coming back (RFC 1661 §6.4).
+    Loopback,
+    /// IPCP was rejected or never opened.
+    NoNetworkProtocol,
+    /// The peer refused our credentials.
+    AuthFailed,
+    /// The peer insists on an authentication protocol we do not implement.
+    AuthNotSupported,
+    /// We closed the link ([`Client::close`]).
+    LocalClose,
+}
+
+/// What happened on the link, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// LCP reached Opened; `auth` is what the peer requires of us.
+    LinkEstablished {
+        /// The authentication protocol the peer requires, if any.
+        auth: Option<AuthProtocol>,
+    },
+    /// PAP Authenticate-Ack.
+    AuthSucceeded {
+        /// The server's message.
+        message: String,
+    },
+    /// PAP Authenticate-Nak; the link then terminates and a [`ClientEvent::LinkDown`] follows.
+    AuthFailed {
+        /// The server's message.
+        message: String,
+    },
+    /// IPCP reached Opened.
+    NetworkUp {
+        /// Our address.
+        local: Ipv4Addr,
+        /// The server's address, if it told us.
+        peer: Option<Ipv4Addr>,
+        /// DNS servers, primary first.
+        dns: Vec<Ipv4Addr>,
+    },
+    /// The link is down for good; nothing follows.
+    LinkDown(LinkDownReason),
+}
+
+/// The dialer's PPP link (sans-IO): bytes in from the serial line, bytes out to it.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    phase: Phase,
+    decoder: Decoder,
+    encoder: Encoder,
+    lcp: Lcp,
+    pap: Option<PapClient>,
+    ipcp: Ipcp,
+    /// Why we are terminating, once decided; the first reason wins.
+    down_reason: Option<LinkDownReason>,
+    /// The peer asked to terminate while the link was open.
+    peer_terminated: bool,
+    /// [`ClientEvent::LinkDown`] has been reported.
+    finished: bool,
+    transmit: VecDeque<Vec<u8>>,
+    events: VecDeque<ClientEvent>,
+}
+
+impl Client {
+    /// A link in the Dead phase.
+    pub fn new(config: ClientConfig) -> Self {
+        let lcp = new_lcp(
+            LcpConfig {
+                mru: config.mru,
+                magic_seed: config.magic_seed,
+                require_auth: None,
+                accept_auth: vec![AuthProtocol::Pap],
+                max_failure: config.max_failure,
+            },
+            config.fsm(),
+        );
+        let ipcp = new_ipcp(
+            IpcpConfig {
+                request_dns: true,
+                ..IpcpConfig::default()
+            },
+            config.fsm(),
+        );
+        Client {
+            decoder: Decoder::new(config.mru.max(DEFAULT_MRU)),
+            encoder: Encoder::default(),
+            lcp,
+            pap: None,
+            ipcp,
+            phase: Phase::Dead,
+            down_reason: None,
+            peer_terminated: false,
+            finished: false,
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            config,
+        }
+    }
+
+    /// The lower layer is up (the modem connected) and the link is administratively open:
+    /// start LCP (RFC 1661 §3.2, Dead → Establish). Only the first call counts.
+    pub fn open(&mut self, now: Instant) {
+        if self.phase != Phase::Dead || self.finished {
+            return;
+        }
+        self.phase = Phase::Establish;
+        self.lcp.open(now);
+        self.lcp.up(now);
+        self.pump(now);
+    }
+
+    /// Administrative Close: Terminate-Request, then `LinkDown(LocalClose)` once the peer
+    /// acknowledges or Max-Terminate runs out.
+    pub fn close(&mut self, now: Instant) {
+        if self.finished {
+            return;
+        }
+        if self.phase == Phase::Dead {
+            // Never opened: nothing to terminate.
+            self.finish(LinkDownReason::LocalClose);
+            return;
+        }
+        self.terminate(now, LinkDownReason::LocalClose);
+        self.pump(now);
+    }
+
+    /// The current RFC 1661 §3 phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Frames the deframer dropped, and why.
+    pub fn framing_stats(&self) -> crate::hdlc::DecoderStats {
+        self.decoder.stats()
+    }
+
+    fn terminate(&mut self, now: Instant, reason: LinkDownReason) {
+        if self.down_reason.is_none() {
+            info!(?reason, "PPP: terminating the link");
+            self.down_reason = Some(reason);
+        }
+        self.leave_network(now);
+        self.pap = None;
+        self.phase = Phase::Terminate;
+        self.lcp.close(now);
+    }
+
+    fn finish(&mut self, reason: LinkDownReason) {
+        info!(?reason, "PPP: link down");
+        self.phase = Phase::Dead;
+        self.pap = None;
+        self.finished = true;
+        self.events.push_back(ClientEvent::LinkDown(reason));
+    }
+
+    fn enter_network(&mut self, now: Instant) {
+        self.phase = Phase::Network;
+        self.ipcp.open(now);
+        self.ipcp.up(now);
+    }
+
+    /// IPCP's lower layer (LCP's network phase) goes away.
+    fn leave_network(&mut self, now: Instant) {
+        if !matches!(self.ipcp.state(), State::Initial | State::Starting) {
+            self.ipcp.down(now);
+        }
+    }
+
+    fn dispatch(&mut self, now: Instant, frame: Frame) {
+        match frame.protocol {
+            Protocol::LCP => self.lcp.receive(now, &frame.information),
+            Protocol::PAP => match (&mut self.pap, self.phase) {
+                (Some(pap), Phase::Authenticate) => pap.receive(&frame.information),
+                _ => debug!("PAP packet outside the Authenticate phase discarded"),
+            },
+            Protocol::IPCP => {
+                // RFC 1661 §3.4: NCP packets before the Network phase are discarded.
+                if self.phase == Phase::Network {
+                    self.ipcp.receive(now, &frame.information);
+                } else {
+                    debug!(phase = ?self.phase, "IPCP packet outside the Network phase discarded");
+                }
+            }
+            Protocol::IPV4 => debug!(
+                len = frame.information.len(),
+                "IPv4 datagram discarded (no IP stack attached)"
+            ),
+            protocol => {
+                // RFC 1661 §5.7: an unsupported protocol is Protocol-Rejected (LCP only
+                // sends it when Opened).
+                debug!(%protocol, "unsupported protocol");
+                self.lcp.reject_protocol(protocol, &frame.information);
+            }
+        }
+    }
+
+    /// Run the consequences of whatever just happened until nothing changes.
+    fn pump(&mut self, now: Instant) {
+        loop {
+            let mut progressed = false;
+            while let Some(event) = self.lcp.poll_event() {
+                progressed = true;
+                self.on_lcp(now, event);
+            }
+            if let Some(outcome) = self.pap.as_mut().and_then(PapClient::take_outcome) {
+                progressed = true;
+                self.on_pap(now, outcome);
+            }
+            while let Some(event) = self.ipcp.poll_event() {
+                progressed = true;
+                self.on_ipcp(now, event);
+            }
+            if self.down_reason.is_none() && !self.finished {
+                let negotiator = self.lcp.negotiator();
+                if negotiator.looped_back() {
+                    progressed = true;
+                    self.terminate(now, LinkDownReason::Loopback);
+                } else if negotiator.auth_insisted() {
+                    progressed = true;
+                    self.terminate(now, LinkDownReason::AuthNotSupported);
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        self.collect_transmit();
+    }
+
+    fn collect_transmit(&mut self) {
+        while let Some(packet) = self.lcp.poll_packet() {
+            self.transmit
+                .push_back(self.encoder.encode(Protocol::LCP, &packet));
+        }
+        if let Some(pap) = &mut self.pap {
+            while let Some(packet) = pap.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::PAP, &packet));
+            }
+        }
+        while let Some(packet) = self.ipcp.poll_packet() {
+            if self.phase == Phase::Network {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::IPCP, &packet));
+            }
+        }
+    }
+
+    fn on_lcp(&mut self, now: Instant, event: LayerEvent) {
+        match event {
+            LayerEvent::Up => {
+                let parameters = self.lcp.negotiator().parameters();
+                self.encoder = parameters.encoder();
+                self.decoder.set_accm(parameters.decoder_accm());
+                let auth = parameters.peer_requires;
+                info!(?auth, "PPP: LCP opened");
+                self.events.push_back(ClientEvent::LinkEstablished { auth });
+                match auth {
+                    None => self.enter_network(now),
+                    Some(AuthProtocol::Pap) => {
+                        self.phase = Phase::Authenticate;
+                        let mut pap = PapClient::new(
+                            &self.config.user,
+                            &self.config.password,
+                            self.config.restart_interval,
+                            self.config.max_configure,
+                        );
+                        pap.start(now);
+                        self.pap = Some(pap);
+                    }
+                    // We only ever Ack PAP, so this cannot be agreed; be safe anyway.
+                    Some(_) => self.terminate(now, LinkDownReason::AuthNotSupported),
+                }
+            }
+            LayerEvent::Down { cause } => {
+                self.encoder = Encoder::default();
+                self.decoder.set_accm(ReceiveAccm::DEFAULT);
+                self.leave_network(now);
+                self.pap = None;
+                if cause == Event::Rtr {
+                    // RFC 1661 §3.7: the peer is terminating the link.
+                    self.peer_terminated = true;
+                    self.phase = Phase::Terminate;
+                } else if self.phase != Phase::Terminate {
+                    // A renegotiation: back to Link Establishment.
+                    self.phase = Phase::Establish;
+                }
+            }
+            LayerEvent::Started => {}
+            LayerEvent::Finished { cause } => {
+                if self.finished {
+                    return;
+                }
+                let reason = self
+                    .down_reason
+                    .unwrap_or_else(|| self.reason_for_finish(cause));
+                self.finish(reason);
+            }
+            LayerEvent::ProtocolRejected(protocol) => match protocol {
+                Protocol::IPCP => self.terminate(now, LinkDownReason::NoNetworkProtocol),
+                Protocol::PAP => self.terminate(now, LinkDownReason::AuthNotSupported),
+                other => debug!(%other, "peer rejected a protocol we do not need"),
+            },
+        }
+    }
+
+    /// Why LCP finished when we had not decided to terminate.
+    fn reason_for_finish(&self, cause: Event) -> LinkDownReason {
+        if self.peer_terminated {
+            return LinkDownReason::PeerTerminated;
+        }
+        if self.lcp.negotiator().refused_auth().is_some() {
+            // We Nak'd the peer's authentication protocol and it gave up on us.
+            return LinkDownReason::AuthNotSupported;
+        }
+        match cause {
+            Event::TimeoutExpired => LinkDownReason::Timeout,
+            _ => LinkDownReason::PeerTerminated,
+        }
+    }
+
+    fn on_pap(&mut self, now: Instant, outcome: PapOutcome) {
+        match outcome {
+            PapOutcome::Succeeded(message) => {
+                info!(%message, "PPP: PAP succeeded");
+                self.pap = None;
+                self.events
+                    .push_back(ClientEvent::AuthSucceeded { message });
+                self.enter_network(now);
+            }
+            PapOutcome::Failed(message) => {
+                info!(%message, "PPP: PAP failed");
+                self.events.push_back(ClientEvent::AuthFailed { message });
+                self.terminate(now, LinkDownReason::AuthFailed);
+            }
+            PapOutcome::TimedOut => self.terminate(now, LinkDownReason::Timeout),
+        }
+    }
+
+    fn on_ipcp(&mut self, now: Instant, event: LayerEvent) {
+        match event {
+            LayerEvent::Up => {
+                let negotiator = self.ipcp.negotiator();
+                match negotiator.local_address().filter(|a| !a.is_unspecified()) {
+                    Some(local) => {
+                        let peer = negotiator.peer_address();
+                        let dns = negotiator.dns_servers();
+                        info!(%local, ?peer, ?dns, "PPP: IPCP opened");
+                        self.events
+                            .push_back(ClientEvent::NetworkUp { local, peer, dns });
+                    }
+                    // The server neither gave us an address nor accepted one: no IP.
+                    None => self.terminate(now, LinkDownReason::NoNetworkProtocol),
+                }
+            }
+            LayerEvent::Finished { .. } if self.phase == Phase::Network => {
+                self.terminate(now, LinkDownReason::NoNetworkProtocol);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Machine for Client {
+    type Event = ClientEvent;
+
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        if self.finished || self.phase == Phase::Dead {
+            return;
+        }
+        let mut frames = Vec::new();
+        self.decoder.decode(bytes, &mut frames);
+        for frame in frames {
+            if self.finished {
+                break;
+            }
+            self.dispatch(now, frame);
+            self.pump(now);
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.finished {
+            return;
+        }
+        self.lcp.handle_timeout(now);
+        if let Some(pap) = &mut self.pap {
+            pap.handle_timeout(now);
+        }
+        self.ipcp.handle_timeout(now);
+        self.pump(now);
+    }
+
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit.pop_front()
+    }
+
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        if self.finished {
+            return None;
+        }
+        sansio::sim::earliest([
+            self.lcp.poll_timeout(),
+            self.pap.as_ref().and_then(PapClient::poll_timeout),
+            self.ipcp.poll_timeout(),
+        ])
+    }
+}

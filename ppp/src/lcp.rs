@@ -1,0 +1,524 @@
+//! The Link Control Protocol (RFC 1661 §5–§6, RFC 1662 §7.1): the options a link negotiates
+//! before anything else, judged the same way in either role. What differs between a dialer
+//! and a server is configuration: which authentication protocol to demand of the peer, and
+//! which ones we are willing to perform.
+
+use tracing::{debug, warn};
+
+use crate::fsm::{Fsm, Negotiator, Verdict};
+use crate::hdlc::{DEFAULT_MRU, Encoder, FcsKind, ReceiveAccm, TransmitAccm};
+use crate::wire::Protocol;
+use crate::wire::control::CodeSet;
+use crate::wire::lcp::{AuthProtocol, LcpOption};
+
+/// LCP driven by the RFC 1661 automaton.
+pub type Lcp = Fsm<LcpNegotiator>;
+
+/// The smallest MRU we accept from a peer; smaller requests are Nak'd with the default.
+/// (RFC 1661 §6.1 fixes no minimum; 128 is pppd's floor and carries any LCP packet we send.)
+const MIN_PEER_MRU: u16 = 128;
+
+/// Magic-Number collisions after which the link is declared looped back (RFC 1661 §6.4:
+/// "the same Magic-Number ... repeatedly"). Two honest peers drawing equal random numbers
+/// three times running is a 2^-96 event.
+const LOOPBACK_COLLISIONS: u32 = 3;
+
+/// How LCP should behave in this role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LcpConfig {
+    /// Our Maximum-Receive-Unit; requested only when it differs from 1500 (RFC 1661 §6.1).
+    pub mru: u16,
+    /// Seed for Magic-Numbers (RFC 1661 §6.4 wants them random; we want runs reproducible).
+    pub magic_seed: u32,
+    /// The authentication protocol we demand of the peer (server role), if any.
+    pub require_auth: Option<AuthProtocol>,
+    /// Authentication protocols we can perform when the peer demands one, best first
+    /// (client role). Empty: we authenticate to nobody and Reject the option.
+    pub accept_auth: Vec<AuthProtocol>,
+    /// Naks of the peer's Authentication-Protocol after which we consider that it insists
+    /// on a protocol we cannot do (RFC 1661 §4.6 Max-Failure).
+    pub max_failure: u32,
+}
+
+impl Default for LcpConfig {
+    fn default() -> Self {
+        LcpConfig {
+            mru: DEFAULT_MRU,
+            magic_seed: 1,
+            require_auth: None,
+            accept_auth: Vec::new(),
+            max_failure: 5,
+        }
+    }
+}
+
+/// A small deterministic generator for Magic-Numbers (xorshift32; never zero, as RFC 1661
+/// §6.4 forbids a zero Magic-Number).
+#[derive(Debug, Clone)]
+struct MagicGenerator(u32);
+
+impl MagicGenerator {
+    fn new(seed: u32) -> Self {
+        // Spread small seeds (0, 1, 2...) over the whole range; never start at zero.
+        let mixed = seed.wrapping_mul(0x9E37_79B9) ^ 0xA5A5_5A5A;
+        MagicGenerator(if mixed == 0 { 0x1234_5678 } else { mixed })
+    }
+
+    fn next(&mut self) -> u32 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.0 = x;
+        x
+    }
+}
+
+/// What was agreed, in both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkParameters {
+    /// The largest Information field the peer accepts (its MRU).
+    pub peer_mru: u16,
+    /// Control characters to escape toward the peer (its ACCM).
+    pub transmit_accm: u32,
+    /// Control characters the peer escapes toward us (our acknowledged ACCM).
+    pub receive_accm: u32,
+    /// We may compress the protocol field toward the peer.
+    pub transmit_pfc: bool,
+    /// We may omit address and control toward the peer.
+    pub transmit_acfc: bool,
+    /// The protocol the peer demands we authenticate with.
+    pub peer_requires: Option<AuthProtocol>,
+    /// The protocol the peer agreed to authenticate with toward us.
+    pub we_require: Option<AuthProtocol>,
+    /// Our Magic-Number, zero if not negotiated.
+    pub magic_number: u32,
+}
+
+impl Default for LinkParameters {
+    /// RFC 1661 §6 and RFC 1662 §7.1 defaults: MRU 1500, every control character escaped,
+    /// no compression, no authentication.
+    fn default() -> Self {
+        LinkParameters {
+            peer_mru: DEFAULT_MRU,
+            transmit_accm: 0xFFFF_FFFF,
+            receive_accm: 0xFFFF_FFFF,
+            transmit_pfc: false,
+            transmit_acfc: false,
+            peer_requires: None,
+            we_require: None,
+            magic_number: 0,
+        }
+    }
+}
+
+impl LinkParameters {
+    /// The framer for non-LCP frames toward the peer under these parameters (LCP frames
+    /// keep the defaults whatever this says, see [`Encoder::encode`]).
+    pub fn encoder(&self) -> Encoder {
+        Encoder {
+            accm: TransmitAccm::from_async_map(self.transmit_accm),
+            fcs: FcsKind::Fcs16,
+            acfc: self.transmit_acfc,
+            pfc: self.transmit_pfc,
+        }
+    }
+
+    /// The receive map for our deframer under these parameters.
+    pub fn decoder_accm(&self) -> ReceiveAccm {
+        ReceiveAccm(self.receive_accm)
+    }
+}
+
+/// Our LCP requests and judgements.
+#[derive(Debug, Clone)]
+pub struct LcpNegotiator {
+    config: LcpConfig,
+    magic: MagicGenerator,
+    // What we will request next.
+    request_mru: bool,
+    request_accm: Option<u32>,
+    request_magic: Option<u32>,
+    request_pfc: bool,
+    request_acfc: bool,
+    request_auth: Option<AuthProtocol>,
+    agreed: LinkParameters,
+    magic_collisions: u32,
+    auth_naks: u32,
+    refused_auth: Option<AuthProtocol>,
+    auth_rejected_by_peer: bool,
+}
+
+impl LcpNegotiator {
+    /// A negotiator for `config`.
+    pub fn new(config: LcpConfig) -> Self {
+        let magic = MagicGenerator::new(config.magic_seed);
+        let mut negotiator = LcpNegotiator {
+            config,
+            magic,
+            request_mru: false,
+            request_accm: None,
+            request_magic: None,
+            request_pfc: false,
+            request_acfc: false,
+            request_auth: None,
+            agreed: LinkParameters::default(),
+            magic_collisions: 0,
+            auth_naks: 0,
+            refused_auth: None,
+            auth_rejected_by_peer: false,
+        };
+        negotiator.reset();
+        negotiator
+    }
+
+    /// What has been agreed so far (complete once LCP is Opened).
+    pub fn parameters(&self) -> LinkParameters {
+        self.agreed
+    }
+
+    /// RFC 1661 §6.4: our own Magic-Number keeps coming back; the line is looped.
+    pub fn looped_back(&self) -> bool {
+        self.magic_collisions >= LOOPBACK_COLLISIONS
+    }
+
+    /// The peer demanded an authentication protocol we cannot perform, and kept demanding
+    /// it through Max-Failure Naks.
+    pub fn auth_insisted(&self) -> bool {
+        self.refused_auth.is_some() && self.auth_naks >= self.config.max_failure
+    }
+
+    /// The authentication protocol the peer asked for that we Nak'd, if any.
+    pub fn refused_auth(&self) -> Option<AuthProtocol> {
+        self.refused_auth
+    }
+
+    /// The peer Configure-Rejected the authentication we demand (server role).
+    pub fn auth_rejected_by_peer(&self) -> bool {
+        self.auth_rejected_by_peer
+    }
+
+    fn fresh_magic(&mut self, avoid: u32) -> u32 {
+        loop {
+            let magic = self.magic.next();
+            if magic != avoid {
+                return magic;
+            }
+        }
+    }
+}
+
+impl Negotiator for LcpNegotiator {
+    type Opt = LcpOption;
+    const PROTOCOL: Protocol = Protocol::LCP;
+    const CODES: CodeSet = CodeSet::Lcp;
+
+    fn reset(&mut self) {
+        self.request_mru = self.config.mru != DEFAULT_MRU;
+        // We need no control character escaped (RFC 1662 §7.1); ask for the empty map.
+        self.request_accm = Some(0);
+        let magic = self.fresh_magic(0);
+        self.request_magic = Some(magic);
+        self.request_pfc = true;
+        self.request_acfc = true;
+        self.request_auth = self.config.require_auth;
+        self.auth_rejected_by_peer = false;
+        self.agreed = LinkParameters::default();
+    }
+
+    fn own_options(&mut self) -> Vec<LcpOption> {
+        let mut options = Vec::new();
+        if self.request_mru {
+            options.push(LcpOption::Mru(self.config.mru));
+        }
+        if let Some(map) = self.request_accm {
+            options.push(LcpOption::Accm(map));
+        }
+        if let Some(auth) = self.request_auth {
+            options.push(auth.to_option());
+        }
+        if let Some(magic) = self.request_magic {
+            options.push(LcpOption::MagicNumber(magic));
+        }
+        if self.request_pfc {
+            options.push(LcpOption::Pfc);
+        }
+        if self.request_acfc {
+            options.push(LcpOption::Acfc);
+        }
+        options
+    }
+
+    fn judge(&mut self, option: &LcpOption) -> Verdict<LcpOption> {
+        match option {
+            LcpOption::Mru(mru) if *mru < MIN_PEER_MRU => Verdict::Nak(LcpOption::Mru(DEFAULT_MRU)),
+            LcpOption::Mru(_) | LcpOption::Accm(_) | LcpOption::Pfc | LcpOption::Acfc => {
+                Verdict::Ack
+            }
+            LcpOption::AuthProtocol { protocol, data } => {
+                let wanted = AuthProtocol::from_option(*protocol, data);
+                if self.config.accept_auth.contains(&wanted) {
+                    return Verdict::Ack;
+                }
+                // RFC 1661 §6.2: Nak with the protocol we would rather use; with none to
+                // offer, Reject.
+                match self.config.accept_auth.first() {
+                    Some(ours) => {
+                        self.refused_auth = Some(wanted);
+                        self.auth_naks += 1;
+                        debug!(%wanted, offer = %ours, "LCP: peer demands an authentication protocol we cannot do");
+                        Verdict::Nak(ours.to_option())
+                    }
+                    None => Verdict::Reject,
+                }
+            }
+            LcpOption::MagicNumber(0) => {
+                // RFC 1661 §6.4: zero is illegal and MUST be Nak'd.
+                let own = self.request_magic.unwrap_or(0);
+                Verdict::Nak(LcpOption::MagicNumber(self.fresh_magic(own)))
+            }
+            LcpOption::MagicNumber(magic) if Some(*magic) == self.request_magic => {
+                // RFC 1661 §6.4: equal Magic-Numbers: maybe a looped line. Choose a new one
+                // for ourselves and Nak the peer with yet another.
+                self.magic_collisions += 1;
+                warn!(
+                    magic,
+                    collisions = self.magic_collisions,
+                    "LCP: peer's Magic-Number equals ours"
+                );
+                let own = self.fresh_magic(*magic);
+                self.request_magic = Some(own);
+                Verdict::Nak(LcpOption::MagicNumber(self.fresh_magic(own)))
+            }
+            LcpOption::MagicNumber(_) => Verdict::Ack,
+            LcpOption::Unknown { .. } => Verdict::Reject,
+        }
+    }
+
+    fn peer_acked(&mut self, options: &[LcpOption]) {
+        // Options absent from the peer's request keep their defaults (RFC 1661 §6).
+        self.agreed.peer_mru = DEFAULT_MRU;
+        self.agreed.transmit_accm = 0xFFFF_FFFF;
+        self.agreed.transmit_pfc = false;
+        self.agreed.transmit_acfc = false;
+        self.agreed.peer_requires = None;
+        for option in options {
+            match option {
+                LcpOption::Mru(mru) => self.agreed.peer_mru = *mru,
+                LcpOption::Accm(map) => self.agreed.transmit_accm = *map,
+                LcpOption::Pfc => self.agreed.transmit_pfc = true,
+                LcpOption::Acfc => self.agreed.transmit_acfc = true,
+                LcpOption::AuthProtocol { protocol, data } => {
+                    self.agreed.peer_requires = Some(AuthProtocol::from_option(*protocol, data));
+                }
+                LcpOption::MagicNumber(_) | LcpOption::Unknown { .. } => {}
+            }
+        }
+        // The peer settled on something we can do: it no longer insists.
+        self.refused_auth = None;
+        self.auth_naks = 0;
+    }
+
+    fn own_acked(&mut self, options: &[LcpOption]) {
+        self.agreed.receive_accm = 0xFFFF_FFFF;
+        self.agreed.we_require = None;
+        self.agreed.magic_number = 0;
+        for option in options {
+            match option {
+                LcpOption::Accm(map) => self.agreed.receive_accm = *map,
+                LcpOption::AuthProtocol { protocol, data } => {
+                    self.agreed.we_require = Some(AuthProtocol::from_option(*protocol, data));
+                }
+                LcpOption::MagicNumber(magic) => self.agreed.magic_number = *magic,
+                _ => {}
+            }
+        }
+    }
+
+    fn own_nakked(&mut self, option: &LcpOption) {
+        match option {
+            LcpOption::Mru(mru) => {
+                // The peer cannot send us that much; RFC 1661 §6.1 lets us accept its value.
+                self.request_mru = *mru != DEFAULT_MRU;
+                self.config.mru = *mru;
+            }
+            // RFC 1662 §7.1: escape what the peer suggests on top of what we asked.
+            LcpOption::Accm(map) => self.request_accm = Some(self.request_accm.unwrap_or(0) | map),
+            LcpOption::MagicNumber(suggested) => {
+                // RFC 1661 §6.4: a Nak'd Magic-Number means choose a new one; the suggestion
+                // may be our own number coming back, so draw afresh.
+                let magic = self.fresh_magic(*suggested);
+                self.request_magic = Some(magic);
+            }
+            LcpOption::AuthProtocol { protocol, data } => {
+                // We demand this protocol (server role): keep demanding it; the peer's
+                // Max-Failure will turn its Naks into a Reject, which ends the matter.
+                debug!(suggested = %AuthProtocol::from_option(*protocol, data), "LCP: peer suggests another authentication protocol");
+            }
+            // PFC and ACFC carry no value: a Nak can only mean no.
+            LcpOption::Pfc => self.request_pfc = false,
+            LcpOption::Acfc => self.request_acfc = false,
+            LcpOption::Unknown { .. } => {}
+        }
+    }
+
+    fn own_rejected(&mut self, option: &LcpOption) {
+        match option {
+            LcpOption::Mru(_) => self.request_mru = false,
+            LcpOption::Accm(_) => self.request_accm = None,
+            LcpOption::AuthProtocol { .. } => {
+                self.request_auth = None;
+                self.auth_rejected_by_peer = true;
+            }
+            LcpOption::MagicNumber(_) => self.request_magic = None,
+            LcpOption::Pfc => self.request_pfc = false,
+            LcpOption::Acfc => self.request_acfc = false,
+            LcpOption::Unknown { .. } => {}
+        }
+    }
+
+    fn magic_number(&self) -> u32 {
+        self.agreed.magic_number
+    }
+
+    fn magic_received(&mut self, magic_number: u32) {
+        // RFC 1661 §6.4/§5.8: an Echo or Discard carrying our own number came back to us.
+        if magic_number != 0 && magic_number == self.agreed.magic_number {
+            self.magic_collisions += 1;
+            warn!(
+                magic_number,
+                "LCP: received our own Magic-Number in an Echo"
+            );
+        }
+    }
+}
+
+/// A fresh LCP automaton.
+pub fn new_lcp(config: LcpConfig, fsm: crate::fsm::FsmConfig) -> Lcp {
+    Fsm::new(LcpNegotiator::new(config), fsm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fsm::{FsmConfig, State};
+    use crate::wire::ControlRepr;
+    use sansio::Instant;
+
+    fn packets(lcp: &mut Lcp) -> Vec<ControlRepr<LcpOption>> {
+        std::iter::from_fn(|| lcp.poll_packet())
+            .map(|b| ControlRepr::parse_bytes(&b, CodeSet::Lcp).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn magic_numbers_are_deterministic_and_nonzero() {
+        let a: Vec<u32> = {
+            let mut g = MagicGenerator::new(7);
+            (0..100).map(|_| g.next()).collect()
+        };
+        let b: Vec<u32> = {
+            let mut g = MagicGenerator::new(7);
+            (0..100).map(|_| g.next()).collect()
+        };
+        assert_eq!(a, b);
+        assert!(a.iter().all(|m| *m != 0));
+        assert_ne!(MagicGenerator::new(0).next(), MagicGenerator::new(1).next());
+    }
+
+    #[test]
+    fn a_looped_line_is_detected() {
+        // Everything we send comes straight back.
+        let mut lcp = new_lcp(LcpConfig::default(), FsmConfig::default());
+        lcp.open(Instant::ZERO);
+        lcp.up(Instant::ZERO);
+        for _ in 0..10 {
+            for packet in packets(&mut lcp) {
+                lcp.receive(Instant::ZERO, &packet.to_bytes());
+            }
+            if lcp.negotiator().looped_back() {
+                break;
+            }
+        }
+        assert!(lcp.negotiator().looped_back());
+        assert_ne!(lcp.state(), State::Opened);
+    }
+
+    #[test]
+    fn client_naks_chap_with_pap_and_notices_insistence() {
+        let config = LcpConfig {
+            accept_auth: vec![AuthProtocol::Pap],
+            ..LcpConfig::default()
+        };
+        let mut negotiator = LcpNegotiator::new(config);
+        for _ in 0..5 {
+            assert_eq!(
+                negotiator.judge(&AuthProtocol::ChapMd5.to_option()),
+                Verdict::Nak(AuthProtocol::Pap.to_option())
+            );
+        }
+        assert!(negotiator.auth_insisted());
+        assert_eq!(
+            negotiator.judge(&AuthProtocol::Pap.to_option()),
+            Verdict::Ack
+        );
+    }
+
+    #[test]
+    fn echo_request_is_answered_with_our_magic() {
+        let mut client = new_lcp(
+            LcpConfig {
+                magic_seed: 1,
+                ..LcpConfig::default()
+            },
+            FsmConfig::default(),
+        );
+        let mut server = new_lcp(
+            LcpConfig {
+                magic_seed: 2,
+                ..LcpConfig::default()
+            },
+            FsmConfig::default(),
+        );
+        for lcp in [&mut client, &mut server] {
+            lcp.open(Instant::ZERO);
+            lcp.up(Instant::ZERO);
+        }
+        for _ in 0..4 {
+            for p in packets(&mut client) {
+                server.receive(Instant::ZERO, &p.to_bytes());
+            }
+            for p in packets(&mut server) {
+                client.receive(Instant::ZERO, &p.to_bytes());
+            }
+        }
+        assert_eq!(
+            (client.state(), server.state()),
+            (State::Opened, State::Opened)
+        );
+        let params = client.negotiator().parameters();
+        assert_eq!(
+            (
+                params.transmit_accm,
+                params.transmit_pfc,
+                params.transmit_acfc
+            ),
+            (0, true, true)
+        );
+        let echo = ControlRepr::<LcpOption>::EchoRequest {
+            identifier: 42,
+            magic_number: 0x1111,
+            data: b"ping".to_vec(),
+        };
+        client.receive(Instant::ZERO, &echo.to_bytes());
+        assert_eq!(
+            packets(&mut client),
+            [ControlRepr::EchoReply {
+                identifier: 42,
+                magic_number: params.magic_number,
+                data: b"ping".to_vec()
+            }]
+        );
+        assert_ne!(params.magic_number, 0);
+    }
+}
