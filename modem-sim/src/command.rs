@@ -146,6 +146,8 @@ pub enum Command {
     Speaker,
     /// `H0` (V.250 §6.3.6): go on-hook.
     HookOn,
+    /// `O0` (V.250 §6.3.7): return from online command state to online data state.
+    ReturnOnline,
     /// `Sn=v` (V.250 §5.3.2): set an S-register (range checked when executed).
     SetRegister(SRegister, u32),
     /// `Sn?` (V.250 §5.3.2): report an S-register.
@@ -241,6 +243,7 @@ impl Commands<'_> {
                 (b'X', v @ 0..=4) => u8::try_from(v).ok().map(Command::ResultCodeSelection),
                 (b'Z', 0) => Some(Command::Reset),
                 (b'H', 0) => Some(Command::HookOn),
+                (b'O', 0) => Some(Command::ReturnOnline),
                 (b'L' | b'M', 0..=3) => Some(Command::Speaker),
                 _ => None,
             },

@@ -16,6 +16,7 @@
 
 pub mod call;
 pub mod command;
+pub mod escape;
 mod modem;
 pub mod network;
 pub mod peer;

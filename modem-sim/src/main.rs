@@ -39,13 +39,15 @@ EXAMPLES
     minicom -D /tmp/ttyMODEM                     # type ATZ, then ATDT5551234
     modem-sim --link /tmp/ttyMODEM --time-scale 0.1   # everything 10x faster
 
-    Closing the port is taken as the DTE dropping DTR: the call is hung up (AT&D2)."#;
+    Hanging up: +++ (1 s of silence either side), then ATH; or close the port, which
+    counts as the DTE dropping DTR (AT&D2 hangs up, &D1 keeps the call, &D0 ignores it)."#;
 
 /// A simulated Hayes/V.250 modem on a pseudo-terminal.
 ///
 /// Creates a PTY whose slave side behaves like a serial port with a modem on it: AT
-/// commands (E, V, Q, X, Z, &F, &C, &D, H, L, M, S-registers, ATD), result codes, call
-/// progress on a simulated phone network, and transparent data once CONNECTed. Point any
+/// commands (E, V, Q, X, Z, &F, &C, &D, H, O, L, M, S-registers, ATD, A/), result codes,
+/// call progress on a simulated phone network, transparent data once CONNECTed, and the
+/// +++ escape (S2, S12 guard time) back to online command state. Point any
 /// dialer (chat, pppd, minicom, your own) at the --link path. Logs the AT transcript on
 /// stderr (set RUST_LOG=debug to see every byte).
 #[derive(Debug, Parser)]

@@ -9,6 +9,7 @@ use sansio::{Instant, Machine};
 
 use crate::call::{ABORT_GRACE, CallAttempt, CallProgress, Ending, place_call};
 use crate::command::{Assembled, Command, DtrMode, LineAssembler, parse};
+use crate::escape::EscapeGuard;
 use crate::network::{Network, PeerSpec};
 use crate::registers::{SRegister, SRegisters};
 use crate::result::ResultCode;
@@ -71,8 +72,12 @@ enum Mode {
     Command,
     /// Off-hook, dialling and waiting for the call to complete.
     Dialling(CallAttempt),
-    /// Online data state: bytes pass through to the line unchanged.
-    Online,
+    /// Online data state: bytes pass through to the line unchanged, watched for the
+    /// escape sequence.
+    Online { speed: u32, escape: EscapeGuard },
+    /// Online command state: the call stays up while the DTE sends commands. Data from
+    /// the far end is discarded meanwhile.
+    OnlineCommand { speed: u32 },
 }
 
 /// A simulated V.250 modem plugged into a simulated [`Network`].
@@ -115,15 +120,15 @@ impl Modem {
         &self.network
     }
 
-    /// Whether a call is connected (online data state).
+    /// Whether a call is connected (online data or online command state).
     pub fn is_online(&self) -> bool {
-        self.mode == Mode::Online
+        matches!(self.mode, Mode::Online { .. } | Mode::OnlineCommand { .. })
     }
 
-    /// Bytes from the far end while a call is up; they go to the DTE unchanged. Ignored
-    /// when no call is connected.
+    /// Bytes from the far end; in online data state they go to the DTE unchanged.
+    /// Ignored in any other state.
     pub fn handle_line_input(&mut self, _now: Instant, bytes: &[u8]) {
-        if self.is_online() {
+        if let Mode::Online { .. } = self.mode {
             self.to_dte.extend_from_slice(bytes);
         }
     }
@@ -142,18 +147,21 @@ impl Modem {
         }
     }
 
-    /// The DTE dropped DTR (closed the port). Per `&D` (V.250 §6.2.9): with `&D0` nothing
-    /// happens; otherwise any call is cleared down and the modem returns to command state.
-    /// No result code is sent: a DTE without DTR is not listening, and anything queued
-    /// for it is discarded so the next program to open the port does not read it.
+    /// The DTE dropped DTR (closed the port), per `&D` (V.250 §6.2.9): `&D0` ignores it,
+    /// `&D1` takes a call to online command state, `&D2` clears any call down and returns
+    /// to command state. No result code is sent: a DTE without DTR is not listening, and
+    /// anything queued for it is discarded so the next program to open the port does not
+    /// read it.
     pub fn dtr_drop(&mut self, _now: Instant) {
-        if self.config.dtr == DtrMode::Ignore {
-            return;
+        match (self.config.dtr, &self.mode) {
+            (DtrMode::Ignore, _) => return,
+            (DtrMode::OnlineCommand, Mode::Online { speed, .. }) => {
+                self.mode = Mode::OnlineCommand { speed: *speed };
+            }
+            (DtrMode::OnlineCommand, Mode::OnlineCommand { .. }) => {}
+            (_, Mode::Online { .. } | Mode::OnlineCommand { .. }) => self.end_call(),
+            (_, Mode::Command | Mode::Dialling(_)) => self.mode = Mode::Command,
         }
-        if self.is_online() {
-            self.end_call();
-        }
-        self.mode = Mode::Command;
         self.assembler.reset();
         self.to_dte.clear();
     }
@@ -251,11 +259,28 @@ impl Modem {
                     self.config.progress = CallProgress::new(level)
                 }
                 Command::DtrBehaviour(mode) => self.config.dtr = mode,
-                Command::Reset | Command::FactoryDefaults => self.config = Configuration::default(),
-                Command::DcdBehaviour
-                | Command::DialMethod
-                | Command::Speaker
-                | Command::HookOn => {}
+                Command::Reset | Command::FactoryDefaults => {
+                    // V.250 §6.1.1: Z also hangs up; so does &F here, as a reset.
+                    if self.is_online() {
+                        self.end_call();
+                    }
+                    self.config = Configuration::default();
+                }
+                Command::DcdBehaviour | Command::DialMethod | Command::Speaker => {}
+                Command::HookOn => {
+                    if self.is_online() {
+                        self.end_call();
+                    }
+                }
+                Command::ReturnOnline => {
+                    // V.250 §6.3.7: back to the call, reported as on connecting.
+                    let Mode::OnlineCommand { speed } = self.mode else {
+                        self.result(ResultCode::NoCarrier);
+                        return;
+                    };
+                    self.go_online(now, speed);
+                    return;
+                }
                 Command::SetRegister(register, value) => {
                     if self.config.registers.set(register, value).is_err() {
                         self.result(ResultCode::Error);
@@ -266,6 +291,11 @@ impl Modem {
                     // V.250 §5.3.2: three decimal digits with leading zeros.
                     let text = format!("{:03}", self.config.registers.get(register));
                     self.information_text(&text);
+                }
+                Command::Dial(_) if self.is_online() => {
+                    // One line, one call.
+                    self.result(ResultCode::Error);
+                    return;
                 }
                 Command::Dial(dial_string) => {
                     let attempt = place_call(
@@ -284,20 +314,14 @@ impl Modem {
     }
 
     /// The call attempt is due to end.
-    fn complete_call(&mut self, attempt: CallAttempt) {
+    fn complete_call(&mut self, now: Instant, attempt: CallAttempt) {
         match attempt.ending {
             Ending::Fails(code) => {
                 self.mode = Mode::Command;
                 self.result(code);
             }
             Ending::Connects { speed, peer } => {
-                self.mode = Mode::Online;
-                let detail = self
-                    .config
-                    .progress
-                    .extended_codes()
-                    .then(|| speed.to_string());
-                self.result_with_text(ResultCode::Connect, detail);
+                self.go_online(now, speed);
                 self.events.push_back(ModemEvent::CallConnected {
                     number: attempt.number,
                     speed,
@@ -306,22 +330,39 @@ impl Modem {
             }
         }
     }
+
+    /// Enter online data state with `CONNECT [speed]` (the speed from X1 on).
+    fn go_online(&mut self, now: Instant, speed: u32) {
+        self.mode = Mode::Online {
+            speed,
+            escape: EscapeGuard::new(now),
+        };
+        let detail = self
+            .config
+            .progress
+            .extended_codes()
+            .then(|| speed.to_string());
+        self.result_with_text(ResultCode::Connect, detail);
+    }
 }
 
 impl Machine for Modem {
     type Event = ModemEvent;
 
-    /// Bytes from the DTE: command lines in command state, data for the far end online.
-    /// While dialling, any byte arriving after [`ABORT_GRACE`] aborts the attempt with
-    /// `NO CARRIER` (V.250 §6.3.1); the byte itself is consumed.
+    /// Bytes from the DTE: command lines in command states, data for the far end online
+    /// (watched for the `+++` escape, see [`crate::escape`]). While dialling, any byte
+    /// arriving after [`ABORT_GRACE`] aborts the attempt with `NO CARRIER` (V.250
+    /// §6.3.1); the byte itself is consumed.
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         self.handle_timeout(now);
-        for (index, &byte) in bytes.iter().enumerate() {
-            match &self.mode {
-                Mode::Command => self.command_byte(now, byte),
-                Mode::Online => {
-                    self.to_line.extend_from_slice(&bytes[index..]);
-                    return;
+        let escape_character = self.config.registers.get(SRegister::EscapeCharacter);
+        let guard = self.config.registers.escape_guard();
+        for &byte in bytes {
+            match &mut self.mode {
+                Mode::Command | Mode::OnlineCommand { .. } => self.command_byte(now, byte),
+                Mode::Online { escape, .. } => {
+                    escape.byte(now, byte, escape_character, guard);
+                    self.to_line.push(byte);
                 }
                 Mode::Dialling(attempt) => {
                     if now.saturating_duration_since(attempt.started) >= ABORT_GRACE {
@@ -334,11 +375,19 @@ impl Machine for Modem {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
+        if let Mode::Online { speed, escape } = &self.mode {
+            let guard = self.config.registers.escape_guard();
+            if escape.completes_at(guard).is_some_and(|at| at <= now) {
+                self.mode = Mode::OnlineCommand { speed: *speed };
+                self.result(ResultCode::Ok);
+            }
+            return;
+        }
         if !matches!(&self.mode, Mode::Dialling(attempt) if attempt.ends_at <= now) {
             return;
         }
         if let Mode::Dialling(attempt) = std::mem::replace(&mut self.mode, Mode::Command) {
-            self.complete_call(attempt);
+            self.complete_call(now, attempt);
         }
     }
 
@@ -353,7 +402,10 @@ impl Machine for Modem {
     fn poll_timeout(&self) -> Option<Instant> {
         match &self.mode {
             Mode::Dialling(attempt) => Some(attempt.ends_at),
-            Mode::Command | Mode::Online => None,
+            Mode::Online { escape, .. } => {
+                escape.completes_at(self.config.registers.escape_guard())
+            }
+            Mode::Command | Mode::OnlineCommand { .. } => None,
         }
     }
 }

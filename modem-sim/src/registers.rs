@@ -10,6 +10,9 @@ pub enum SRegister {
     /// S0, V.250 §6.3.8: rings before auto-answer (0 = off). Stored; the simulated
     /// network does not place incoming calls yet.
     AutoAnswerRings,
+    /// S2 (Hayes; V.250 leaves escapes to the manufacturer): the escape character, `+`.
+    /// Above 127 disables escapes.
+    EscapeCharacter,
     /// S3, V.250 §6.2.1: the character that ends a command line (CR).
     CommandLineTermination,
     /// S4, V.250 §6.2.2: the character that ends a response line (LF).
@@ -22,6 +25,8 @@ pub enum SRegister {
     ConnectionCompletionTimeout,
     /// S8, V.250 §6.3.11: seconds each `,` dial modifier pauses.
     CommaDialModifierTime,
+    /// S12 (Hayes): the escape guard time, in fiftieths of a second.
+    EscapeGuardTime,
 }
 
 /// One row of the register table.
@@ -37,56 +42,17 @@ impl SRegister {
     /// Number, default and range of each register. V.250 leaves S7's default to the
     /// manufacturer; 50 s is what Hayes-compatible modems ship with. S6's floor of 2 s is
     /// V.250's.
-    const TABLE: [Row; 7] = [
-        Row {
-            register: SRegister::AutoAnswerRings,
-            number: 0,
-            default: 0,
-            min: 0,
-            max: 255,
-        },
-        Row {
-            register: SRegister::CommandLineTermination,
-            number: 3,
-            default: b'\r',
-            min: 0,
-            max: 127,
-        },
-        Row {
-            register: SRegister::ResponseFormatting,
-            number: 4,
-            default: b'\n',
-            min: 0,
-            max: 127,
-        },
-        Row {
-            register: SRegister::CommandLineEditing,
-            number: 5,
-            default: 0x08,
-            min: 0,
-            max: 127,
-        },
-        Row {
-            register: SRegister::BlindDialPause,
-            number: 6,
-            default: 2,
-            min: 2,
-            max: 10,
-        },
-        Row {
-            register: SRegister::ConnectionCompletionTimeout,
-            number: 7,
-            default: 50,
-            min: 1,
-            max: 255,
-        },
-        Row {
-            register: SRegister::CommaDialModifierTime,
-            number: 8,
-            default: 2,
-            min: 0,
-            max: 255,
-        },
+    #[rustfmt::skip]
+    const TABLE: [Row; 9] = [
+        Row { register: SRegister::AutoAnswerRings,             number: 0,  default: 0,     min: 0, max: 255 },
+        Row { register: SRegister::EscapeCharacter,             number: 2,  default: b'+',  min: 0, max: 255 },
+        Row { register: SRegister::CommandLineTermination,      number: 3,  default: b'\r', min: 0, max: 127 },
+        Row { register: SRegister::ResponseFormatting,          number: 4,  default: b'\n', min: 0, max: 127 },
+        Row { register: SRegister::CommandLineEditing,          number: 5,  default: 0x08,  min: 0, max: 127 },
+        Row { register: SRegister::BlindDialPause,              number: 6,  default: 2,     min: 2, max: 10 },
+        Row { register: SRegister::ConnectionCompletionTimeout, number: 7,  default: 50,    min: 1, max: 255 },
+        Row { register: SRegister::CommaDialModifierTime,       number: 8,  default: 2,     min: 0, max: 255 },
+        Row { register: SRegister::EscapeGuardTime,             number: 12, default: 50,    min: 0, max: 255 },
     ];
 
     fn row(self) -> &'static Row {
@@ -146,6 +112,11 @@ impl SRegisters {
         }
         self.values[register.index()] = value;
         Ok(())
+    }
+
+    /// The escape guard time (S12, in fiftieths of a second).
+    pub fn escape_guard(&self) -> Duration {
+        Duration::from_millis(20 * u64::from(self.get(SRegister::EscapeGuardTime)))
     }
 
     /// A register counted in seconds, as a duration.
