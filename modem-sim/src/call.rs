@@ -81,11 +81,6 @@ impl CallProgress {
         CallProgress { level }
     }
 
-    /// The X level.
-    pub fn level(self) -> u8 {
-        self.level
-    }
-
     /// X2, X4: wait for dial tone (and report `NO DIALTONE`) instead of dialling blind.
     fn detects_dial_tone(self) -> bool {
         matches!(self.level, 2 | 4)

@@ -18,7 +18,7 @@ pub enum Assembled {
     Line {
         /// The body, after the `AT` prefix, with S5 edits applied.
         body: Vec<u8>,
-        /// The body outgrew [`MAX_BODY_LEN`].
+        /// The body outgrew the 255 characters this modem keeps.
         overflowed: bool,
     },
     /// `A/` (V.250 §5.2.4): execute the previous command line again.

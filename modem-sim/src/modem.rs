@@ -115,11 +115,6 @@ impl Modem {
         }
     }
 
-    /// The network this modem dials into.
-    pub fn network(&self) -> &Network {
-        &self.network
-    }
-
     /// Whether a call is connected (online data or online command state).
     pub fn is_online(&self) -> bool {
         matches!(self.mode, Mode::Online { .. } | Mode::OnlineCommand { .. })

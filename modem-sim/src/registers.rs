@@ -4,7 +4,7 @@
 use sansio::Duration;
 
 /// An S-register this modem implements. Its number, default and range live in
-/// [`SRegister::TABLE`], the one place they are written.
+/// `SRegister::TABLE`, the one place they are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SRegister {
     /// S0, V.250 §6.3.8: rings before auto-answer (0 = off). Stored; the simulated
@@ -71,11 +71,6 @@ impl SRegister {
             .iter()
             .find(|row| u32::from(row.number) == number)
             .map(|row| row.register)
-    }
-
-    /// The `n` of `Sn`.
-    pub fn number(self) -> u8 {
-        self.row().number
     }
 }
 

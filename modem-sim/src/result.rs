@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// A result code. Its verbose text and numeric (V0) form are written once, in
-/// [`ResultCode::forms`].
+/// `ResultCode::forms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResultCode {
     /// The command line was executed.
