@@ -1,0 +1,415 @@
+//! The RasDial-style public surface (DESIGN §5): `dial`, `hang_up`, `connect_status`,
+//! `enum_connections`, `error_string`, over a connection table. The realtime driver
+//! (`crate::driver`) runs each dial on its own thread, which is the thread the notifier is
+//! called on (ras-reference §4.1 rule 7).
+
+mod notifier;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+
+use sansio::{Duration, TimeScale};
+
+pub use notifier::{
+    Dispatcher, Notifier, NotifyControl, RasDialFunc, RasDialFunc1, RasDialFunc2, WM_RASDIALEVENT,
+    WindowMessage,
+};
+
+use crate::driver::{self, Command};
+use crate::hayes::DialerConfig;
+use crate::phonebook::{Entry, Phonebook};
+use crate::ppp::ClientConfig;
+use crate::ras::{DialPlan, RasConnState, RasError};
+
+/// `RDEOPT_*` flags of `RASDIALEXTENSIONS.dwfOptions` (ras-reference §3.3, H1).
+pub mod rdeopt {
+    /// Apply the device's dialing prefix and suffix.
+    pub const USE_PREFIX_SUFFIX: u32 = 0x0000_0001;
+    /// Allow the dial to stop in paused states instead of failing.
+    pub const PAUSED_STATES: u32 = 0x0000_0002;
+    /// The caller is a custom dialer: do not hand the dial to the entry's custom dialer.
+    pub const CUSTOM_DIAL: u32 = 0x0000_1000;
+}
+
+/// `HRASCONN`: a connection handle. Never zero.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HRasConn(u64);
+
+impl HRasConn {
+    /// A handle with this raw value (drivers other than the built-in one hand these out;
+    /// the built-in table numbers them from 1).
+    pub fn from_raw(value: u64) -> Self {
+        HRasConn(value)
+    }
+
+    /// The handle's raw value.
+    pub fn value(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Debug for HRasConn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HRasConn({:#x})", self.0)
+    }
+}
+
+impl fmt::Display for HRasConn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+/// `RASDIALPARAMS` (ras-reference §3.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DialParams {
+    /// `szEntryName`.
+    pub entry_name: String,
+    /// `szPhoneNumber`: empty means the entry's own number.
+    pub phone_number: String,
+    /// `szCallbackNumber`.
+    pub callback_number: String,
+    /// `szUserName`.
+    pub user_name: String,
+    /// `szPassword`.
+    pub password: String,
+    /// `szDomain`.
+    pub domain: String,
+    /// `dwSubEntry` (1-based; 0 means the first).
+    pub sub_entry: u32,
+    /// `dwCallbackId`, handed back as RasDialFunc2's first argument.
+    pub callback_id: usize,
+}
+
+/// `RASDIALEXTENSIONS` (ras-reference §3.3); `None` in `dial` means all flags clear.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DialExtensions {
+    /// `dwfOptions`: `RDEOPT_*` flags from [`rdeopt`].
+    pub options: u32,
+}
+
+/// `RASCONNSTATUS` (ras-reference §3.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectStatus {
+    /// `rasconnstate`.
+    pub state: RasConnState,
+    /// `dwError`: why the dial failed, kept until hang-up (§4.4 rule 20).
+    pub error: Option<RasError>,
+    /// `szDeviceType`.
+    pub device_type: String,
+    /// `szDeviceName`.
+    pub device_name: String,
+    /// `szPhoneNumber`.
+    pub phone_number: String,
+}
+
+/// `RASCONN` (ras-reference §3.5), as `enum_connections` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RasConn {
+    /// `hrasconn`.
+    pub handle: HRasConn,
+    /// `szEntryName`.
+    pub entry_name: String,
+    /// `szDeviceType`.
+    pub device_type: String,
+    /// `szDeviceName`.
+    pub device_name: String,
+    /// `dwSubEntry`.
+    pub sub_entry: u32,
+}
+
+/// A failed `dial`. As with `RasDial`, a handle may have been set even though the dial
+/// failed; it must still be hung up (ras-reference §4.2 rule 12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct DialError {
+    /// What went wrong.
+    pub error: RasError,
+    /// The handle, if one was set.
+    pub handle: Option<HRasConn>,
+}
+
+impl DialError {
+    fn before_start(error: RasError) -> Self {
+        DialError {
+            error,
+            handle: None,
+        }
+    }
+}
+
+/// Engine-wide settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineConfig {
+    /// Scales every protocol timer (see [`TimeScale`]); [`TimeScale::REAL`] for real modems.
+    pub time_scale: TimeScale,
+    /// Seeds PPP magic numbers, so that a dial can be replayed byte for byte.
+    pub seed: u32,
+}
+
+impl EngineConfig {
+    /// The PPP magic-number seed for the connection `handle`: different for every
+    /// connection, the same for the same seed and handle.
+    pub fn magic_seed(&self, handle: HRasConn) -> u32 {
+        // Truncation is fine: the handle only varies the seed.
+        self.seed ^ (handle.0 as u32).wrapping_mul(0x9E37_79B9)
+    }
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            time_scale: TimeScale::REAL,
+            seed: 0x5241_5331,
+        }
+    }
+}
+
+impl DialPlan {
+    /// Resolve what to dial for `entry` with `params` (ras-reference §3.2): the phone
+    /// number given in the parameters wins over the entry's.
+    pub fn resolve(
+        entry: &Entry,
+        params: &DialParams,
+        magic_seed: u32,
+    ) -> Result<DialPlan, RasError> {
+        let number = if params.phone_number.is_empty() {
+            entry.phone_numbers.first().cloned().unwrap_or_default()
+        } else {
+            params.phone_number.clone()
+        };
+        if number.is_empty() {
+            return Err(RasError::ERROR_BAD_PHONE_NUMBER);
+        }
+        let ppp = ClientConfig {
+            user: params.user_name.clone(),
+            password: params.password.clone(),
+            magic_seed,
+            ..ClientConfig::default()
+        };
+        Ok(DialPlan {
+            subentry: params.sub_entry.max(1),
+            device_type: "modem".to_owned(),
+            device_name: entry.device_name.clone(),
+            dialer: DialerConfig::new(number),
+            ppp,
+        })
+    }
+}
+
+struct Record {
+    entry_name: String,
+    status: ConnectStatus,
+    sub_entry: u32,
+    commands: driver::CommandSender,
+}
+
+#[derive(Default)]
+struct Table {
+    next_handle: u64,
+    connections: BTreeMap<HRasConn, Record>,
+}
+
+pub(crate) struct Shared {
+    config: EngineConfig,
+    table: Mutex<Table>,
+}
+
+impl Shared {
+    fn table(&self) -> MutexGuard<'_, Table> {
+        // A notifier that panicked poisons nothing we rely on: the table stays consistent
+        // because every update is a single assignment.
+        self.table
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Whether `handle` has not been hung up.
+    pub(crate) fn is_live(&self, handle: HRasConn) -> bool {
+        self.table().connections.contains_key(&handle)
+    }
+
+    /// Record a state change for `connect_status`.
+    pub(crate) fn set_status(
+        &self,
+        handle: HRasConn,
+        state: RasConnState,
+        error: Option<RasError>,
+    ) {
+        if let Some(record) = self.table().connections.get_mut(&handle) {
+            record.status.state = state;
+            record.status.error = error;
+        }
+    }
+}
+
+/// The RAS client: a connection table and the calls that work on it. Clone it freely
+/// (into notifiers, for instance); clones share the table.
+#[derive(Clone)]
+pub struct Ras {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Ras {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ras")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Ras {
+    fn default() -> Self {
+        Ras::new(EngineConfig::default())
+    }
+}
+
+impl Ras {
+    /// A client with its own, empty connection table.
+    pub fn new(config: EngineConfig) -> Self {
+        Ras {
+            shared: Arc::new(Shared {
+                config,
+                table: Mutex::new(Table::default()),
+            }),
+        }
+    }
+
+    /// `RasDial`. With a notifier it returns as soon as the dial has started and reports
+    /// progress through the notifier; without one it blocks until the dial connected
+    /// (`Ok`) or failed (`Err`, with the handle to hang up).
+    pub fn dial(
+        &self,
+        _extensions: Option<&DialExtensions>,
+        phonebook: &Phonebook,
+        params: &DialParams,
+        notifier: Option<Notifier>,
+    ) -> Result<HRasConn, DialError> {
+        let entry = phonebook
+            .entry(&params.entry_name)
+            .ok_or(DialError::before_start(
+                RasError::ERROR_CANNOT_FIND_PHONEBOOK_ENTRY,
+            ))?;
+        let handle = {
+            let mut table = self.shared.table();
+            table.next_handle += 1;
+            HRasConn(table.next_handle)
+        };
+        let plan = DialPlan::resolve(entry, params, self.shared.config.magic_seed(handle))
+            .map_err(DialError::before_start)?;
+        let status = ConnectStatus {
+            state: RasConnState::OpenPort,
+            error: None,
+            device_type: plan.device_type.clone(),
+            device_name: plan.device_name.clone(),
+            phone_number: plan.dialer.number.clone(),
+        };
+        let (sync_tx, sync_rx) = mpsc::channel();
+        let synchronous = notifier.is_none();
+        let outcome = match notifier {
+            Some(notifier) => {
+                driver::Outcome::Notify(Dispatcher::new(notifier, handle, params.callback_id))
+            }
+            None => driver::Outcome::Sync(sync_tx),
+        };
+        let (commands, receiver) = driver::command_channel();
+        self.shared.table().connections.insert(
+            handle,
+            Record {
+                entry_name: entry.name.clone(),
+                status,
+                sub_entry: plan.subentry,
+                commands,
+            },
+        );
+        let job = driver::Job {
+            shared: Arc::clone(&self.shared),
+            handle,
+            plan,
+            device: entry.device.clone(),
+            baud: entry.connect_bps,
+            outcome,
+            commands: receiver,
+            time_scale: self.shared.config.time_scale,
+        };
+        if let Err(error) = driver::spawn(job) {
+            tracing::error!(%error, "cannot start the dial thread");
+            self.shared.table().connections.remove(&handle);
+            return Err(DialError::before_start(RasError::ERROR_UNKNOWN));
+        }
+        if synchronous {
+            // Synchronous: wait for the outcome. A worker that vanished without one
+            // counts as a disconnection.
+            return match sync_rx.recv() {
+                Ok(Ok(())) => Ok(handle),
+                Ok(Err(error)) => Err(DialError {
+                    error,
+                    handle: Some(handle),
+                }),
+                Err(_) => Err(DialError {
+                    error: RasError::ERROR_DISCONNECTION,
+                    handle: Some(handle),
+                }),
+            };
+        }
+        Ok(handle)
+    }
+
+    /// `RasHangUp`. The handle is invalid as soon as this returns; the link itself goes
+    /// down shortly after (ras-reference §4.4 rule 21). Called from inside a notifier, it
+    /// takes effect once the notifier returns.
+    pub fn hang_up(&self, handle: HRasConn) -> Result<(), RasError> {
+        let record = self
+            .shared
+            .table()
+            .connections
+            .remove(&handle)
+            .ok_or(RasError::ERROR_INVALID_HANDLE)?;
+        // A worker that already finished has nothing left to hang up.
+        let _ = record.commands.send(Command::HangUp);
+        Ok(())
+    }
+
+    /// `RasGetConnectStatus`.
+    pub fn connect_status(&self, handle: HRasConn) -> Result<ConnectStatus, RasError> {
+        self.shared
+            .table()
+            .connections
+            .get(&handle)
+            .map(|record| record.status.clone())
+            .ok_or(RasError::ERROR_INVALID_HANDLE)
+    }
+
+    /// `RasEnumConnections`: connections that are connected (NT-family behaviour,
+    /// ras-reference §4.4 rule 24).
+    pub fn enum_connections(&self) -> Vec<RasConn> {
+        self.shared
+            .table()
+            .connections
+            .iter()
+            .filter(|(_, record)| record.status.state == RasConnState::Connected)
+            .map(|(handle, record)| RasConn {
+                handle: *handle,
+                entry_name: record.entry_name.clone(),
+                device_type: record.status.device_type.clone(),
+                device_name: record.status.device_name.clone(),
+                sub_entry: record.sub_entry,
+            })
+            .collect()
+    }
+
+    /// How long to wait after `hang_up` before the port is surely free, at this
+    /// engine's time scale (the documentation's example waits about 3 s, §4.4 rule 21).
+    pub fn hang_up_settle_time(&self) -> Duration {
+        self.shared
+            .config
+            .time_scale
+            .to_real(Duration::from_secs(3))
+    }
+}
+
+/// `RasGetErrorString`: our own text for a RAS (or Win32) error number.
+pub fn error_string(code: u32) -> Option<&'static str> {
+    RasError::from_code(code).description()
+}

@@ -1,0 +1,401 @@
+//! The RAS connection machine: RASCONNSTATE progression for one link, from opening the
+//! port through the Hayes dial and PPP to `Connected`, and the error that ends a failed
+//! dial. Sans-IO (DESIGN §2): the driver opens and closes the port when asked and feeds
+//! bytes and timers; notifications come out as events.
+//!
+//! State sequence for a modem link (ras-reference §4.7 A, [inferred] there; ours):
+//!
+//! | step                           | notification                         |
+//! |--------------------------------|--------------------------------------|
+//! | dial starts                    | OpenPort                             |
+//! | driver opened the port         | PortOpened, ConnectDevice            |
+//! | modem said CONNECT             | DeviceConnected, AllDevicesConnected, Authenticate |
+//! | PPP authentication succeeded   | AuthNotify, AuthProject              |
+//! | (no authentication demanded)   | AuthProject                          |
+//! | IPCP opened                    | Authenticated, Projected, Connected  |
+//!
+//! A failure is a second notification of the current state with the error (§4.1 rule 2).
+
+use std::collections::VecDeque;
+
+use sansio::{Instant, Machine};
+
+use super::{RasConnState, RasError};
+use crate::hayes::{DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage};
+use crate::ppp::{Client, ClientConfig, ClientEvent, LinkDownReason};
+
+/// Everything one link's dial needs, resolved from the phonebook entry and the dial
+/// parameters.
+#[derive(Debug, Clone)]
+pub struct DialPlan {
+    /// 1-based subentry (link) index this machine dials.
+    pub subentry: u32,
+    /// The device's type as `RASCONNSTATUS.szDeviceType` reports it (`"modem"`).
+    pub device_type: String,
+    /// The device's name (for a serial modem: its path, e.g. `/dev/ttyUSB0`).
+    pub device_name: String,
+    /// How to talk to the modem, including the number to dial.
+    pub dialer: DialerConfig,
+    /// PPP settings, including the credentials.
+    pub ppp: ClientConfig,
+}
+
+/// One call of the application's notifier: the arguments of `RasDialFunc2` less the
+/// callback id and handle, which the API layer adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notification {
+    /// 1-based subentry index.
+    pub subentry: u32,
+    /// The state entered (or, with an error, the state that failed).
+    pub state: RasConnState,
+    /// Zero on entry to a state; the error otherwise (§4.1 rules 1–2).
+    pub error: Option<RasError>,
+    /// Nonzero only for 650, 640, 645 and 639 (§3.9); none of which a modem link produces.
+    pub extended_error: u32,
+}
+
+/// What the connection machine asks of its driver or tells its application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionEvent {
+    /// Open the serial port, then call [`Connection::port_opened`] or
+    /// [`Connection::port_failed`].
+    OpenPort,
+    /// Tell the application (through its notifier).
+    Notify(Notification),
+    /// Close the port (which drops DTR and so hangs the modem up). Nothing follows.
+    ClosePort,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// Waiting for the driver to open the port.
+    Opening,
+    Dialing(Dialer),
+    /// PPP is negotiating (`Authenticate` … `AuthProject`).
+    Ppp(Box<Client>),
+    /// `Connected`; PPP keeps running (echo replies, the peer terminating).
+    Connected(Box<Client>),
+    /// The dial failed; the port stays open until the application hangs up (§4.2 rule 12).
+    Failed,
+    /// Hanging up: PPP is terminating politely before the port closes.
+    Terminating(Box<Client>),
+    /// The port is (being) closed. Nothing more happens.
+    Closed,
+}
+
+/// The connection machine for one link.
+#[derive(Debug)]
+pub struct Connection {
+    plan: DialPlan,
+    phase: Phase,
+    state: RasConnState,
+    error: Option<RasError>,
+    events: VecDeque<ConnectionEvent>,
+}
+
+impl Connection {
+    /// Start a dial: the first notification (OpenPort) and the request to open the port
+    /// are queued at once.
+    pub fn new(plan: DialPlan) -> Self {
+        let mut connection = Connection {
+            plan,
+            phase: Phase::Opening,
+            state: RasConnState::OpenPort,
+            error: None,
+            events: VecDeque::new(),
+        };
+        connection.enter(RasConnState::OpenPort);
+        connection.events.push_back(ConnectionEvent::OpenPort);
+        connection
+    }
+
+    /// The state last entered (what `RasGetConnectStatus` reports).
+    pub fn state(&self) -> RasConnState {
+        self.state
+    }
+
+    /// The error that ended the dial, if it failed.
+    pub fn error(&self) -> Option<RasError> {
+        self.error
+    }
+
+    /// The plan this connection dials.
+    pub fn plan(&self) -> &DialPlan {
+        &self.plan
+    }
+
+    /// Whether events are waiting to be polled.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    /// Whether the dial is over, one way or the other (Connected, failed or hung up).
+    pub fn is_settled(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Connected(_) | Phase::Failed | Phase::Closed | Phase::Terminating(_)
+        )
+    }
+
+    /// The driver opened the port.
+    pub fn port_opened(&mut self, now: Instant) {
+        if !matches!(self.phase, Phase::Opening) {
+            return;
+        }
+        self.enter(RasConnState::PortOpened);
+        self.enter(RasConnState::ConnectDevice);
+        self.phase = Phase::Dialing(Dialer::new(now, self.plan.dialer.clone()));
+    }
+
+    /// The driver could not open the port.
+    pub fn port_failed(&mut self, error: RasError) {
+        if matches!(self.phase, Phase::Opening) {
+            self.fail(error);
+        }
+    }
+
+    /// The port stopped working under us (read or write failed: the device went away).
+    /// A dial in progress fails with ERROR_HARDWARE_FAILURE; a connected link goes down.
+    pub fn port_lost(&mut self) {
+        match self.phase {
+            Phase::Opening | Phase::Dialing(_) | Phase::Ppp(_) => {
+                self.fail(RasError::ERROR_HARDWARE_FAILURE)
+            }
+            Phase::Connected(_) => {
+                self.state = RasConnState::Disconnected;
+                self.error = Some(RasError::ERROR_HARDWARE_FAILURE);
+                self.phase = Phase::Failed;
+            }
+            Phase::Terminating(_) => {
+                self.phase = Phase::Closed;
+                self.events.push_back(ConnectionEvent::ClosePort);
+            }
+            Phase::Failed | Phase::Closed => {}
+        }
+    }
+
+    /// `RasHangUp`: no notification follows (§4.1 rule 3). A link that got as far as PPP
+    /// is terminated politely (LCP Terminate-Request, RFC 1661 §3.7) before the port
+    /// closes; anything earlier closes the port at once, which drops DTR and the call.
+    pub fn hang_up(&mut self, now: Instant) {
+        match std::mem::replace(&mut self.phase, Phase::Closed) {
+            Phase::Ppp(mut client) | Phase::Connected(mut client) => {
+                client.close(now);
+                self.phase = Phase::Terminating(client);
+            }
+            Phase::Terminating(client) => self.phase = Phase::Terminating(client),
+            Phase::Closed => {}
+            Phase::Opening | Phase::Dialing(_) | Phase::Failed => {
+                self.events.push_back(ConnectionEvent::ClosePort)
+            }
+        }
+    }
+
+    fn enter(&mut self, state: RasConnState) {
+        self.state = state;
+        self.notify(state, None);
+    }
+
+    fn notify(&mut self, state: RasConnState, error: Option<RasError>) {
+        if matches!(self.phase, Phase::Terminating(_) | Phase::Closed) {
+            return; // nothing after hang-up (§4.1 rule 3)
+        }
+        let notification = Notification {
+            subentry: self.plan.subentry,
+            state,
+            error,
+            extended_error: 0,
+        };
+        self.events.push_back(ConnectionEvent::Notify(notification));
+    }
+
+    /// The error notification that ends the dial (§4.1 rule 2–3).
+    fn fail(&mut self, error: RasError) {
+        self.error = Some(error);
+        self.notify(self.state, Some(error));
+        self.phase = Phase::Failed;
+    }
+
+    fn on_dialer_event(&mut self, now: Instant, event: DialerEvent) {
+        match event {
+            DialerEvent::Connected { data, .. } => {
+                self.enter(RasConnState::DeviceConnected);
+                self.enter(RasConnState::AllDevicesConnected);
+                self.enter(RasConnState::Authenticate);
+                let mut client = Box::new(Client::new(self.plan.ppp.clone()));
+                client.open(now);
+                if !data.is_empty() {
+                    client.handle_input(now, &data);
+                }
+                self.phase = Phase::Ppp(client);
+            }
+            DialerEvent::Failed(failure) => self.fail(dial_failure_error(&failure)),
+        }
+    }
+
+    fn on_ppp_event(&mut self, event: ClientEvent) {
+        match event {
+            ClientEvent::LinkEstablished { auth: None } => self.enter(RasConnState::AuthProject),
+            ClientEvent::LinkEstablished { auth: Some(_) } => {}
+            ClientEvent::AuthSucceeded { .. } => {
+                self.enter(RasConnState::AuthNotify);
+                self.enter(RasConnState::AuthProject);
+            }
+            ClientEvent::AuthFailed { .. } => {
+                // ras-reference §4.7 A′: the failure is reported on AuthNotify.
+                self.state = RasConnState::AuthNotify;
+                self.fail(RasError::ERROR_AUTHENTICATION_FAILURE);
+            }
+            ClientEvent::NetworkUp { .. } => {
+                self.enter(RasConnState::Authenticated);
+                self.enter(RasConnState::Projected);
+                self.enter(RasConnState::Connected);
+                if let Phase::Ppp(client) = std::mem::replace(&mut self.phase, Phase::Closed) {
+                    self.phase = Phase::Connected(client);
+                }
+            }
+            ClientEvent::LinkDown(reason) => match self.phase {
+                Phase::Ppp(_) => self.fail(link_down_error(reason)),
+                Phase::Connected(_) => {
+                    // Notifications ended with Connected (§4.1 rule 3); the status shows it.
+                    self.state = RasConnState::Disconnected;
+                    self.error = Some(link_down_error(reason));
+                    self.phase = Phase::Failed;
+                }
+                Phase::Terminating(_) => {
+                    self.phase = Phase::Closed;
+                    self.events.push_back(ConnectionEvent::ClosePort);
+                }
+                Phase::Opening | Phase::Dialing(_) | Phase::Failed | Phase::Closed => {}
+            },
+        }
+    }
+
+    fn client_mut(&mut self) -> Option<&mut Client> {
+        match &mut self.phase {
+            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
+                Some(client)
+            }
+            _ => None,
+        }
+    }
+
+    /// Move what the inner machine produced into our own queues.
+    fn pump(&mut self, now: Instant) {
+        loop {
+            let progressed = match &mut self.phase {
+                Phase::Dialing(dialer) => match dialer.poll_event() {
+                    Some(event) => {
+                        self.on_dialer_event(now, event);
+                        true
+                    }
+                    None => false,
+                },
+                Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
+                    match client.poll_event() {
+                        Some(event) => {
+                            self.on_ppp_event(event);
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                Phase::Opening | Phase::Failed | Phase::Closed => false,
+            };
+            if !progressed {
+                return;
+            }
+        }
+    }
+}
+
+/// Modem outcome → RAS error (DESIGN §7, ras-reference §4.6 [inferred]).
+fn dial_failure_error(failure: &DialFailure) -> RasError {
+    match failure {
+        DialFailure::Result { code, .. } => match code {
+            ResultCode::Busy => RasError::ERROR_LINE_BUSY,
+            ResultCode::Voice => RasError::ERROR_VOICE_ANSWER,
+            ResultCode::NoAnswer => RasError::ERROR_NO_ANSWER,
+            ResultCode::NoCarrier => RasError::ERROR_NO_CARRIER,
+            ResultCode::NoDialtone => RasError::ERROR_NO_DIALTONE,
+            ResultCode::Error => RasError::ERROR_FROM_DEVICE,
+            // A final result that makes no sense where it came (CONNECT to an init
+            // string, OK to a dial) is a response we cannot use.
+            ResultCode::Ok | ResultCode::Connect { .. } | ResultCode::Ring => {
+                RasError::ERROR_UNRECOGNIZED_RESPONSE
+            }
+        },
+        DialFailure::NoResponse { unrecognized, .. } if !unrecognized.is_empty() => {
+            RasError::ERROR_UNRECOGNIZED_RESPONSE
+        }
+        DialFailure::NoResponse {
+            stage: Stage::Init(_),
+            ..
+        } => RasError::ERROR_DEVICE_NOT_READY,
+        // The modem took the dial but never said how it ended: nobody answered, as far
+        // as anyone can tell.
+        DialFailure::NoResponse {
+            stage: Stage::Dial, ..
+        } => RasError::ERROR_NO_ANSWER,
+    }
+}
+
+/// PPP failure → RAS error (DESIGN §7: the ERROR_PPP_* family).
+fn link_down_error(reason: LinkDownReason) -> RasError {
+    match reason {
+        LinkDownReason::Timeout => RasError::ERROR_PPP_TIMEOUT,
+        LinkDownReason::PeerTerminated => RasError::ERROR_PPP_LCP_TERMINATED,
+        LinkDownReason::Loopback => RasError::ERROR_PPP_LOOPBACK_DETECTED,
+        LinkDownReason::NoNetworkProtocol => RasError::ERROR_PPP_NO_PROTOCOLS_CONFIGURED,
+        LinkDownReason::AuthFailed => RasError::ERROR_AUTHENTICATION_FAILURE,
+        LinkDownReason::AuthNotSupported => RasError::ERROR_PPP_NO_PROTOCOLS_CONFIGURED,
+        LinkDownReason::LocalClose => RasError::ERROR_USER_DISCONNECTION,
+    }
+}
+
+impl Machine for Connection {
+    type Event = ConnectionEvent;
+
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        match &mut self.phase {
+            Phase::Dialing(dialer) => dialer.handle_input(now, bytes),
+            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
+                client.handle_input(now, bytes)
+            }
+            Phase::Opening | Phase::Failed | Phase::Closed => {}
+        }
+        self.pump(now);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match &mut self.phase {
+            Phase::Dialing(dialer) => dialer.handle_timeout(now),
+            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
+                client.handle_timeout(now)
+            }
+            Phase::Opening | Phase::Failed | Phase::Closed => {}
+        }
+        self.pump(now);
+    }
+
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        match &mut self.phase {
+            Phase::Dialing(dialer) => dialer.poll_transmit(),
+            _ => self.client_mut().and_then(|client| client.poll_transmit()),
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<ConnectionEvent> {
+        self.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match &self.phase {
+            Phase::Dialing(dialer) => dialer.poll_timeout(),
+            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
+                client.poll_timeout()
+            }
+            Phase::Opening | Phase::Failed | Phase::Closed => None,
+        }
+    }
+}
