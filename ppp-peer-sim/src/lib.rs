@@ -1,1 +1,13 @@
-//! ppp-peer-sim
+//! A scripted PPP server peer (DESIGN §3): the far end of a dial, in the server role of the
+//! same sans-IO PPP stack the engine dials with (`ras_ppp`). A [`Script`] says which
+//! accounts exist, which authentication to demand and which addresses to hand out; a
+//! [`Server`] plays it over a byte stream.
+
+// Tests may unwrap; the library itself never does on anything from the line or a file.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod script;
+mod server;
+
+pub use script::{AddressPlan, AuthMode, Script, ScriptError};
+pub use server::Server;
