@@ -41,8 +41,10 @@ impl Default for AddressPlan {
     }
 }
 
-/// A validated server script.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A validated server script. It deserializes (with its checks) wherever a script is
+/// embedded in a larger YAML document, such as a conformance scenario's `server:`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawScript")]
 pub struct Script {
     /// Authentication demanded of the client.
     pub auth: AuthMode,
@@ -149,6 +151,14 @@ impl Script {
                 }
             })?
         };
+        Script::try_from(raw)
+    }
+}
+
+impl TryFrom<RawScript> for Script {
+    type Error = ScriptError;
+
+    fn try_from(raw: RawScript) -> Result<Script, ScriptError> {
         let (auth, auth_at) = match raw.auth {
             Some(spanned) => (spanned.value, Some(spanned.referenced)),
             None => (AuthMode::default(), None),
