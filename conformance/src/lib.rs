@@ -1,1 +1,19 @@
-//! conformance
+//! The conformance harness (DESIGN §6, §8): YAML scenarios describing a phonebook entry,
+//! dial parameters, a phone network and a server script, run under both drivers, with the
+//! notification trace checked against the scenario's expectations and between drivers.
+
+pub mod check;
+pub mod junit;
+pub mod outcome;
+pub mod run;
+pub mod scenario;
+pub mod trace;
+
+use std::path::PathBuf;
+
+/// The scenarios bundled with the project (`scenarios/` at the workspace root).
+pub fn bundled_scenarios() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("scenarios")
+}

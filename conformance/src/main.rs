@@ -1,0 +1,140 @@
+//! `conformance`: run YAML scenarios against the RAS engine under both drivers.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use conformance::outcome::{Verdict, evaluate};
+use conformance::run::Driver;
+use conformance::scenario::{LoadError, discover, load};
+
+/// Exit status when a scenario failed.
+const EXIT_FAILED: u8 = 1;
+/// Exit status when a scenario file is bad (takes precedence over failures).
+const EXIT_BAD_SCENARIO: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "conformance",
+    version,
+    about = "Run RAS dialing scenarios against the engine, a simulated modem and a scripted PPP server",
+    long_about = "Run RAS dialing scenarios (YAML) against the engine, a simulated modem and a scripted \
+PPP server.\n\nEach scenario runs under both drivers: `simulated` (a deterministic event loop on a \
+virtual clock) and `realtime` (a real PTY served by modem-sim, opened by the engine as a serial \
+port). A scenario passes when each run ends as `expect.result` says, its notification trace matches \
+`expect.trace` when one is given, and both drivers produced the same trace.\n\nExit status: 0 all \
+passed, 1 a scenario failed, 2 a scenario file is invalid."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenarios and report one line each, then `N passed, M failed`.
+    Run {
+        /// Scenario files or folders to search for *.yaml (default: the bundled scenarios/).
+        paths: Vec<PathBuf>,
+        /// Also write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Run only under this driver (repeatable; default: both).
+        #[arg(long = "driver", value_enum)]
+        drivers: Vec<Driver>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("CONFORMANCE_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let Cli {
+        command: Command::Run {
+            paths,
+            junit,
+            drivers,
+        },
+    } = Cli::parse();
+    let drivers = if drivers.is_empty() {
+        Driver::BOTH.to_vec()
+    } else {
+        drivers
+    };
+    let roots = if paths.is_empty() {
+        vec![conformance::bundled_scenarios()]
+    } else {
+        paths
+    };
+
+    let mut verdicts: Vec<Verdict> = Vec::new();
+    let mut unloadable: Vec<(String, String)> = Vec::new();
+    for root in &roots {
+        let files = match discover(root) {
+            Ok(files) => files,
+            Err(error) => {
+                eprintln!("{error}");
+                unloadable.push((root.display().to_string(), error.to_string()));
+                continue;
+            }
+        };
+        let base = if root.is_dir() {
+            root.clone()
+        } else {
+            root.parent().map(PathBuf::from).unwrap_or_default()
+        };
+        for file in files {
+            match load(&base, &file) {
+                Ok(scenario) => {
+                    let verdict = evaluate(&scenario, &drivers);
+                    let mark = if verdict.passed() { "PASS" } else { "FAIL" };
+                    let under: Vec<String> = drivers.iter().map(ToString::to_string).collect();
+                    println!(
+                        "{mark} {} ({}) {:.2}s",
+                        verdict.name,
+                        under.join(", "),
+                        verdict.elapsed.as_secs_f64()
+                    );
+                    if !verdict.passed() {
+                        print!("{}", verdict.explain());
+                    }
+                    verdicts.push(verdict);
+                }
+                Err(LoadError::Invalid(error)) => {
+                    println!("BAD  {}", file.display());
+                    eprintln!("{}", error.summary());
+                    eprintln!("{:?}", error.report());
+                    unloadable.push((file.display().to_string(), error.summary()));
+                }
+                Err(LoadError::Read(error)) => {
+                    println!("BAD  {}", file.display());
+                    eprintln!("{error}");
+                    unloadable.push((file.display().to_string(), error.to_string()));
+                }
+            }
+        }
+    }
+
+    let passed = verdicts.iter().filter(|v| v.passed()).count();
+    let failed = verdicts.len() - passed + unloadable.len();
+    println!("{passed} passed, {failed} failed");
+
+    if let Some(path) = junit {
+        let written = conformance::junit::report(&verdicts, &unloadable)
+            .map_err(|e| e.to_string())
+            .and_then(|xml| std::fs::write(&path, xml).map_err(|e| e.to_string()));
+        if let Err(error) = written {
+            eprintln!("cannot write JUnit report {}: {error}", path.display());
+            return ExitCode::from(EXIT_FAILED);
+        }
+    }
+    if !unloadable.is_empty() {
+        ExitCode::from(EXIT_BAD_SCENARIO)
+    } else if failed > 0 {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,191 @@
+//! Running a scenario under a driver and recording what happened.
+
+mod realtime;
+mod simulated;
+
+use std::fmt;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ras_engine::api::{DialParams, EngineConfig, Notifier, NotifyControl, WindowMessage};
+use ras_engine::phonebook::Entry;
+use ras_engine::ras::RasConnState;
+
+use sansio::{LinePeer, TimeScale};
+
+use crate::scenario::{DialResult, NotifierKind, Scenario};
+use crate::trace::TraceLine;
+
+/// Which driver runs the machines (DESIGN §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Driver {
+    /// The deterministic discrete-event loop on a virtual clock.
+    Simulated,
+    /// tokio, a real PTY from modem-sim, the engine opening it as a serial port.
+    Realtime,
+}
+
+impl Driver {
+    /// Both drivers, in the order they run.
+    pub const BOTH: [Driver; 2] = [Driver::Simulated, Driver::Realtime];
+}
+
+impl fmt::Display for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Driver::Simulated => "simulated",
+            Driver::Realtime => "realtime",
+        })
+    }
+}
+
+/// What one run recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Every notification the application received, in order.
+    pub trace: Vec<TraceLine>,
+    /// How the dial ended, if it ended.
+    pub result: Option<DialResult>,
+    /// The modem's AT transcript (`>` from the dialer, `<` from the modem), where the
+    /// driver can see it.
+    pub transcript: Vec<String>,
+}
+
+impl Record {
+    /// The dial's result as the trace shows it: Connected, or the error of the last
+    /// notification.
+    fn result_of(trace: &[TraceLine]) -> Option<DialResult> {
+        let last = trace.last()?;
+        if last.error != 0 {
+            Some(DialResult::Failed(ras_engine::ras::RasError::from_code(
+                last.error,
+            )))
+        } else if last.state == RasConnState::Connected {
+            Some(DialResult::Connected)
+        } else {
+            None
+        }
+    }
+}
+
+/// A run that could not be carried out (as opposed to one whose expectations failed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{driver} driver: {message}")]
+pub struct RunError {
+    /// The driver.
+    pub driver: Driver,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Run `scenario` under `driver`.
+pub fn run(scenario: &Scenario, driver: Driver) -> Result<Record, RunError> {
+    match driver {
+        Driver::Simulated => simulated::run(scenario),
+        Driver::Realtime => realtime::run(scenario),
+    }
+    .map_err(|message| RunError { driver, message })
+}
+
+/// The dial parameters a scenario asks for.
+fn dial_params(scenario: &Scenario) -> DialParams {
+    let dial = &scenario.file.dial;
+    DialParams {
+        entry_name: scenario.file.entry.name.clone(),
+        phone_number: dial.phone.clone(),
+        user_name: dial.user.clone(),
+        password: dial.password.clone(),
+        domain: dial.domain.clone(),
+        callback_id: dial.callback_id,
+        ..DialParams::default()
+    }
+}
+
+/// The engine settings a scenario runs with.
+fn engine_config(scenario: &Scenario) -> EngineConfig {
+    EngineConfig {
+        seed: scenario.file.seed,
+        time_scale: TimeScale::DEFAULT,
+    }
+}
+
+/// The server behind `peer: builtin`: the scenario's scripted PPP server.
+fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
+    let script = scenario.file.server.clone().ok_or_else(|| {
+        "the dialed number connects to `peer: builtin`, but the scenario has no `server:` script".to_owned()
+    })?;
+    Ok(Box::new(ppp_peer_sim::Server::new(
+        script,
+        seed ^ SERVER_SEED_SALT,
+    )))
+}
+
+/// Keeps the server's magic numbers apart from the engine's for the same seed.
+const SERVER_SEED_SALT: u32 = 0x5345_5256;
+
+/// The phonebook entry a scenario dials, on `device`.
+fn entry(scenario: &Scenario, device: &std::path::Path) -> Entry {
+    Entry::modem(
+        &scenario.file.entry.name,
+        device,
+        &scenario.file.entry.phone,
+    )
+}
+
+/// Where a recording notifier's lines arrive.
+enum TraceSource {
+    /// RasDialFunc/1/2 record lines directly.
+    Lines(mpsc::Receiver<TraceLine>),
+    /// A window notifier's messages, turned into lines as they are read (the "window
+    /// procedure"); a window message has no subentry, so its lines say 1.
+    Window(mpsc::Receiver<WindowMessage>),
+}
+
+impl TraceSource {
+    /// The next line, waiting at most `timeout`.
+    fn next(&self, timeout: Duration) -> Option<TraceLine> {
+        match self {
+            TraceSource::Lines(rx) => rx.recv_timeout(timeout).ok(),
+            TraceSource::Window(rx) => rx.recv_timeout(timeout).ok().map(|m| TraceLine {
+                subentry: 1,
+                state: m.wparam,
+                error: m.lparam,
+            }),
+        }
+    }
+}
+
+/// A notifier of the scenario's kind that records every call. Each kind records what it
+/// is given: RasDialFunc and RasDialFunc1 have no subentry, so their lines say 1.
+fn recording_notifier(kind: NotifierKind) -> (Notifier, TraceSource) {
+    if kind == NotifierKind::Window {
+        let (tx, rx) = mpsc::channel();
+        return (Notifier::Window(tx), TraceSource::Window(rx));
+    }
+    let (tx, rx) = mpsc::channel();
+    // The receiver is gone only once the run is over; late lines have nowhere to go.
+    let record = move |subentry, state, error| {
+        let _ = tx.send(TraceLine {
+            subentry,
+            state,
+            error,
+        });
+    };
+    let notifier = match kind {
+        NotifierKind::Func => {
+            Notifier::Func(Box::new(move |_msg, state, error| record(1, state, error)))
+        }
+        NotifierKind::Func1 => {
+            Notifier::Func1(Box::new(move |_handle, _msg, state, error, _ext| {
+                record(1, state, error)
+            }))
+        }
+        NotifierKind::Func2 | NotifierKind::Window => Notifier::Func2(Box::new(
+            move |_id, subentry, _handle, _msg, state, error, _ext| {
+                record(subentry, state, error);
+                NotifyControl::Continue
+            },
+        )),
+    };
+    (notifier, TraceSource::Lines(rx))
+}

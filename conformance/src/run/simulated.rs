@@ -1,0 +1,231 @@
+//! The simulated driver (DESIGN §2): engine, modem and server machines joined by
+//! in-memory pipes, on a virtual clock that jumps to the next deadline. Nothing here reads
+//! a clock or touches a file descriptor, so the same scenario and seed always give the
+//! same trace, byte for byte.
+
+use std::time::Duration as RealDuration;
+
+use modem_sim::{Modem, ModemEvent};
+use ras_engine::api::{Dispatcher, HRasConn};
+use ras_engine::ras::{Connection, ConnectionEvent, DialPlan};
+use sansio::sim::{Pipe, earliest};
+use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
+
+use super::{Record, dial_params, entry, recording_notifier};
+use crate::scenario::Scenario;
+
+/// Serial-cable latency between the engine and the modem (each way).
+const DTE_LATENCY: Duration = Duration::from_millis(1);
+/// Line latency between the two modems once a call is up (each way).
+const LINE_LATENCY: Duration = Duration::from_millis(20);
+/// A run that has not settled after this much virtual time is stuck.
+const VIRTUAL_TIME_LIMIT: Duration = Duration::from_secs(3600);
+/// How many loop turns a run may take before it counts as stuck.
+const STEP_LIMIT: usize = 1_000_000;
+
+/// Everything on the simulated desk.
+struct Bench {
+    now: Instant,
+    connection: Connection,
+    modem: Modem,
+    peer: Option<LinePeer>,
+    to_modem: Pipe,
+    to_engine: Pipe,
+    to_peer: Pipe,
+    from_peer: Pipe,
+    port_open: bool,
+    transcript: Vec<String>,
+}
+
+pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
+    let params = dial_params(scenario);
+    let entry = entry(scenario, std::path::Path::new("/dev/simulated-modem"));
+    // The realtime driver's first handle is 1 too, so both drivers seed PPP alike.
+    let handle = HRasConn::from_raw(1);
+    let plan = DialPlan::resolve(
+        &entry,
+        &params,
+        super::engine_config(scenario).magic_seed(handle),
+    )
+    .map_err(|e| e.to_string())?;
+    let (notifier, source) = recording_notifier(scenario.file.dial.notifier);
+    let mut dispatcher = Dispatcher::new(notifier, handle, params.callback_id);
+
+    let mut bench = Bench {
+        now: Instant::ZERO,
+        connection: Connection::new(plan),
+        modem: Modem::new(scenario.file.network.clone()),
+        peer: None,
+        to_modem: Pipe::new(DTE_LATENCY),
+        to_engine: Pipe::new(DTE_LATENCY),
+        to_peer: Pipe::new(LINE_LATENCY),
+        from_peer: Pipe::new(LINE_LATENCY),
+        port_open: false,
+        transcript: Vec::new(),
+    };
+    let mut trace = Vec::new();
+    let mut hung_up = false;
+    for _ in 0..STEP_LIMIT {
+        let closed = bench.pump(scenario, &mut dispatcher)?;
+        while let Some(line) = source.next(RealDuration::ZERO) {
+            trace.push(line);
+        }
+        if closed {
+            return Ok(Record {
+                result: Record::result_of(&trace),
+                trace,
+                transcript: bench.transcript,
+            });
+        }
+        // The application's part: once the dial has settled it hangs up, as every
+        // application must (ras-reference §4.2 rule 12).
+        if !hung_up && bench.connection.is_settled() {
+            hung_up = true;
+            dispatcher.end();
+            bench.connection.hang_up(bench.now);
+            continue;
+        }
+        let next = earliest([
+            bench.connection.poll_timeout(),
+            bench.modem.poll_timeout(),
+            bench.peer.as_ref().and_then(|p| p.poll_timeout()),
+            bench.to_modem.next_delivery(),
+            bench.to_engine.next_delivery(),
+            bench.to_peer.next_delivery(),
+            bench.from_peer.next_delivery(),
+        ]);
+        let Some(next) = next else {
+            return Err(format!(
+                "stalled at {} in state {} with nothing left to happen",
+                bench.now,
+                bench.connection.state()
+            ));
+        };
+        if next.saturating_duration_since(Instant::ZERO) > VIRTUAL_TIME_LIMIT {
+            return Err(format!(
+                "no outcome within {} s of virtual time",
+                VIRTUAL_TIME_LIMIT.as_secs()
+            ));
+        }
+        bench.now = bench.now.max(next);
+        bench.advance();
+    }
+    Err(format!("no outcome within {STEP_LIMIT} steps"))
+}
+
+impl Bench {
+    /// Deliver what has arrived and fire what is due, at `self.now`.
+    fn advance(&mut self) {
+        let now = self.now;
+        while let Some(bytes) = self.to_modem.take_due(now) {
+            self.modem.handle_input(now, &bytes);
+        }
+        while let Some(bytes) = self.to_engine.take_due(now) {
+            if self.port_open {
+                self.connection.handle_input(now, &bytes);
+            }
+        }
+        while let Some(bytes) = self.to_peer.take_due(now) {
+            if let Some(peer) = &mut self.peer {
+                peer.handle_input(now, &bytes);
+            }
+        }
+        while let Some(bytes) = self.from_peer.take_due(now) {
+            self.modem.handle_line_input(now, &bytes);
+        }
+        if self.connection.poll_timeout().is_some_and(|t| t <= now) {
+            self.connection.handle_timeout(now);
+        }
+        if self.modem.poll_timeout().is_some_and(|t| t <= now) {
+            self.modem.handle_timeout(now);
+        }
+        if let Some(peer) = &mut self.peer
+            && peer.poll_timeout().is_some_and(|t| t <= now)
+        {
+            peer.handle_timeout(now);
+        }
+    }
+
+    /// Move every queued output to where it goes, until nothing moves. Returns true once
+    /// the engine has closed its port (the run is over).
+    fn pump(&mut self, scenario: &Scenario, dispatcher: &mut Dispatcher) -> Result<bool, String> {
+        let now = self.now;
+        loop {
+            let mut moved = false;
+            while let Some(event) = self.connection.poll_event() {
+                moved = true;
+                match event {
+                    ConnectionEvent::OpenPort => {
+                        self.port_open = true;
+                        self.connection.port_opened(now);
+                    }
+                    ConnectionEvent::Notify(notification) => {
+                        dispatcher.deliver(&notification);
+                    }
+                    ConnectionEvent::ClosePort => {
+                        self.port_open = false;
+                        self.modem.dtr_drop(now);
+                        self.drain_modem(scenario)?;
+                        return Ok(true);
+                    }
+                }
+            }
+            while let Some(bytes) = self.connection.poll_transmit() {
+                moved = true;
+                self.to_modem.send(now, bytes);
+            }
+            moved |= self.drain_modem(scenario)?;
+            if let Some(peer) = &mut self.peer {
+                while let Some(bytes) = peer.poll_transmit() {
+                    moved = true;
+                    self.from_peer.send(now, bytes);
+                }
+                let mut hung_up = false;
+                while let Some(PeerEvent::HangUp) = peer.poll_event() {
+                    hung_up = true;
+                }
+                if hung_up {
+                    moved = true;
+                    self.end_call();
+                    self.modem.remote_hang_up(now);
+                }
+            }
+            if !moved {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Move the modem's output; returns whether anything moved.
+    fn drain_modem(&mut self, scenario: &Scenario) -> Result<bool, String> {
+        let now = self.now;
+        let mut moved = false;
+        while let Some(bytes) = self.modem.poll_transmit() {
+            moved = true;
+            self.to_engine.send(now, bytes);
+        }
+        while let Some(bytes) = self.modem.poll_line_transmit() {
+            moved = true;
+            self.to_peer.send(now, bytes);
+        }
+        while let Some(event) = self.modem.poll_event() {
+            moved = true;
+            match event {
+                ModemEvent::CommandLine(line) => self.transcript.push(format!("> {line}")),
+                ModemEvent::Result(code) => self.transcript.push(format!("< {code}")),
+                ModemEvent::CallConnected { .. } => {
+                    self.peer = Some(super::builtin_peer(scenario, scenario.file.seed)?);
+                }
+                ModemEvent::CallEnded => self.end_call(),
+            }
+        }
+        Ok(moved)
+    }
+
+    /// The call is gone: nothing more crosses the line.
+    fn end_call(&mut self) {
+        self.peer = None;
+        self.to_peer.clear();
+        self.from_peer.clear();
+    }
+}

@@ -1,0 +1,414 @@
+//! The scenario model (DESIGN §6) and its loader. Unknown keys are rejected; every problem
+//! in a file is reported with file:line:column, all of them at once where serde lets us
+//! go on (shape errors stop the parse; name errors in expectations are collected).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use ras_engine::ras::RasError;
+
+use crate::trace::TraceLine;
+
+/// One scenario file, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ScenarioFile {
+    /// What the scenario shows, in a sentence.
+    #[serde(default)]
+    pub description: String,
+    /// The clauses it exercises, e.g. `RasDial/async`, `rfc1661#5.3`.
+    #[serde(default)]
+    pub refs: Vec<String>,
+    /// The phonebook entry dialed.
+    #[serde(default)]
+    pub entry: EntrySpec,
+    /// The dial parameters and the notifier.
+    #[serde(default)]
+    pub dial: DialSpec,
+    /// The phone network behind the simulated modem.
+    pub network: modem_sim::Network,
+    /// The server answering the call (absent: the number's peer has no PPP server).
+    #[serde(default)]
+    pub server: Option<ppp_peer_sim::Script>,
+    /// Seeds everything random in the run (PPP magic numbers).
+    #[serde(default)]
+    pub seed: u32,
+    /// What must happen.
+    pub expect: ExpectSpec,
+}
+
+/// The entry to dial.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EntrySpec {
+    /// Entry name.
+    #[serde(default = "default_entry_name")]
+    pub name: String,
+    /// The entry's phone number.
+    #[serde(default)]
+    pub phone: String,
+}
+
+fn default_entry_name() -> String {
+    "Scenario".to_owned()
+}
+
+impl Default for EntrySpec {
+    fn default() -> Self {
+        EntrySpec {
+            name: default_entry_name(),
+            phone: String::new(),
+        }
+    }
+}
+
+/// `RASDIALPARAMS` and the notifier type.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DialSpec {
+    /// `szUserName`.
+    #[serde(default)]
+    pub user: String,
+    /// `szPassword`.
+    #[serde(default)]
+    pub password: String,
+    /// `szDomain`.
+    #[serde(default)]
+    pub domain: String,
+    /// `szPhoneNumber` (overrides the entry's number).
+    #[serde(default)]
+    pub phone: String,
+    /// `dwCallbackId`.
+    #[serde(default)]
+    pub callback_id: usize,
+    /// Which notifier the application passes.
+    #[serde(default)]
+    pub notifier: NotifierKind,
+}
+
+/// `dwNotifierType`, or none for a synchronous dial.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotifierKind {
+    /// RasDialFunc (type 0).
+    Func,
+    /// RasDialFunc1 (type 1).
+    Func1,
+    /// RasDialFunc2 (type 2).
+    #[default]
+    Func2,
+    /// A window receiving WM_RASDIALEVENT.
+    Window,
+}
+
+/// A result as written: `connected`, an error number or an error symbol.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ResultValue {
+    /// A number.
+    Number(u32),
+    /// `connected` or a symbol.
+    Text(String),
+}
+
+/// The expectations, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExpectSpec {
+    /// `connected`, or the error the dial ends with.
+    pub result: Spanned<ResultValue>,
+    /// The exact notification trace.
+    #[serde(default)]
+    pub trace: Option<Vec<Spanned<String>>>,
+}
+
+/// How a dial ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialResult {
+    /// RASCS_Connected.
+    Connected,
+    /// The error of the final notification.
+    Failed(RasError),
+}
+
+impl fmt::Display for DialResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DialResult::Connected => f.write_str("connected"),
+            DialResult::Failed(error) => match error.symbol() {
+                Some(symbol) => write!(f, "error {} {}", error.code(), symbol),
+                None => write!(f, "error {}", error.code()),
+            },
+        }
+    }
+}
+
+/// A loaded, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Its name: the file's path relative to the scenarios folder, without `.yaml`.
+    pub name: String,
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The file's contents, as written.
+    pub file: ScenarioFile,
+    /// The expected result, resolved.
+    pub result: DialResult,
+    /// The expected trace, resolved.
+    pub trace: Option<Vec<TraceLine>>,
+}
+
+/// One problem in a scenario file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line (0 when unknown).
+    pub line: u64,
+    /// 1-based column (0 when unknown).
+    pub column: u64,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+/// A scenario file that cannot be used: every problem found, with the source for display.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", self.summary())]
+pub struct ScenarioError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub problems: Vec<Problem>,
+    text: NamedSource<String>,
+}
+
+impl ScenarioError {
+    /// `file:line:column: message` for each problem, one per line.
+    pub fn summary(&self) -> String {
+        self.problems
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}:{}:{}: {}",
+                    self.path.display(),
+                    p.line,
+                    p.column,
+                    p.message
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn offset(&self, line: u64, column: u64) -> usize {
+        let mut offset = 0;
+        let source_text = self.text.inner();
+        for (index, text) in source_text.split_inclusive('\n').enumerate() {
+            if index as u64 + 1 == line {
+                let column_bytes: usize = text
+                    .chars()
+                    .take(column.saturating_sub(1) as usize)
+                    .map(char::len_utf8)
+                    .sum();
+                return offset + column_bytes;
+            }
+            offset += text.len();
+        }
+        offset.min(source_text.len())
+    }
+}
+
+impl Diagnostic for ScenarioError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("conformance::bad_scenario"))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let hints: Vec<&str> = self
+            .problems
+            .iter()
+            .filter_map(|p| p.hint.as_deref())
+            .collect();
+        (!hints.is_empty()).then(|| Box::new(hints.join("\n")) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.text as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.problems.iter().filter(|p| p.line > 0).map(
+            |p| {
+                let span = SourceSpan::from((self.offset(p.line, p.column), 1));
+                LabeledSpan::new_with_span(Some(p.message.clone()), span)
+            },
+        )))
+    }
+}
+
+impl ScenarioError {
+    /// A miette report, snippets included.
+    pub fn report(&self) -> miette::Report {
+        miette::Report::new(self.clone())
+    }
+}
+
+/// A file that could not even be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct ReadError {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Unreadable file.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Bad contents.
+    #[error(transparent)]
+    Invalid(#[from] ScenarioError),
+}
+
+fn at(location: &serde_saphyr::Location) -> (u64, u64) {
+    (location.line(), location.column())
+}
+
+/// Parse and validate scenario `text` (from `path`; `name` is what reports call it).
+pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let invalid = |problems| ScenarioError {
+        path: path.to_owned(),
+        problems,
+        text: NamedSource::new(path.display().to_string(), text.to_owned()),
+    };
+    let file: ScenarioFile = serde_saphyr::from_str(text).map_err(|error| {
+        let (line, column) = error.location().map_or((0, 0), |l| at(&l));
+        let message = error.without_snippet().to_string();
+        let message = message.lines().next().unwrap_or("invalid scenario");
+        // The location is reported separately; keep the message itself short.
+        let message = match message.rfind(" at line ") {
+            Some(cut) => message[..cut].to_owned(),
+            None => message.to_owned(),
+        };
+        invalid(vec![Problem {
+            line,
+            column,
+            message,
+            hint: Some("see scenarios/README.md for the keys a scenario may have".to_owned()),
+        }])
+    })?;
+
+    let mut problems = Vec::new();
+    let result_spec = &file.expect.result;
+    let result = match &result_spec.value {
+        ResultValue::Number(code) => Some(DialResult::Failed(RasError::from_code(*code))),
+        ResultValue::Text(text) if text.eq_ignore_ascii_case("connected") => {
+            Some(DialResult::Connected)
+        }
+        ResultValue::Text(text) => match text.parse::<RasError>() {
+            Ok(error) => Some(DialResult::Failed(error)),
+            Err(error) => {
+                let (line, column) = at(&result_spec.referenced);
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: error.to_string(),
+                    hint: Some("`result` is `connected`, an error number such as 676, or a symbol such as ERROR_LINE_BUSY".to_owned()),
+                });
+                None
+            }
+        },
+    };
+    let mut trace = file.expect.trace.as_ref().map(|_| Vec::new());
+    for line in file.expect.trace.iter().flatten() {
+        match line.value.parse::<TraceLine>() {
+            Ok(parsed) => trace.iter_mut().for_each(|t| t.push(parsed)),
+            Err(error) => {
+                let (l, c) = at(&line.referenced);
+                problems.push(Problem {
+                    line: l,
+                    column: c,
+                    message: error.to_string(),
+                    hint: Some(
+                        "trace lines read `State` or `State ERROR`, e.g. `ConnectDevice 676`"
+                            .to_owned(),
+                    ),
+                });
+            }
+        }
+    }
+    match result {
+        Some(result) if problems.is_empty() => Ok(Scenario {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            file,
+            result,
+            trace,
+        }),
+        _ => Err(invalid(problems)),
+    }
+}
+
+/// Read and parse the scenario at `path`, naming it relative to `root`.
+pub fn load(root: &Path, path: &Path) -> Result<Scenario, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReadError {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(parse(&scenario_name(root, path), path, &text)?)
+}
+
+/// A scenario's name: its path under `root` without the extension (`basic/busy`).
+pub fn scenario_name(root: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative
+        .with_extension("")
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Every `*.yaml`/`*.yml` file under `path` (or `path` itself if it is a file), sorted.
+pub fn discover(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
+    let mut found = Vec::new();
+    let mut pending = vec![path.to_owned()];
+    while let Some(next) = pending.pop() {
+        let metadata = std::fs::metadata(&next).map_err(|source| ReadError {
+            path: next.clone(),
+            source,
+        })?;
+        if metadata.is_file() {
+            found.push(next);
+            continue;
+        }
+        let entries = std::fs::read_dir(&next).map_err(|source| ReadError {
+            path: next.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| ReadError {
+                path: next.clone(),
+                source,
+            })?;
+            let child = entry.path();
+            if child.is_dir() {
+                pending.push(child);
+            } else if child
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+            {
+                found.push(child);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}

@@ -1,0 +1,164 @@
+//! The harness's own guarantees: drivers agree, simulated runs replay exactly, wrong
+//! expectations fail with a diff, malformed files are reported with file:line:column.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use conformance::outcome::evaluate;
+use conformance::run::{Driver, run};
+use conformance::scenario::{Scenario, discover, load};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+fn bundled() -> Vec<Scenario> {
+    let root = conformance::bundled_scenarios();
+    discover(&root)
+        .expect("scenarios folder")
+        .iter()
+        .map(|file| load(&root, file).expect("bundled scenarios are valid"))
+        .collect()
+}
+
+#[test]
+fn both_drivers_produce_the_identical_notification_trace() {
+    let scenarios = bundled();
+    assert!(
+        scenarios.len() >= 2,
+        "expected the bundled scenarios, found {}",
+        scenarios.len()
+    );
+    for scenario in &scenarios {
+        let simulated = run(scenario, Driver::Simulated).expect("simulated run");
+        let realtime = run(scenario, Driver::Realtime).expect("realtime run");
+        assert!(
+            !simulated.trace.is_empty(),
+            "{}: empty trace",
+            scenario.name
+        );
+        assert_eq!(
+            simulated.trace, realtime.trace,
+            "{}: drivers disagree",
+            scenario.name
+        );
+        assert_eq!(
+            simulated.result, realtime.result,
+            "{}: drivers disagree on the result",
+            scenario.name
+        );
+    }
+}
+
+#[test]
+fn simulated_runs_replay_byte_for_byte() {
+    for scenario in bundled() {
+        let first = run(&scenario, Driver::Simulated).expect("first run");
+        let second = run(&scenario, Driver::Simulated).expect("second run");
+        assert_eq!(
+            first, second,
+            "{}: same scenario and seed, different record",
+            scenario.name
+        );
+    }
+}
+
+#[test]
+fn canonical_traces_match_their_snapshots() {
+    for scenario in bundled() {
+        let record = run(&scenario, Driver::Simulated).expect("simulated run");
+        let rendered: String = record
+            .trace
+            .iter()
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let transcript = record.transcript.join("\n");
+        insta::assert_snapshot!(
+            format!("{}-trace", scenario.name.replace('/', "__")),
+            format!("{rendered}\n--- AT transcript ---\n{transcript}\n")
+        );
+    }
+}
+
+#[test]
+fn a_wrong_expectation_fails_with_a_diff_of_expected_and_actual() {
+    let root = fixtures().join("wrong");
+    let scenario =
+        load(&root, &root.join("busy-expected-connected.yaml")).expect("well-formed fixture");
+    let verdict = evaluate(&scenario, &[Driver::Simulated]);
+    assert!(!verdict.passed());
+    let explanation = verdict.explain();
+    assert!(
+        explanation.contains("expected result connected, got error 676 ERROR_LINE_BUSY"),
+        "{explanation}"
+    );
+    assert!(explanation.contains("--- expected"), "{explanation}");
+    assert!(
+        explanation.contains("+++ actual (simulated)"),
+        "{explanation}"
+    );
+    assert!(explanation.contains("-DeviceConnected"), "{explanation}");
+    assert!(explanation.contains("+ConnectDevice 676"), "{explanation}");
+}
+
+#[test]
+fn a_malformed_scenario_exits_2_and_names_file_line_and_column() {
+    let file = fixtures().join("malformed").join("unknown-key.yaml");
+    let output = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["run", "--driver", "simulated"])
+        .arg(&file)
+        .output()
+        .expect("conformance runs");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let location = format!("{}:9:3:", file.display());
+    assert!(
+        stderr.contains(&location),
+        "expected {location} in:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("reslt"),
+        "the message names the unknown key:\n{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn the_cli_runs_the_bundled_scenarios_and_counts_them() {
+    let output = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .arg("run")
+        .output()
+        .expect("conformance runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let count = bundled().len();
+    assert!(
+        stdout.contains(&format!("{count} passed, 0 failed")),
+        "{stdout}"
+    );
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+}
+
+#[test]
+fn junit_report_lists_every_scenario() {
+    let dir = std::env::temp_dir().join(format!("conformance-junit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let report = dir.join("report.xml");
+    let status = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["run", "--driver", "simulated", "--junit"])
+        .arg(&report)
+        .status()
+        .expect("conformance runs");
+    assert!(status.success());
+    let xml = std::fs::read_to_string(&report).expect("report written");
+    for scenario in bundled() {
+        assert!(
+            xml.contains(&format!("name=\"{}\"", scenario.name)),
+            "{} missing from\n{xml}",
+            scenario.name
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
