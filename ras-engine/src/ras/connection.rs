@@ -70,7 +70,7 @@ pub enum ConnectionEvent {
 enum Phase {
     /// Waiting for the driver to open the port.
     Opening,
-    Dialing(Dialer),
+    Dialing(Box<Dialer>),
     /// PPP is negotiating (`Authenticate` … `AuthProject`).
     Ppp(Box<Client>),
     /// `Connected`; PPP keeps running (echo replies, the peer terminating).
@@ -144,7 +144,7 @@ impl Connection {
         }
         self.enter(RasConnState::PortOpened);
         self.enter(RasConnState::ConnectDevice);
-        self.phase = Phase::Dialing(Dialer::new(now, self.plan.dialer.clone()));
+        self.phase = Phase::Dialing(Box::new(Dialer::new(now, self.plan.dialer.clone())));
     }
 
     /// The driver could not open the port.
