@@ -498,3 +498,217 @@ impl Machine for Client {
         ])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hdlc::DecoderStats;
+
+    /// A hand-driven far end: a bare LCP (in whatever configuration the test wants) that
+    /// ignores PAP and either ignores or Protocol-Rejects IPCP.
+    struct Peer {
+        lcp: Lcp,
+        decoder: Decoder,
+        encoder: Encoder,
+        reject_ipcp: bool,
+        pap_requests: usize,
+    }
+
+    impl Peer {
+        fn new(require_auth: Option<AuthProtocol>) -> Self {
+            let config = LcpConfig {
+                magic_seed: 1000,
+                require_auth,
+                ..LcpConfig::default()
+            };
+            let mut lcp = new_lcp(config, FsmConfig::default());
+            lcp.open(Instant::ZERO);
+            lcp.up(Instant::ZERO);
+            Peer {
+                lcp,
+                decoder: Decoder::default(),
+                encoder: Encoder::default(),
+                reject_ipcp: false,
+                pap_requests: 0,
+            }
+        }
+
+        fn receive(&mut self, now: Instant, bytes: &[u8]) {
+            let mut frames = Vec::new();
+            self.decoder.decode(bytes, &mut frames);
+            for frame in frames {
+                match frame.protocol {
+                    Protocol::LCP => self.lcp.receive(now, &frame.information),
+                    Protocol::PAP => self.pap_requests += 1,
+                    Protocol::IPCP if self.reject_ipcp => {
+                        self.lcp.reject_protocol(Protocol::IPCP, &frame.information)
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(event) = self.lcp.poll_event() {
+                if event == LayerEvent::Up {
+                    // Honour the map we asked for, or raw control characters get dropped.
+                    self.decoder
+                        .set_accm(self.lcp.negotiator().parameters().decoder_accm());
+                }
+            }
+        }
+
+        fn transmit(&mut self) -> Vec<Vec<u8>> {
+            std::iter::from_fn(|| self.lcp.poll_packet())
+                .map(|p| self.encoder.encode(Protocol::LCP, &p))
+                .collect()
+        }
+    }
+
+    /// Run client and peer back to back (no latency) on a virtual clock; `on_event` may act
+    /// on the peer when the client reports something.
+    fn run(
+        client: &mut Client,
+        peer: &mut Peer,
+        mut on_event: impl FnMut(Instant, &ClientEvent, &mut Peer),
+    ) -> Vec<(Instant, ClientEvent)> {
+        let mut now = Instant::ZERO;
+        let mut events = Vec::new();
+        client.open(now);
+        for _ in 0..10_000 {
+            // Exchange until both sides are quiet, then jump to the next deadline.
+            loop {
+                let from_peer = peer.transmit();
+                let from_client: Vec<_> = std::iter::from_fn(|| client.poll_transmit()).collect();
+                if from_peer.is_empty() && from_client.is_empty() {
+                    break;
+                }
+                for bytes in from_peer {
+                    client.handle_input(now, &bytes);
+                }
+                for bytes in from_client {
+                    peer.receive(now, &bytes);
+                }
+            }
+            let before = events.len();
+            while let Some(event) = client.poll_event() {
+                on_event(now, &event, peer);
+                events.push((now, event));
+            }
+            if client.finished {
+                break;
+            }
+            if events.len() > before {
+                // The peer may have reacted: exchange again before time moves.
+                continue;
+            }
+            let Some(next) =
+                sansio::sim::earliest([client.poll_timeout(), peer.lcp.poll_timeout()])
+            else {
+                break;
+            };
+            now = now.max(next);
+            client.handle_timeout(now);
+            peer.lcp.handle_timeout(now);
+        }
+        events
+    }
+
+    fn kinds(events: &[(Instant, ClientEvent)]) -> Vec<ClientEvent> {
+        events.iter().map(|(_, e)| e.clone()).collect()
+    }
+
+    #[test]
+    fn a_peer_insisting_on_chap_gets_auth_not_supported() {
+        let mut client = Client::new(ClientConfig::default());
+        let mut peer = Peer::new(Some(AuthProtocol::ChapMd5));
+        let events = run(&mut client, &mut peer, |_, _, _| {});
+        assert_eq!(
+            kinds(&events),
+            [ClientEvent::LinkDown(LinkDownReason::AuthNotSupported)]
+        );
+    }
+
+    #[test]
+    fn pap_never_answered_times_out() {
+        let mut client = Client::new(ClientConfig::default());
+        let mut peer = Peer::new(Some(AuthProtocol::Pap));
+        let events = run(&mut client, &mut peer, |_, _, _| {});
+        assert_eq!(
+            kinds(&events),
+            [
+                ClientEvent::LinkEstablished {
+                    auth: Some(AuthProtocol::Pap)
+                },
+                ClientEvent::LinkDown(LinkDownReason::Timeout)
+            ]
+        );
+        assert_eq!(peer.pap_requests, 10);
+        // Ten requests three seconds apart, then the Terminate-Request exchange.
+        let (down_at, _) = events[1];
+        assert!(
+            down_at >= Instant::ZERO + Duration::from_secs(30),
+            "{down_at}"
+        );
+    }
+
+    #[test]
+    fn a_protocol_rejected_ipcp_means_no_network_protocol() {
+        let mut client = Client::new(ClientConfig::default());
+        let mut peer = Peer::new(None);
+        peer.reject_ipcp = true;
+        let events = run(&mut client, &mut peer, |_, _, _| {});
+        assert_eq!(
+            kinds(&events),
+            [
+                ClientEvent::LinkEstablished { auth: None },
+                ClientEvent::LinkDown(LinkDownReason::NoNetworkProtocol)
+            ]
+        );
+    }
+
+    #[test]
+    fn an_ipcp_that_never_answers_means_no_network_protocol() {
+        let mut client = Client::new(ClientConfig::default());
+        let mut peer = Peer::new(None);
+        let events = run(&mut client, &mut peer, |_, _, _| {});
+        assert_eq!(
+            events.last().map(|(_, e)| e.clone()),
+            Some(ClientEvent::LinkDown(LinkDownReason::NoNetworkProtocol))
+        );
+    }
+
+    #[test]
+    fn peer_terminate_request_means_peer_terminated() {
+        let mut client = Client::new(ClientConfig::default());
+        let mut peer = Peer::new(None);
+        let events = run(&mut client, &mut peer, |now, event, peer| {
+            if matches!(event, ClientEvent::LinkEstablished { .. }) {
+                peer.lcp.close(now);
+            }
+        });
+        assert_eq!(
+            kinds(&events),
+            [
+                ClientEvent::LinkEstablished { auth: None },
+                ClientEvent::LinkDown(LinkDownReason::PeerTerminated)
+            ]
+        );
+        assert_eq!(client.phase(), Phase::Dead);
+        assert_eq!(
+            client.framing_stats(),
+            DecoderStats {
+                frames: client.framing_stats().frames,
+                ..DecoderStats::default()
+            }
+        );
+    }
+
+    #[test]
+    fn close_before_open_reports_local_close_once() {
+        let mut client = Client::new(ClientConfig::default());
+        client.close(Instant::ZERO);
+        client.close(Instant::ZERO);
+        client.open(Instant::ZERO);
+        let events: Vec<_> = std::iter::from_fn(|| client.poll_event()).collect();
+        assert_eq!(events, [ClientEvent::LinkDown(LinkDownReason::LocalClose)]);
+        assert_eq!(client.poll_transmit(), None);
+    }
+}

@@ -506,6 +506,16 @@ impl<O> Trigger<O> {
     }
 }
 
+/// Our last Configure-Request and whether it has had its answer.
+#[derive(Debug)]
+struct OwnRequest<O> {
+    identifier: u8,
+    options: Vec<O>,
+    /// RFC 1661 §5.1: once a valid reply arrived the Identifier is spent; duplicates of
+    /// that reply (answers to a retransmission) are stale and discarded.
+    answered: bool,
+}
+
 /// The RFC 1661 automaton for one protocol.
 #[derive(Debug)]
 pub struct Fsm<N: Negotiator> {
@@ -517,8 +527,8 @@ pub struct Fsm<N: Negotiator> {
     failure_counter: u32,
     deadline: Option<Instant>,
     next_identifier: u8,
-    /// Identifier and options of our last Configure-Request.
-    request: Option<(u8, Vec<N::Opt>)>,
+    /// Our last Configure-Request.
+    request: Option<OwnRequest<N::Opt>>,
     /// Identifier of our last Terminate-Request.
     terminate_identifier: u8,
     outgoing: VecDeque<Vec<u8>>,
@@ -666,7 +676,7 @@ impl<N: Negotiator> Fsm<N> {
                 if self
                     .request
                     .as_ref()
-                    .is_some_and(|(_, sent)| *sent != options)
+                    .is_some_and(|request| request.options != options)
                 {
                     // RFC 1661 §5.2: the options must match the request exactly.
                     debug!(
@@ -678,6 +688,7 @@ impl<N: Negotiator> Fsm<N> {
                 if matches!(self.state, State::ReqSent | State::AckSent) {
                     self.negotiator.own_acked(&options);
                 }
+                self.mark_answered();
                 self.run(now, Event::Rca, Trigger::Nothing);
             }
             ControlRepr::ConfigureNak {
@@ -692,6 +703,7 @@ impl<N: Negotiator> Fsm<N> {
                         self.negotiator.own_nakked(option);
                     }
                 }
+                self.mark_answered();
                 self.run(now, Event::Rcn, Trigger::Nothing);
             }
             ControlRepr::ConfigureReject {
@@ -706,6 +718,7 @@ impl<N: Negotiator> Fsm<N> {
                         self.negotiator.own_rejected(option);
                     }
                 }
+                self.mark_answered();
                 self.run(now, Event::Rcn, Trigger::Nothing);
             }
             ControlRepr::TerminateRequest { identifier, .. } => {
@@ -757,15 +770,21 @@ impl<N: Negotiator> Fsm<N> {
         let matches = self
             .request
             .as_ref()
-            .is_some_and(|(sent, _)| *sent == identifier);
+            .is_some_and(|request| request.identifier == identifier && !request.answered);
         if !matches {
             debug!(
                 identifier,
-                "{}: answer to a request we did not send last, discarded",
+                "{}: not an answer to our pending request, discarded",
                 N::PROTOCOL
             );
         }
         matches
+    }
+
+    fn mark_answered(&mut self) {
+        if let Some(request) = &mut self.request {
+            request.answered = true;
+        }
     }
 
     fn receive_configure_request(&mut self, now: Instant, identifier: u8, options: Vec<N::Opt>) {
@@ -889,9 +908,10 @@ impl<N: Negotiator> Fsm<N> {
             }
             Action::Scr => {
                 let options = match (&self.request, event) {
-                    // A retransmission keeps its Identifier and options (RFC 1661 §5.1).
-                    (Some((identifier, options)), Event::TimeoutRetry) => {
-                        Some((*identifier, options.clone()))
+                    // A retransmission keeps its Identifier and options (RFC 1661 §5.1),
+                    // unless the request was answered: then the Identifier must change.
+                    (Some(request), Event::TimeoutRetry) if !request.answered => {
+                        Some((request.identifier, request.options.clone()))
                     }
                     _ => None,
                 };
@@ -906,7 +926,11 @@ impl<N: Negotiator> Fsm<N> {
                         (self.fresh_identifier(), self.negotiator.own_options())
                     }
                 };
-                self.request = Some((identifier, options.clone()));
+                self.request = Some(OwnRequest {
+                    identifier,
+                    options: options.clone(),
+                    answered: false,
+                });
                 self.send(ControlRepr::ConfigureRequest {
                     identifier,
                     options,
@@ -1219,6 +1243,32 @@ Events| Req-Sent  Ack-Rcvd  Ack-Sent    Opened
         };
         fsm.receive(at(4), &ack.to_bytes());
         assert_eq!(fsm.state(), State::AckRcvd);
+    }
+
+    #[test]
+    fn a_duplicate_ack_of_a_retransmitted_request_is_stale() {
+        use crate::wire::ipcp::IpcpOption;
+        let mut fsm = Fsm::new(Plain::default(), FsmConfig::default());
+        fsm.up(at(0));
+        fsm.open(at(0));
+        let id = sent(&mut fsm).remove(0).identifier();
+        fsm.handle_timeout(at(3));
+        sent(&mut fsm);
+        let ack = ControlRepr::<IpcpOption>::ConfigureAck {
+            identifier: id,
+            options: vec![],
+        };
+        let request = ControlRepr::<IpcpOption>::ConfigureRequest {
+            identifier: 1,
+            options: vec![],
+        };
+        fsm.receive(at(4), &ack.to_bytes());
+        fsm.receive(at(4), &request.to_bytes());
+        assert_eq!(fsm.state(), State::Opened);
+        // The peer's Ack of our retransmission arrives late: it must not restart the
+        // negotiation (RFC 1661 §5.1: the Identifier was spent by the first Ack).
+        fsm.receive(at(4), &ack.to_bytes());
+        assert_eq!(fsm.state(), State::Opened);
     }
 
     #[test]
