@@ -10,7 +10,7 @@ use ras_ppp::lcp::{Lcp, LcpConfig, new_lcp};
 use ras_ppp::pap::PapServer;
 use ras_ppp::wire::Protocol;
 use ras_ppp::{AuthProtocol, Phase};
-use sansio::{Instant, LinePeer, Machine, PeerEvent};
+use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
 
 use crate::script::{AuthMode, Script};
@@ -19,6 +19,14 @@ use crate::script::{AuthMode, Script};
 const WELCOME: &str = "Welcome";
 /// What it says in Authenticate-Nak.
 const REFUSED: &str = "Authentication failure";
+
+/// How long the server waits for an Authenticate-Request once LCP is open: as long as a
+/// client retransmits it (Max-Configure × restart timer, RFC 1334 §2.2.1 with RFC 1661 §4.6
+/// defaults). RFC 1334 leaves the authenticator's patience open.
+fn auth_wait() -> Duration {
+    let fsm = FsmConfig::default();
+    fsm.restart_interval * fsm.max_configure
+}
 
 /// Mixed into the caller's seed so a client and a server given the same seed still draw
 /// different Magic-Numbers (equal ones look like a looped line, RFC 1661 §6.4).
@@ -36,6 +44,8 @@ pub struct Server {
     lcp: Lcp,
     pap: PapServer,
     ipcp: Ipcp,
+    /// When we give up waiting for an Authenticate-Request.
+    auth_deadline: Option<Instant>,
     hung_up: bool,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<PeerEvent>,
@@ -77,6 +87,7 @@ impl Server {
             lcp,
             pap: PapServer::default(),
             ipcp,
+            auth_deadline: None,
             hung_up: false,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -156,6 +167,7 @@ impl Server {
     }
 
     fn authenticate(&mut self, now: Instant, peer_id: &[u8], password: &[u8]) {
+        self.auth_deadline = None;
         let user = String::from_utf8_lossy(peer_id);
         let accepted = self
             .script
@@ -218,12 +230,16 @@ impl Server {
                 self.decoder.set_accm(parameters.decoder_accm());
                 match (self.script.auth, parameters.we_require) {
                     (AuthMode::None, _) => self.enter_network(now),
-                    (_, Some(AuthProtocol::Pap)) => self.phase = Phase::Authenticate,
+                    (_, Some(AuthProtocol::Pap)) => {
+                        self.phase = Phase::Authenticate;
+                        self.auth_deadline = Some(now + auth_wait());
+                    }
                     // The client rejected authentication: no account, no link.
                     _ => self.terminate(now, "client refused to authenticate"),
                 }
             }
             LayerEvent::Down { cause } => {
+                self.auth_deadline = None;
                 self.encoder = Encoder::default();
                 self.decoder.set_accm(ReceiveAccm::DEFAULT);
                 self.leave_network(now);
@@ -285,6 +301,10 @@ impl Machine for Server {
         }
         self.lcp.handle_timeout(now);
         self.ipcp.handle_timeout(now);
+        if self.auth_deadline.is_some_and(|deadline| deadline <= now) {
+            self.auth_deadline = None;
+            self.terminate(now, "the client never sent an Authenticate-Request");
+        }
         self.pump(now);
     }
 
@@ -300,6 +320,10 @@ impl Machine for Server {
         if self.hung_up {
             return None;
         }
-        sansio::sim::earliest([self.lcp.poll_timeout(), self.ipcp.poll_timeout()])
+        sansio::sim::earliest([
+            self.lcp.poll_timeout(),
+            self.ipcp.poll_timeout(),
+            self.auth_deadline,
+        ])
     }
 }

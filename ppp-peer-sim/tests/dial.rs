@@ -24,6 +24,8 @@ struct Dial {
     server_events: Vec<(Instant, PeerEvent)>,
     /// Frames the client put on the line (counted per write).
     client_writes: usize,
+    /// Lose the client's PAP frames on their way to the server.
+    drop_client_pap: bool,
 }
 
 impl Dial {
@@ -43,6 +45,7 @@ impl Dial {
             client_events: Vec::new(),
             server_events: Vec::new(),
             client_writes: 0,
+            drop_client_pap: false,
         }
     }
 
@@ -52,6 +55,9 @@ impl Dial {
         loop {
             while let Some(bytes) = self.client.poll_transmit() {
                 self.client_writes += 1;
+                if self.drop_client_pap && is_pap(&bytes) {
+                    continue;
+                }
                 self.to_server.send(self.now, bytes);
             }
             while let Some(event) = self.client.poll_event() {
@@ -102,6 +108,17 @@ impl Dial {
         self.client.open(self.now);
         self.run();
     }
+}
+
+fn is_pap(bytes: &[u8]) -> bool {
+    let mut frames = Vec::new();
+    let mut decoder = ras_ppp::hdlc::Decoder::new(1500);
+    // After LCP the client sends control characters raw (it was asked for map 0).
+    decoder.set_accm(ras_ppp::hdlc::ReceiveAccm(0));
+    decoder.decode(bytes, &mut frames);
+    frames
+        .iter()
+        .any(|f| f.protocol == ras_ppp::wire::Protocol::PAP)
 }
 
 const PAP_SCRIPT: &str = "
@@ -239,6 +256,35 @@ fn same_seed_on_both_ends_is_not_mistaken_for_loopback() {
         dial.events().last(),
         Some(ClientEvent::NetworkUp { .. })
     ));
+}
+
+#[test]
+fn a_client_whose_authentication_never_arrives_is_hung_up_on() {
+    let mut dial = Dial::new(Some(PAP_SCRIPT), "secret");
+    // Lose every Authenticate-Request, and let the client keep trying far longer than the
+    // server waits.
+    dial.drop_client_pap = true;
+    dial.client = Client::new(ClientConfig {
+        user: "alice".into(),
+        password: "secret".into(),
+        max_configure: 100,
+        ..ClientConfig::default()
+    });
+    dial.dial();
+    let (hung_up_at, _) = dial.server_events[0];
+    // RFC 1661 §4.6 defaults: 10 × 3 s of patience, then Terminate-Request and its Ack.
+    assert!(
+        hung_up_at >= Instant::ZERO + Duration::from_secs(30),
+        "{hung_up_at}"
+    );
+    assert!(
+        hung_up_at < Instant::ZERO + Duration::from_secs(31),
+        "{hung_up_at}"
+    );
+    assert_eq!(
+        dial.events().last(),
+        Some(&ClientEvent::LinkDown(LinkDownReason::PeerTerminated))
+    );
 }
 
 #[test]

@@ -529,8 +529,6 @@ pub struct Fsm<N: Negotiator> {
     next_identifier: u8,
     /// Our last Configure-Request.
     request: Option<OwnRequest<N::Opt>>,
-    /// Identifier of our last Terminate-Request.
-    terminate_identifier: u8,
     outgoing: VecDeque<Vec<u8>>,
     events: VecDeque<LayerEvent>,
 }
@@ -547,7 +545,6 @@ impl<N: Negotiator> Fsm<N> {
             deadline: None,
             next_identifier: 1,
             request: None,
-            terminate_identifier: 0,
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -953,7 +950,6 @@ impl<N: Negotiator> Fsm<N> {
             }
             Action::Str => {
                 let identifier = self.fresh_identifier();
-                self.terminate_identifier = identifier;
                 self.send(ControlRepr::TerminateRequest {
                     identifier,
                     data: Vec::new(),

@@ -101,12 +101,6 @@ impl Protocol {
         let [hi, lo] = self.0.to_be_bytes();
         lo & 1 == 1 && hi & 1 == 0
     }
-
-    /// RFC 1661 §2: 0x8000–0xBFFF are the Network Control Protocols, 0xC000–0xFFFF the
-    /// link-layer control protocols (LCP, authentication, link quality).
-    pub fn is_control(self) -> bool {
-        self.0 >= 0x8000
-    }
 }
 
 impl fmt::Debug for Protocol {
