@@ -101,7 +101,9 @@ pub enum LinkDownReason {
 /// What happened on the link, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientEvent {
-    /// LCP reached Opened; `auth` is what the peer requires of us.
+    /// LCP reached Opened; `auth` is what the peer requires of us. If the peer later
+    /// renegotiates LCP (RFC 1661 §4.3, RCR in Opened) the link goes back through the
+    /// phases and this is reported again.
     LinkEstablished {
         /// The authentication protocol the peer requires, if any.
         auth: Option<AuthProtocol>,

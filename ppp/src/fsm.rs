@@ -183,8 +183,8 @@ use State::{
 
 /// RFC 1661 §4.1, state × event, rows in [`State::ALL`] order, columns in [`Event::ALL`]
 /// order (Up, Down, Open, Close, TO+, TO-, RCR+, RCR-, RCA, RCN, RTR, RTA, RUC, RXJ+, RXJ-,
-/// RXR). The optional behaviours the RFC marks are not taken: no restart on Open ([r]),
-/// Stopped is entered actively on TO- ([p]), and a crossed connection ([x]) simply sends a
+/// RXR). The optional behaviours the RFC marks are not taken: no restart on Open (`[r]`),
+/// Stopped is entered actively on TO- (`[p]`), and a crossed connection (`[x]`) simply sends a
 /// new Configure-Request as the table says.
 pub const TRANSITIONS: [[Option<Transition>; 16]; 10] = [
     // 0 Initial
