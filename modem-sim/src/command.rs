@@ -111,11 +111,33 @@ impl LineAssembler {
 pub enum DtrMode {
     /// `&D0`: ignore DTR.
     Ignore,
-    /// `&D1`: V.250 goes to online command state. This modem has no online command state
-    /// yet, so it hangs up as for `&D2`.
+    /// `&D1`: go to online command state, keeping the call.
     OnlineCommand,
     /// `&D2`: hang up and return to command state (the default).
     HangUp,
+    /// `&D3` (Hayes): hang up and reset to the stored profile, as `ATZ`.
+    Reset,
+}
+
+impl DtrMode {
+    /// The `&D` value that selects this mode.
+    pub fn value(self) -> u8 {
+        match self {
+            DtrMode::Ignore => 0,
+            DtrMode::OnlineCommand => 1,
+            DtrMode::HangUp => 2,
+            DtrMode::Reset => 3,
+        }
+    }
+}
+
+/// What `D` was asked to dial (V.250 §6.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DialTarget {
+    /// A dial string with its modifiers (V.250 §6.3.1.1), up to but not including `;`.
+    Number(String),
+    /// `DL` (Hayes): the last number dialled.
+    LastNumber,
 }
 
 /// One command from a command line, already checked for a valid value.
@@ -129,31 +151,53 @@ pub enum Command {
     Verbose(bool),
     /// `X<n>` (V.250 §6.2.7): which result codes and call-progress detections are enabled.
     ResultCodeSelection(u8),
-    /// `&C<n>` (V.250 §6.2.8): how circuit 109 (DCD) follows the carrier. A PTY has no
-    /// circuit 109, so it is accepted and has nothing to drive.
-    DcdBehaviour,
+    /// `&C<n>` (V.250 §6.2.8): whether circuit 109 (DCD) follows the carrier. A PTY has
+    /// no circuit 109, so the setting is kept (for `&V`) and drives nothing.
+    DcdBehaviour(bool),
     /// `&D<n>` (V.250 §6.2.9): what dropping DTR does.
     DtrBehaviour(DtrMode),
-    /// `Z` (V.250 §6.1.1): hang up and restore the default configuration.
+    /// `Z` (V.250 §6.1.1): hang up and restore the stored profile.
     Reset,
     /// `&F` (V.250 §6.1.2): restore the factory configuration.
     FactoryDefaults,
+    /// `&W` (Hayes): store the active configuration as the profile `Z` restores.
+    StoreProfile,
+    /// `&V` (Hayes): report the active and stored configurations.
+    ShowConfiguration,
+    /// `I<n>` (V.250 §6.1.3), `+GMI`, `+GMM`, `+GMR`, `+GCAP` (§6.1.4–§6.1.7,
+    /// §6.1.9): report identification text.
+    Identification(&'static str),
     /// `T`, `P` (V.250 §6.3.2, §6.3.3): tone or pulse dialling. The simulated network
     /// takes either, so there is nothing to select.
     DialMethod,
     /// `L<n>`, `M<n>` (V.250 §6.3.13, §6.3.14): speaker loudness and mode. There is no
     /// speaker.
     Speaker,
+    /// Settings real modems take and a simulated line has no use for: flow control
+    /// (`&K`), error correction (`\N`), compression (`%C`) and `+FCLASS=0` (data mode,
+    /// the only class there is). Accepted with OK, as dialers' init strings expect.
+    Accepted,
     /// `H0` (V.250 §6.3.6): go on-hook.
     HookOn,
+    /// `H1` (Hayes): go off-hook. The line is then busy to incoming calls until `H0`.
+    HookOff,
+    /// `A` (V.250 §6.3.5): answer an incoming call.
+    Answer,
     /// `O0` (V.250 §6.3.7): return from online command state to online data state.
     ReturnOnline,
     /// `Sn=v` (V.250 §5.3.2): set an S-register (range checked when executed).
     SetRegister(SRegister, u32),
     /// `Sn?` (V.250 §5.3.2): report an S-register.
     ReadRegister(SRegister),
-    /// `D<dial string>` (V.250 §6.3.1): dial. The dial string is the rest of the line.
-    Dial(String),
+    /// `D<dial string>[;]` (V.250 §6.3.1): dial. Without `;` the dial string is the rest
+    /// of the line and the call goes online; with it the modem returns to command state
+    /// once the digits are out and the commands after `;` run then.
+    Dial {
+        /// What to dial.
+        target: DialTarget,
+        /// The string ended with `;`.
+        stay_in_command_state: bool,
+    },
 }
 
 /// Why a command line was answered with ERROR.
@@ -162,6 +206,25 @@ pub enum CommandError {
     /// A command this modem does not implement, or a value out of its range.
     Unsupported(String),
 }
+
+/// Identification text: `I<n>` for n in 0–9, and the V.250 extended commands that
+/// report the same things. The one table of it.
+const IDENTIFICATION: [(u8, Option<&str>, &str); 10] = [
+    // I0: the product code, by Hayes custom the top line rate.
+    (0, None, "33600"),
+    (1, None, "000"),
+    (2, None, "OK"),
+    (3, Some("+GMI"), "modem-sim"),
+    (4, Some("+GMM"), "modem-sim V.250 simulated modem"),
+    (5, Some("+GMR"), env!("CARGO_PKG_VERSION")),
+    (6, Some("+GCAP"), "+GCAP: +FCLASS"),
+    (7, None, "no options"),
+    (8, None, "000"),
+    (9, None, "modem-sim"),
+];
+
+/// Extended commands (V.250 §5.4) accepted and ignored, with the only value each takes.
+const ACCEPTED_EXTENDED: &[(&str, &str)] = &[("+FCLASS", "0")];
 
 /// The commands of one command-line body, in order (V.250 §5.6: executed left to right;
 /// the first error stops the line).
@@ -176,7 +239,12 @@ pub fn parse(body: &[u8]) -> Commands<'_> {
     Commands { rest: body }
 }
 
-impl Commands<'_> {
+impl<'a> Commands<'a> {
+    /// What is left of the line after the commands taken so far.
+    pub fn rest(&self) -> &'a [u8] {
+        self.rest
+    }
+
     fn skip_spaces(&mut self) {
         while let [b' ', rest @ ..] = self.rest {
             self.rest = rest;
@@ -208,17 +276,65 @@ impl Commands<'_> {
         Some(value)
     }
 
+    /// `D`: the dial string runs to `;` or the end of the line (V.250 §6.3.1).
+    fn dial(&mut self) -> Command {
+        let end = self
+            .rest
+            .iter()
+            .position(|&b| b == b';')
+            .unwrap_or(self.rest.len());
+        let dial_string = String::from_utf8_lossy(&self.rest[..end]).into_owned();
+        let stay_in_command_state = end < self.rest.len();
+        self.rest = self.rest.get(end + 1..).unwrap_or_default();
+        let target = if dial_string
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with('L')
+        {
+            DialTarget::LastNumber
+        } else {
+            DialTarget::Number(dial_string)
+        };
+        Command::Dial {
+            target,
+            stay_in_command_state,
+        }
+    }
+
+    /// An extended command (V.250 §5.4.1): `+NAME`, then `=value`, `?` or `=?`, up to
+    /// the `;` that separates it from the next one.
+    fn extended(&mut self) -> Option<Command> {
+        let end = self
+            .rest
+            .iter()
+            .position(|&b| b == b';')
+            .unwrap_or(self.rest.len());
+        let text: String = String::from_utf8_lossy(&self.rest[..end])
+            .chars()
+            .filter(|c| *c != ' ')
+            .collect::<String>()
+            .to_ascii_uppercase();
+        self.rest = self.rest.get(end + 1..).unwrap_or_default();
+        let text = format!("+{text}");
+        let (name, value) = text.split_once('=').unwrap_or((&text, ""));
+        if let Some((_, _, info)) = IDENTIFICATION
+            .iter()
+            .find(|(_, extended, _)| *extended == Some(name) && value.is_empty())
+        {
+            return Some(Command::Identification(info));
+        }
+        ACCEPTED_EXTENDED
+            .iter()
+            .any(|&(accepted, only)| accepted == name && only == value)
+            .then_some(Command::Accepted)
+    }
+
     /// The command named `name`, with its value, or `None` when this modem does not
     /// implement it with that value.
     fn command(&mut self, name: u8) -> Option<Command> {
         match name {
-            b'D' => {
-                let dial_string = String::from_utf8_lossy(self.rest).into_owned();
-                self.rest = &[];
-                // V.250 §6.3.1: `;` returns to command state after dialling (a voice call
-                // placed by the DTE). Not simulated yet.
-                (!dial_string.contains(';')).then_some(Command::Dial(dial_string))
-            }
+            b'D' => Some(self.dial()),
+            b'+' => self.extended(),
             b'S' => {
                 let register = SRegister::from_number(self.number()?)?;
                 match self.next_byte()? {
@@ -228,14 +344,23 @@ impl Commands<'_> {
                 }
             }
             b'&' => match (self.next_byte()?, self.number()?) {
-                (b'C', 0 | 1) => Some(Command::DcdBehaviour),
+                (b'C', v @ (0 | 1)) => Some(Command::DcdBehaviour(v == 1)),
                 (b'D', 0) => Some(Command::DtrBehaviour(DtrMode::Ignore)),
                 (b'D', 1) => Some(Command::DtrBehaviour(DtrMode::OnlineCommand)),
                 (b'D', 2) => Some(Command::DtrBehaviour(DtrMode::HangUp)),
+                (b'D', 3) => Some(Command::DtrBehaviour(DtrMode::Reset)),
                 (b'F', 0) => Some(Command::FactoryDefaults),
+                (b'W', 0) => Some(Command::StoreProfile),
+                (b'V', 0) => Some(Command::ShowConfiguration),
+                (b'K', 0..=6) => Some(Command::Accepted),
                 _ => None,
             },
+            b'\\' => matches!((self.next_byte()?, self.number()?), (b'N', 0..=7))
+                .then_some(Command::Accepted),
+            b'%' => matches!((self.next_byte()?, self.number()?), (b'C', 0..=3))
+                .then_some(Command::Accepted),
             b'T' | b'P' => Some(Command::DialMethod),
+            b'A' => Some(Command::Answer),
             _ => match (name, self.number()?) {
                 (b'E', v @ (0 | 1)) => Some(Command::Echo(v == 1)),
                 (b'Q', v @ (0 | 1)) => Some(Command::Quiet(v == 1)),
@@ -243,8 +368,13 @@ impl Commands<'_> {
                 (b'X', v @ 0..=4) => u8::try_from(v).ok().map(Command::ResultCodeSelection),
                 (b'Z', 0) => Some(Command::Reset),
                 (b'H', 0) => Some(Command::HookOn),
+                (b'H', 1) => Some(Command::HookOff),
                 (b'O', 0) => Some(Command::ReturnOnline),
                 (b'L' | b'M', 0..=3) => Some(Command::Speaker),
+                (b'I', n) => IDENTIFICATION
+                    .iter()
+                    .find(|(number, _, _)| u32::from(*number) == n)
+                    .map(|(_, _, info)| Command::Identification(info)),
                 _ => None,
             },
         }
@@ -255,7 +385,12 @@ impl Iterator for Commands<'_> {
     type Item = Result<Command, CommandError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let name = self.next_byte()?;
+        // `;` separates extended commands (V.250 §5.4.1); after a basic one, as in
+        // `AT&K0;`, Hayes modems skip it too.
+        let mut name = self.next_byte()?;
+        while name == b';' {
+            name = self.next_byte()?;
+        }
         let start = self.rest;
         match self.command(name) {
             Some(command) => Some(Ok(command)),
@@ -337,7 +472,7 @@ mod tests {
                 Ok(Command::Verbose(true)),
                 Ok(Command::Quiet(false)),
                 Ok(Command::ResultCodeSelection(4)),
-                Ok(Command::DcdBehaviour),
+                Ok(Command::DcdBehaviour(true)),
                 Ok(Command::DtrBehaviour(DtrMode::HangUp)),
             ]
         );
@@ -347,16 +482,79 @@ mod tests {
         );
     }
 
+    fn dial(target: &str, stay: bool) -> Result<Command, CommandError> {
+        Ok(Command::Dial {
+            target: DialTarget::Number(target.into()),
+            stay_in_command_state: stay,
+        })
+    }
+
     #[test]
-    fn dial_takes_the_rest_of_the_line() {
+    fn dial_takes_the_rest_of_the_line_or_up_to_a_semicolon() {
         assert_eq!(
             commands("E0DT 555-1234"),
+            vec![Ok(Command::Echo(false)), dial("T 555-1234", false)]
+        );
+        assert_eq!(
+            commands("DT555,W1!2@;E1"),
+            vec![dial("T555,W1!2@", true), Ok(Command::Echo(true))]
+        );
+        let mut parsed = parse(b"D1;V0");
+        assert_eq!(parsed.next(), Some(dial("1", true)));
+        assert_eq!(parsed.rest(), b"V0");
+        assert_eq!(
+            commands("dl"),
+            vec![Ok(Command::Dial {
+                target: DialTarget::LastNumber,
+                stay_in_command_state: false
+            })]
+        );
+    }
+
+    #[test]
+    fn parses_profile_identification_and_hook_commands() {
+        assert_eq!(
+            commands("&W&V&F&D3&C0H1A"),
             vec![
-                Ok(Command::Echo(false)),
-                Ok(Command::Dial("T 555-1234".into()))
+                Ok(Command::StoreProfile),
+                Ok(Command::ShowConfiguration),
+                Ok(Command::FactoryDefaults),
+                Ok(Command::DtrBehaviour(DtrMode::Reset)),
+                Ok(Command::DcdBehaviour(false)),
+                Ok(Command::HookOff),
+                Ok(Command::Answer),
             ]
         );
-        assert!(commands("D555;")[0].is_err());
+        for n in 0..=9 {
+            assert!(
+                matches!(
+                    commands(&format!("I{n}"))[..],
+                    [Ok(Command::Identification(_))]
+                ),
+                "I{n}"
+            );
+        }
+        assert!(commands("I10")[0].is_err());
+        assert_eq!(
+            commands("+GMI"),
+            vec![Ok(Command::Identification("modem-sim"))]
+        );
+        assert_eq!(commands("I3"), commands("+gmi"));
+    }
+
+    #[test]
+    fn common_unsupported_settings_are_accepted() {
+        for body in ["&K3", "\\N3", "%C0", "+FCLASS=0", "+fclass = 0"] {
+            let body = body.replace("\\\\", "\\");
+            assert_eq!(commands(&body), vec![Ok(Command::Accepted)], "{body}");
+        }
+        assert_eq!(
+            commands("+FCLASS=0;E0"),
+            vec![Ok(Command::Accepted), Ok(Command::Echo(false))]
+        );
+        assert!(commands("+FCLASS=1")[0].is_err());
+        assert!(commands("+XYZ")[0].is_err());
+        assert!(commands("&K9")[0].is_err());
     }
 
     #[test]
@@ -389,6 +587,6 @@ mod tests {
             vec![Err(CommandError::Unsupported("E2".into()))]
         );
         assert!(commands("E99999999999")[0].is_err());
-        assert!(commands("+GMI")[0].is_err());
+        assert!(commands("+GMI=1")[0].is_err());
     }
 }

@@ -17,6 +17,7 @@
 pub mod call;
 pub mod command;
 pub mod escape;
+pub mod line;
 mod modem;
 pub mod network;
 pub mod peer;
@@ -24,7 +25,9 @@ pub mod realtime;
 pub mod registers;
 mod result;
 
+pub use call::IncomingCall;
+pub use line::LineConditions;
 pub use modem::{Modem, ModemEvent};
-pub use network::{Network, NetworkError, Outcome, PeerSpec};
+pub use network::{CallBack, Network, NetworkError, Outcome, PeerSpec};
 pub use realtime::{CallInfo, ModemSimError, PeerFactory, PtyModem, spawn_pty};
 pub use result::ResultCode;

@@ -8,15 +8,22 @@ use clap::Parser;
 use miette::{Diagnostic, IntoDiagnostic, NamedSource, SourceSpan, WrapErr};
 use modem_sim::peer::LineEcho;
 use modem_sim::realtime::{ModemPty, serve};
-use modem_sim::{CallInfo, Modem, Network, NetworkError, PeerFactory, PeerSpec};
+use modem_sim::{CallInfo, Modem, Network, NetworkError, PeerFactory};
 use sansio::{LinePeer, RealClock, TimeScale};
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{info, warn};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tracing::{Instrument, info, info_span, warn};
 
 const EXAMPLE: &str = r#"NETWORK FILE (YAML)
     dialtone: true            # default true; false: every dial gives NO DIALTONE
+    line: {pacing: false, bit-error-rate: 0, drop-rate: 0, seed: 0}   # the defaults
     numbers:
       "5551234": {connect: 33600, peer: builtin}
+      "5551235": {connect: 28800, exec: "pppd notty local noauth 192.168.7.1:192.168.7.2"}
+      "5551236": {connect: 33600, tcp: "127.0.0.1:2323"}
+      "5551237": {connect: 33600, answer-delay: 10, drop-after-seconds: 30}
+      "5551238": {connect: 33600, drop-after-bytes: 500, call-back: {number: "5550100", after: 20}}
       "5550000": busy
       "5550001": no-answer
       "5550002": no-carrier
@@ -26,18 +33,34 @@ const EXAMPLE: &str = r#"NETWORK FILE (YAML)
     "5551234". A number not listed gives NO CARRIER once S7 (50 s) runs out. Without
     --network the line has dial tone and no numbers.
 
-    peer: builtin is whatever the host program plugs in. This standalone tool has no PPP
-    server of its own, so here a builtin peer echoes every byte back: enough to see data
-    cross the call. (Running a real server through `exec:` comes later.)
+    The far end of a connected call:
+      peer: builtin   this standalone tool has no PPP server of its own, so a builtin peer
+                      echoes every byte back (enough to see data cross the call);
+      exec: COMMAND   runs COMMAND with sh -c; its stdin/stdout are the line, its stderr
+                      goes to ours; it exiting is the far end hanging up;
+      tcp: HOST:PORT  connects there; the connection is the line.
+    answer-delay (s) replaces the 2 s ring before the far end picks up; drop-after-bytes
+    and drop-after-seconds make the network cut the carrier (NO CARRIER after S10);
+    call-back rings this modem `after` seconds once the call is over (RING every 6 s;
+    answer with ATA, or set S0 to auto-answer).
+    line: pacing delivers data at the CONNECT rate (10 bits a byte); bit-error-rate and
+    drop-rate damage bytes crossing the call, from a generator seeded with seed.
 
-TIMING (virtual seconds from ATD, defaults X4 S6=2 S7=50 S8=2)
+TIMING (virtual seconds from ATD, defaults X4 S6=2 S7=50 S8=2 S10=14)
     CONNECT 6 s, BUSY 4 s, VOICE 6 s, NO DIALTONE 5 s, NO ANSWER / NO CARRIER 52 s;
-    each ',' in the number adds S8. Real time = virtual time x --time-scale.
+    each ',' in the number adds S8, 'W' 1 s, '!' 0.5 s. Real time = virtual time x
+    --time-scale.
+
+COMMANDS
+    E Q V X0-4 Z &F &W &V &C &D0-3 I0-9 L M H0 H1 O A D S0-S12 (Sn? Sn=v) A/,
+    dial modifiers T P W , ; @ ! and ATDL (last number); +GMI +GMM +GMR +GCAP;
+    &K \N %C +FCLASS=0 are accepted with OK. Anything else: ERROR.
 
 EXAMPLES
     modem-sim --link /tmp/ttyMODEM --network network.yaml
     minicom -D /tmp/ttyMODEM                     # type ATZ, then ATDT5551234
     modem-sim --link /tmp/ttyMODEM --time-scale 0.1   # everything 10x faster
+    modem-sim --link /tmp/ttyS --count 2         # /tmp/ttyS0 and /tmp/ttyS1
 
     Hanging up: +++ (1 s of silence either side), then ATH; or close the port, which
     counts as the DTE dropping DTR (AT&D2 hangs up, &D1 keeps the call, &D0 ignores it)."#;
@@ -45,22 +68,27 @@ EXAMPLES
 /// A simulated Hayes/V.250 modem on a pseudo-terminal.
 ///
 /// Creates a PTY whose slave side behaves like a serial port with a modem on it: AT
-/// commands (E, V, Q, X, Z, &F, &C, &D, H, O, L, M, S-registers, ATD, A/), result codes,
-/// call progress on a simulated phone network, transparent data once CONNECTed, and the
-/// +++ escape (S2, S12 guard time) back to online command state. Point any
-/// dialer (chat, pppd, minicom, your own) at the --link path. Logs the AT transcript on
-/// stderr (set RUST_LOG=debug to see every byte).
+/// commands, result codes, call progress on a simulated phone network, incoming calls,
+/// transparent data once CONNECTed, and the +++ escape (S2, S12 guard time) back to
+/// online command state. Point any dialer (chat, pppd, minicom, your own) at the --link
+/// path. Logs the AT transcript on stderr (set RUST_LOG=debug to see every byte). Serves
+/// until interrupted (Ctrl-C or SIGTERM), then removes the links.
 #[derive(Debug, Parser)]
 #[command(version, after_long_help = EXAMPLE)]
 struct Args {
-    /// Make PATH a symlink to the PTY's slave (/dev/pts/N). A symlink already there is
-    /// replaced; any other file is left alone and the tool refuses to start.
+    /// Make PATH a symlink to the PTY's slave (/dev/pts/N); with --count N > 1, PATH0 to
+    /// PATH<N-1>, as socat's link= does. A symlink already there is replaced; any other
+    /// file is left alone and the tool refuses to start.
     #[arg(long, value_name = "PATH")]
     link: PathBuf,
 
-    /// The phone network to dial into (YAML; see below).
+    /// The phone network to dial into (YAML; see below). Each modem has its own copy.
     #[arg(long, value_name = "FILE")]
     network: Option<PathBuf>,
+
+    /// How many modems to serve, each on its own PTY.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u16).range(1..))]
+    count: u16,
 
     /// Real time per unit of the modem's time: 1 is a real modem's pace, 0.01 runs a 6 s
     /// handshake in 60 ms. A dialer with real-time timeouts needs 1.
@@ -162,12 +190,24 @@ fn remove_link(link: &Path, target: &Path) {
 
 /// `peer: builtin` in the standalone tool: echo (see the help text).
 fn standalone_peers() -> PeerFactory {
-    Box::new(|call: &CallInfo| match call.peer {
-        PeerSpec::Builtin => {
-            info!(number = %call.number, "builtin peer: echoing line data (no PPP server in the standalone tool)");
-            Ok(Box::new(LineEcho::default()) as LinePeer)
-        }
+    Box::new(|call: &CallInfo| {
+        info!(number = %call.number, "builtin peer: echoing line data (no PPP server in the standalone tool)");
+        Ok(Box::new(LineEcho::default()) as LinePeer)
     })
+}
+
+/// The links to make: PATH for one modem, PATH0.. for several.
+fn link_paths(link: &Path, count: u16) -> Vec<PathBuf> {
+    if count == 1 {
+        return vec![link.to_owned()];
+    }
+    (0..count)
+        .map(|index| {
+            let mut name = link.as_os_str().to_owned();
+            name.push(index.to_string());
+            PathBuf::from(name)
+        })
+        .collect()
 }
 
 async fn until_signalled() {
@@ -205,22 +245,56 @@ async fn main() -> miette::Result<()> {
         .init();
 
     let network = load_network(args.network.as_deref())?;
-    let pty = ModemPty::open().into_diagnostic()?;
-    let slave = pty.path().to_owned();
-    make_link(&args.link, &slave)?;
-    println!("{} -> {}", args.link.display(), slave.display());
-
     let clock = RealClock::start(args.time_scale);
-    let served = serve(
-        Modem::new(network),
-        pty,
-        standalone_peers(),
-        clock,
-        until_signalled(),
-    )
-    .await;
-    remove_link(&args.link, &slave);
-    served.into_diagnostic()
+    let (stop, stopped) = watch::channel(false);
+    let mut modems = JoinSet::new();
+    let mut links = Vec::new();
+    for link in link_paths(&args.link, args.count) {
+        let pty = ModemPty::open().into_diagnostic()?;
+        let slave = pty.path().to_owned();
+        make_link(&link, &slave)?;
+        println!("{} -> {}", link.display(), slave.display());
+        // The standalone tool places no calls of its own; callbacks come from the network.
+        let (_, no_callers) = mpsc::unbounded_channel();
+        let mut stopped = stopped.clone();
+        let shutdown = async move {
+            // An error means the sender is gone, which is a stop too.
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let span = info_span!("modem", link = %link.display());
+        modems.spawn(
+            serve(
+                Modem::new(network.clone()),
+                pty,
+                standalone_peers(),
+                clock,
+                no_callers,
+                shutdown,
+            )
+            .instrument(span),
+        );
+        links.push((link, slave));
+    }
+
+    let served = tokio::select! {
+        () = until_signalled() => Ok(()),
+        // A modem that stops on its own has failed; stop the others too.
+        Some(joined) = modems.join_next() => match joined {
+            Ok(result) => result.into_diagnostic(),
+            Err(err) => Err(err).into_diagnostic(),
+        },
+    };
+    // No receiver left only means every modem has stopped already.
+    let _ = stop.send(true);
+    while let Some(joined) = modems.join_next().await {
+        if let Ok(Err(err)) = joined {
+            warn!(%err, "modem stopped with an error");
+        }
+    }
+    for (link, slave) in &links {
+        remove_link(link, slave);
+    }
+    served
 }
 
 #[cfg(test)]
@@ -234,5 +308,15 @@ mod tests {
         assert_eq!(offset_of(text, 2, 3), Some(11));
         assert_eq!(offset_of(text, 9, 1), Some(text.len()));
         assert_eq!(offset_of(text, 0, 1), None);
+    }
+
+    #[test]
+    fn several_modems_get_numbered_links() {
+        let link = Path::new("/tmp/ttyS");
+        assert_eq!(link_paths(link, 1), vec![PathBuf::from("/tmp/ttyS")]);
+        assert_eq!(
+            link_paths(link, 2),
+            vec![PathBuf::from("/tmp/ttyS0"), PathBuf::from("/tmp/ttyS1")]
+        );
     }
 }

@@ -5,11 +5,17 @@
 
 use std::collections::VecDeque;
 
+use sansio::sim::earliest;
 use sansio::{Instant, Machine};
+use tracing::debug;
 
-use crate::call::{ABORT_GRACE, CallAttempt, CallProgress, Ending, place_call};
-use crate::command::{Assembled, Command, DtrMode, LineAssembler, parse};
+use crate::call::{
+    ABORT_GRACE, CALLER_PATIENCE, CallAttempt, CallProgress, CallTerms, Ending, HANDSHAKE,
+    IncomingCall, RING_CADENCE, place_call,
+};
+use crate::command::{Assembled, Command, DialTarget, DtrMode, LineAssembler, parse};
 use crate::escape::EscapeGuard;
+use crate::line::{Channel, SplitMix64};
 use crate::network::{Network, PeerSpec};
 use crate::registers::{SRegister, SRegisters};
 use crate::result::ResultCode;
@@ -20,11 +26,13 @@ pub enum ModemEvent {
     /// A complete command line arrived from the DTE (as `AT…` or `A/`), before it runs.
     CommandLine(String),
     /// The modem issued this result code (also under `ATQ1`, which keeps it off the wire).
+    /// An incoming call shows up as [`ResultCode::Ring`] at each ring.
     Result(ResultCode),
     /// The carrier is up: the driver must now attach a [`sansio::LinePeer`] for `peer`
     /// and shuttle line bytes, or call [`Modem::remote_hang_up`] if it cannot.
     CallConnected {
-        /// The normalised number that was dialled.
+        /// The normalised number that was dialled (for an answered incoming call, the
+        /// number the network called).
         number: String,
         /// The line rate reported in `CONNECT`.
         speed: u32,
@@ -35,8 +43,7 @@ pub enum ModemEvent {
     CallEnded,
 }
 
-/// The settings `ATZ` and `AT&F` restore (there is no stored profile yet, so both restore
-/// the factory set).
+/// The settings `ATZ` restores from the stored profile and `AT&F` from the factory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Configuration {
     /// E (V.250 §6.2.4), factory 1.
@@ -47,6 +54,8 @@ struct Configuration {
     verbose: bool,
     /// X (V.250 §6.2.7), factory 4: every detection and result code.
     progress: CallProgress,
+    /// &C (V.250 §6.2.8), factory 1.
+    dcd_follows_carrier: bool,
     /// &D (V.250 §6.2.9), factory 2.
     dtr: DtrMode,
     registers: SRegisters,
@@ -59,9 +68,32 @@ impl Default for Configuration {
             quiet: false,
             verbose: true,
             progress: CallProgress::new(4),
+            dcd_follows_carrier: true,
             dtr: DtrMode::HangUp,
             registers: SRegisters::default(),
         }
+    }
+}
+
+impl Configuration {
+    /// The `&V` lines for this profile: the basic settings, then every S-register.
+    fn describe(&self) -> [String; 2] {
+        let basic = format!(
+            "E{} Q{} V{} X{} &C{} &D{}",
+            u8::from(self.echo),
+            u8::from(self.quiet),
+            u8::from(self.verbose),
+            self.progress.level(),
+            u8::from(self.dcd_follows_carrier),
+            self.dtr.value(),
+        );
+        let registers = self
+            .registers
+            .iter()
+            .map(|(number, value)| format!("S{number:02}:{value:03}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        [basic, registers]
     }
 }
 
@@ -70,62 +102,173 @@ impl Default for Configuration {
 enum Mode {
     /// Command state: bytes from the DTE are command lines.
     Command,
-    /// Off-hook, dialling and waiting for the call to complete.
+    /// Off-hook, dialling (or answering) and waiting for the call to complete.
     Dialling(CallAttempt),
-    /// Online data state: bytes pass through to the line unchanged, watched for the
-    /// escape sequence.
-    Online { speed: u32, escape: EscapeGuard },
+    /// Online data state: bytes pass through to the line, watched for the escape
+    /// sequence.
+    OnlineData(EscapeGuard),
     /// Online command state: the call stays up while the DTE sends commands. Data from
     /// the far end is discarded meanwhile.
-    OnlineCommand { speed: u32 },
+    OnlineCommand,
+}
+
+/// The call in progress while the modem is online.
+#[derive(Debug, Clone)]
+struct ActiveCall {
+    terms: CallTerms,
+    connected_at: Instant,
+    /// Bytes that crossed the line so far, both ways (for `drop-after-bytes`).
+    bytes: u64,
+    /// When the carrier went, if it did: the modem hangs up S10 later (V.250 §6.3.12).
+    carrier_lost_at: Option<Instant>,
+    to_far_end: Channel,
+    to_dte: Channel,
+}
+
+impl ActiveCall {
+    /// How many of `len` bytes may still cross before the network drops the call.
+    fn allowance(&self, len: usize) -> usize {
+        match self.terms.drop_after_bytes {
+            Some(limit) => {
+                let left = limit.saturating_sub(self.bytes);
+                usize::try_from(left).map_or(len, |left| left.min(len))
+            }
+            None => len,
+        }
+    }
+
+    /// Whether the network's byte or time limit for the call has been reached.
+    fn due_to_drop(&self, now: Instant) -> bool {
+        self.terms
+            .drop_after_bytes
+            .is_some_and(|limit| self.bytes >= limit)
+            || self
+                .terms
+                .drop_after
+                .is_some_and(|after| self.connected_at + after <= now)
+    }
+}
+
+/// An incoming call that is ringing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ringing {
+    call: IncomingCall,
+    next_ring: Instant,
+    rings: u8,
 }
 
 /// A simulated V.250 modem plugged into a simulated [`Network`].
 ///
 /// Sans-IO: it never reads a clock or a file descriptor. Drive it with
 /// [`Machine::handle_input`] (bytes from the DTE), [`Machine::handle_timeout`],
-/// [`Modem::handle_line_input`], [`Modem::remote_hang_up`] and [`Modem::dtr_drop`], and
-/// drain [`Machine::poll_transmit`] (to the DTE), [`Modem::poll_line_transmit`] (to the
-/// far end) and [`Machine::poll_event`].
+/// [`Modem::handle_line_input`], [`Modem::remote_hang_up`], [`Modem::dtr_drop`] and
+/// [`Modem::incoming_call`], and drain [`Machine::poll_transmit`] (to the DTE),
+/// [`Modem::poll_line_transmit`] (to the far end) and [`Machine::poll_event`].
 #[derive(Debug, Clone)]
 pub struct Modem {
     network: Network,
     config: Configuration,
+    /// The profile `ATZ` restores and `AT&W` writes.
+    stored: Configuration,
     assembler: LineAssembler,
     /// The last command line's body, for `A/` (V.250 §5.2.4).
     last_body: Vec<u8>,
+    /// The last dial string, for `ATDL`.
+    last_dial: Option<String>,
+    /// What follows `;` on a dial command line, run once the digits are out.
+    resume: Vec<u8>,
     mode: Mode,
+    /// `Some` exactly while the mode is online data or online command.
+    call: Option<ActiveCall>,
+    /// Off-hook by `ATH1`: incoming calls find the line busy.
+    off_hook: bool,
+    ringing: Option<Ringing>,
+    /// A call the network will place to the modem (a callback).
+    scheduled: Option<(Instant, IncomingCall)>,
+    faults: SplitMix64,
     to_dte: Vec<u8>,
     to_line: Vec<u8>,
     events: VecDeque<ModemEvent>,
 }
 
+/// What executing one command means for the rest of its line.
+enum Flow {
+    /// Go on with the next command.
+    Next,
+    /// The line's final result comes from elsewhere (a dial, an answer, `ATO`).
+    Finished,
+}
+
 impl Modem {
     /// A modem on-hook in command state with the factory configuration.
     pub fn new(network: Network) -> Modem {
+        let faults = SplitMix64::new(network.line.seed);
         Modem {
             network,
             config: Configuration::default(),
+            stored: Configuration::default(),
             assembler: LineAssembler::default(),
             last_body: Vec::new(),
+            last_dial: None,
+            resume: Vec::new(),
             mode: Mode::Command,
+            call: None,
+            off_hook: false,
+            ringing: None,
+            scheduled: None,
+            faults,
             to_dte: Vec::new(),
             to_line: Vec::new(),
             events: VecDeque::new(),
         }
     }
 
-    /// Whether a call is connected (online data or online command state).
+    /// Whether a call is connected (online data or online command state, including the
+    /// S10 wait after the carrier went).
     pub fn is_online(&self) -> bool {
-        matches!(self.mode, Mode::Online { .. } | Mode::OnlineCommand { .. })
+        self.call.is_some()
     }
 
-    /// Bytes from the far end; in online data state they go to the DTE unchanged.
-    /// Ignored in any other state.
-    pub fn handle_line_input(&mut self, _now: Instant, bytes: &[u8]) {
-        if let Mode::Online { .. } = self.mode {
-            self.to_dte.extend_from_slice(bytes);
+    /// Whether an incoming call is ringing.
+    pub fn is_ringing(&self) -> bool {
+        self.ringing.is_some()
+    }
+
+    /// The network calls the modem: it rings at once and every [`RING_CADENCE`], sending
+    /// `RING` and counting in S1, until the DTE answers (`ATA`), S0 rings pass with S0
+    /// set (auto-answer, V.250 §6.3.8), or the caller gives up after
+    /// [`CALLER_PATIENCE`] rings. A line that is not idle (a call up, dialling, off-hook,
+    /// already ringing) is busy to the caller, and the call is lost.
+    pub fn incoming_call(&mut self, now: Instant, call: IncomingCall) {
+        if self.mode != Mode::Command || self.call.is_some() || self.off_hook || self.is_ringing() {
+            debug!(number = %call.number, "incoming call finds the line busy");
+            return;
         }
+        self.ringing = Some(Ringing {
+            call,
+            next_ring: now,
+            rings: 0,
+        });
+        self.ring(now);
+    }
+
+    /// Bytes from the far end; in online data state they go to the DTE (through the
+    /// line's pacing and faults). Ignored in any other state.
+    pub fn handle_line_input(&mut self, now: Instant, bytes: &[u8]) {
+        if !matches!(self.mode, Mode::OnlineData(_)) {
+            return;
+        }
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
+        if call.carrier_lost_at.is_some() {
+            return;
+        }
+        let allowed = call.allowance(bytes.len());
+        call.bytes += allowed as u64;
+        call.to_dte.send(now, &bytes[..allowed], &mut self.faults);
+        self.to_dte.extend(call.to_dte.take(now));
+        self.check_drop(now);
     }
 
     /// DTE data for the far end (online data state only), in order.
@@ -134,37 +277,63 @@ impl Modem {
     }
 
     /// The far end dropped the call (or could not be reached after `CONNECT`): the
-    /// carrier goes, the DTE gets `NO CARRIER`, and the modem returns to command state.
-    pub fn remote_hang_up(&mut self, _now: Instant) {
-        if self.is_online() {
-            self.end_call();
-            self.result(ResultCode::NoCarrier);
+    /// carrier goes, and after S10 (V.250 §6.3.12) the modem hangs up, sends
+    /// `NO CARRIER` and returns to command state. Line data stops at once.
+    pub fn remote_hang_up(&mut self, now: Instant) {
+        if let Some(call) = self.call.as_mut()
+            && call.carrier_lost_at.is_none()
+        {
+            debug!("carrier lost");
+            call.carrier_lost_at = Some(now);
         }
     }
 
     /// The DTE dropped DTR (closed the port), per `&D` (V.250 §6.2.9): `&D0` ignores it,
     /// `&D1` takes a call to online command state, `&D2` clears any call down and returns
-    /// to command state. No result code is sent: a DTE without DTR is not listening, and
-    /// anything queued for it is discarded so the next program to open the port does not
-    /// read it.
-    pub fn dtr_drop(&mut self, _now: Instant) {
-        match (self.config.dtr, &self.mode) {
-            (DtrMode::Ignore, _) => return,
-            (DtrMode::OnlineCommand, Mode::Online { speed, .. }) => {
-                self.mode = Mode::OnlineCommand { speed: *speed };
+    /// to command state, `&D3` does that and restores the stored profile. No result code
+    /// is sent: a DTE without DTR is not listening, and anything queued for it is
+    /// discarded so the next program to open the port does not read it.
+    pub fn dtr_drop(&mut self, now: Instant) {
+        match self.config.dtr {
+            DtrMode::Ignore => return,
+            DtrMode::OnlineCommand => {
+                if let Mode::OnlineData(_) = self.mode {
+                    self.mode = Mode::OnlineCommand;
+                } else if !self.is_online() {
+                    self.mode = Mode::Command;
+                }
             }
-            (DtrMode::OnlineCommand, Mode::OnlineCommand { .. }) => {}
-            (_, Mode::Online { .. } | Mode::OnlineCommand { .. }) => self.end_call(),
-            (_, Mode::Command | Mode::Dialling(_)) => self.mode = Mode::Command,
+            DtrMode::HangUp | DtrMode::Reset => {
+                self.hang_up(now);
+                if self.config.dtr == DtrMode::Reset {
+                    self.config = self.stored.clone();
+                }
+            }
         }
+        self.resume.clear();
         self.assembler.reset();
         self.to_dte.clear();
     }
 
-    fn end_call(&mut self) {
+    /// Go on-hook: end any call (or attempt) and return to command state.
+    fn hang_up(&mut self, now: Instant) {
+        self.off_hook = false;
         self.mode = Mode::Command;
+        let Some(call) = self.call.take() else {
+            return;
+        };
         self.to_line.clear();
         self.events.push_back(ModemEvent::CallEnded);
+        if let Some(call_back) = call.terms.call_back {
+            self.scheduled = Some((
+                now + call_back.after,
+                IncomingCall {
+                    number: call_back.number,
+                    speed: call.terms.speed,
+                    peer: call.terms.peer,
+                },
+            ));
+        }
     }
 
     /// Queue a result code in the current format (V.250 §5.7.1): verbose
@@ -229,6 +398,7 @@ impl Modem {
                     String::from_utf8_lossy(&body)
                 )));
                 if overflowed {
+                    // V.250 §5.2.1: a line longer than the buffer is an error.
                     self.result(ResultCode::Error);
                 } else {
                     self.execute(now, &body);
@@ -239,68 +409,22 @@ impl Modem {
     }
 
     /// Execute a command line's body (V.250 §5.6): left to right, stopping at the first
-    /// error; a dial ends the line and its result comes later.
+    /// error; a dial or an answer ends the line and its result comes later.
     fn execute(&mut self, now: Instant, body: &[u8]) {
-        for command in parse(body) {
-            let Ok(command) = command else {
-                self.result(ResultCode::Error);
-                return;
+        let mut commands = parse(body);
+        while let Some(command) = commands.next() {
+            let flow = match command {
+                Ok(command) => self.run(now, command),
+                Err(_) => Err(ResultCode::Error),
             };
-            match command {
-                Command::Echo(on) => self.config.echo = on,
-                Command::Quiet(on) => self.config.quiet = on,
-                Command::Verbose(on) => self.config.verbose = on,
-                Command::ResultCodeSelection(level) => {
-                    self.config.progress = CallProgress::new(level)
-                }
-                Command::DtrBehaviour(mode) => self.config.dtr = mode,
-                Command::Reset | Command::FactoryDefaults => {
-                    // V.250 §6.1.1: Z also hangs up; so does &F here, as a reset.
-                    if self.is_online() {
-                        self.end_call();
-                    }
-                    self.config = Configuration::default();
-                }
-                Command::DcdBehaviour | Command::DialMethod | Command::Speaker => {}
-                Command::HookOn => {
-                    if self.is_online() {
-                        self.end_call();
-                    }
-                }
-                Command::ReturnOnline => {
-                    // V.250 §6.3.7: back to the call, reported as on connecting.
-                    let Mode::OnlineCommand { speed } = self.mode else {
-                        self.result(ResultCode::NoCarrier);
-                        return;
-                    };
-                    self.go_online(now, speed);
+            match flow {
+                Ok(Flow::Next) => {}
+                Ok(Flow::Finished) => {
+                    self.resume = commands.rest().to_vec();
                     return;
                 }
-                Command::SetRegister(register, value) => {
-                    if self.config.registers.set(register, value).is_err() {
-                        self.result(ResultCode::Error);
-                        return;
-                    }
-                }
-                Command::ReadRegister(register) => {
-                    // V.250 §5.3.2: three decimal digits with leading zeros.
-                    let text = format!("{:03}", self.config.registers.get(register));
-                    self.information_text(&text);
-                }
-                Command::Dial(_) if self.is_online() => {
-                    // One line, one call.
-                    self.result(ResultCode::Error);
-                    return;
-                }
-                Command::Dial(dial_string) => {
-                    let attempt = place_call(
-                        &self.network,
-                        &dial_string,
-                        &self.config.registers,
-                        self.config.progress,
-                        now,
-                    );
-                    self.mode = Mode::Dialling(attempt);
+                Err(code) => {
+                    self.result(code);
                     return;
                 }
             }
@@ -308,36 +432,240 @@ impl Modem {
         self.result(ResultCode::Ok);
     }
 
+    /// Run one command; `Err` is the result code that ends the line early.
+    fn run(&mut self, now: Instant, command: Command) -> Result<Flow, ResultCode> {
+        match command {
+            Command::Echo(on) => self.config.echo = on,
+            Command::Quiet(on) => self.config.quiet = on,
+            Command::Verbose(on) => self.config.verbose = on,
+            Command::ResultCodeSelection(level) => self.config.progress = CallProgress::new(level),
+            Command::DcdBehaviour(follows) => self.config.dcd_follows_carrier = follows,
+            Command::DtrBehaviour(mode) => self.config.dtr = mode,
+            Command::Reset => {
+                // V.250 §6.1.1: Z hangs up, then restores the stored profile.
+                self.hang_up(now);
+                self.config = self.stored.clone();
+            }
+            Command::FactoryDefaults => {
+                // V.250 §6.1.2 does not hang up; it only restores the factory settings.
+                self.config = Configuration::default();
+            }
+            Command::StoreProfile => self.stored = self.config.clone(),
+            Command::ShowConfiguration => {
+                self.information_text("ACTIVE PROFILE:");
+                for line in self.config.describe() {
+                    self.information_text(&line);
+                }
+                self.information_text("STORED PROFILE:");
+                for line in self.stored.describe() {
+                    self.information_text(&line);
+                }
+            }
+            Command::Identification(text) => self.information_text(text),
+            Command::DialMethod | Command::Speaker | Command::Accepted => {}
+            Command::HookOn => self.hang_up(now),
+            Command::HookOff => self.off_hook = true,
+            Command::ReturnOnline => {
+                // V.250 §6.3.7: back to the call, reported as on connecting.
+                if self.mode != Mode::OnlineCommand {
+                    return Err(ResultCode::NoCarrier);
+                }
+                self.go_online(now);
+                return Ok(Flow::Finished);
+            }
+            Command::SetRegister(register, value) => self
+                .config
+                .registers
+                .set(register, value)
+                .map_err(|_| ResultCode::Error)?,
+            Command::ReadRegister(register) => {
+                // V.250 §5.3.2: three decimal digits with leading zeros.
+                let text = format!("{:03}", self.config.registers.get(register));
+                self.information_text(&text);
+            }
+            Command::Answer => {
+                if self.is_online() {
+                    return Err(ResultCode::Error);
+                }
+                self.answer(now);
+                return Ok(Flow::Finished);
+            }
+            Command::Dial { .. } if self.is_online() || self.is_ringing() => {
+                // One line, one call.
+                return Err(ResultCode::Error);
+            }
+            Command::Dial {
+                target,
+                stay_in_command_state,
+            } => {
+                let dial_string = match target {
+                    DialTarget::Number(number) => number,
+                    DialTarget::LastNumber => self.last_dial.clone().ok_or(ResultCode::Error)?,
+                };
+                let attempt = place_call(
+                    &self.network,
+                    &dial_string,
+                    stay_in_command_state,
+                    &self.config.registers,
+                    self.config.progress,
+                    now,
+                );
+                self.last_dial = Some(dial_string);
+                self.mode = Mode::Dialling(attempt);
+                return Ok(Flow::Finished);
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    /// `ATA` (V.250 §6.3.5): pick up a ringing call and train up; with nothing ringing,
+    /// listen for a carrier for S7 and give `NO CARRIER`.
+    fn answer(&mut self, now: Instant) {
+        let attempt = match self.ringing.take() {
+            Some(ringing) => {
+                self.clear_ring_count();
+                CallAttempt {
+                    started: now,
+                    ends_at: now + HANDSHAKE,
+                    ending: Ending::Connects(ringing.call.terms()),
+                }
+            }
+            None => CallAttempt {
+                started: now,
+                ends_at: now
+                    + self
+                        .config
+                        .registers
+                        .seconds(SRegister::ConnectionCompletionTimeout),
+                ending: Ending::Fails(ResultCode::NoCarrier),
+            },
+        };
+        self.mode = Mode::Dialling(attempt);
+    }
+
+    fn clear_ring_count(&mut self) {
+        // S1 is the modem's own counter; 0 is always in range.
+        let _ = self.config.registers.set(SRegister::RingCount, 0);
+    }
+
+    /// The ring that is due: `RING`, count it, and auto-answer at S0 rings.
+    fn ring(&mut self, now: Instant) {
+        let Some(ringing) = self.ringing.as_mut() else {
+            return;
+        };
+        if ringing.rings >= CALLER_PATIENCE {
+            debug!(number = %ringing.call.number, "caller gave up");
+            self.ringing = None;
+            self.clear_ring_count();
+            return;
+        }
+        ringing.rings += 1;
+        ringing.next_ring = now + RING_CADENCE;
+        self.config.registers.count_ring();
+        self.result(ResultCode::Ring);
+        let auto_answer = self.config.registers.get(SRegister::AutoAnswerRings);
+        if auto_answer > 0 && self.config.registers.get(SRegister::RingCount) >= auto_answer {
+            self.answer(now);
+        }
+    }
+
     /// The call attempt is due to end.
     fn complete_call(&mut self, now: Instant, attempt: CallAttempt) {
         match attempt.ending {
             Ending::Fails(code) => {
                 self.mode = Mode::Command;
+                self.resume.clear();
                 self.result(code);
             }
-            Ending::Connects { speed, peer } => {
-                self.go_online(now, speed);
-                self.events.push_back(ModemEvent::CallConnected {
-                    number: attempt.number,
-                    speed,
-                    peer,
+            Ending::Dialled => {
+                self.mode = Mode::Command;
+                let rest = std::mem::take(&mut self.resume);
+                self.execute(now, &rest);
+            }
+            Ending::Connects(terms) => {
+                self.resume.clear();
+                let event = ModemEvent::CallConnected {
+                    number: terms.number.clone(),
+                    speed: terms.speed,
+                    peer: terms.peer.clone(),
+                };
+                self.call = Some(ActiveCall {
+                    to_far_end: Channel::new(&self.network.line, terms.speed),
+                    to_dte: Channel::new(&self.network.line, terms.speed),
+                    terms,
+                    connected_at: now,
+                    bytes: 0,
+                    carrier_lost_at: None,
                 });
+                self.go_online(now);
+                self.events.push_back(event);
             }
         }
     }
 
     /// Enter online data state with `CONNECT [speed]` (the speed from X1 on).
-    fn go_online(&mut self, now: Instant, speed: u32) {
-        self.mode = Mode::Online {
-            speed,
-            escape: EscapeGuard::new(now),
+    fn go_online(&mut self, now: Instant) {
+        let Some(call) = &self.call else {
+            return;
         };
         let detail = self
             .config
             .progress
             .extended_codes()
-            .then(|| speed.to_string());
+            .then(|| call.terms.speed.to_string());
+        self.mode = Mode::OnlineData(EscapeGuard::new(now));
         self.result_with_text(ResultCode::Connect, detail);
+    }
+
+    /// DTE data in online data state: to the far end through the line, up to what the
+    /// network lets cross.
+    fn send_to_line(&mut self, now: Instant, bytes: &[u8]) {
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
+        if call.carrier_lost_at.is_some() {
+            return;
+        }
+        let allowed = call.allowance(bytes.len());
+        call.bytes += allowed as u64;
+        call.to_far_end
+            .send(now, &bytes[..allowed], &mut self.faults);
+        self.to_line.extend(call.to_far_end.take(now));
+        self.check_drop(now);
+    }
+
+    /// The network drops the call once its byte or time limit is reached.
+    fn check_drop(&mut self, now: Instant) {
+        if self.call.as_ref().is_some_and(|call| call.due_to_drop(now)) {
+            self.remote_hang_up(now);
+        }
+    }
+
+    /// The timers of a connected call: paced deliveries, the network's drop, and S10.
+    fn call_timeout(&mut self, now: Instant) {
+        let online_data = matches!(self.mode, Mode::OnlineData(_));
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
+        let to_line = call.to_far_end.take(now);
+        let to_dte = call.to_dte.take(now);
+        if call.carrier_lost_at.is_none() {
+            self.to_line.extend(to_line);
+            if online_data {
+                self.to_dte.extend(to_dte);
+            }
+        }
+        self.check_drop(now);
+        let delay = self.config.registers.carrier_loss_delay();
+        if self
+            .call
+            .as_ref()
+            .and_then(|call| call.carrier_lost_at)
+            .is_some_and(|lost| lost + delay <= now)
+        {
+            self.hang_up(now);
+            self.result(ResultCode::NoCarrier);
+        }
     }
 }
 
@@ -352,16 +680,23 @@ impl Machine for Modem {
         self.handle_timeout(now);
         let escape_character = self.config.registers.get(SRegister::EscapeCharacter);
         let guard = self.config.registers.escape_guard();
-        for &byte in bytes {
+        for (index, &byte) in bytes.iter().enumerate() {
             match &mut self.mode {
-                Mode::Command | Mode::OnlineCommand { .. } => self.command_byte(now, byte),
-                Mode::Online { escape, .. } => {
-                    escape.byte(now, byte, escape_character, guard);
-                    self.to_line.push(byte);
+                Mode::Command | Mode::OnlineCommand => self.command_byte(now, byte),
+                Mode::OnlineData(escape) => {
+                    // Nothing in data state changes the mode until a timer fires, so the
+                    // rest of the chunk is data.
+                    let data = &bytes[index..];
+                    for &byte in data {
+                        escape.byte(now, byte, escape_character, guard);
+                    }
+                    self.send_to_line(now, data);
+                    return;
                 }
                 Mode::Dialling(attempt) => {
                     if now.saturating_duration_since(attempt.started) >= ABORT_GRACE {
                         self.mode = Mode::Command;
+                        self.resume.clear();
                         self.result(ResultCode::NoCarrier);
                     }
                 }
@@ -370,19 +705,30 @@ impl Machine for Modem {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        if let Mode::Online { speed, escape } = &self.mode {
+        if let Mode::OnlineData(escape) = &self.mode {
             let guard = self.config.registers.escape_guard();
             if escape.completes_at(guard).is_some_and(|at| at <= now) {
-                self.mode = Mode::OnlineCommand { speed: *speed };
+                self.mode = Mode::OnlineCommand;
                 self.result(ResultCode::Ok);
             }
-            return;
         }
-        if !matches!(&self.mode, Mode::Dialling(attempt) if attempt.ends_at <= now) {
-            return;
-        }
-        if let Mode::Dialling(attempt) = std::mem::replace(&mut self.mode, Mode::Command) {
+        self.call_timeout(now);
+        if matches!(&self.mode, Mode::Dialling(attempt) if attempt.ends_at <= now)
+            && let Mode::Dialling(attempt) = std::mem::replace(&mut self.mode, Mode::Command)
+        {
             self.complete_call(now, attempt);
+        }
+        if self.scheduled.as_ref().is_some_and(|(at, _)| *at <= now)
+            && let Some((_, call)) = self.scheduled.take()
+        {
+            self.incoming_call(now, call);
+        }
+        if self
+            .ringing
+            .as_ref()
+            .is_some_and(|ringing| ringing.next_ring <= now)
+        {
+            self.ring(now);
         }
     }
 
@@ -395,13 +741,24 @@ impl Machine for Modem {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        match &self.mode {
+        let registers = &self.config.registers;
+        let mode = match &self.mode {
             Mode::Dialling(attempt) => Some(attempt.ends_at),
-            Mode::Online { escape, .. } => {
-                escape.completes_at(self.config.registers.escape_guard())
-            }
-            Mode::Command | Mode::OnlineCommand { .. } => None,
-        }
+            Mode::OnlineData(escape) => escape.completes_at(registers.escape_guard()),
+            Mode::Command | Mode::OnlineCommand => None,
+        };
+        let call = self.call.as_ref();
+        earliest([
+            mode,
+            call.and_then(|c| c.to_far_end.next_delivery()),
+            call.and_then(|c| c.to_dte.next_delivery()),
+            call.filter(|c| c.carrier_lost_at.is_none())
+                .and_then(|c| c.terms.drop_after.map(|after| c.connected_at + after)),
+            call.and_then(|c| c.carrier_lost_at)
+                .map(|lost| lost + registers.carrier_loss_delay()),
+            self.scheduled.as_ref().map(|(at, _)| *at),
+            self.ringing.as_ref().map(|ringing| ringing.next_ring),
+        ])
     }
 }
 

@@ -5,8 +5,13 @@
 //!
 //! ```yaml
 //! dialtone: true            # default true; false => every dial gives NO DIALTONE
+//! line: {pacing: true, bit-error-rate: 1e-6, drop-rate: 0, seed: 7}   # default: clean, unpaced
 //! numbers:
 //!   "5551234": {connect: 33600, peer: builtin}
+//!   "5551235": {connect: 28800, exec: "ppp-peer-sim --script server.yaml"}
+//!   "5551236": {connect: 33600, tcp: "127.0.0.1:2323"}
+//!   "5551237": {connect: 33600, answer-delay: 10, drop-after-seconds: 30}
+//!   "5551238": {connect: 33600, drop-after-bytes: 500, call-back: {number: "5550100", after: 20}}
 //!   "5550000": busy
 //!   "5550001": no-answer
 //!   "5550002": no-carrier
@@ -20,9 +25,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use sansio::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::MessageFormatter;
+
+use crate::line::LineConditions;
 
 /// The whole phone network the modem is plugged into.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -34,6 +42,9 @@ pub struct Network {
     /// What each number does, keyed by its [normalised](normalise_number) form.
     #[serde(default)]
     pub numbers: BTreeMap<String, Outcome>,
+    /// Pacing and seeded faults on every connected call.
+    #[serde(default)]
+    pub line: LineConditions,
 }
 
 fn dialtone_default() -> bool {
@@ -46,6 +57,7 @@ impl Default for Network {
         Network {
             dialtone: dialtone_default(),
             numbers: BTreeMap::new(),
+            line: LineConditions::default(),
         }
     }
 }
@@ -67,15 +79,59 @@ pub enum Outcome {
         speed: u32,
         /// The machine at the far end once the carrier is up.
         peer: PeerSpec,
+        /// End of dialling to the far end picking up (`answer-delay`, seconds); `None`
+        /// is the usual ring ([`crate::call::ANSWER_DELAY`]).
+        answer_delay: Option<Duration>,
+        /// The network drops the carrier once this many bytes crossed the call, either
+        /// way (`drop-after-bytes`).
+        drop_after_bytes: Option<u64>,
+        /// The network drops the carrier this long after `CONNECT`
+        /// (`drop-after-seconds`).
+        drop_after: Option<Duration>,
+        /// Once this call is over the network calls the modem back
+        /// (`call-back: {number, after}`).
+        call_back: Option<CallBack>,
     },
+}
+
+/// The network calling back once a call is over: the callback flow of a RAS server
+/// that takes the call, agrees a callback number, hangs up and dials out.
+///
+/// The modem is the only line on its network, so the callback rings it whatever
+/// `number` is; the number is what the answered call reports
+/// ([`crate::ModemEvent::CallConnected`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallBack {
+    /// The number the network calls.
+    pub number: String,
+    /// Seconds from the end of the first call to the first RING.
+    #[serde(deserialize_with = "seconds")]
+    pub after: Duration,
+}
+
+/// Read a non-negative number of seconds (fractions allowed) as a duration.
+fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| de::Error::custom(format!("{value} is not a number of seconds >= 0")))
+}
+
+/// Serde adaptor so [`seconds`] can read a map value.
+struct Seconds(Duration);
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        seconds(deserializer).map(Seconds)
+    }
 }
 
 /// What sits at the far end of a connected call. The driver turns it into a
 /// [`sansio::LinePeer`]; the modem itself only carries it along.
 ///
-/// Written in YAML as a bare name (`builtin`). Peers that need arguments (a command to
-/// run, an address to reach) will be single-key maps (`{exec: "ppp-peer-sim …"}`), which
-/// serde's externally tagged enums already read, so adding them is one variant each.
+/// Written in a number's map as `peer: builtin`, `exec: "COMMAND"` or `tcp: "HOST:PORT"`.
+/// The sans-IO modem only carries it along; the realtime driver spawns the process or
+/// opens the connection ([`crate::realtime`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum PeerSpec {
@@ -83,6 +139,11 @@ pub enum PeerSpec {
     /// scripted PPP server; the standalone tool an echo).
     #[default]
     Builtin,
+    /// A command run by `sh -c`; its stdin and stdout are the line. It hanging up
+    /// (exiting, closing stdout) drops the carrier.
+    Exec(String),
+    /// A TCP address; the connection is the line, its end drops the carrier.
+    Tcp(String),
 }
 
 /// A network file that could not be used.
@@ -140,6 +201,7 @@ impl Network {
         Ok(Network {
             dialtone: raw.dialtone,
             numbers,
+            line: raw.line,
         })
     }
 
@@ -168,7 +230,21 @@ const OUTCOME_NAMES: &[&str] = &[
     "no-answer",
     "no-carrier",
     "voice",
-    "{connect: SPEED, peer: PEER}",
+    "{connect: SPEED, peer: builtin}",
+    "{connect: SPEED, exec: COMMAND}",
+    "{connect: SPEED, tcp: HOST:PORT}",
+];
+
+/// The keys of a `{connect: …}` map.
+const CONNECT_KEYS: &[&str] = &[
+    "connect",
+    "peer",
+    "exec",
+    "tcp",
+    "answer-delay",
+    "drop-after-bytes",
+    "drop-after-seconds",
+    "call-back",
 ];
 
 impl<'de> Deserialize<'de> for Outcome {
@@ -185,7 +261,10 @@ impl<'de> Visitor<'de> for OutcomeVisitor {
     type Value = Outcome;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("busy, no-answer, no-carrier, voice, or {connect: SPEED, peer: PEER}")
+        f.write_str(
+            "busy, no-answer, no-carrier, voice, or {connect: SPEED} with peer: builtin, \
+             exec: COMMAND or tcp: HOST:PORT",
+        )
     }
 
     fn visit_str<E: de::Error>(self, name: &str) -> Result<Outcome, E> {
@@ -199,15 +278,41 @@ impl<'de> Visitor<'de> for OutcomeVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outcome, A::Error> {
+        fn once<T, E: de::Error>(
+            slot: &mut Option<T>,
+            key: &'static str,
+            value: T,
+        ) -> Result<(), E> {
+            match slot.replace(value) {
+                Some(_) => Err(E::duplicate_field(key)),
+                None => Ok(()),
+            }
+        }
         let mut speed: Option<u32> = None;
         let mut peer: Option<PeerSpec> = None;
+        let mut answer_delay = None;
+        let mut drop_after_bytes = None;
+        let mut drop_after = None;
+        let mut call_back = None;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "connect" if speed.is_some() => return Err(de::Error::duplicate_field("connect")),
-                "connect" => speed = Some(map.next_value()?),
-                "peer" if peer.is_some() => return Err(de::Error::duplicate_field("peer")),
-                "peer" => peer = Some(map.next_value()?),
-                other => return Err(de::Error::unknown_field(other, &["connect", "peer"])),
+                "connect" => once(&mut speed, "connect", map.next_value()?)?,
+                "peer" => once(&mut peer, "peer", map.next_value()?)?,
+                "exec" => once(&mut peer, "peer", PeerSpec::Exec(map.next_value()?))?,
+                "tcp" => once(&mut peer, "peer", PeerSpec::Tcp(map.next_value()?))?,
+                "answer-delay" => {
+                    let Seconds(delay) = map.next_value()?;
+                    once(&mut answer_delay, "answer-delay", delay)?;
+                }
+                "drop-after-bytes" => {
+                    once(&mut drop_after_bytes, "drop-after-bytes", map.next_value()?)?;
+                }
+                "drop-after-seconds" => {
+                    let Seconds(after) = map.next_value()?;
+                    once(&mut drop_after, "drop-after-seconds", after)?;
+                }
+                "call-back" => once(&mut call_back, "call-back", map.next_value()?)?,
+                other => return Err(de::Error::unknown_field(other, CONNECT_KEYS)),
             }
         }
         match speed {
@@ -217,6 +322,10 @@ impl<'de> Visitor<'de> for OutcomeVisitor {
             Some(speed) => Ok(Outcome::Connect {
                 speed,
                 peer: peer.unwrap_or_default(),
+                answer_delay,
+                drop_after_bytes,
+                drop_after,
+                call_back,
             }),
             None => Err(de::Error::missing_field("connect")),
         }
@@ -237,16 +346,71 @@ numbers:
   "5550003": voice
 "#;
 
+    fn connect(speed: u32, peer: PeerSpec) -> Outcome {
+        Outcome::Connect {
+            speed,
+            peer,
+            answer_delay: None,
+            drop_after_bytes: None,
+            drop_after: None,
+            call_back: None,
+        }
+    }
+
+    #[test]
+    fn reads_exec_tcp_and_call_terms() {
+        let network = Network::from_yaml(
+            r#"
+line: {pacing: true, drop-rate: 0.5, seed: 9}
+numbers:
+  "1": {connect: 28800, exec: "ppp-peer-sim --stdio"}
+  "2": {connect: 9600, tcp: "127.0.0.1:2323"}
+  "3": {connect: 33600, answer-delay: 0.5, drop-after-bytes: 100, drop-after-seconds: 30, call-back: {number: "555-0100", after: 20}}
+"#,
+        )
+        .unwrap();
+        assert!(network.line.pacing);
+        assert_eq!(network.line.seed, 9);
+        assert_eq!(
+            network.lookup("1"),
+            Some(&connect(
+                28800,
+                PeerSpec::Exec("ppp-peer-sim --stdio".into())
+            ))
+        );
+        assert_eq!(
+            network.lookup("2"),
+            Some(&connect(9600, PeerSpec::Tcp("127.0.0.1:2323".into())))
+        );
+        assert_eq!(
+            network.lookup("3"),
+            Some(&Outcome::Connect {
+                speed: 33600,
+                peer: PeerSpec::Builtin,
+                answer_delay: Some(Duration::from_millis(500)),
+                drop_after_bytes: Some(100),
+                drop_after: Some(Duration::from_secs(30)),
+                call_back: Some(CallBack {
+                    number: "555-0100".into(),
+                    after: Duration::from_secs(20)
+                }),
+            })
+        );
+        let err =
+            Network::from_yaml("numbers:\n  \"1\": {connect: 1, exec: a, tcp: b}\n").unwrap_err();
+        assert!(err.to_string().contains("duplicate"), "{err}");
+        let err =
+            Network::from_yaml("numbers:\n  \"1\": {connect: 1, answer-delay: -1}\n").unwrap_err();
+        assert!(err.to_string().contains("seconds"), "{err}");
+    }
+
     #[test]
     fn reads_every_outcome() {
         let network = Network::from_yaml(EXAMPLE).unwrap();
         assert!(network.dialtone);
         assert_eq!(
             network.lookup("T555 1234"),
-            Some(&Outcome::Connect {
-                speed: 33600,
-                peer: PeerSpec::Builtin
-            })
+            Some(&connect(33600, PeerSpec::Builtin))
         );
         assert_eq!(network.lookup("5550000"), Some(&Outcome::Busy));
         assert_eq!(network.lookup("(555) 0001"), Some(&Outcome::NoAnswer));
@@ -259,13 +423,7 @@ numbers:
     fn defaults_dialtone_and_peer() {
         let network = Network::from_yaml("numbers:\n  \"1\": {connect: 2400}\n").unwrap();
         assert!(network.dialtone);
-        assert_eq!(
-            network.lookup("1"),
-            Some(&Outcome::Connect {
-                speed: 2400,
-                peer: PeerSpec::Builtin
-            })
-        );
+        assert_eq!(network.lookup("1"), Some(&connect(2400, PeerSpec::Builtin)));
         let silent = Network::from_yaml("dialtone: false\n").unwrap();
         assert!(!silent.dialtone);
         assert!(silent.numbers.is_empty());

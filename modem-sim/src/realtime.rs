@@ -8,6 +8,11 @@
 //! survives dialers that open and close it. A PTY has no DTR line; closing the port is
 //! what a dialer does instead, so the driver watches the slave with inotify and treats
 //! each close as DTR dropping ([`Modem::dtr_drop`]).
+//!
+//! The far end of a call is either a [`LinePeer`] machine (`peer: builtin`, built by the
+//! driver's [`PeerFactory`]) or a byte stream the driver opens itself: a spawned
+//! process's stdin and stdout (`exec:`) or a TCP connection (`tcp:`). A stream that
+//! ends, or cannot be opened, is the far end hanging up.
 
 use std::ffi::OsStr;
 use std::future::Future;
@@ -21,10 +26,12 @@ use rustix::termios::{self, OptionalActions, QueueSelector};
 use sansio::sim::earliest;
 use sansio::{Instant, LinePeer, Machine, PeerEvent, RealClock, TimeScale};
 use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::oneshot;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
+use crate::call::IncomingCall;
 use crate::modem::{Modem, ModemEvent};
 use crate::network::{Network, PeerSpec};
 
@@ -39,8 +46,10 @@ pub struct CallInfo {
     pub peer: PeerSpec,
 }
 
-/// Builds the far end of each connected call. An `Err` (with the reason) fails the call:
-/// the DTE sees `NO CARRIER` right after `CONNECT`, as if the far end had hung up.
+/// Builds the far end of each connected call whose peer is [`PeerSpec::Builtin`]
+/// (`exec:` and `tcp:` peers the driver opens itself). An `Err` (with the reason) fails
+/// the call: the DTE sees `NO CARRIER` after `CONNECT` and S10, as if the far end had
+/// hung up.
 pub type PeerFactory = Box<dyn FnMut(&CallInfo) -> Result<LinePeer, String> + Send>;
 
 /// Why the realtime modem could not start or stopped.
@@ -130,11 +139,14 @@ impl ModemPty {
 /// and the modem until either hangs up. Timers are the earliest of the modem's and the
 /// peer's deadlines, mapped to real time through `clock`. The AT transcript is logged
 /// with `tracing` at info level.
+///
+/// Each call received on `incoming` rings the modem ([`Modem::incoming_call`]).
 pub async fn serve(
     mut modem: Modem,
     pty: ModemPty,
     mut peers: PeerFactory,
     clock: RealClock,
+    mut incoming: mpsc::UnboundedReceiver<IncomingCall>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ModemSimError> {
     let ModemPty {
@@ -144,10 +156,11 @@ pub async fn serve(
     } = pty;
     let closes = watch_closes(&path)?;
     let (mut from_dte, mut to_dte_port) = master.split();
-    let mut peer: Option<LinePeer> = None;
+    let mut peer: Option<FarEnd> = None;
     let mut to_dte: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 4096];
     let mut events_buf = [MaybeUninit::<u8>::uninit(); 1024];
+    let mut callers_left = true;
     tokio::pin!(shutdown);
     info!(path = %path.display(), "modem ready");
 
@@ -155,7 +168,10 @@ pub async fn serve(
         pump(&mut modem, &mut peer, &mut peers, &mut to_dte, clock.now());
         let deadline = earliest([
             modem.poll_timeout(),
-            peer.as_ref().and_then(|p| p.poll_timeout()),
+            match &peer {
+                Some(FarEnd::Machine(p)) => p.poll_timeout(),
+                Some(FarEnd::Stream(_)) | None => None,
+            },
         ]);
         let sleep = deadline.map(|d| tokio::time::sleep_until(clock.real_deadline(d).into()));
         tokio::select! {
@@ -191,10 +207,25 @@ pub async fn serve(
                 // The real clock may land a hair before the virtual deadline it stands for.
                 let now = clock.now().max(deadline.unwrap_or(Instant::ZERO));
                 modem.handle_timeout(now);
-                if let Some(peer) = peer.as_mut() {
+                if let Some(FarEnd::Machine(peer)) = peer.as_mut() {
                     peer.handle_timeout(now);
                 }
             }
+            call = incoming.recv(), if callers_left => match call {
+                Some(call) => {
+                    info!(number = %call.number, "incoming call");
+                    modem.incoming_call(clock.now(), call);
+                }
+                None => callers_left = false,
+            },
+            received = from_stream(&mut peer) => match received {
+                Some(bytes) => modem.handle_line_input(clock.now(), &bytes),
+                None => {
+                    info!("far end hung up");
+                    peer = None;
+                    modem.remote_hang_up(clock.now());
+                }
+            },
         }
     }
     info!(path = %path.display(), "modem stopped");
@@ -245,7 +276,7 @@ fn drain_closes(fd: &rustix::fd::OwnedFd, buf: &mut [MaybeUninit<u8>]) -> bool {
 /// bytes between the modem and the peer, and the peer's hang-up.
 fn pump(
     modem: &mut Modem,
-    peer: &mut Option<LinePeer>,
+    peer: &mut Option<FarEnd>,
     peers: &mut PeerFactory,
     to_dte: &mut Vec<u8>,
     now: Instant,
@@ -270,7 +301,12 @@ fn pump(
                         speed,
                         peer: spec,
                     };
-                    match peers(&call) {
+                    let far_end = match &call.peer {
+                        PeerSpec::Builtin => peers(&call).map(FarEnd::Machine),
+                        PeerSpec::Exec(command) => exec_peer(command).map(FarEnd::Stream),
+                        PeerSpec::Tcp(address) => Ok(FarEnd::Stream(tcp_peer(address.clone()))),
+                    };
+                    match far_end {
                         Ok(far_end) => {
                             info!(number = %call.number, speed, peer = ?call.peer, "call connected");
                             *peer = Some(far_end);
@@ -287,7 +323,13 @@ fn pump(
                 }
             }
         }
-        if let Some(far_end) = peer.as_mut() {
+        if let Some(FarEnd::Stream(stream)) = peer.as_mut() {
+            while let Some(bytes) = modem.poll_line_transmit() {
+                // A closed channel means the stream ended; its hang-up is on the way.
+                let _ = stream.to_far.send(bytes);
+            }
+        }
+        if let Some(FarEnd::Machine(far_end)) = peer.as_mut() {
             while let Some(bytes) = modem.poll_line_transmit() {
                 far_end.handle_input(now, &bytes);
                 moved = true;
@@ -314,10 +356,123 @@ fn pump(
     }
 }
 
+/// The far end of a connected call.
+enum FarEnd {
+    /// A sans-IO peer run by this loop.
+    Machine(LinePeer),
+    /// A process or a TCP connection, shuttled by its own task.
+    Stream(StreamPeer),
+}
+
+/// A byte stream at the far end, bridged to the loop by two channels. Dropping it stops
+/// the task, which drops (and so kills or closes) the process or connection.
+struct StreamPeer {
+    to_far: mpsc::UnboundedSender<Vec<u8>>,
+    from_far: mpsc::UnboundedReceiver<Vec<u8>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for StreamPeer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The next bytes from a stream far end; `None` once it ended. Pending forever when the
+/// far end is not a stream.
+async fn from_stream(peer: &mut Option<FarEnd>) -> Option<Vec<u8>> {
+    match peer {
+        Some(FarEnd::Stream(stream)) => stream.from_far.recv().await,
+        Some(FarEnd::Machine(_)) | None => std::future::pending().await,
+    }
+}
+
+/// Run `bridge` on its own task with the two channel ends it needs.
+fn stream_peer<F, Fut>(bridge: F) -> StreamPeer
+where
+    F: FnOnce(mpsc::UnboundedReceiver<Vec<u8>>, mpsc::UnboundedSender<Vec<u8>>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (to_far, outgoing) = mpsc::unbounded_channel();
+    let (incoming, from_far) = mpsc::unbounded_channel();
+    StreamPeer {
+        to_far,
+        from_far,
+        task: tokio::spawn(bridge(outgoing, incoming)),
+    }
+}
+
+/// `exec:`: run `command` with `sh -c`, its stdin and stdout the line, its stderr ours.
+fn exec_peer(command: &str) -> Result<StreamPeer, String> {
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|err| format!("cannot run {command:?}: {err}"))?;
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(format!("{command:?} has no stdin or stdout"));
+    };
+    info!(%command, pid = ?child.id(), "far end: process");
+    Ok(stream_peer(move |outgoing, incoming| async move {
+        if let Err(err) = shuttle(stdout, stdin, outgoing, incoming).await {
+            warn!(%err, "far-end process I/O failed");
+        }
+        // Dropping the child kills it if it is still running (kill_on_drop).
+        drop(child);
+    }))
+}
+
+/// `tcp:`: connect to `address`; a refused connection is a far end that hangs up.
+fn tcp_peer(address: String) -> StreamPeer {
+    stream_peer(move |outgoing, incoming| async move {
+        match tokio::net::TcpStream::connect(&address).await {
+            Ok(stream) => {
+                info!(%address, "far end: TCP connection");
+                let (reader, writer) = stream.into_split();
+                if let Err(err) = shuttle(reader, writer, outgoing, incoming).await {
+                    warn!(%address, %err, "far-end connection failed");
+                }
+            }
+            Err(err) => warn!(%address, %err, "cannot connect to the far end"),
+        }
+    })
+}
+
+/// Copy `reader` to `incoming` and `outgoing` to `writer` until either side ends.
+async fn shuttle(
+    mut reader: impl AsyncRead + Unpin,
+    mut writer: impl AsyncWrite + Unpin,
+    mut outgoing: mpsc::UnboundedReceiver<Vec<u8>>,
+    incoming: mpsc::UnboundedSender<Vec<u8>>,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        tokio::select! {
+            read = reader.read(&mut buf) => {
+                let n = read?;
+                if n == 0 || incoming.send(buf[..n].to_vec()).is_err() {
+                    return Ok(());
+                }
+            }
+            bytes = outgoing.recv() => match bytes {
+                Some(bytes) => {
+                    writer.write_all(&bytes).await?;
+                    writer.flush().await?;
+                }
+                None => return Ok(()),
+            },
+        }
+    }
+}
+
 /// A modem served on its own thread; dropping it stops the modem and closes the PTY.
 #[derive(Debug)]
 pub struct PtyModem {
     path: PathBuf,
+    incoming: mpsc::UnboundedSender<IncomingCall>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<Result<(), ModemSimError>>>,
 }
@@ -326,6 +481,13 @@ impl PtyModem {
     /// The slave's path (`/dev/pts/N`): what the dialer opens.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Have the network call the modem (it rings; see [`Modem::incoming_call`]). Ignored
+    /// once the modem has stopped.
+    pub fn call_in(&self, call: IncomingCall) {
+        // A closed channel means the loop has ended: nobody is there to ring.
+        let _ = self.incoming.send(call);
     }
 
     /// Stop the modem and wait for its thread; reports how serving ended.
@@ -370,6 +532,7 @@ pub fn spawn_pty(
     };
     let path = pty.path().to_owned();
     let (stop, stopped) = oneshot::channel::<()>();
+    let (incoming, calls) = mpsc::unbounded_channel();
     let clock = RealClock::start(scale);
     let thread = thread::Builder::new()
         .name(format!("modem-sim {}", path.display()))
@@ -378,11 +541,19 @@ pub fn spawn_pty(
                 // A dropped sender means stop too.
                 let _ = stopped.await;
             };
-            runtime.block_on(serve(Modem::new(network), pty, peers, clock, shutdown))
+            runtime.block_on(serve(
+                Modem::new(network),
+                pty,
+                peers,
+                clock,
+                calls,
+                shutdown,
+            ))
         })
         .map_err(ModemSimError::Runtime)?;
     Ok(PtyModem {
         path,
+        incoming,
         stop: Some(stop),
         thread: Some(thread),
     })

@@ -7,9 +7,10 @@ use sansio::Duration;
 /// `SRegister::TABLE`, the one place they are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SRegister {
-    /// S0, V.250 §6.3.8: rings before auto-answer (0 = off). Stored; the simulated
-    /// network does not place incoming calls yet.
+    /// S0, V.250 §6.3.8: rings before auto-answer (0 = off).
     AutoAnswerRings,
+    /// S1 (Hayes): rings counted on the current incoming call. The modem writes it.
+    RingCount,
     /// S2 (Hayes; V.250 leaves escapes to the manufacturer): the escape character, `+`.
     /// Above 127 disables escapes.
     EscapeCharacter,
@@ -25,6 +26,15 @@ pub enum SRegister {
     ConnectionCompletionTimeout,
     /// S8, V.250 §6.3.11: seconds each `,` dial modifier pauses.
     CommaDialModifierTime,
+    /// S9 (Hayes): carrier detect response time, in tenths of a second. Stored only: the
+    /// simulated carrier has no noise to filter.
+    CarrierDetectResponseTime,
+    /// S10, V.250 §6.3.12: tenths of a second the modem stays connected after the
+    /// carrier goes, before it hangs up with `NO CARRIER`.
+    AutomaticDisconnectDelay,
+    /// S11 (Hayes): DTMF tone duration and spacing, in milliseconds. Stored only: the
+    /// simulated network takes the digits at once.
+    DtmfToneDuration,
     /// S12 (Hayes): the escape guard time, in fiftieths of a second.
     EscapeGuardTime,
 }
@@ -39,12 +49,14 @@ struct Row {
 }
 
 impl SRegister {
-    /// Number, default and range of each register. V.250 leaves S7's default to the
-    /// manufacturer; 50 s is what Hayes-compatible modems ship with. S6's floor of 2 s is
-    /// V.250's.
+    /// Number, default and range of each register. V.250 leaves S7's and S10's defaults
+    /// to the manufacturer; 50 s and 1.4 s are what Hayes-compatible modems ship with.
+    /// S6's floor of 2 s is V.250's. S1, S2, S9, S11 and S12 are the Hayes registers
+    /// every dialer assumes.
     #[rustfmt::skip]
-    const TABLE: [Row; 9] = [
+    const TABLE: [Row; 13] = [
         Row { register: SRegister::AutoAnswerRings,             number: 0,  default: 0,     min: 0, max: 255 },
+        Row { register: SRegister::RingCount,                   number: 1,  default: 0,     min: 0, max: 255 },
         Row { register: SRegister::EscapeCharacter,             number: 2,  default: b'+',  min: 0, max: 255 },
         Row { register: SRegister::CommandLineTermination,      number: 3,  default: b'\r', min: 0, max: 127 },
         Row { register: SRegister::ResponseFormatting,          number: 4,  default: b'\n', min: 0, max: 127 },
@@ -52,6 +64,9 @@ impl SRegister {
         Row { register: SRegister::BlindDialPause,              number: 6,  default: 2,     min: 2, max: 10 },
         Row { register: SRegister::ConnectionCompletionTimeout, number: 7,  default: 50,    min: 1, max: 255 },
         Row { register: SRegister::CommaDialModifierTime,       number: 8,  default: 2,     min: 0, max: 255 },
+        Row { register: SRegister::CarrierDetectResponseTime,   number: 9,  default: 6,     min: 1, max: 255 },
+        Row { register: SRegister::AutomaticDisconnectDelay,    number: 10, default: 14,    min: 1, max: 254 },
+        Row { register: SRegister::DtmfToneDuration,            number: 11, default: 95,    min: 50, max: 255 },
         Row { register: SRegister::EscapeGuardTime,             number: 12, default: 50,    min: 0, max: 255 },
     ];
 
@@ -114,6 +129,24 @@ impl SRegisters {
         Duration::from_millis(20 * u64::from(self.get(SRegister::EscapeGuardTime)))
     }
 
+    /// S10, the automatic disconnect delay (tenths of a second).
+    pub fn carrier_loss_delay(&self) -> Duration {
+        Duration::from_millis(100 * u64::from(self.get(SRegister::AutomaticDisconnectDelay)))
+    }
+
+    /// Every register as `(number, value)`, in number order (for `AT&V`).
+    pub fn iter(&self) -> impl Iterator<Item = (u8, u8)> + '_ {
+        SRegister::TABLE
+            .iter()
+            .map(|row| (row.number, self.get(row.register)))
+    }
+
+    /// Count one more ring in S1 (it stops at 255).
+    pub fn count_ring(&mut self) {
+        let index = SRegister::RingCount.index();
+        self.values[index] = self.values[index].saturating_add(1);
+    }
+
     /// A register counted in seconds, as a duration.
     pub fn seconds(&self, register: SRegister) -> Duration {
         Duration::from_secs(u64::from(self.get(register)))
@@ -154,5 +187,17 @@ mod tests {
             Some(SRegister::ConnectionCompletionTimeout)
         );
         assert_eq!(SRegister::from_number(99), None);
+        assert_eq!(s.carrier_loss_delay(), Duration::from_millis(1400));
+        assert_eq!(s.escape_guard(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn s0_to_s12_all_exist_in_number_order() {
+        let numbers: Vec<u8> = SRegisters::default().iter().map(|(n, _)| n).collect();
+        assert_eq!(numbers, vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        let mut s = SRegisters::default();
+        s.count_ring();
+        s.count_ring();
+        assert_eq!(s.get(SRegister::RingCount), 2);
     }
 }

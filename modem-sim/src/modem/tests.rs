@@ -123,9 +123,14 @@ fn unknown_commands_and_bad_values_give_error() {
         "ATE2\r",
         "ATS99?\r",
         "ATS7=0\r",
-        "AT+GMI\r",
-        "ATH1\r",
-        "ATD555;\r",
+        "ATS13?\r",
+        "AT+XYZ\r",
+        "AT+FCLASS=2\r",
+        "ATH2\r",
+        "ATI10\r",
+        "AT&D4\r",
+        "AT&Z\r",
+        "ATDL\r",
     ] {
         assert_eq!(
             send(&mut m, Instant::ZERO, line),
@@ -334,10 +339,20 @@ fn online_mode_passes_bytes_both_ways() {
 }
 
 #[test]
-fn remote_hang_up_gives_no_carrier() {
+fn remote_hang_up_gives_no_carrier_after_s10() {
     let mut m = connected();
     m.remote_hang_up(at_secs(8));
-    assert_eq!(output(&mut m), "\r\nNO CARRIER\r\n");
+    assert_eq!(output(&mut m), "");
+    // V.250 §6.3.12: the modem waits S10 (1.4 s) for the carrier to come back; the line
+    // carries nothing meanwhile.
+    m.handle_input(at_ms(8_100), b"lost");
+    assert_eq!(m.poll_line_transmit(), None);
+    assert!(m.is_online());
+    assert_eq!(m.poll_timeout(), Some(at_ms(9_400)));
+    assert_eq!(
+        next_timeout(&mut m),
+        (at_ms(9_400), "\r\nNO CARRIER\r\n".into())
+    );
     assert_eq!(
         events(&mut m),
         vec![
@@ -515,8 +530,500 @@ proptest! {
             while m.poll_line_transmit().is_some() {}
             while m.poll_event().is_some() {}
         }
-        // Whatever state that left, the far end hanging up ends any call.
+        // Whatever state that left, once any dial has finished the far end hanging up
+        // ends any call within S10.
+        now += Duration::from_secs(60);
+        m.handle_timeout(now);
         m.remote_hang_up(now);
+        m.handle_timeout(now + Duration::from_secs(26));
         prop_assert!(!m.is_online());
     }
+}
+
+/// Dial `number` on a quiet-echo modem (configured first by `setup`, if not empty) and
+/// return when and what the final result was.
+fn dial_result(setup: &str, number: &str) -> (Instant, String) {
+    let mut m = quiet_echo();
+    if !setup.is_empty() {
+        assert_eq!(
+            send(&mut m, Instant::ZERO, setup),
+            "\r\nOK\r\n",
+            "{setup:?}"
+        );
+    }
+    send(&mut m, Instant::ZERO, &format!("ATD{number}\r"));
+    next_timeout(&mut m)
+}
+
+#[test]
+fn every_result_code_has_its_numeric_form_under_v0() {
+    for (number, code) in [
+        ("5551234", "1\r"),
+        ("5550000", "7\r"),
+        ("5550001", "8\r"),
+        ("5550002", "3\r"),
+        ("5550003", "12\r"),
+    ] {
+        let mut m = quiet_echo();
+        assert_eq!(send(&mut m, Instant::ZERO, "ATV0\r"), "0\r");
+        send(&mut m, Instant::ZERO, &format!("ATD{number}\r"));
+        assert_eq!(next_timeout(&mut m).1, code, "{number}");
+    }
+    let mut m = Modem::new(Network::from_yaml("dialtone: false").unwrap());
+    assert_eq!(send(&mut m, Instant::ZERO, "ATE0V0D1\r"), "ATE0V0D1\r");
+    assert_eq!(next_timeout(&mut m).1, "6\r");
+    assert_eq!(send(&mut m, at_secs(9), "AT?\r"), "4\r");
+    m.incoming_call(at_secs(10), caller());
+    assert_eq!(output(&mut m), "2\r");
+}
+
+#[test]
+fn x_levels_choose_detections_and_codes() {
+    // X1: CONNECT with speed, but no busy detection and blind dialling (S6).
+    assert_eq!(
+        dial_result("ATX1\r", "5551234"),
+        (at_secs(7), "\r\nCONNECT 33600\r\n".into())
+    );
+    assert_eq!(
+        dial_result("ATX1\r", "5550000"),
+        (at_secs(53), "\r\nNO CARRIER\r\n".into())
+    );
+    assert_eq!(
+        dial_result("ATX1\r", "5550001"),
+        (at_secs(53), "\r\nNO ANSWER\r\n".into())
+    );
+    // X2: dial tone detection, still no busy.
+    assert_eq!(
+        dial_result("ATX2\r", "5550000"),
+        (at_secs(52), "\r\nNO CARRIER\r\n".into())
+    );
+    // X3: busy detection, blind dialling.
+    assert_eq!(
+        dial_result("ATX3\r", "5550000"),
+        (at_secs(5), "\r\nBUSY\r\n".into())
+    );
+    // X0: basic codes only, VOICE and NO ANSWER become NO CARRIER.
+    assert_eq!(
+        dial_result("ATX0\r", "5550003"),
+        (at_secs(53), "\r\nNO CARRIER\r\n".into())
+    );
+    assert_eq!(
+        dial_result("ATX0\r", "5550001"),
+        (at_secs(53), "\r\nNO CARRIER\r\n".into())
+    );
+    // Without dial tone detection a dead line gives NO CARRIER, not NO DIALTONE.
+    let dead = || Modem::new(Network::from_yaml("dialtone: false").unwrap());
+    for (setup, expected) in [
+        ("ATX3D1\r", "\r\nNO CARRIER\r\n"),
+        ("ATX2D1\r", "\r\nNO DIALTONE\r\n"),
+    ] {
+        let mut m = dead();
+        send(&mut m, Instant::ZERO, setup);
+        output(&mut m);
+        assert_eq!(next_timeout(&mut m).1, expected, "{setup:?}");
+    }
+}
+
+#[test]
+fn s3_and_s5_can_be_changed() {
+    let mut m = quiet_echo();
+    // S5 = '#' (35) edits; S3 = '!' (33) ends lines, and a CR is then ignored.
+    assert_eq!(send(&mut m, Instant::ZERO, "ATS5=35\r"), "\r\nOK\r\n");
+    assert_eq!(send(&mut m, Instant::ZERO, "ATS3=33\r"), "!\nOK!\n");
+    // Responses now end with S3 too.
+    assert_eq!(send(&mut m, Instant::ZERO, "ATE3#0!"), "!\nOK!\n");
+    assert_eq!(send(&mut m, Instant::ZERO, "ATS3?\r!"), "!\n033!\n!\nOK!\n");
+}
+
+#[test]
+fn backspace_edits_the_line() {
+    let mut m = modem();
+    // Echo shows the backspace; the command that runs is the edited one.
+    assert_eq!(send(&mut m, Instant::ZERO, "ATV2\x080\r"), "ATV2\x080\r0\r");
+    assert_eq!(
+        send(&mut m, Instant::ZERO, "AT\x08\x08\x08V1\r"),
+        "AT\x08\x08\x08V1\r\r\nOK\r\n"
+    );
+}
+
+#[test]
+fn an_over_long_line_gives_error() {
+    let mut m = quiet_echo();
+    let line = format!("AT{}\r", "E0".repeat(200));
+    assert_eq!(send(&mut m, Instant::ZERO, &line), "\r\nERROR\r\n");
+    // The buffer is fine again for the next line.
+    assert_eq!(
+        send(&mut m, Instant::ZERO, &format!("AT{}\r", "E0".repeat(100))),
+        "\r\nOK\r\n"
+    );
+}
+
+#[test]
+fn a_slash_repeats_an_error_and_a_dial_too() {
+    let mut m = quiet_echo();
+    assert_eq!(send(&mut m, Instant::ZERO, "ATE0Y\r"), "\r\nERROR\r\n");
+    assert_eq!(send(&mut m, Instant::ZERO, "A/"), "\r\nERROR\r\n");
+    send(&mut m, Instant::ZERO, "ATD5550000\r");
+    next_timeout(&mut m);
+    send(&mut m, at_secs(10), "a/");
+    assert_eq!(next_timeout(&mut m), (at_secs(14), "\r\nBUSY\r\n".into()));
+}
+
+#[test]
+fn and_w_stores_what_z_restores_and_and_f_does_not_touch() {
+    let mut m = quiet_echo();
+    assert_eq!(send(&mut m, Instant::ZERO, "ATS7=30&W\r"), "\r\nOK\r\n");
+    assert_eq!(send(&mut m, Instant::ZERO, "ATS7=40\r"), "\r\nOK\r\n");
+    // Z restores the stored profile (echo off, S7 30), &F the factory one.
+    assert_eq!(send(&mut m, Instant::ZERO, "ATZ\r"), "\r\nOK\r\n");
+    assert_eq!(
+        send(&mut m, Instant::ZERO, "ATS7?\r"),
+        "\r\n030\r\n\r\nOK\r\n"
+    );
+    assert_eq!(send(&mut m, Instant::ZERO, "AT&F\r"), "\r\nOK\r\n");
+    assert_eq!(
+        send(&mut m, Instant::ZERO, "ATS7?\r"),
+        "ATS7?\r\r\n050\r\n\r\nOK\r\n"
+    );
+}
+
+#[test]
+fn and_v_shows_active_and_stored_profiles() {
+    let mut m = quiet_echo();
+    let text = send(&mut m, Instant::ZERO, "ATX3&D1&V\r");
+    assert_eq!(
+        text,
+        "\r\nACTIVE PROFILE:\r\n\r\nE0 Q0 V1 X3 &C1 &D1\r\n\r\n\
+         S00:000 S01:000 S02:043 S03:013 S04:010 S05:008 S06:002 S07:050 S08:002 S09:006 S10:014 S11:095 S12:050\r\n\
+         \r\nSTORED PROFILE:\r\n\r\nE1 Q0 V1 X4 &C1 &D2\r\n\r\n\
+         S00:000 S01:000 S02:043 S03:013 S04:010 S05:008 S06:002 S07:050 S08:002 S09:006 S10:014 S11:095 S12:050\r\n\
+         \r\nOK\r\n"
+    );
+}
+
+#[test]
+fn every_s_register_from_s0_to_s12_reads_its_default() {
+    let mut m = quiet_echo();
+    for (register, default) in [
+        (0, 0),
+        (1, 0),
+        (2, 43),
+        (3, 13),
+        (4, 10),
+        (5, 8),
+        (6, 2),
+        (7, 50),
+        (8, 2),
+        (9, 6),
+        (10, 14),
+        (11, 95),
+        (12, 50),
+    ] {
+        assert_eq!(
+            send(&mut m, Instant::ZERO, &format!("ATS{register}?\r")),
+            format!("\r\n{default:03}\r\n\r\nOK\r\n"),
+            "S{register}"
+        );
+    }
+    assert_eq!(send(&mut m, Instant::ZERO, "ATS11=49\r"), "\r\nERROR\r\n");
+    assert_eq!(
+        send(&mut m, Instant::ZERO, "ATS0=2S0?\r"),
+        "\r\n002\r\n\r\nOK\r\n"
+    );
+}
+
+#[test]
+fn identification_commands_answer_text_then_ok() {
+    let mut m = quiet_echo();
+    assert_eq!(
+        send(&mut m, Instant::ZERO, "ATI0\r"),
+        "\r\n33600\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        send(&mut m, Instant::ZERO, "ATI3\r"),
+        "\r\nmodem-sim\r\n\r\nOK\r\n"
+    );
+    for n in 0..=9 {
+        let text = send(&mut m, Instant::ZERO, &format!("ATI{n}\r"));
+        assert!(
+            text.ends_with("\r\n\r\nOK\r\n") && text.len() > 10,
+            "I{n}: {text:?}"
+        );
+    }
+    assert_eq!(
+        send(&mut m, Instant::ZERO, "AT+GMM\r"),
+        "\r\nmodem-sim V.250 simulated modem\r\n\r\nOK\r\n"
+    );
+}
+
+#[test]
+fn real_init_strings_with_unsupported_settings_get_ok() {
+    let mut m = modem();
+    for init in [
+        "AT&F E0 V1 &C1 &D2 &K3 \\N3 %C0 +FCLASS=0\r",
+        "ATQ0 V1 E0 S0=0 &C1 &D2 +FCLASS=0\r",
+        "ATL1M1X4\r",
+        "AT&K0;\r",
+    ] {
+        assert!(
+            send(&mut m, Instant::ZERO, init).ends_with("\r\nOK\r\n"),
+            "{init:?}"
+        );
+    }
+}
+
+#[test]
+fn dial_modifiers_take_their_time() {
+    // W waits for a second dial tone (1 s), ! flashes the hook (0.5 s); T, P, @ are free.
+    assert_eq!(dial_result("", "T555W1234").0, at_secs(7));
+    assert_eq!(dial_result("", "P!555@1234").0, at_ms(6_500));
+    assert_eq!(dial_result("ATS8=5\r", "555,1234").0, at_secs(11));
+}
+
+#[test]
+fn a_semicolon_returns_to_command_state_and_runs_the_rest() {
+    let mut m = quiet_echo();
+    assert_eq!(send(&mut m, Instant::ZERO, "ATDT5551234;V0\r"), "");
+    // Dial tone 1 s, digits 1 s, then the rest of the line (V0) and its result.
+    assert_eq!(next_timeout(&mut m), (at_secs(2), "0\r".into()));
+    assert!(!m.is_online());
+    assert_eq!(send(&mut m, at_secs(3), "ATH\r"), "0\r");
+}
+
+#[test]
+fn atdl_redials_the_last_number() {
+    let mut m = quiet_echo();
+    send(&mut m, Instant::ZERO, "ATDT555-0000\r");
+    assert_eq!(next_timeout(&mut m).1, "\r\nBUSY\r\n");
+    send(&mut m, at_secs(10), "ATDL\r");
+    assert_eq!(next_timeout(&mut m), (at_secs(14), "\r\nBUSY\r\n".into()));
+}
+
+fn caller() -> IncomingCall {
+    IncomingCall {
+        number: "5550100".into(),
+        speed: 28800,
+        peer: PeerSpec::Builtin,
+    }
+}
+
+#[test]
+fn an_incoming_call_rings_and_ata_answers_it() {
+    let mut m = quiet_echo();
+    m.incoming_call(at_secs(1), caller());
+    assert!(m.is_ringing());
+    assert_eq!(output(&mut m), "\r\nRING\r\n");
+    assert_eq!(next_timeout(&mut m), (at_secs(7), "\r\nRING\r\n".into()));
+    assert_eq!(send(&mut m, at_secs(8), "ATS1?\r"), "\r\n002\r\n\r\nOK\r\n");
+    events(&mut m);
+    assert_eq!(send(&mut m, at_secs(9), "ATA\r"), "");
+    assert!(!m.is_ringing());
+    assert_eq!(
+        next_timeout(&mut m),
+        (at_secs(11), "\r\nCONNECT 28800\r\n".into())
+    );
+    assert_eq!(
+        events(&mut m),
+        vec![
+            ModemEvent::CommandLine("ATA".into()),
+            ModemEvent::Result(ResultCode::Connect),
+            ModemEvent::CallConnected {
+                number: "5550100".into(),
+                speed: 28800,
+                peer: PeerSpec::Builtin
+            },
+        ]
+    );
+    m.handle_line_input(at_secs(12), b"ppp");
+    assert_eq!(output(&mut m), "ppp");
+}
+
+#[test]
+fn s0_answers_by_itself_after_that_many_rings() {
+    let mut m = quiet_echo();
+    send(&mut m, Instant::ZERO, "ATS0=2\r");
+    m.incoming_call(Instant::ZERO, caller());
+    assert_eq!(output(&mut m), "\r\nRING\r\n");
+    assert_eq!(next_timeout(&mut m), (at_secs(6), "\r\nRING\r\n".into()));
+    assert_eq!(
+        next_timeout(&mut m),
+        (at_secs(8), "\r\nCONNECT 28800\r\n".into())
+    );
+    assert!(m.is_online());
+}
+
+#[test]
+fn an_unanswered_caller_gives_up_and_a_busy_line_refuses_calls() {
+    let mut m = quiet_echo();
+    m.incoming_call(Instant::ZERO, caller());
+    let mut rings = output(&mut m).matches("RING").count();
+    while let Some(due) = m.poll_timeout() {
+        m.handle_timeout(due);
+        rings += output(&mut m).matches("RING").count();
+    }
+    assert_eq!(rings, 10);
+    assert!(!m.is_ringing());
+    assert_eq!(
+        send(&mut m, at_secs(100), "ATS1?\r"),
+        "\r\n000\r\n\r\nOK\r\n"
+    );
+
+    // Off-hook (H1) or dialling, the line is busy to callers.
+    send(&mut m, at_secs(100), "ATH1\r");
+    m.incoming_call(at_secs(101), caller());
+    assert!(!m.is_ringing());
+    send(&mut m, at_secs(102), "ATH0D5551234\r");
+    m.incoming_call(at_secs(103), caller());
+    assert!(!m.is_ringing());
+}
+
+#[test]
+fn ata_with_nothing_ringing_gives_no_carrier_after_s7() {
+    let mut m = quiet_echo();
+    send(&mut m, Instant::ZERO, "ATS7=20A\r");
+    assert_eq!(
+        next_timeout(&mut m),
+        (at_secs(20), "\r\nNO CARRIER\r\n".into())
+    );
+}
+
+const TERMS: &str = r#"
+numbers:
+  "1": {connect: 9600, answer-delay: 5, drop-after-seconds: 10, call-back: {number: "5550100", after: 30}}
+  "2": {connect: 9600, drop-after-bytes: 5}
+"#;
+
+#[test]
+fn the_network_drops_after_seconds_and_calls_back() {
+    let mut m = Modem::new(Network::from_yaml(TERMS).unwrap());
+    send(&mut m, Instant::ZERO, "ATE0S0=1\r");
+    send(&mut m, Instant::ZERO, "ATD1\r");
+    // Dial tone 1 s, digits 1 s, answer-delay 5 s, handshake 2 s.
+    assert_eq!(
+        next_timeout(&mut m),
+        (at_secs(9), "\r\nCONNECT 9600\r\n".into())
+    );
+    // Dropped 10 s after CONNECT, NO CARRIER after S10.
+    assert_eq!(next_timeout(&mut m).0, at_secs(19));
+    assert_eq!(
+        next_timeout(&mut m),
+        (at_ms(20_400), "\r\nNO CARRIER\r\n".into())
+    );
+    events(&mut m);
+    // 30 s after the call ended the network calls back; S0 = 1 answers the first ring.
+    assert_eq!(next_timeout(&mut m), (at_ms(50_400), "\r\nRING\r\n".into()));
+    assert_eq!(
+        next_timeout(&mut m),
+        (at_ms(52_400), "\r\nCONNECT 9600\r\n".into())
+    );
+    assert_eq!(
+        events(&mut m),
+        vec![
+            ModemEvent::Result(ResultCode::Ring),
+            ModemEvent::Result(ResultCode::Connect),
+            ModemEvent::CallConnected {
+                number: "5550100".into(),
+                speed: 9600,
+                peer: PeerSpec::Builtin
+            },
+        ]
+    );
+}
+
+#[test]
+fn the_network_drops_after_bytes() {
+    let mut m = Modem::new(Network::from_yaml(TERMS).unwrap());
+    send(&mut m, Instant::ZERO, "ATE0D2\r");
+    assert_eq!(next_timeout(&mut m).1, "\r\nCONNECT 9600\r\n");
+    m.handle_input(at_secs(7), b"abc");
+    m.handle_line_input(at_secs(7), b"defgh");
+    assert_eq!(m.poll_line_transmit(), Some(b"abc".to_vec()));
+    assert_eq!(output(&mut m), "de", "only 5 bytes cross");
+    assert_eq!(
+        next_timeout(&mut m),
+        (at_ms(8_400), "\r\nNO CARRIER\r\n".into())
+    );
+}
+
+#[test]
+fn s10_sets_the_carrier_loss_delay() {
+    let mut m = quiet_echo();
+    send(&mut m, Instant::ZERO, "ATS10=50D5551234\r");
+    next_timeout(&mut m);
+    m.remote_hang_up(at_secs(10));
+    assert_eq!(
+        next_timeout(&mut m),
+        (at_secs(15), "\r\nNO CARRIER\r\n".into())
+    );
+}
+
+#[test]
+fn s12_sets_the_escape_guard_time_and_s2_the_character() {
+    let mut m = quiet_echo();
+    // Guard 0.5 s, escape character '-'.
+    send(&mut m, Instant::ZERO, "ATS12=25S2=45D5551234\r");
+    next_timeout(&mut m);
+    m.handle_input(at_ms(6_400), b"---");
+    assert_eq!(
+        m.poll_timeout(),
+        None,
+        "0.4 s after CONNECT is inside the guard"
+    );
+    m.handle_input(at_ms(7_000), b"---");
+    assert_eq!(next_timeout(&mut m), (at_ms(7_500), "\r\nOK\r\n".into()));
+}
+
+#[test]
+fn and_d3_hangs_up_and_restores_the_stored_profile() {
+    let mut m = quiet_echo();
+    send(&mut m, Instant::ZERO, "AT&D3V0D5551234\r");
+    next_timeout(&mut m);
+    events(&mut m);
+    m.dtr_drop(at_secs(7));
+    assert_eq!(events(&mut m), vec![ModemEvent::CallEnded]);
+    assert_eq!(
+        send(&mut m, at_secs(8), "AT\r"),
+        "AT\r\r\nOK\r\n",
+        "E1 V1 again"
+    );
+}
+
+#[test]
+fn a_paced_line_delivers_at_the_connect_rate() {
+    let network =
+        Network::from_yaml("line: {pacing: true}\nnumbers: {\"1\": {connect: 1000}}").unwrap();
+    let mut m = Modem::new(network);
+    send(&mut m, Instant::ZERO, "ATE0D1\r");
+    assert_eq!(next_timeout(&mut m).0, at_secs(6));
+    m.handle_line_input(at_secs(7), b"0123456789");
+    assert_eq!(output(&mut m), "");
+    // 100 bits at 1000 bit/s.
+    assert_eq!(next_timeout(&mut m), (at_ms(7_100), "0123456789".into()));
+    m.handle_input(at_secs(8), b"xy");
+    assert_eq!(m.poll_line_transmit(), None);
+    assert_eq!(m.poll_timeout(), Some(at_ms(8_020)));
+    m.handle_timeout(at_ms(8_020));
+    assert_eq!(m.poll_line_transmit(), Some(b"xy".to_vec()));
+}
+
+#[test]
+fn seeded_faults_damage_line_data_the_same_way_each_time() {
+    let network = Network::from_yaml(
+        "line: {bit-error-rate: 0.01, drop-rate: 0.01, seed: 3}\nnumbers: {\"1\": {connect: 9600}}",
+    )
+    .unwrap();
+    let run = || {
+        let mut m = Modem::new(network.clone());
+        send(&mut m, Instant::ZERO, "ATE0D1\r");
+        next_timeout(&mut m);
+        m.handle_line_input(at_secs(7), &[0u8; 2000]);
+        let mut received = Vec::new();
+        while let Some(bytes) = m.poll_transmit() {
+            received.extend(bytes);
+        }
+        received
+    };
+    let first = run();
+    assert_eq!(first, run());
+    assert!(first.len() < 2000 && first.iter().any(|&b| b != 0));
 }
