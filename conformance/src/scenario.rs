@@ -9,7 +9,7 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use ras_engine::ras::RasError;
+use ras_engine::ras::{RasConnState, RasError};
 
 use crate::trace::TraceLine;
 
@@ -34,6 +34,12 @@ pub struct ScenarioFile {
     /// The server answering the call (absent: the number's peer has no PPP server).
     #[serde(default)]
     pub server: Option<ppp_peer_sim::Script>,
+    /// Engine options.
+    #[serde(default)]
+    pub engine: EngineSpec,
+    /// What the application does from inside its notifier.
+    #[serde(default)]
+    pub app: AppSpec,
     /// Seeds everything random in the run (PPP magic numbers).
     #[serde(default)]
     pub seed: u32,
@@ -90,10 +96,35 @@ pub struct DialSpec {
     pub notifier: NotifierKind,
 }
 
+/// Engine options a scenario may set.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EngineSpec {
+    /// What `NO CARRIER` after a dial is reported as (default 679; 678 is the other
+    /// reading of ras-reference §4.6).
+    #[serde(default)]
+    pub no_carrier: Option<Spanned<ResultValue>>,
+}
+
+/// The application's actions, each taken inside the notifier when the named state is
+/// entered.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AppSpec {
+    /// Call RasHangUp (needs a notifier that is given the handle: func1 or func2).
+    #[serde(default)]
+    pub hang_up_at: Option<Spanned<String>>,
+    /// Return 0 from RasDialFunc2 (func2 only).
+    #[serde(default)]
+    pub stop_at: Option<Spanned<String>>,
+}
+
 /// `dwNotifierType`, or none for a synchronous dial.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NotifierKind {
+    /// No notifier: a synchronous dial that returns when connected or failed.
+    None,
     /// RasDialFunc (type 0).
     Func,
     /// RasDialFunc1 (type 1).
@@ -131,6 +162,8 @@ pub struct ExpectSpec {
 pub enum DialResult {
     /// RASCS_Connected.
     Connected,
+    /// The application hung up before the dial had an outcome.
+    HungUp,
     /// The error of the final notification.
     Failed(RasError),
 }
@@ -139,6 +172,7 @@ impl fmt::Display for DialResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DialResult::Connected => f.write_str("connected"),
+            DialResult::HungUp => f.write_str("hung-up"),
             DialResult::Failed(error) => match error.symbol() {
                 Some(symbol) => write!(f, "error {} {}", error.code(), symbol),
                 None => write!(f, "error {}", error.code()),
@@ -160,6 +194,19 @@ pub struct Scenario {
     pub result: DialResult,
     /// The expected trace, resolved.
     pub trace: Option<Vec<TraceLine>>,
+    /// The application's actions, resolved.
+    pub app: App,
+    /// What NO CARRIER maps to.
+    pub no_carrier: RasError,
+}
+
+/// The application's actions, resolved (see [`AppSpec`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct App {
+    /// Hang up on entering this state.
+    pub hang_up_at: Option<RasConnState>,
+    /// Stop notifications on entering this state.
+    pub stop_at: Option<RasConnState>,
 }
 
 /// One problem in a scenario file.
@@ -314,6 +361,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
         ResultValue::Text(text) if text.eq_ignore_ascii_case("connected") => {
             Some(DialResult::Connected)
         }
+        ResultValue::Text(text) if text.eq_ignore_ascii_case("hung-up") => Some(DialResult::HungUp),
         ResultValue::Text(text) => match text.parse::<RasError>() {
             Ok(error) => Some(DialResult::Failed(error)),
             Err(error) => {
@@ -322,7 +370,10 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
                     line,
                     column,
                     message: error.to_string(),
-                    hint: Some("`result` is `connected`, an error number such as 676, or a symbol such as ERROR_LINE_BUSY".to_owned()),
+                    hint: Some(
+                        "`result` is `connected`, `hung-up`, an error number such as 676, or a symbol such as ERROR_LINE_BUSY"
+                            .to_owned(),
+                    ),
                 });
                 None
             }
@@ -346,6 +397,62 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             }
         }
     }
+    let notifier = file.dial.notifier;
+    let mut app_state = |spec: &Option<Spanned<String>>, allowed: &[NotifierKind], why: &str| {
+        let spec = spec.as_ref()?;
+        let (line, column) = at(&spec.referenced);
+        if !allowed.contains(&notifier) {
+            problems.push(Problem {
+                line,
+                column,
+                message: why.to_owned(),
+                hint: None,
+            });
+        }
+        match spec.value.parse::<RasConnState>() {
+            Ok(state) => Some(state),
+            Err(error) => {
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: error.to_string(),
+                    hint: None,
+                });
+                None
+            }
+        }
+    };
+    let app = App {
+        hang_up_at: app_state(
+            &file.app.hang_up_at,
+            &[NotifierKind::Func1, NotifierKind::Func2],
+            "hang-up-at needs a notifier that is given the handle (func1 or func2)",
+        ),
+        stop_at: app_state(
+            &file.app.stop_at,
+            &[NotifierKind::Func2],
+            "stop-at needs RasDialFunc2 (notifier: func2), the only notifier whose return value counts",
+        ),
+    };
+    let no_carrier = match &file.engine.no_carrier {
+        None => RasError::ERROR_NO_CARRIER,
+        Some(spec) => match &spec.value {
+            ResultValue::Number(code) => RasError::from_code(*code),
+            ResultValue::Text(text) => {
+                text.parse()
+                    .unwrap_or_else(|error: ras_engine::ras::UnknownError| {
+                        let (line, column) = at(&spec.referenced);
+                        problems.push(Problem {
+                            line,
+                            column,
+                            message: error.to_string(),
+                            hint: None,
+                        });
+                        RasError::ERROR_NO_CARRIER
+                    })
+            }
+        },
+    };
     match result {
         Some(result) if problems.is_empty() => Ok(Scenario {
             name: name.to_owned(),
@@ -353,6 +460,8 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             file,
             result,
             trace,
+            app,
+            no_carrier,
         }),
         _ => Err(invalid(problems)),
     }

@@ -34,11 +34,7 @@ fn both_drivers_produce_the_identical_notification_trace() {
     for scenario in &scenarios {
         let simulated = run(scenario, Driver::Simulated).expect("simulated run");
         let realtime = run(scenario, Driver::Realtime).expect("realtime run");
-        assert!(
-            !simulated.trace.is_empty(),
-            "{}: empty trace",
-            scenario.name
-        );
+        assert!(simulated.result.is_some(), "{}: no outcome", scenario.name);
         assert_eq!(
             simulated.trace, realtime.trace,
             "{}: drivers disagree",

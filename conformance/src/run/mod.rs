@@ -4,16 +4,16 @@ mod realtime;
 mod simulated;
 
 use std::fmt;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use ras_engine::api::{DialParams, EngineConfig, Notifier, NotifyControl, WindowMessage};
+use ras_engine::api::{DialParams, EngineConfig, HRasConn, Notifier, NotifyControl, WindowMessage};
 use ras_engine::phonebook::Entry;
-use ras_engine::ras::RasConnState;
+use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
 
-use crate::scenario::{DialResult, NotifierKind, Scenario};
+use crate::scenario::{App, DialResult, NotifierKind, Scenario};
 use crate::trace::TraceLine;
 
 /// Which driver runs the machines (DESIGN §2).
@@ -51,20 +51,13 @@ pub struct Record {
     pub transcript: Vec<String>,
 }
 
-impl Record {
-    /// The dial's result as the trace shows it: Connected, or the error of the last
-    /// notification.
-    fn result_of(trace: &[TraceLine]) -> Option<DialResult> {
-        let last = trace.last()?;
-        if last.error != 0 {
-            Some(DialResult::Failed(ras_engine::ras::RasError::from_code(
-                last.error,
-            )))
-        } else if last.state == RasConnState::Connected {
-            Some(DialResult::Connected)
-        } else {
-            None
-        }
+/// How a dial stands once it has settled, as `RasGetConnectStatus` reports it: an error,
+/// Connected, or (still in progress) nothing yet.
+fn settled(state: RasConnState, error: Option<RasError>) -> Option<DialResult> {
+    match error {
+        Some(error) => Some(DialResult::Failed(error)),
+        None if state == RasConnState::Connected => Some(DialResult::Connected),
+        None => None,
     }
 }
 
@@ -106,6 +99,7 @@ fn engine_config(scenario: &Scenario) -> EngineConfig {
     EngineConfig {
         seed: scenario.file.seed,
         time_scale: TimeScale::DEFAULT,
+        no_carrier: scenario.no_carrier,
     }
 }
 
@@ -132,60 +126,94 @@ fn entry(scenario: &Scenario, device: &std::path::Path) -> Entry {
     )
 }
 
-/// Where a recording notifier's lines arrive.
+/// How the application hangs up from inside its notifier, given the handle the notifier
+/// was called with.
+pub(crate) type HangUp = Arc<dyn Fn(HRasConn) + Send + Sync>;
+
+/// What the recording notifier saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// A notification.
+    Line(TraceLine),
+    /// The application hung up from inside the notifier (after recording the line).
+    HungUp,
+    /// The application asked RasDialFunc2 to stop notifying.
+    Stopped,
+}
+
+/// Where a recording notifier's calls arrive.
 enum TraceSource {
-    /// RasDialFunc/1/2 record lines directly.
-    Lines(mpsc::Receiver<TraceLine>),
+    /// RasDialFunc/1/2 record what they see directly.
+    Calls(mpsc::Receiver<Seen>),
     /// A window notifier's messages, turned into lines as they are read (the "window
     /// procedure"); a window message has no subentry, so its lines say 1.
     Window(mpsc::Receiver<WindowMessage>),
 }
 
 impl TraceSource {
-    /// The next line, waiting at most `timeout`.
-    fn next(&self, timeout: Duration) -> Option<TraceLine> {
+    /// The next thing seen, waiting at most `timeout`.
+    fn next(&self, timeout: Duration) -> Option<Seen> {
         match self {
-            TraceSource::Lines(rx) => rx.recv_timeout(timeout).ok(),
-            TraceSource::Window(rx) => rx.recv_timeout(timeout).ok().map(|m| TraceLine {
-                subentry: 1,
-                state: m.wparam,
-                error: m.lparam,
+            TraceSource::Calls(rx) => rx.recv_timeout(timeout).ok(),
+            TraceSource::Window(rx) => rx.recv_timeout(timeout).ok().map(|m| {
+                Seen::Line(TraceLine {
+                    subentry: 1,
+                    state: m.wparam,
+                    error: m.lparam,
+                })
             }),
         }
     }
 }
 
-/// A notifier of the scenario's kind that records every call. Each kind records what it
-/// is given: RasDialFunc and RasDialFunc1 have no subentry, so their lines say 1.
-fn recording_notifier(kind: NotifierKind) -> (Notifier, TraceSource) {
-    if kind == NotifierKind::Window {
-        let (tx, rx) = mpsc::channel();
-        return (Notifier::Window(tx), TraceSource::Window(rx));
-    }
+/// A notifier of the scenario's kind that records every call and plays the scenario's
+/// application script; `None` for a synchronous dial. Each kind records what it is
+/// given: RasDialFunc and RasDialFunc1 have no subentry, so their lines say 1.
+fn recording_notifier(
+    kind: NotifierKind,
+    app: App,
+    hang_up: HangUp,
+) -> Option<(Notifier, TraceSource)> {
     let (tx, rx) = mpsc::channel();
-    // The receiver is gone only once the run is over; late lines have nowhere to go.
-    let record = move |subentry, state, error| {
-        let _ = tx.send(TraceLine {
+    // The receiver is gone only once the run is over; late calls have nowhere to go.
+    let record = move |handle: Option<HRasConn>, subentry, state, error| {
+        let _ = tx.send(Seen::Line(TraceLine {
             subentry,
             state,
             error,
-        });
+        }));
+        let entering = error == 0;
+        if entering && app.hang_up_at == Some(state) {
+            if let Some(handle) = handle {
+                hang_up(handle);
+                let _ = tx.send(Seen::HungUp);
+            }
+        }
+        if entering && app.stop_at == Some(state) {
+            let _ = tx.send(Seen::Stopped);
+            return NotifyControl::Stop;
+        }
+        NotifyControl::Continue
     };
     let notifier = match kind {
-        NotifierKind::Func => {
-            Notifier::Func(Box::new(move |_msg, state, error| record(1, state, error)))
+        NotifierKind::None => return None,
+        NotifierKind::Window => {
+            let (tx, rx) = mpsc::channel();
+            return Some((Notifier::Window(tx), TraceSource::Window(rx)));
         }
+        NotifierKind::Func => Notifier::Func(Box::new(move |_msg, state, error| {
+            record(None, 1, state, error);
+        })),
         NotifierKind::Func1 => {
-            Notifier::Func1(Box::new(move |_handle, _msg, state, error, _ext| {
-                record(1, state, error)
+            Notifier::Func1(Box::new(move |handle, _msg, state, error, _ext| {
+                record(Some(handle), 1, state, error);
             }))
         }
-        NotifierKind::Func2 | NotifierKind::Window => Notifier::Func2(Box::new(
-            move |_id, subentry, _handle, _msg, state, error, _ext| {
-                record(subentry, state, error);
-                NotifyControl::Continue
+        NotifierKind::Func2 => Notifier::Func2(Box::new(
+            move |_id, subentry, handle, _msg, state, error, _ext| {
+                record(Some(handle), subentry, state, error)
             },
         )),
     };
-    (notifier, TraceSource::Lines(rx))
+    Some((notifier, TraceSource::Calls(rx)))
 }

@@ -2,18 +2,29 @@
 //! the slave by its path as a serial port and dials through the public `Ras` API, with
 //! timers and modem delays shrunk together by the default time scale.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use modem_sim::realtime::{CallInfo, spawn_pty};
-use ras_engine::api::Ras;
+use ras_engine::api::{HRasConn, Ras};
 use ras_engine::phonebook::Phonebook;
+use ras_engine::ras::RasError;
 
-use super::{Record, builtin_peer, dial_params, engine_config, entry, recording_notifier};
-use crate::scenario::Scenario;
+use super::settled;
+use super::{
+    HangUp, Record, Seen, TraceSource, builtin_peer, dial_params, engine_config, entry,
+    recording_notifier,
+};
+use crate::scenario::{DialResult, Scenario};
 
 /// Real time a dial may take before the run counts as stuck. At the default time scale a
 /// whole PAP dial takes a small fraction of this.
 const DIAL_TIME_LIMIT: Duration = Duration::from_secs(20);
+/// How long to keep listening after the flow has ended, so that a notification that
+/// should not have come is caught (and makes the drivers disagree).
+const STRAY_WINDOW: Duration = Duration::from_millis(20);
+/// How often to poll `connect_status` once notifications have been stopped.
+const STATUS_POLL: Duration = Duration::from_millis(2);
 
 pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
     let config = engine_config(scenario);
@@ -25,29 +36,83 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
         .map_err(|e| format!("cannot start modem-sim on a PTY: {e}"))?;
     let phonebook = Phonebook::from_entries([entry(scenario, modem.path())]);
     let ras = Ras::new(config);
-    let (notifier, source) = recording_notifier(scenario.file.dial.notifier);
-    let handle = ras
-        .dial(None, &phonebook, &dial_params(scenario), Some(notifier))
-        .map_err(|e| format!("RasDial did not start: {e}"))?;
+    let app_ras = ras.clone();
+    let hang_up: HangUp = Arc::new(move |handle| {
+        // The record says whether it worked; a second hang-up of the same handle is the
+        // application's mistake, not the run's.
+        let _ = app_ras.hang_up(handle);
+    });
+    let params = dial_params(scenario);
 
-    let started = Instant::now();
-    let mut trace = Vec::new();
-    let mut result = None;
-    while result.is_none() {
-        let left = DIAL_TIME_LIMIT.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            break;
-        }
-        if let Some(line) = source.next(left) {
-            trace.push(line);
-            result = Record::result_of(&trace);
-        }
-    }
+    let (handle, record) =
+        match recording_notifier(scenario.file.dial.notifier, scenario.app, hang_up) {
+            None => {
+                // Synchronous: RasDial itself returns the outcome; nothing is notified.
+                let (result, handle) = match ras.dial(None, &phonebook, &params, None) {
+                    Ok(handle) => (DialResult::Connected, Some(handle)),
+                    Err(failure) => (DialResult::Failed(failure.error), failure.handle),
+                };
+                (
+                    handle,
+                    Record {
+                        trace: Vec::new(),
+                        result: Some(result),
+                        transcript: Vec::new(),
+                    },
+                )
+            }
+            Some((notifier, source)) => {
+                let handle = ras
+                    .dial(None, &phonebook, &params, Some(notifier))
+                    .map_err(|e| format!("RasDial did not start: {e}"))?;
+                (Some(handle), follow(&ras, handle, &source)?)
+            }
+        };
     // Hang up as every application must, then give the link time to come down so the
     // PTY is not torn away from a port still in use.
-    let _ = ras.hang_up(handle);
+    if let Some(handle) = handle {
+        let _ = ras.hang_up(handle);
+    }
     std::thread::sleep(ras.hang_up_settle_time());
     drop(modem);
+    Ok(record)
+}
+
+/// Read the notifier's calls until the dial has an outcome (or the application hung up),
+/// then keep listening briefly for calls that should not come.
+fn follow(ras: &Ras, handle: HRasConn, source: &TraceSource) -> Result<Record, String> {
+    let started = Instant::now();
+    let left = || DIAL_TIME_LIMIT.saturating_sub(started.elapsed());
+    let mut trace = Vec::new();
+    let mut result = None;
+    let mut stopped = false;
+    while result.is_none() && !stopped {
+        match source.next(left()) {
+            Some(Seen::Line(line)) => {
+                trace.push(line);
+                let error = (line.error != 0).then(|| RasError::from_code(line.error));
+                result = settled(line.state, error);
+            }
+            Some(Seen::HungUp) => result = Some(DialResult::HungUp),
+            Some(Seen::Stopped) => stopped = true,
+            None => break,
+        }
+    }
+    // Notifications were stopped: the application polls the status instead.
+    while result.is_none() && stopped && !left().is_zero() {
+        match ras.connect_status(handle) {
+            Ok(status) => result = settled(status.state, status.error),
+            Err(error) => {
+                return Err(format!(
+                    "status unavailable after notifications stopped: {error}"
+                ));
+            }
+        }
+        std::thread::sleep(STATUS_POLL);
+    }
+    while let Some(Seen::Line(line)) = source.next(STRAY_WINDOW) {
+        trace.push(line);
+    }
     match result {
         Some(_) => Ok(Record {
             result,
@@ -55,7 +120,7 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
             transcript: Vec::new(),
         }),
         None => Err(format!(
-            "no final notification within {} s (trace so far: {})",
+            "no outcome within {} s (trace so far: {})",
             DIAL_TIME_LIMIT.as_secs(),
             trace
                 .iter()

@@ -3,6 +3,8 @@
 //! a clock or touches a file descriptor, so the same scenario and seed always give the
 //! same trace, byte for byte.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration as RealDuration;
 
 use modem_sim::{Modem, ModemEvent};
@@ -11,8 +13,8 @@ use ras_engine::ras::{Connection, ConnectionEvent, DialPlan};
 use sansio::sim::{Pipe, earliest};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 
-use super::{Record, dial_params, entry, recording_notifier};
-use crate::scenario::Scenario;
+use super::{HangUp, Record, Seen, dial_params, engine_config, entry, recording_notifier, settled};
+use crate::scenario::{DialResult, Scenario};
 
 /// Serial-cable latency between the engine and the modem (each way).
 const DTE_LATENCY: Duration = Duration::from_millis(1);
@@ -34,6 +36,9 @@ struct Bench {
     to_peer: Pipe,
     from_peer: Pipe,
     port_open: bool,
+    /// The application hung up from inside its notifier.
+    app_hung_up: bool,
+    hang_up_requested: Arc<AtomicBool>,
     transcript: Vec<String>,
 }
 
@@ -42,14 +47,21 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
     let entry = entry(scenario, std::path::Path::new("/dev/simulated-modem"));
     // The realtime driver's first handle is 1 too, so both drivers seed PPP alike.
     let handle = HRasConn::from_raw(1);
-    let plan = DialPlan::resolve(
-        &entry,
-        &params,
-        super::engine_config(scenario).magic_seed(handle),
-    )
-    .map_err(|e| e.to_string())?;
-    let (notifier, source) = recording_notifier(scenario.file.dial.notifier);
-    let mut dispatcher = Dispatcher::new(notifier, handle, params.callback_id);
+    let plan = DialPlan::resolve(&entry, &params, &engine_config(scenario), handle)
+        .map_err(|e| e.to_string())?;
+    // A hang-up from inside the notifier is noted here and acted on once the notifier
+    // has returned, as RasHangUp does (ras-reference §4.1 rule 8).
+    let hang_up_requested = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&hang_up_requested);
+    let hang_up: HangUp = Arc::new(move |_handle| flag.store(true, Ordering::SeqCst));
+    let (mut dispatcher, source) =
+        match recording_notifier(scenario.file.dial.notifier, scenario.app, hang_up) {
+            Some((notifier, source)) => (
+                Some(Dispatcher::new(notifier, handle, params.callback_id)),
+                Some(source),
+            ),
+            None => (None, None),
+        };
 
     let mut bench = Bench {
         now: Instant::ZERO,
@@ -61,29 +73,43 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
         to_peer: Pipe::new(LINE_LATENCY),
         from_peer: Pipe::new(LINE_LATENCY),
         port_open: false,
+        app_hung_up: false,
+        hang_up_requested,
         transcript: Vec::new(),
     };
     let mut trace = Vec::new();
-    let mut hung_up = false;
+    let mut result = None;
     for _ in 0..STEP_LIMIT {
-        let closed = bench.pump(scenario, &mut dispatcher)?;
-        while let Some(line) = source.next(RealDuration::ZERO) {
-            trace.push(line);
+        let closed = bench.pump(scenario, dispatcher.as_mut())?;
+        while let Some(seen) = source.as_ref().and_then(|s| s.next(RealDuration::ZERO)) {
+            if let Seen::Line(line) = seen {
+                trace.push(line);
+            }
         }
         if closed {
+            // A hang-up from the notifier before any outcome closes the port at once.
+            let result = result.or(bench.app_hung_up.then_some(DialResult::HungUp));
             return Ok(Record {
-                result: Record::result_of(&trace),
+                result,
                 trace,
                 transcript: bench.transcript,
             });
         }
-        // The application's part: once the dial has settled it hangs up, as every
-        // application must (ras-reference §4.2 rule 12).
-        if !hung_up && bench.connection.is_settled() {
-            hung_up = true;
-            dispatcher.end();
-            bench.connection.hang_up(bench.now);
-            continue;
+        if result.is_none() {
+            result = if bench.app_hung_up {
+                Some(DialResult::HungUp)
+            } else {
+                settled(bench.connection.state(), bench.connection.error())
+            };
+            // The application's part: once the dial has an outcome it hangs up, as every
+            // application must (ras-reference §4.2 rule 12).
+            if result.is_some() && !bench.app_hung_up {
+                if let Some(dispatcher) = dispatcher.as_mut() {
+                    dispatcher.end();
+                }
+                bench.connection.hang_up(bench.now);
+                continue;
+            }
         }
         let next = earliest([
             bench.connection.poll_timeout(),
@@ -148,7 +174,11 @@ impl Bench {
 
     /// Move every queued output to where it goes, until nothing moves. Returns true once
     /// the engine has closed its port (the run is over).
-    fn pump(&mut self, scenario: &Scenario, dispatcher: &mut Dispatcher) -> Result<bool, String> {
+    fn pump(
+        &mut self,
+        scenario: &Scenario,
+        mut dispatcher: Option<&mut Dispatcher>,
+    ) -> Result<bool, String> {
         let now = self.now;
         loop {
             let mut moved = false;
@@ -160,7 +190,14 @@ impl Bench {
                         self.connection.port_opened(now);
                     }
                     ConnectionEvent::Notify(notification) => {
-                        dispatcher.deliver(&notification);
+                        if let Some(dispatcher) = dispatcher.as_deref_mut() {
+                            dispatcher.deliver(&notification);
+                            if self.hang_up_requested.swap(false, Ordering::SeqCst) {
+                                dispatcher.end();
+                                self.app_hung_up = true;
+                                self.connection.hang_up(now);
+                            }
+                        }
                     }
                     ConnectionEvent::ClosePort => {
                         self.port_open = false;

@@ -146,6 +146,10 @@ pub struct EngineConfig {
     pub time_scale: TimeScale,
     /// Seeds PPP magic numbers, so that a dial can be replayed byte for byte.
     pub seed: u32,
+    /// The error a `NO CARRIER` answer to the dial is reported as. The reference leaves
+    /// it open (ras-reference §4.6 caveat a): the name says 679 ERROR_NO_CARRIER, which is
+    /// the default; TAPI-era Windows is often seen reporting 678 ERROR_NO_ANSWER instead.
+    pub no_carrier: RasError,
 }
 
 impl EngineConfig {
@@ -162,17 +166,19 @@ impl Default for EngineConfig {
         EngineConfig {
             time_scale: TimeScale::REAL,
             seed: 0x5241_5331,
+            no_carrier: RasError::ERROR_NO_CARRIER,
         }
     }
 }
 
 impl DialPlan {
-    /// Resolve what to dial for `entry` with `params` (ras-reference §3.2): the phone
-    /// number given in the parameters wins over the entry's.
+    /// Resolve what connection `handle` dials for `entry` with `params` (ras-reference
+    /// §3.2): the phone number given in the parameters wins over the entry's.
     pub fn resolve(
         entry: &Entry,
         params: &DialParams,
-        magic_seed: u32,
+        config: &EngineConfig,
+        handle: HRasConn,
     ) -> Result<DialPlan, RasError> {
         let number = if params.phone_number.is_empty() {
             entry.phone_numbers.first().cloned().unwrap_or_default()
@@ -185,7 +191,7 @@ impl DialPlan {
         let ppp = ClientConfig {
             user: params.user_name.clone(),
             password: params.password.clone(),
-            magic_seed,
+            magic_seed: config.magic_seed(handle),
             ..ClientConfig::default()
         };
         Ok(DialPlan {
@@ -194,6 +200,7 @@ impl DialPlan {
             device_name: entry.device_name.clone(),
             dialer: DialerConfig::new(number),
             ppp,
+            no_carrier: config.no_carrier,
         })
     }
 }
@@ -296,7 +303,7 @@ impl Ras {
             table.next_handle += 1;
             HRasConn(table.next_handle)
         };
-        let plan = DialPlan::resolve(entry, params, self.shared.config.magic_seed(handle))
+        let plan = DialPlan::resolve(entry, params, &self.shared.config, handle)
             .map_err(DialError::before_start)?;
         let status = ConnectStatus {
             state: RasConnState::OpenPort,

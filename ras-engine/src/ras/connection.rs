@@ -38,6 +38,9 @@ pub struct DialPlan {
     pub dialer: DialerConfig,
     /// PPP settings, including the credentials.
     pub ppp: ClientConfig,
+    /// What a `NO CARRIER` answer to the dial is reported as (see
+    /// `EngineConfig::no_carrier`).
+    pub no_carrier: RasError,
 }
 
 /// One call of the application's notifier: the arguments of `RasDialFunc2` less the
@@ -229,7 +232,9 @@ impl Connection {
                 }
                 self.phase = Phase::Ppp(client);
             }
-            DialerEvent::Failed(failure) => self.fail(dial_failure_error(&failure)),
+            DialerEvent::Failed(failure) => {
+                self.fail(dial_failure_error(&failure, self.plan.no_carrier))
+            }
         }
     }
 
@@ -310,13 +315,13 @@ impl Connection {
 }
 
 /// Modem outcome → RAS error (DESIGN §7, ras-reference §4.6 [inferred]).
-fn dial_failure_error(failure: &DialFailure) -> RasError {
+fn dial_failure_error(failure: &DialFailure, no_carrier: RasError) -> RasError {
     match failure {
         DialFailure::Result { code, .. } => match code {
             ResultCode::Busy => RasError::ERROR_LINE_BUSY,
             ResultCode::Voice => RasError::ERROR_VOICE_ANSWER,
             ResultCode::NoAnswer => RasError::ERROR_NO_ANSWER,
-            ResultCode::NoCarrier => RasError::ERROR_NO_CARRIER,
+            ResultCode::NoCarrier => no_carrier,
             ResultCode::NoDialtone => RasError::ERROR_NO_DIALTONE,
             ResultCode::Error => RasError::ERROR_FROM_DEVICE,
             // A final result that makes no sense where it came (CONNECT to an init
