@@ -1,9 +1,278 @@
-//! Phonebook entries: what to dial and on which device. (The `rasphone.pbk` reader and
-//! writer of ras-reference §6 builds on this.)
+//! Phonebook entries: what to dial and on which device, read from and written to the
+//! Windows `rasphone.pbk` format (ras-reference §6; the format itself lives in [`pbk`]).
+//!
+//! An [`Entry`] keeps its first link (the first `MEDIA=` block) in flat fields — `device`,
+//! `device_name`, `phone_numbers`, `connect_bps` — because that is what a single-link
+//! modem dial uses; further links of a multilink entry are [`SubEntry`]s (MEDIA block *k*
+//! ↔ subentry *k*, 1-based, ras-reference §6.5). Keys the engine has a use for are typed;
+//! every other key is kept as a [`Setting`], in file order, so that a phonebook written back
+//! still carries them.
 
-use std::path::PathBuf;
+mod pbk;
 
-/// One phonebook entry with one link.
+use std::path::{Path, PathBuf};
+
+pub use pbk::{PhonebookError, Problem, Unwritable};
+
+use crate::ras::RasError;
+
+/// A `key=value` line kept as read: keys we have no typed field for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    /// The key, as spelled in the file.
+    pub key: String,
+    /// Everything after the first `=`, verbatim (an empty value means "default", §6.1).
+    pub value: String,
+}
+
+impl Setting {
+    /// A setting `key=value`.
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+        Setting {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// The value of `key` (compared case-insensitively, as INI keys are) among `settings`; the
+/// last one wins if a key is repeated.
+fn lookup<'a>(settings: &'a [Setting], key: &str) -> Option<&'a str> {
+    settings
+        .iter()
+        .rev()
+        .find(|setting| setting.key.eq_ignore_ascii_case(key))
+        .map(|setting| setting.value.as_str())
+}
+
+/// `DialMode=`: how a multilink entry dials its subentries (ras-reference §6.2, §3.6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum DialMode {
+    /// 0: dial the first available subentry only.
+    #[default]
+    FirstAvailable = 0,
+    /// 1: dial all subentries (`RASEDM_DialAll`).
+    All = 1,
+    /// 2: add subentries as bandwidth is needed (`RASEDM_DialAsNeeded`).
+    AsNeeded = 2,
+}
+
+/// `CallbackMode=` (ras-reference §6.2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum CallbackMode {
+    /// 0: no callback.
+    #[default]
+    NoCallback = 0,
+    /// 1: callback optional.
+    Optional = 1,
+    /// 2: callback negotiated.
+    Negotiated = 2,
+}
+
+/// `AuthRestrictions=`: the authentication protocols the entry allows, a bit mask
+/// (ras-reference §6.4, with S1's bit numbers read 1-based). Unknown bits are kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct AuthRestrictions(pub u32);
+
+impl AuthRestrictions {
+    /// PAP.
+    pub const PAP: u32 = 0x0008;
+    /// SPAP.
+    pub const SPAP: u32 = 0x0010;
+    /// MD5-CHAP.
+    pub const MD5_CHAP: u32 = 0x0020;
+    /// MS-CHAP v1.
+    pub const MSCHAP: u32 = 0x0040;
+    /// EAP.
+    pub const EAP: u32 = 0x0080;
+    /// MS-CHAP v2.
+    pub const MSCHAP_V2: u32 = 0x0200;
+    /// Windows 95-compatible MS-CHAP.
+    pub const W95_MSCHAP: u32 = 0x0400;
+    /// IKEv2 with a machine certificate.
+    pub const IKEV2_MACHINE_CERT: u32 = 0x0800;
+    /// IKEv2 with a pre-shared key.
+    pub const IKEV2_PSK: u32 = 0x1000;
+
+    /// Whether every bit of `protocols` (one or more of the constants above) is allowed.
+    pub fn allows(self, protocols: u32) -> bool {
+        self.0 & protocols == protocols
+    }
+}
+
+/// The type of a `DEVICE=` subsection (ras-reference §6.3). The file's spelling is matched
+/// case-insensitively: S1's table capitalises (`Modem`), real files do not (`modem`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DeviceKind {
+    /// `Generic`.
+    Generic,
+    /// `Atm`.
+    Atm,
+    /// `FrameRelay`.
+    FrameRelay,
+    /// `Irda`.
+    Irda,
+    /// `Isdn`.
+    Isdn,
+    /// `Modem`.
+    Modem,
+    /// `Pad` (X.25 PAD).
+    Pad,
+    /// `PPPoE`.
+    PPPoE,
+    /// `Rastapi`.
+    Rastapi,
+    /// `Serial` (null modem).
+    Serial,
+    /// `Sonet`.
+    Sonet,
+    /// `SW56`.
+    Sw56,
+    /// `Switch`: a pre- or post-connect switch (terminal window or script).
+    Switch,
+    /// `Vpn`.
+    Vpn,
+    /// `X25`.
+    X25,
+    /// Any other type, spelled as in the file.
+    Other(String),
+}
+
+/// Every named kind and its spelling when written (lower case, as real files have it,
+/// except `PPPoE`, which they capitalise).
+const DEVICE_KINDS: &[(DeviceKind, &str)] = &[
+    (DeviceKind::Generic, "generic"),
+    (DeviceKind::Atm, "atm"),
+    (DeviceKind::FrameRelay, "framerelay"),
+    (DeviceKind::Irda, "irda"),
+    (DeviceKind::Isdn, "isdn"),
+    (DeviceKind::Modem, "modem"),
+    (DeviceKind::Pad, "pad"),
+    (DeviceKind::PPPoE, "PPPoE"),
+    (DeviceKind::Rastapi, "rastapi"),
+    (DeviceKind::Serial, "serial"),
+    (DeviceKind::Sonet, "sonet"),
+    (DeviceKind::Sw56, "sw56"),
+    (DeviceKind::Switch, "switch"),
+    (DeviceKind::Vpn, "vpn"),
+    (DeviceKind::X25, "x25"),
+];
+
+impl DeviceKind {
+    /// The kind a `DEVICE=` value names.
+    pub fn parse(value: &str) -> Self {
+        DEVICE_KINDS
+            .iter()
+            .find(|(_, name)| name.eq_ignore_ascii_case(value))
+            .map_or_else(
+                || DeviceKind::Other(value.to_owned()),
+                |(kind, _)| kind.clone(),
+            )
+    }
+
+    /// The `DEVICE=` value written for this kind.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DeviceKind::Other(name) => name,
+            named => DEVICE_KINDS
+                .iter()
+                .find(|(kind, _)| kind == named)
+                .map_or("", |(_, name)| name),
+        }
+    }
+}
+
+/// One `DEVICE=` subsection of a link, without its phone numbers (those are the link's
+/// `phone_numbers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// The `DEVICE=` value.
+    pub kind: DeviceKind,
+    /// The subsection's keys (`Terminal=`, `HwFlowControl=`, `TryNextAlternateOnFail=`, …).
+    pub settings: Vec<Setting>,
+}
+
+impl Device {
+    /// A device of this kind with no settings.
+    pub fn new(kind: DeviceKind) -> Self {
+        Device {
+            kind,
+            settings: Vec::new(),
+        }
+    }
+
+    /// The value of `key` in this subsection (case-insensitive).
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        lookup(&self.settings, key)
+    }
+}
+
+/// What a link (`MEDIA=` block) has besides its port, device name, speed and numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkDetails {
+    /// The `MEDIA=` value (`serial`, `rastapi`, `isdn`, …).
+    pub media: String,
+    /// The MEDIA block's other keys, in file order.
+    pub settings: Vec<Setting>,
+    /// The `DEVICE=` subsections in file order: for `MEDIA=serial`, pre-connect switch,
+    /// modem, X.25 PAD, post-connect switch (§6.1).
+    pub devices: Vec<Device>,
+    /// Which of `devices` the phone numbers belong to. `None` when the link has no
+    /// numbers; the writer then puts any numbers under the first modem (or the last
+    /// device).
+    pub dialing_device: Option<usize>,
+    /// The keys following each `PhoneNumber=` (`AreaCode=`, `CountryCode=`, `CountryID=`,
+    /// `UseDialingRules=`, `Comment=`, `FriendlyName=`), index-aligned with the link's
+    /// `phone_numbers`. Numbers past the end have none; the reader leaves no empty
+    /// element at the end, so a link built in code compares equal to its read-back copy.
+    pub number_settings: Vec<Vec<Setting>>,
+}
+
+impl LinkDetails {
+    /// A serial link with one modem and no other settings.
+    pub fn modem() -> Self {
+        LinkDetails {
+            media: "serial".to_owned(),
+            settings: Vec::new(),
+            devices: vec![Device::new(DeviceKind::Modem)],
+            dialing_device: Some(0),
+            number_settings: Vec::new(),
+        }
+    }
+
+    /// The device subsection the phone numbers belong to.
+    pub fn dialing_device(&self) -> Option<&Device> {
+        self.dialing_device
+            .and_then(|index| self.devices.get(index))
+    }
+
+    /// The value of `key` in the MEDIA block (case-insensitive).
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        lookup(&self.settings, key)
+    }
+}
+
+/// The `ConnectBPS=` used when a MEDIA block gives none.
+pub const DEFAULT_CONNECT_BPS: u32 = 115_200;
+
+/// A link of a multilink entry beyond the first: MEDIA block *k* is subentry *k*
+/// (`dwSubEntry`, 1-based; the entry's own fields are subentry 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubEntry {
+    /// The serial device (`Port=`).
+    pub device: PathBuf,
+    /// The device's friendly name (`Device=`); defaults to the port.
+    pub device_name: String,
+    /// Primary number first, then alternates (`PhoneNumber=`).
+    pub phone_numbers: Vec<String>,
+    /// The DTE speed to open the port at (`ConnectBPS=`).
+    pub connect_bps: u32,
+    /// Everything else about the link.
+    pub link: LinkDetails,
+}
+
+/// One phonebook entry. Its own `device`, `device_name`, `phone_numbers` and `connect_bps`
+/// are link 1; `subentries` are links 2 and up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The entry name (`[Name]` in a `.pbk` file).
@@ -17,6 +286,25 @@ pub struct Entry {
     pub phone_numbers: Vec<String>,
     /// The DTE speed to open the port at (`ConnectBPS=`).
     pub connect_bps: u32,
+    /// The rest of link 1.
+    pub link: LinkDetails,
+    /// Links 2 and up of a multilink entry.
+    pub subentries: Vec<SubEntry>,
+    /// `DialMode=`.
+    pub dial_mode: DialMode,
+    /// `CallbackMode=`.
+    pub callback_mode: CallbackMode,
+    /// `AuthRestrictions=`; `None` when the entry leaves it to the defaults.
+    pub auth_restrictions: Option<AuthRestrictions>,
+    /// `CustomRasDialDll=` (S1 §4.10 also spells it `CustomRRASDialDll`): the custom
+    /// dialer, on Linux a shared object with a `RasCustomDial` entry point (DESIGN §5).
+    pub custom_dial_dll: Option<PathBuf>,
+    /// `SharedPhoneNumbers=1`: every link dials the entry's own numbers (RASEO_SharedPhoneNumbers).
+    pub shared_phone_numbers: bool,
+    /// Every other entry-level key (`Type=`, `IpAssign=`, `PBVersion=`, …), in file order.
+    pub settings: Vec<Setting>,
+    /// The `NETCOMPONENTS=` subsection (`ms_msclient=`, `ms_server=`), if there is one.
+    pub net_components: Option<Vec<Setting>>,
 }
 
 impl Entry {
@@ -32,8 +320,28 @@ impl Entry {
             device_name: device.display().to_string(),
             device,
             phone_numbers: vec![number.into()],
-            connect_bps: 115_200,
+            connect_bps: DEFAULT_CONNECT_BPS,
+            link: LinkDetails::modem(),
+            subentries: Vec::new(),
+            dial_mode: DialMode::default(),
+            callback_mode: CallbackMode::default(),
+            auth_restrictions: None,
+            custom_dial_dll: None,
+            shared_phone_numbers: false,
+            settings: Vec::new(),
+            net_components: None,
         }
+    }
+
+    /// The value of the entry-level `key` kept in [`Entry::settings`] (case-insensitive),
+    /// e.g. `setting("IpAssign")`.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        lookup(&self.settings, key)
+    }
+
+    /// How many links the entry has (`RASENTRY.dwSubEntries`).
+    pub fn link_count(&self) -> usize {
+        1 + self.subentries.len()
     }
 }
 
@@ -61,5 +369,63 @@ impl Phonebook {
         self.entries
             .iter()
             .find(|entry| entry.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The entry names in file order (what `RasEnumEntries` lists).
+    pub fn entry_names(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|entry| entry.name.clone())
+            .collect()
+    }
+
+    /// Read a `rasphone.pbk` file (ras-reference §6). A file that cannot be read is
+    /// [`PhonebookError::Open`] (→ 621), bad contents [`PhonebookError::Corrupt`] (→ 625).
+    pub fn read(path: impl AsRef<Path>) -> Result<Phonebook, PhonebookError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| PhonebookError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        pbk::parse(&bytes, Some(path))
+    }
+
+    /// Parse `rasphone.pbk` text; `path` only labels errors and becomes [`Phonebook::path`].
+    pub fn parse(text: &str, path: Option<&Path>) -> Result<Phonebook, PhonebookError> {
+        pbk::parse(text.as_bytes(), path)
+    }
+
+    /// Parse a `rasphone.pbk` file's bytes (which need not be UTF-8; see [`pbk`]).
+    pub fn parse_bytes(bytes: &[u8], path: Option<&Path>) -> Result<Phonebook, PhonebookError> {
+        pbk::parse(bytes, path)
+    }
+
+    /// The phonebook as `rasphone.pbk` text: UTF-8, CRLF line ends, `Encoding=1`.
+    pub fn to_pbk_string(&self) -> Result<String, PhonebookError> {
+        pbk::write(self)
+    }
+
+    /// Write the phonebook to `path` (failure → 624 ERROR_CANNOT_WRITE_PHONEBOOK).
+    pub fn write(&self, path: impl AsRef<Path>) -> Result<(), PhonebookError> {
+        let path = path.as_ref();
+        let text = self.to_pbk_string()?;
+        std::fs::write(path, text).map_err(|source| PhonebookError::Write {
+            path: path.to_owned(),
+            source,
+        })
+    }
+}
+
+impl PhonebookError {
+    /// The RAS error an API call reports for this failure: 621 for a file that cannot be
+    /// opened, 625 for bad contents, 624 for a file (or an entry) that cannot be written.
+    pub fn ras_error(&self) -> RasError {
+        match self {
+            PhonebookError::Open { .. } => RasError::ERROR_CANNOT_OPEN_PHONEBOOK,
+            PhonebookError::Corrupt { .. } => RasError::ERROR_CORRUPT_PHONEBOOK,
+            PhonebookError::Write { .. } | PhonebookError::Unwritable { .. } => {
+                RasError::ERROR_CANNOT_WRITE_PHONEBOOK
+            }
+        }
     }
 }

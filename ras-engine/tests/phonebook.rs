@@ -1,0 +1,615 @@
+//! The `rasphone.pbk` reader and writer (ras-reference §6): the §6.5 examples, error
+//! lines, round trips, and inputs that must never panic.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use ras_engine::phonebook::{
+    AuthRestrictions, CallbackMode, Device, DeviceKind, DialMode, Entry, LinkDetails, Phonebook,
+    PhonebookError, Problem, Setting, SubEntry, Unwritable,
+};
+use ras_engine::ras::RasError;
+
+/// ras-reference §6.5, "Minimal modem entry" (P3), with CRLF line ends as on Windows.
+const MINIMAL: &str = "[UMTSTOOLS]\r\nEncoding=1\r\nType=1\r\nAutoLogon=0\r\nBaseProtocol=1\r\n\
+LcpExtensions=1\r\n\r\nMEDIA=serial\r\nPort=COM3\r\n\r\nDEVICE=modem\r\nPhoneNumber=*99#\r\n";
+
+/// ras-reference §6.5, entry "dd1" (S1 §4.10, abridged).
+const DD1: &str = "\
+[dd1]
+Encoding=1
+Type=1
+DialMode=1
+CallbackMode=0
+SharedPhoneNumbers=1
+PreferredPort=COM3
+PreferredDevice=Compaq 56K USB External Fax Modem
+PreferredBps=115200
+AuthRestrictions=544
+IpAssign=1
+NETCOMPONENTS=
+ms_msclient=0
+ms_server=0
+MEDIA=serial
+Port=COM3
+Device=Compaq 56K USB External Fax Modem
+ConnectBPS=115200
+DEVICE=switch
+Terminal=1
+DEVICE=modem
+PhoneNumber=2006034
+AreaCode=
+CountryCode=91
+CountryID=91
+UseDialingRules=0
+Comment=
+FriendlyName=
+PhoneNumber=2006035
+AreaCode=
+CountryCode=91
+CountryID=91
+UseDialingRules=0
+Comment=
+FriendlyName=
+LastSelectedPhone=0
+PromoteAlternates=0
+TryNextAlternateOnFail=1
+HwFlowControl=1
+Protocol=1
+Compression=1
+Speaker=0
+MdmProtocol=0
+";
+
+/// ras-reference §6.5, the illustrative multilink entry.
+const BONDED: &str = "\
+[Bonded ISP]
+Encoding=1
+Type=1
+NegotiateMultilinkAlways=1
+DialMode=1
+SharedPhoneNumbers=0
+CallbackMode=0
+AuthRestrictions=552
+
+MEDIA=serial
+Port=COM1
+Device=Modem A
+ConnectBPS=115200
+
+DEVICE=modem
+PhoneNumber=5550100
+UseDialingRules=0
+TryNextAlternateOnFail=1
+
+MEDIA=serial
+Port=COM2
+Device=Modem B
+ConnectBPS=115200
+
+DEVICE=modem
+PhoneNumber=5550101
+UseDialingRules=0
+TryNextAlternateOnFail=1
+";
+
+fn parse(text: &str) -> Phonebook {
+    match Phonebook::parse(text, None) {
+        Ok(phonebook) => phonebook,
+        Err(error) => panic!("{error}\n{text}"),
+    }
+}
+
+/// The problem and line of a corrupt phonebook.
+fn corrupt(text: &str) -> (usize, Problem) {
+    match Phonebook::parse(text, None) {
+        Err(PhonebookError::Corrupt { line, problem, .. }) => (line, problem),
+        other => panic!("expected a corrupt phonebook, got {other:?}"),
+    }
+}
+
+fn round_trip(phonebook: &Phonebook) -> Phonebook {
+    let text = match phonebook.to_pbk_string() {
+        Ok(text) => text,
+        Err(error) => panic!("{error}: {phonebook:#?}"),
+    };
+    match Phonebook::parse(&text, None) {
+        Ok(again) => again,
+        Err(error) => panic!("{error}\n{text}"),
+    }
+}
+
+#[test]
+fn minimal_entry() {
+    let phonebook = parse(MINIMAL);
+    let entry = phonebook.entry("umtstools").expect("entry");
+    assert_eq!(entry.name, "UMTSTOOLS");
+    assert_eq!(entry.device, PathBuf::from("COM3"));
+    assert_eq!(entry.device_name, "COM3", "Device= absent: the port");
+    assert_eq!(entry.phone_numbers, ["*99#"]);
+    assert_eq!(entry.connect_bps, 115_200);
+    assert_eq!(entry.link.media, "serial");
+    assert_eq!(entry.link.devices, [Device::new(DeviceKind::Modem)]);
+    assert_eq!(entry.setting("type"), Some("1"));
+    assert_eq!(entry.setting("LcpExtensions"), Some("1"));
+    assert_eq!(entry.dial_mode, DialMode::FirstAvailable);
+    assert!(entry.subentries.is_empty());
+    assert_eq!(entry.link_count(), 1);
+    assert_eq!(phonebook.entry_names(), ["UMTSTOOLS"]);
+}
+
+#[test]
+fn dd1_entry_with_a_switch_and_an_alternate_number() {
+    let phonebook = parse(DD1);
+    let entry = &phonebook.entries[0];
+    assert_eq!(entry.device, PathBuf::from("COM3"));
+    assert_eq!(entry.device_name, "Compaq 56K USB External Fax Modem");
+    assert_eq!(entry.phone_numbers, ["2006034", "2006035"]);
+    assert_eq!(entry.dial_mode, DialMode::All);
+    assert_eq!(entry.callback_mode, CallbackMode::NoCallback);
+    assert!(entry.shared_phone_numbers);
+    let auth = entry.auth_restrictions.expect("AuthRestrictions");
+    assert!(auth.allows(AuthRestrictions::MD5_CHAP | AuthRestrictions::MSCHAP_V2));
+    assert!(!auth.allows(AuthRestrictions::PAP));
+    assert_eq!(entry.setting("IpAssign"), Some("1"));
+    assert_eq!(
+        entry.net_components.as_deref(),
+        Some(
+            &[
+                Setting::new("ms_msclient", "0"),
+                Setting::new("ms_server", "0")
+            ][..]
+        )
+    );
+    let kinds: Vec<_> = entry.link.devices.iter().map(|d| d.kind.clone()).collect();
+    assert_eq!(kinds, [DeviceKind::Switch, DeviceKind::Modem]);
+    assert_eq!(entry.link.devices[0].setting("terminal"), Some("1"));
+    let modem = entry.link.dialing_device().expect("dialing device");
+    assert_eq!(modem.kind, DeviceKind::Modem);
+    // The keys after the last number are the modem's, not the number's.
+    assert_eq!(modem.setting("TryNextAlternateOnFail"), Some("1"));
+    assert_eq!(modem.setting("MdmProtocol"), Some("0"));
+    assert_eq!(entry.link.number_settings.len(), 2);
+    assert!(entry.link.number_settings[1].contains(&Setting::new("CountryCode", "91")));
+    assert_eq!(entry.link.number_settings[1].len(), 6);
+}
+
+#[test]
+fn multilink_entry_has_one_subentry_per_extra_media_block() {
+    let phonebook = parse(BONDED);
+    let entry = phonebook.entry("Bonded ISP").expect("entry");
+    assert_eq!(entry.link_count(), 2);
+    assert_eq!(entry.device, PathBuf::from("COM1"));
+    assert_eq!(entry.device_name, "Modem A");
+    assert_eq!(entry.phone_numbers, ["5550100"]);
+    let link2 = &entry.subentries[0];
+    assert_eq!(link2.device, PathBuf::from("COM2"));
+    assert_eq!(link2.device_name, "Modem B");
+    assert_eq!(link2.phone_numbers, ["5550101"]);
+    assert_eq!(link2.connect_bps, 115_200);
+    assert_eq!(
+        link2
+            .link
+            .dialing_device()
+            .and_then(|d| d.setting("TryNextAlternateOnFail")),
+        Some("1")
+    );
+    assert_eq!(
+        entry.auth_restrictions,
+        Some(AuthRestrictions(
+            AuthRestrictions::PAP | AuthRestrictions::MD5_CHAP | AuthRestrictions::MSCHAP_V2
+        ))
+    );
+}
+
+#[test]
+fn linux_ports_are_paths() {
+    let phonebook = parse(
+        "[Lab]\nMEDIA=serial\nPort=/tmp/ttyMODEM\nConnectBPS=57600\nDEVICE=MODEM\nPhoneNumber=5551234\n",
+    );
+    let entry = &phonebook.entries[0];
+    assert_eq!(entry.device, Path::new("/tmp/ttyMODEM"));
+    assert_eq!(entry.device_name, "/tmp/ttyMODEM");
+    assert_eq!(entry.connect_bps, 57_600);
+    assert_eq!(
+        entry.link.devices[0].kind,
+        DeviceKind::Modem,
+        "DEVICE= type is case-insensitive"
+    );
+}
+
+#[test]
+fn examples_round_trip() {
+    for text in [MINIMAL, DD1, BONDED] {
+        let phonebook = parse(text);
+        assert_eq!(round_trip(&phonebook), phonebook);
+    }
+    let all = parse(&format!("{MINIMAL}\n{DD1}\n{BONDED}"));
+    assert_eq!(all.entries.len(), 3);
+    assert_eq!(round_trip(&all), all);
+}
+
+#[test]
+fn written_text_looks_like_a_windows_phonebook() {
+    let text = parse(MINIMAL).to_pbk_string().expect("writable");
+    assert!(
+        text.starts_with("[UMTSTOOLS]\r\nEncoding=1\r\nType=1\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\r\n\r\nMEDIA=serial\r\nPort=COM3\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\r\n\r\nDEVICE=modem\r\nPhoneNumber=*99#\r\n"),
+        "{text}"
+    );
+    assert!(!text.replace("\r\n", "").contains('\n'), "CRLF only");
+}
+
+#[test]
+fn entry_made_in_code_round_trips() {
+    let phonebook = Phonebook::from_entries([
+        Entry::modem("One", "/dev/ttyUSB0", "5550100"),
+        Entry::modem("Two", "/tmp/ttyMODEM", "5550101"),
+    ]);
+    assert_eq!(round_trip(&phonebook), phonebook);
+}
+
+#[test]
+fn read_and_write_files() {
+    let dir = std::env::temp_dir().join(format!("ras-pbk-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("rasphone.pbk");
+    let phonebook = parse(DD1);
+    phonebook.write(&path).expect("write");
+    let again = Phonebook::read(&path).expect("read");
+    assert_eq!(again.path.as_deref(), Some(path.as_path()));
+    assert_eq!(again.entries, phonebook.entries);
+
+    let missing = Phonebook::read(dir.join("missing.pbk")).expect_err("missing file");
+    assert!(matches!(missing, PhonebookError::Open { .. }));
+    assert_eq!(missing.ras_error(), RasError::ERROR_CANNOT_OPEN_PHONEBOOK);
+
+    let unwritable = phonebook
+        .write(dir.join("no/such/dir/x.pbk"))
+        .expect_err("no dir");
+    assert_eq!(
+        unwritable.ras_error(),
+        RasError::ERROR_CANNOT_WRITE_PHONEBOOK
+    );
+
+    std::fs::write(&path, "[A]\nMEDIA=serial\n").expect("write");
+    let bad = Phonebook::read(&path).expect_err("corrupt");
+    assert_eq!(bad.ras_error(), RasError::ERROR_CORRUPT_PHONEBOOK);
+    let message = bad.to_string();
+    assert!(message.contains("rasphone.pbk: line 2"), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn errors_name_the_line() {
+    assert!(
+        matches!(corrupt("\nType=1\n"), (2, Problem::KeyOutsideEntry { key }) if key == "Type")
+    );
+    assert!(matches!(
+        corrupt("[A]\nMEDIA=serial\nDevice=x\n"),
+        (2, Problem::MediaWithoutPort)
+    ));
+    assert!(matches!(
+        corrupt("[A]\nMEDIA=serial\nPort=COM1\nConnectBPS=fast\n"),
+        (4, Problem::NotANumber { key, value }) if key == "ConnectBPS" && value == "fast"
+    ));
+    assert!(matches!(
+        corrupt("[A]\nDialMode=7\n"),
+        (2, Problem::OutOfRange { key, .. }) if key == "DialMode"
+    ));
+    assert!(matches!(corrupt("[A]\nType=1\n"), (1, Problem::NoMedia { name }) if name == "A"));
+    assert!(matches!(
+        corrupt("[A]\nDEVICE=modem\n"),
+        (2, Problem::DeviceOutsideMedia)
+    ));
+    assert!(matches!(
+        corrupt("[A]\nMEDIA=serial\nPort=COM1\nPhoneNumber=1\n"),
+        (4, Problem::NumberOutsideDevice)
+    ));
+    assert!(matches!(
+        corrupt(
+            "[A]\nMEDIA=serial\nPort=COM1\nDEVICE=modem\nPhoneNumber=1\nDEVICE=isdn\nPhoneNumber=2\n"
+        ),
+        (7, Problem::NumbersUnderTwoDevices)
+    ));
+    assert!(matches!(corrupt("[A\n"), (1, Problem::UnclosedName)));
+    assert!(matches!(corrupt("[]\n"), (1, Problem::EmptyName)));
+    assert!(matches!(corrupt("[A]\n=1\n"), (2, Problem::EmptyKey)));
+    assert!(
+        matches!(corrupt("[A]\r\njunk\r\n"), (2, Problem::NotKeyValue { text }) if text == "junk")
+    );
+    let twice = format!("{MINIMAL}[umtstools]\n");
+    assert!(matches!(
+        corrupt(&twice),
+        (13, Problem::DuplicateEntry { first_line: 1, .. })
+    ));
+    let message = Phonebook::parse("[A]\nMEDIA=x\n", Some(Path::new("/etc/x.pbk")))
+        .expect_err("corrupt")
+        .to_string();
+    assert_eq!(
+        message,
+        "/etc/x.pbk: line 2: this `MEDIA=` block has no `Port=` (on Linux, the device path such as /dev/ttyUSB0)"
+    );
+}
+
+#[test]
+fn encoding() {
+    // Encoding=0 (ANSI): a non-UTF-8 byte is read as ISO 8859-1.
+    let bytes = b"[Caf\xe9]\r\nEncoding=0\r\nMEDIA=serial\r\nPort=COM1\r\n";
+    let phonebook = Phonebook::parse_bytes(bytes, None).expect("latin-1");
+    assert_eq!(phonebook.entries[0].name, "Café");
+    // Written back as UTF-8 with Encoding=1, it reads back equal.
+    assert_eq!(round_trip(&phonebook), phonebook);
+    // Encoding=1 promises UTF-8.
+    let bytes = b"[Caf\xe9]\r\nEncoding=1\r\nMEDIA=serial\r\nPort=COM1\r\n";
+    assert!(matches!(
+        Phonebook::parse_bytes(bytes, None),
+        Err(PhonebookError::Corrupt {
+            line: 1,
+            problem: Problem::InvalidUtf8,
+            ..
+        })
+    ));
+    // A UTF-8 name, with a byte-order mark in front.
+    let phonebook =
+        parse("\u{feff}[宽带连接]\nEncoding=1\nMEDIA=rastapi\nPort=PPPoE4-0\nDEVICE=PPPoE\n");
+    assert_eq!(phonebook.entries[0].name, "宽带连接");
+    assert_eq!(phonebook.entries[0].link.devices[0].kind, DeviceKind::PPPoE);
+}
+
+#[test]
+fn custom_dialer_and_its_spellings() {
+    for key in ["CustomRasDialDll", "CustomRRASDialDll", "customrasdialdll"] {
+        let phonebook = parse(&format!(
+            "[A]\n{key}=/usr/lib/libdialer.so\nMEDIA=serial\nPort=COM1\n"
+        ));
+        assert_eq!(
+            phonebook.entries[0].custom_dial_dll.as_deref(),
+            Some(Path::new("/usr/lib/libdialer.so"))
+        );
+    }
+    let phonebook = parse("[A]\nCustomRasDialDll=\nMEDIA=serial\nPort=COM1\n");
+    assert_eq!(
+        phonebook.entries[0].custom_dial_dll, None,
+        "empty means none"
+    );
+}
+
+#[test]
+fn unwritable_entries_are_refused() {
+    let mut entry = Entry::modem("A", "/dev/ttyS0", "1");
+    entry.settings.push(Setting::new("MEDIA", "serial"));
+    let error = Phonebook::from_entries([entry])
+        .to_pbk_string()
+        .expect_err("reserved");
+    assert!(matches!(
+        error,
+        PhonebookError::Unwritable {
+            problem: Unwritable::ReservedKey { .. },
+            ..
+        }
+    ));
+    assert_eq!(error.ras_error(), RasError::ERROR_CANNOT_WRITE_PHONEBOOK);
+
+    let entry = Entry::modem("A", "/dev/ttyS0", "1\r\nMEDIA=x");
+    assert!(matches!(
+        Phonebook::from_entries([entry]).to_pbk_string(),
+        Err(PhonebookError::Unwritable {
+            problem: Unwritable::LineBreak { .. },
+            ..
+        })
+    ));
+    let entry = Entry::modem("A", "", "1");
+    assert!(matches!(
+        Phonebook::from_entries([entry]).to_pbk_string(),
+        Err(PhonebookError::Unwritable {
+            problem: Unwritable::EmptyPort { link: 1 },
+            ..
+        })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
+// Properties
+
+fn text() -> impl Strategy<Value = String> {
+    // No line breaks (the format cannot hold them); anything else, including `=`, `[`, `;`.
+    "[^\r\n]{0,12}"
+}
+
+fn key() -> impl Strategy<Value = String> {
+    "[A-Za-z][A-Za-z0-9_]{0,10}"
+}
+
+/// Keys with a meaning of their own somewhere, which a plain setting cannot use.
+const RESERVED: &[&str] = &[
+    "NETCOMPONENTS",
+    "MEDIA",
+    "DEVICE",
+    "PhoneNumber",
+    "Encoding",
+    "DialMode",
+    "CallbackMode",
+    "AuthRestrictions",
+    "CustomRasDialDll",
+    "CustomRRASDialDll",
+    "SharedPhoneNumbers",
+    "Port",
+    "Device",
+    "ConnectBPS",
+    "AreaCode",
+    "CountryCode",
+    "CountryID",
+    "UseDialingRules",
+    "Comment",
+    "FriendlyName",
+];
+
+fn settings() -> impl Strategy<Value = Vec<Setting>> {
+    prop::collection::vec(
+        (key(), text())
+            .prop_filter("reserved", |(k, _)| {
+                !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(k))
+            })
+            .prop_map(|(k, v)| Setting::new(k, v)),
+        0..4,
+    )
+}
+
+fn number_settings() -> impl Strategy<Value = Vec<Setting>> {
+    prop::collection::vec(
+        (prop::sample::select(&RESERVED[14..]), text()).prop_map(|(k, v)| Setting::new(k, v)),
+        0..3,
+    )
+}
+
+fn device_kind() -> impl Strategy<Value = DeviceKind> {
+    prop_oneof![
+        Just(DeviceKind::Modem),
+        Just(DeviceKind::Switch),
+        Just(DeviceKind::Isdn),
+        Just(DeviceKind::PPPoE),
+        "[a-z]{1,6}".prop_map(|name| DeviceKind::parse(&name)),
+    ]
+}
+
+prop_compose! {
+    fn link()(
+        port in "[^\r\n]{1,16}",
+        device_name in "[^\r\n]{1,16}",
+        connect_bps in any::<u32>(),
+        media in "[a-z]{0,8}",
+        media_settings in settings(),
+        devices in prop::collection::vec(
+            (device_kind(), settings()).prop_map(|(kind, settings)| Device { kind, settings }),
+            1..4,
+        ),
+        numbers in prop::collection::vec(("[^\r\n]{0,12}", number_settings()), 0..3),
+        dialing in any::<prop::sample::Index>(),
+    ) -> SubEntry {
+        let dialing_device = (!numbers.is_empty()).then(|| dialing.index(devices.len()));
+        let (phone_numbers, mut number_settings): (Vec<String>, Vec<Vec<Setting>>) =
+            numbers.into_iter().unzip();
+        while number_settings.last().is_some_and(Vec::is_empty) {
+            number_settings.pop();
+        }
+        SubEntry {
+            device: PathBuf::from(port),
+            device_name,
+            phone_numbers,
+            connect_bps,
+            link: LinkDetails { media, settings: media_settings, devices, dialing_device, number_settings },
+        }
+    }
+}
+
+prop_compose! {
+    fn entry()(
+        name in "[^\r\n]{1,16}",
+        first in link(),
+        subentries in prop::collection::vec(link(), 0..3),
+        dial_mode in prop_oneof![Just(DialMode::FirstAvailable), Just(DialMode::All), Just(DialMode::AsNeeded)],
+        callback_mode in prop_oneof![Just(CallbackMode::NoCallback), Just(CallbackMode::Optional), Just(CallbackMode::Negotiated)],
+        auth in prop::option::of(any::<u32>()),
+        custom in prop::option::of("/[a-z/]{1,12}\\.so"),
+        shared in any::<bool>(),
+        entry_settings in settings(),
+        net_components in prop::option::of(settings()),
+    ) -> Entry {
+        Entry {
+            name,
+            device: first.device,
+            device_name: first.device_name,
+            phone_numbers: first.phone_numbers,
+            connect_bps: first.connect_bps,
+            link: first.link,
+            subentries,
+            dial_mode,
+            callback_mode,
+            auth_restrictions: auth.map(AuthRestrictions),
+            custom_dial_dll: custom.map(PathBuf::from),
+            shared_phone_numbers: shared,
+            settings: entry_settings,
+            net_components,
+        }
+    }
+}
+
+fn phonebook() -> impl Strategy<Value = Phonebook> {
+    prop::collection::vec(entry(), 0..4).prop_map(|mut entries| {
+        // Names are unique, case-insensitively.
+        let mut seen = std::collections::HashSet::new();
+        entries.retain(|e| seen.insert(e.name.to_ascii_lowercase()));
+        Phonebook::from_entries(entries)
+    })
+}
+
+/// Text that looks like a phonebook, so the parser gets past the first line.
+fn pbk_like_text() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        Just(String::new()),
+        "\\[[^\r\n]{0,8}\\]?",
+        (
+            prop::sample::select(vec![
+                "MEDIA",
+                "DEVICE",
+                "PhoneNumber",
+                "Port",
+                "Device",
+                "NETCOMPONENTS",
+                "DialMode",
+                "ConnectBPS",
+                "Encoding",
+                "AreaCode",
+                "AuthRestrictions",
+                "x",
+            ]),
+            "[0-9a-z=\\[\\]; ]{0,6}",
+        )
+            .prop_map(|(k, v)| format!("{k}={v}")),
+        "[^\n]{0,10}",
+    ];
+    (
+        any::<bool>(),
+        prop::collection::vec(line, 0..24),
+        prop::sample::select(vec!["\n", "\r\n"]),
+    )
+        .prop_map(|(valid_start, mut lines, end)| {
+            if valid_start {
+                // Often enough a phonebook that parses, to exercise the round trip below.
+                let start = ["[E]", "MEDIA=serial", "Port=COM1", "DEVICE=modem"];
+                lines.splice(0..0, start.map(String::from));
+            }
+            lines.join(end)
+        })
+}
+
+proptest! {
+    #[test]
+    fn generated_phonebooks_round_trip(phonebook in phonebook()) {
+        prop_assert_eq!(round_trip(&phonebook), phonebook);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = Phonebook::parse_bytes(&bytes, None);
+    }
+
+    #[test]
+    fn random_text_never_panics(text in pbk_like_text()) {
+        // Whatever parses also writes (or is refused) and reads back the same.
+        if let Ok(phonebook) = Phonebook::parse(&text, None)
+            && let Ok(written) = phonebook.to_pbk_string()
+        {
+            let again = Phonebook::parse(&written, None);
+            prop_assert_eq!(again.ok(), Some(phonebook));
+        }
+    }
+}
