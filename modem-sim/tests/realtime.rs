@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use modem_sim::peer::LineEcho;
-use modem_sim::{Network, PeerFactory, spawn_pty};
+use modem_sim::{IncomingCall, Network, PeerFactory, PeerSpec, spawn_pty};
 use rustix::termios::{self, OptionalActions, SpecialCodeIndex};
 use sansio::{LinePeer, TimeScale};
 
@@ -83,5 +83,66 @@ fn dials_over_a_real_pty() {
     port.write_all(b"AT\r").unwrap();
     assert_eq!(read_until(&mut port, "\r\nOK\r\n"), "AT\r\r\nOK\r\n");
 
+    modem.shutdown().unwrap();
+}
+
+#[test]
+fn an_incoming_call_rings_and_ata_connects() {
+    let peers: PeerFactory = Box::new(|_call| Ok(Box::new(LineEcho::default()) as LinePeer));
+    let modem = spawn_pty(Network::default(), peers, TimeScale::new(0.01).unwrap()).unwrap();
+    let mut port = open_port(modem.path());
+    port.write_all(b"ATE0\r").unwrap();
+    read_until(&mut port, "\r\nOK\r\n");
+
+    modem.call_in(IncomingCall {
+        number: "5550100".into(),
+        speed: 28800,
+        peer: PeerSpec::Builtin,
+    });
+    // The first RING at once, the next one a (scaled) 6 s cadence later.
+    assert_eq!(read_until(&mut port, "\r\nRING\r\n"), "\r\nRING\r\n");
+    read_until(&mut port, "\r\nRING\r\n");
+    port.write_all(b"ATA\r").unwrap();
+    read_until(&mut port, "\r\nCONNECT 28800\r\n");
+    port.write_all(b"through the call").unwrap();
+    read_until(&mut port, "through the call");
+    modem.shutdown().unwrap();
+}
+
+#[test]
+fn an_exec_peer_is_a_spawned_process() {
+    // `cat` is the simplest far end there is: it sends back what it gets.
+    let network =
+        Network::from_yaml("numbers:\n  \"1\": {connect: 9600, exec: \"cat\"}\n").unwrap();
+    let peers: PeerFactory = Box::new(|_call| Err("only exec peers here".into()));
+    let modem = spawn_pty(network, peers, TimeScale::new(0.01).unwrap()).unwrap();
+    let mut port = open_port(modem.path());
+    port.write_all(b"ATE0D1\r").unwrap();
+    read_until(&mut port, "\r\nCONNECT 9600\r\n");
+    port.write_all(b"via cat").unwrap();
+    read_until(&mut port, "via cat");
+    modem.shutdown().unwrap();
+}
+
+#[test]
+fn a_tcp_peer_is_a_connection() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.write_all(b"hello from tcp").unwrap();
+        // Closing the connection is the far end hanging up.
+    });
+    let network = Network::from_yaml(&format!(
+        "numbers:\n  \"1\": {{connect: 9600, tcp: \"{address}\"}}\n"
+    ))
+    .unwrap();
+    let peers: PeerFactory = Box::new(|_call| Err("only tcp peers here".into()));
+    let modem = spawn_pty(network, peers, TimeScale::new(0.01).unwrap()).unwrap();
+    let mut port = open_port(modem.path());
+    port.write_all(b"ATE0D1\r").unwrap();
+    read_until(&mut port, "hello from tcp");
+    read_until(&mut port, "\r\nNO CARRIER\r\n");
+    server.join().unwrap();
     modem.shutdown().unwrap();
 }
