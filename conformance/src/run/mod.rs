@@ -183,11 +183,12 @@ fn recording_notifier(
             error,
         }));
         let entering = error == 0;
-        if entering && app.hang_up_at == Some(state) {
-            if let Some(handle) = handle {
-                hang_up(handle);
-                let _ = tx.send(Seen::HungUp);
-            }
+        if entering
+            && app.hang_up_at == Some(state)
+            && let Some(handle) = handle
+        {
+            hang_up(handle);
+            let _ = tx.send(Seen::HungUp);
         }
         if entering && app.stop_at == Some(state) {
             let _ = tx.send(Seen::Stopped);
