@@ -7,6 +7,7 @@ mod notifier;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 
 use sansio::{Duration, TimeScale};
@@ -20,7 +21,7 @@ use crate::driver::{self, Command};
 use crate::hayes::DialerConfig;
 use crate::phonebook::{Entry, Phonebook};
 use crate::ppp::ClientConfig;
-use crate::ras::{DialPlan, RasConnState, RasError};
+use crate::ras::{DialPlan, Notification, RasConnState, RasError};
 
 /// `RDEOPT_*` flags of `RASDIALEXTENSIONS.dwfOptions` (ras-reference §3.3, H1).
 pub mod rdeopt {
@@ -207,8 +208,12 @@ impl DialPlan {
 
 struct Record {
     entry_name: String,
+    /// The serial device the connection holds open.
+    device: PathBuf,
     status: ConnectStatus,
     sub_entry: u32,
+    /// Dials of this connected entry not yet balanced by a hang-up (§4.4 rule 23).
+    references: u32,
     commands: driver::CommandSender,
 }
 
@@ -300,6 +305,27 @@ impl Ras {
             ))?;
         let handle = {
             let mut table = self.shared.table();
+            // Referenced connections (ras-reference §4.4 rule 23): dialing an entry that
+            // is already connected succeeds at once and adds a reference, which needs
+            // its own hang-up.
+            let connected = table.connections.iter_mut().find(|(_, record)| {
+                record.entry_name.eq_ignore_ascii_case(&entry.name)
+                    && record.status.state == RasConnState::Connected
+            });
+            if let Some((&handle, record)) = connected {
+                record.references += 1;
+                drop(table);
+                tell_already_connected(notifier, handle, params.callback_id);
+                return Ok(handle);
+            }
+            // One dial per port: a second dial on a device in use fails before it starts.
+            if table
+                .connections
+                .values()
+                .any(|record| record.device == entry.device)
+            {
+                return Err(DialError::before_start(RasError::ERROR_PORT_ALREADY_OPEN));
+            }
             table.next_handle += 1;
             HRasConn(table.next_handle)
         };
@@ -325,8 +351,10 @@ impl Ras {
             handle,
             Record {
                 entry_name: entry.name.clone(),
+                device: entry.device.clone(),
                 status,
                 sub_entry: plan.subentry,
+                references: 1,
                 commands,
             },
         );
@@ -367,14 +395,21 @@ impl Ras {
     /// down shortly after (ras-reference §4.4 rule 21). Called from inside a notifier, it
     /// takes effect once the notifier returns.
     pub fn hang_up(&self, handle: HRasConn) -> Result<(), RasError> {
-        let record = self
-            .shared
-            .table()
+        let mut table = self.shared.table();
+        let record = table
             .connections
-            .remove(&handle)
+            .get_mut(&handle)
             .ok_or(RasError::ERROR_INVALID_HANDLE)?;
-        // A worker that already finished has nothing left to hang up.
-        let _ = record.commands.send(Command::HangUp);
+        // A referenced connection stays up until its last reference is released
+        // (ras-reference §4.4 rule 23 [inferred]).
+        record.references = record.references.saturating_sub(1);
+        if record.references > 0 {
+            return Ok(());
+        }
+        if let Some(record) = table.connections.remove(&handle) {
+            // A worker that already finished has nothing left to hang up.
+            let _ = record.commands.send(Command::HangUp);
+        }
         Ok(())
     }
 
@@ -416,7 +451,132 @@ impl Ras {
     }
 }
 
+/// A dial of an entry that is already connected: the application hears RASCS_Connected
+/// at once, on a thread of its own as every notification is [inferred: ras-reference
+/// §4.4 rule 23 leaves open whether an asynchronous re-dial notifies at all]. A synchronous
+/// dial simply returns.
+fn tell_already_connected(notifier: Option<Notifier>, handle: HRasConn, callback_id: usize) {
+    let Some(notifier) = notifier else { return };
+    let connected = Notification {
+        subentry: 1,
+        state: RasConnState::Connected,
+        error: None,
+        extended_error: 0,
+    };
+    let spawned = std::thread::Builder::new()
+        .name(format!("ras-ref-{handle}"))
+        .spawn(move || Dispatcher::new(notifier, handle, callback_id).deliver(&connected));
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot notify the referenced connection");
+    }
+}
+
 /// `RasGetErrorString`: our own text for a RAS (or Win32) error number.
 pub fn error_string(code: u32) -> Option<&'static str> {
     RasError::from_code(code).description()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phonebook() -> Phonebook {
+        Phonebook::from_entries([
+            Entry::modem("First", "/nonexistent/ras-test-port", "5551234"),
+            Entry::modem("Second", "/nonexistent/ras-test-port", "5559876"),
+        ])
+    }
+
+    fn params(entry: &str) -> DialParams {
+        DialParams {
+            entry_name: entry.to_owned(),
+            ..DialParams::default()
+        }
+    }
+
+    #[test]
+    fn a_missing_entry_is_error_623_before_anything_starts() {
+        let ras = Ras::default();
+        let failure = ras
+            .dial(None, &phonebook(), &params("Nope"), None)
+            .expect_err("no such entry");
+        assert_eq!(
+            failure,
+            DialError {
+                error: RasError::ERROR_CANNOT_FIND_PHONEBOOK_ENTRY,
+                handle: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_synchronous_dial_on_a_missing_port_fails_with_a_handle_to_hang_up() {
+        let ras = Ras::default();
+        let failure = ras
+            .dial(None, &phonebook(), &params("First"), None)
+            .expect_err("no such port");
+        assert_eq!(failure.error, RasError::ERROR_PORT_NOT_FOUND);
+        let handle = failure.handle.expect("a handle was set");
+        // The failed dial keeps its error until hung up (§4.4 rule 20) …
+        let status = ras.connect_status(handle).expect("still valid");
+        assert_eq!(status.error, Some(RasError::ERROR_PORT_NOT_FOUND));
+        assert_eq!(status.state, RasConnState::OpenPort);
+        // … and the port counts as taken until then.
+        let second = ras
+            .dial(None, &phonebook(), &params("Second"), None)
+            .expect_err("port in use");
+        assert_eq!(
+            second,
+            DialError {
+                error: RasError::ERROR_PORT_ALREADY_OPEN,
+                handle: None
+            }
+        );
+        ras.hang_up(handle).expect("hang up");
+        assert_eq!(
+            ras.connect_status(handle),
+            Err(RasError::ERROR_INVALID_HANDLE)
+        );
+        assert_eq!(ras.hang_up(handle), Err(RasError::ERROR_INVALID_HANDLE));
+    }
+
+    #[test]
+    fn an_asynchronous_dial_reports_the_open_failure_on_open_port() {
+        let ras = Ras::default();
+        let (tx, rx) = mpsc::channel();
+        let notifier = Notifier::Func(Box::new(move |msg, state, error| {
+            let _ = tx.send((msg, state, error));
+        }));
+        let handle = ras
+            .dial(None, &phonebook(), &params("First"), Some(notifier))
+            .expect("dial starts");
+        let seen: Vec<_> = rx.iter().take(2).collect();
+        assert_eq!(
+            seen,
+            vec![
+                (WM_RASDIALEVENT, RasConnState::OpenPort, 0),
+                (
+                    WM_RASDIALEVENT,
+                    RasConnState::OpenPort,
+                    RasError::ERROR_PORT_NOT_FOUND.code()
+                ),
+            ]
+        );
+        ras.hang_up(handle).expect("hang up");
+    }
+
+    #[test]
+    fn error_strings_cover_every_ras_code() {
+        for code in crate::ras::RASBASE..=crate::ras::RASBASEEND {
+            assert!(
+                error_string(code).is_some_and(|text| !text.is_empty()),
+                "{code}"
+            );
+        }
+        assert_eq!(
+            error_string(6),
+            Some("The connection handle is not valid (or was hung up).")
+        );
+        assert_eq!(error_string(1), None);
+    }
 }
