@@ -1,0 +1,177 @@
+//! The `rasdial` binary as a process (ras-reference §5): usage, listing, and the failures
+//! that need no modem. Dialing a modem end to end belongs to the conformance crate. The
+//! argument parser, exit-status mapping and progress table are unit-tested in
+//! `src/bin/rasdial/cli.rs`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ras_engine::ras::RasError;
+
+fn rasdial(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rasdial"));
+    command
+        .args(args)
+        .env_remove("RAS_TIME_SCALE")
+        .env_remove("XDG_CONFIG_HOME");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    match command.output() {
+        Ok(output) => output,
+        Err(error) => panic!("cannot run rasdial: {error}"),
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A scratch directory for this test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rasdial-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A phonebook with one entry whose port does not exist.
+fn phonebook(dir: &Path) -> PathBuf {
+    let path = dir.join("rasphone.pbk");
+    std::fs::write(
+        &path,
+        "[Lab ISP]\r\nEncoding=1\r\nType=1\r\n\r\nMEDIA=serial\r\nPort=/nonexistent/ttyMODEM\r\n\r\nDEVICE=modem\r\nPhoneNumber=5550100\r\n",
+    )
+    .expect("write phonebook");
+    path
+}
+
+fn error_line(error: RasError) -> String {
+    format!(
+        "Remote Access error {} - {}",
+        error.code(),
+        error.description().unwrap_or("?")
+    )
+}
+
+#[test]
+fn help_prints_the_usage() {
+    for flag in ["/?", "--help"] {
+        let output = rasdial(&[flag], &[]);
+        assert_eq!(output.status.code(), Some(0));
+        let text = stdout(&output);
+        assert!(
+            text.contains("rasdial entryname [username [password|*]]"),
+            "{text}"
+        );
+        assert!(text.contains("/PHONEBOOK:phonebookfile"), "{text}");
+        assert!(text.contains("RAS_TIME_SCALE"), "{text}");
+        assert!(text.contains("600 + status"), "{text}");
+        assert!(text.contains("sees none"), "{text}");
+    }
+}
+
+#[test]
+fn no_arguments_lists_no_connections() {
+    let output = rasdial(&[], &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).starts_with("No connections"), "{output:?}");
+}
+
+#[test]
+fn disconnect_in_a_fresh_process_finds_nothing() {
+    let output = rasdial(&["Lab ISP", "/DISCONNECT"], &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stdout(&output).starts_with("You are not connected to Lab ISP."),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn unknown_entry_is_623() {
+    let dir = scratch("623");
+    let pbk = phonebook(&dir);
+    let switch = format!("/PHONEBOOK:{}", pbk.display());
+    let output = rasdial(&["NoSuchEntry", &switch], &[]);
+    assert_eq!(output.status.code(), Some(23), "{output:?}");
+    assert_eq!(
+        stdout(&output).trim_end(),
+        error_line(RasError::ERROR_CANNOT_FIND_PHONEBOOK_ENTRY)
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn missing_phonebook_is_621() {
+    let dir = scratch("621");
+    let switch = format!("/phonebook:{}", dir.join("missing.pbk").display());
+    let output = rasdial(&["Lab ISP", "user", "pw", &switch], &[]);
+    assert_eq!(output.status.code(), Some(21), "{output:?}");
+    assert_eq!(
+        stdout(&output).trim_end(),
+        error_line(RasError::ERROR_CANNOT_OPEN_PHONEBOOK)
+    );
+    assert!(stderr(&output).contains("missing.pbk"), "{output:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn corrupt_phonebook_is_625_with_the_line() {
+    let dir = scratch("625");
+    let path = dir.join("bad.pbk");
+    std::fs::write(&path, "[A]\nMEDIA=serial\nPort=COM1\nConnectBPS=fast\n").expect("write");
+    let switch = format!("/PHONEBOOK:{}", path.display());
+    let output = rasdial(&["A", &switch], &[]);
+    assert_eq!(output.status.code(), Some(25), "{output:?}");
+    assert_eq!(
+        stdout(&output).trim_end(),
+        error_line(RasError::ERROR_CORRUPT_PHONEBOOK)
+    );
+    assert!(stderr(&output).contains("line 4"), "{output:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn default_phonebook_under_xdg_config_home_and_a_port_that_is_not_there() {
+    let dir = scratch("xdg");
+    std::fs::create_dir_all(dir.join("ras")).expect("dir");
+    std::fs::rename(phonebook(&dir), dir.join("ras/rasphone.pbk")).expect("move");
+    let config = dir.display().to_string();
+    let output = rasdial(
+        &["lab isp"],
+        &[("XDG_CONFIG_HOME", &config), ("RAS_TIME_SCALE", "0.01")],
+    );
+    let expected = RasError::ERROR_PORT_NOT_FOUND;
+    assert_eq!(
+        output.status.code(),
+        Some(i32::from(
+            u8::try_from(expected.code() - 600).expect("in range")
+        )),
+        "{output:?}"
+    );
+    assert_eq!(
+        stdout(&output),
+        format!("Connecting to lab isp...\n{}\n", error_line(expected))
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn bad_command_lines_give_255_and_the_usage() {
+    for args in [
+        &["ISP", "/NOSUCH"][..],
+        &["ISP", "/PHONE"],
+        &["a", "b", "c", "d"],
+    ] {
+        let output = rasdial(args, &[]);
+        assert_eq!(output.status.code(), Some(255), "{args:?}");
+        assert!(stderr(&output).contains("USAGE:"), "{output:?}");
+    }
+    let output = rasdial(&["ISP"], &[("RAS_TIME_SCALE", "fast")]);
+    assert_eq!(output.status.code(), Some(255));
+    assert!(stderr(&output).contains("RAS_TIME_SCALE"), "{output:?}");
+}
