@@ -471,6 +471,11 @@ fn tell_already_connected(notifier: Option<Notifier>, handle: HRasConn, callback
     }
 }
 
+/// `RasEnumEntries`: the entry names of `phonebook`, in file order.
+pub fn enum_entries(phonebook: &Phonebook) -> Vec<String> {
+    phonebook.entry_names()
+}
+
 /// `RasGetErrorString`: our own text for a RAS (or Win32) error number.
 pub fn error_string(code: u32) -> Option<&'static str> {
     RasError::from_code(code).description()
