@@ -54,9 +54,9 @@ fn interpreter(c: &mut Criterion) {
 
     group.bench_function("floor_byte_loop", |b| {
         b.iter(|| {
-            black_box(&input)
-                .iter()
-                .fold(0usize, |lines, &byte| lines + usize::from(black_box(byte) == b'\r'))
+            black_box(&input).iter().fold(0usize, |lines, &byte| {
+                lines + usize::from(black_box(byte) == b'\r')
+            })
         });
     });
     group.finish();

@@ -21,7 +21,11 @@ pub struct TimeScaleError(pub String);
 
 impl fmt::Display for TimeScaleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "time scale must be a number greater than 0 and at most 1000, got {:?}", self.0)
+        write!(
+            f,
+            "time scale must be a number greater than 0 and at most 1000, got {:?}",
+            self.0
+        )
     }
 }
 
@@ -83,7 +87,10 @@ pub struct RealClock {
 impl RealClock {
     /// A clock whose epoch is now.
     pub fn start(scale: TimeScale) -> Self {
-        RealClock { start: std::time::Instant::now(), scale }
+        RealClock {
+            start: std::time::Instant::now(),
+            scale,
+        }
     }
 
     /// The scale this clock runs at.
@@ -118,13 +125,19 @@ mod tests {
     fn scales_both_ways() {
         let s = TimeScale::new(0.01).expect("valid");
         assert_eq!(s.to_real(Duration::from_secs(3)), Duration::from_millis(30));
-        assert_eq!(s.to_virtual(Duration::from_millis(30)), Duration::from_secs(3));
+        assert_eq!(
+            s.to_virtual(Duration::from_millis(30)),
+            Duration::from_secs(3)
+        );
     }
 
     #[test]
     fn deadlines_map_back_to_real_time() {
         let clock = RealClock::start(TimeScale::new(0.001).expect("valid"));
         let deadline = Instant::ZERO + Duration::from_secs(10);
-        assert_eq!(clock.real_deadline(deadline) - clock.start, Duration::from_millis(10));
+        assert_eq!(
+            clock.real_deadline(deadline) - clock.start,
+            Duration::from_millis(10)
+        );
     }
 }

@@ -23,7 +23,10 @@ pub struct Pipe {
 impl Pipe {
     /// A pipe that delivers each write `latency` after it was sent.
     pub fn new(latency: Duration) -> Self {
-        Pipe { latency, ..Pipe::default() }
+        Pipe {
+            latency,
+            ..Pipe::default()
+        }
     }
 
     /// Also pace writes at `bits_per_second` (10 bits a byte), as a real serial line does.
@@ -46,7 +49,8 @@ impl Pipe {
             None => Duration::ZERO,
         };
         self.line_free_at = start + on_wire;
-        self.in_flight.push_back((self.line_free_at + self.latency, bytes));
+        self.in_flight
+            .push_back((self.line_free_at + self.latency, bytes));
     }
 
     /// When the next write arrives at the far end, if any is in flight.

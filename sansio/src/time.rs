@@ -50,7 +50,9 @@ impl Add<Duration> for Instant {
     /// Saturates at the far future instead of overflowing: a timer set centuries ahead
     /// simply never fires.
     fn add(self, rhs: Duration) -> Instant {
-        Instant { nanos: self.nanos.saturating_add(duration_nanos(rhs)) }
+        Instant {
+            nanos: self.nanos.saturating_add(duration_nanos(rhs)),
+        }
     }
 }
 
@@ -91,7 +93,10 @@ mod tests {
         let t = Instant::from_nanos(u64::MAX - 1);
         assert_eq!((t + Duration::from_secs(1)).as_nanos(), u64::MAX);
         assert_eq!(Instant::ZERO - t, Duration::ZERO);
-        assert_eq!(Instant::from_nanos(3_000) - Instant::from_nanos(1_000), Duration::from_micros(2));
+        assert_eq!(
+            Instant::from_nanos(3_000) - Instant::from_nanos(1_000),
+            Duration::from_micros(2)
+        );
     }
 
     #[test]
