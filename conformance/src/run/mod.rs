@@ -100,6 +100,7 @@ fn engine_config(scenario: &Scenario) -> EngineConfig {
         seed: scenario.file.seed,
         time_scale: TimeScale::DEFAULT,
         no_carrier: scenario.no_carrier,
+        ..EngineConfig::default()
     }
 }
 

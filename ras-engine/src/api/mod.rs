@@ -151,6 +151,13 @@ pub struct EngineConfig {
     /// it open (ras-reference §4.6 caveat a): the name says 679 ERROR_NO_CARRIER, which is
     /// the default; TAPI-era Windows is often seen reporting 678 ERROR_NO_ANSWER instead.
     pub no_carrier: RasError,
+    /// How long PPP may take from the modem's `CONNECT` to `Connected` before the dial
+    /// fails with 718 ERROR_PPP_TIMEOUT. RFC 1661 bounds each automaton (Max-Configure,
+    /// Max-Failure) but not the whole: a peer that keeps renegotiating LCP, or Naks for
+    /// ever, would hold the dial indefinitely. [inferred] Default 60 s: twice the longest
+    /// a single automaton may take with the RFC's defaults (10 × 3 s), which leaves room
+    /// for LCP, authentication and IPCP each retrying.
+    pub ppp_deadline: Duration,
 }
 
 impl EngineConfig {
@@ -168,9 +175,13 @@ impl Default for EngineConfig {
             time_scale: TimeScale::REAL,
             seed: 0x5241_5331,
             no_carrier: RasError::ERROR_NO_CARRIER,
+            ppp_deadline: DEFAULT_PPP_DEADLINE,
         }
     }
 }
+
+/// [`EngineConfig::ppp_deadline`]'s default.
+pub const DEFAULT_PPP_DEADLINE: Duration = Duration::from_secs(60);
 
 impl DialPlan {
     /// Resolve what connection `handle` dials for `entry` with `params` (ras-reference
@@ -202,6 +213,7 @@ impl DialPlan {
             dialer: DialerConfig::new(number),
             ppp,
             no_carrier: config.no_carrier,
+            ppp_deadline: config.ppp_deadline,
         })
     }
 }

@@ -15,13 +15,20 @@
 //! | IPCP opened                    | Authenticated, Projected, Connected  |
 //!
 //! A failure is a second notification of the current state with the error (§4.1 rule 2).
+//!
+//! Once the modem has connected, two more things can end a dial besides PPP itself: the
+//! modem saying `NO CARRIER` (the call dropped; see [`CarrierWatch`]) and the overall PPP
+//! deadline ([`DialPlan::ppp_deadline`]), which bounds a negotiation the RFC would let
+//! loop for ever.
 
 use std::collections::VecDeque;
 
-use sansio::{Instant, Machine};
+use sansio::{Duration, Instant, Machine};
 
 use super::{RasConnState, RasError};
-use crate::hayes::{DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage};
+use crate::hayes::{
+    CarrierWatch, DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage,
+};
 use crate::ppp::{Client, ClientConfig, ClientEvent, LinkDownReason};
 
 /// Everything one link's dial needs, resolved from the phonebook entry and the dial
@@ -41,6 +48,9 @@ pub struct DialPlan {
     /// What a `NO CARRIER` answer to the dial is reported as (see
     /// `EngineConfig::no_carrier`).
     pub no_carrier: RasError,
+    /// How long PPP may take from `CONNECT` to `Connected` (see
+    /// `EngineConfig::ppp_deadline`).
+    pub ppp_deadline: Duration,
 }
 
 /// One call of the application's notifier: the arguments of `RasDialFunc2` less the
@@ -93,6 +103,10 @@ pub struct Connection {
     phase: Phase,
     state: RasConnState,
     error: Option<RasError>,
+    /// Watches the line for the modem's `NO CARRIER` once it has connected.
+    carrier: CarrierWatch,
+    /// When PPP must have reached `Connected` by.
+    ppp_deadline: Option<Instant>,
     events: VecDeque<ConnectionEvent>,
 }
 
@@ -105,6 +119,8 @@ impl Connection {
             phase: Phase::Opening,
             state: RasConnState::OpenPort,
             error: None,
+            carrier: CarrierWatch::default(),
+            ppp_deadline: None,
             events: VecDeque::new(),
         };
         connection.enter(RasConnState::OpenPort);
@@ -164,17 +180,38 @@ impl Connection {
             Phase::Opening | Phase::Dialing(_) | Phase::Ppp(_) => {
                 self.fail(RasError::ERROR_HARDWARE_FAILURE)
             }
-            Phase::Connected(_) => {
-                self.state = RasConnState::Disconnected;
-                self.error = Some(RasError::ERROR_HARDWARE_FAILURE);
-                self.phase = Phase::Failed;
-            }
-            Phase::Terminating(_) => {
-                self.phase = Phase::Closed;
-                self.events.push_back(ConnectionEvent::ClosePort);
-            }
+            Phase::Connected(_) => self.disconnected(RasError::ERROR_HARDWARE_FAILURE),
+            Phase::Terminating(_) => self.closed(),
             Phase::Failed | Phase::Closed => {}
         }
+    }
+
+    /// The modem said `NO CARRIER` after it had connected: the call is gone. A dial still
+    /// in PPP fails with ERROR_DISCONNECTION [inferred: ras-reference §4.6 offers 628, 629
+    /// or 630 for a carrier lost after CONNECT; the modem cannot tell us which end dropped
+    /// it, and 629 would claim the remote did]; a connected link goes down with it.
+    fn carrier_lost(&mut self) {
+        tracing::info!(state = %self.state, "the modem lost the carrier");
+        match self.phase {
+            Phase::Ppp(_) => self.fail(RasError::ERROR_DISCONNECTION),
+            Phase::Connected(_) => self.disconnected(RasError::ERROR_DISCONNECTION),
+            Phase::Terminating(_) => self.closed(),
+            Phase::Opening | Phase::Dialing(_) | Phase::Failed | Phase::Closed => {}
+        }
+    }
+
+    /// A connected link went down. Notifications ended with Connected (§4.1 rule 3); the
+    /// status shows what happened until the application hangs up.
+    fn disconnected(&mut self, error: RasError) {
+        self.state = RasConnState::Disconnected;
+        self.error = Some(error);
+        self.phase = Phase::Failed;
+    }
+
+    /// Hanging up is complete: close the port.
+    fn closed(&mut self) {
+        self.phase = Phase::Closed;
+        self.events.push_back(ConnectionEvent::ClosePort);
     }
 
     /// `RasHangUp`: no notification follows (§4.1 rule 3). A link that got as far as PPP
@@ -214,6 +251,7 @@ impl Connection {
 
     /// The error notification that ends the dial (§4.1 rule 2–3).
     fn fail(&mut self, error: RasError) {
+        self.ppp_deadline = None;
         self.error = Some(error);
         self.notify(self.state, Some(error));
         self.phase = Phase::Failed;
@@ -227,10 +265,11 @@ impl Connection {
                 self.enter(RasConnState::Authenticate);
                 let mut client = Box::new(Client::new(self.plan.ppp.clone()));
                 client.open(now);
-                if !data.is_empty() {
-                    client.handle_input(now, &data);
-                }
+                self.ppp_deadline = Some(now + self.plan.ppp_deadline);
                 self.phase = Phase::Ppp(client);
+                if !data.is_empty() {
+                    self.receive_data(now, &data);
+                }
             }
             DialerEvent::Failed(failure) => {
                 self.fail(dial_failure_error(&failure, self.plan.no_carrier))
@@ -255,24 +294,27 @@ impl Connection {
                 self.enter(RasConnState::Authenticated);
                 self.enter(RasConnState::Projected);
                 self.enter(RasConnState::Connected);
+                self.ppp_deadline = None;
                 if let Phase::Ppp(client) = std::mem::replace(&mut self.phase, Phase::Closed) {
                     self.phase = Phase::Connected(client);
                 }
             }
             ClientEvent::LinkDown(reason) => match self.phase {
                 Phase::Ppp(_) => self.fail(link_down_error(reason)),
-                Phase::Connected(_) => {
-                    // Notifications ended with Connected (§4.1 rule 3); the status shows it.
-                    self.state = RasConnState::Disconnected;
-                    self.error = Some(link_down_error(reason));
-                    self.phase = Phase::Failed;
-                }
-                Phase::Terminating(_) => {
-                    self.phase = Phase::Closed;
-                    self.events.push_back(ConnectionEvent::ClosePort);
-                }
+                Phase::Connected(_) => self.disconnected(link_down_error(reason)),
+                Phase::Terminating(_) => self.closed(),
                 Phase::Opening | Phase::Dialing(_) | Phase::Failed | Phase::Closed => {}
             },
+        }
+    }
+
+    /// Bytes from the modem once it has connected: PPP, unless the modem has dropped the
+    /// call and says so.
+    fn receive_data(&mut self, now: Instant, bytes: &[u8]) {
+        if self.carrier.feed(bytes) {
+            self.carrier_lost();
+        } else if let Some(client) = self.client_mut() {
+            client.handle_input(now, bytes);
         }
     }
 
@@ -364,8 +406,8 @@ impl Machine for Connection {
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         match &mut self.phase {
             Phase::Dialing(dialer) => dialer.handle_input(now, bytes),
-            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
-                client.handle_input(now, bytes)
+            Phase::Ppp(_) | Phase::Connected(_) | Phase::Terminating(_) => {
+                self.receive_data(now, bytes)
             }
             Phase::Opening | Phase::Failed | Phase::Closed => {}
         }
@@ -373,6 +415,13 @@ impl Machine for Connection {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Ppp(_))
+            && self.ppp_deadline.is_some_and(|deadline| deadline <= now)
+        {
+            tracing::info!(state = %self.state, "PPP did not complete within the deadline");
+            self.fail(RasError::ERROR_PPP_TIMEOUT);
+            return;
+        }
         match &mut self.phase {
             Phase::Dialing(dialer) => dialer.handle_timeout(now),
             Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
@@ -397,9 +446,8 @@ impl Machine for Connection {
     fn poll_timeout(&self) -> Option<Instant> {
         match &self.phase {
             Phase::Dialing(dialer) => dialer.poll_timeout(),
-            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
-                client.poll_timeout()
-            }
+            Phase::Ppp(client) => sansio::sim::earliest([client.poll_timeout(), self.ppp_deadline]),
+            Phase::Connected(client) | Phase::Terminating(client) => client.poll_timeout(),
             Phase::Opening | Phase::Failed | Phase::Closed => None,
         }
     }
