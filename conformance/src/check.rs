@@ -4,7 +4,7 @@ use similar::TextDiff;
 
 use crate::run::{Driver, Record};
 use crate::scenario::Scenario;
-use crate::trace::TraceLine;
+use std::fmt::Display;
 
 /// One expectation that did not hold, with what to show the reader.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +17,8 @@ pub struct Mismatch {
     pub diff: Option<String>,
 }
 
-fn render(trace: &[TraceLine]) -> String {
-    trace.iter().map(|line| format!("{line}\n")).collect()
+fn render<L: Display>(lines: &[L]) -> String {
+    lines.iter().map(|line| format!("{line}\n")).collect()
 }
 
 fn diff(expected_label: &str, expected: &str, actual_label: &str, actual: &str) -> String {
@@ -56,20 +56,52 @@ pub fn check(scenario: &Scenario, driver: Driver, record: &Record) -> Vec<Mismat
             )),
         });
     }
+    if let Some(expected) = &scenario.status
+        && expected != &record.status
+    {
+        mismatches.push(Mismatch {
+            driver: Some(driver),
+            summary: "RasGetConnectStatus results differ from the expected ones".to_owned(),
+            diff: Some(diff(
+                "expected",
+                &render(expected),
+                &format!("actual ({driver})"),
+                &render(&record.status),
+            )),
+        });
+    }
     mismatches
 }
 
-/// The drivers must agree on the notification trace (DESIGN §2).
-pub fn compare_drivers(simulated: &Record, realtime: &Record) -> Option<Mismatch> {
-    (simulated.trace != realtime.trace).then(|| Mismatch {
-        driver: None,
-        summary: "the simulated and realtime drivers produced different notification traces"
-            .to_owned(),
-        diff: Some(diff(
-            "simulated",
-            &render(&simulated.trace),
-            "realtime",
-            &render(&realtime.trace),
-        )),
-    })
+/// The drivers must agree on the notification trace and on every status taken (DESIGN
+/// §2).
+pub fn compare_drivers(simulated: &Record, realtime: &Record) -> Vec<Mismatch> {
+    let mut mismatches = Vec::new();
+    if simulated.trace != realtime.trace {
+        mismatches.push(Mismatch {
+            driver: None,
+            summary: "the simulated and realtime drivers produced different notification traces"
+                .to_owned(),
+            diff: Some(diff(
+                "simulated",
+                &render(&simulated.trace),
+                "realtime",
+                &render(&realtime.trace),
+            )),
+        });
+    }
+    if simulated.status != realtime.status {
+        mismatches.push(Mismatch {
+            driver: None,
+            summary: "the simulated and realtime drivers saw different connection statuses"
+                .to_owned(),
+            diff: Some(diff(
+                "simulated",
+                &render(&simulated.status),
+                "realtime",
+                &render(&realtime.status),
+            )),
+        });
+    }
+    mismatches
 }

@@ -11,7 +11,7 @@ use serde_saphyr::Spanned;
 
 use ras_engine::ras::{RasConnState, RasError};
 
-use crate::trace::TraceLine;
+use crate::trace::{StatusLine, StatusPoint, TraceLine};
 
 /// One scenario file, as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +155,10 @@ pub struct ExpectSpec {
     /// The exact notification trace.
     #[serde(default)]
     pub trace: Option<Vec<Spanned<String>>>,
+    /// `RasGetConnectStatus` calls, in order: where the application asks and what it
+    /// gets (`settled: ConnectDevice 676`). The application asks at exactly these points.
+    #[serde(default)]
+    pub status: Option<Vec<Spanned<String>>>,
 }
 
 /// How a dial ended.
@@ -194,6 +198,8 @@ pub struct Scenario {
     pub result: DialResult,
     /// The expected trace, resolved.
     pub trace: Option<Vec<TraceLine>>,
+    /// The expected status calls, resolved.
+    pub status: Option<Vec<StatusLine>>,
     /// The application's actions, resolved.
     pub app: App,
     /// What NO CARRIER maps to.
@@ -201,12 +207,21 @@ pub struct Scenario {
 }
 
 /// The application's actions, resolved (see [`AppSpec`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct App {
     /// Hang up on entering this state.
     pub hang_up_at: Option<RasConnState>,
     /// Stop notifications on entering this state.
     pub stop_at: Option<RasConnState>,
+    /// Call `RasGetConnectStatus` at these points (from `expect.status`).
+    pub status_at: Vec<StatusPoint>,
+}
+
+impl App {
+    /// Whether the application asks for the status at `point`.
+    pub fn asks_status(&self, point: StatusPoint) -> bool {
+        self.status_at.contains(&point)
+    }
 }
 
 /// One problem in a scenario file.
@@ -398,6 +413,34 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
         }
     }
     let notifier = file.dial.notifier;
+    let mut status = file.expect.status.as_ref().map(|_| Vec::new());
+    for line in file.expect.status.iter().flatten() {
+        let (l, c) = at(&line.referenced);
+        match line.value.parse::<StatusLine>() {
+            Ok(parsed) => {
+                if matches!(parsed.point, StatusPoint::At(_))
+                    && !matches!(notifier, NotifierKind::Func1 | NotifierKind::Func2)
+                {
+                    problems.push(Problem {
+                        line: l,
+                        column: c,
+                        message: "a status taken inside the notifier needs a notifier that is given the handle (func1 or func2)".to_owned(),
+                        hint: None,
+                    });
+                }
+                status.iter_mut().for_each(|s| s.push(parsed));
+            }
+            Err(error) => problems.push(Problem {
+                line: l,
+                column: c,
+                message: error.to_string(),
+                hint: Some(
+                    "status lines read `POINT: RESULT`, e.g. `settled: ConnectDevice 676` or `hung-up: ERROR_INVALID_HANDLE`"
+                        .to_owned(),
+                ),
+            }),
+        }
+    }
     let mut app_state = |spec: &Option<Spanned<String>>, allowed: &[NotifierKind], why: &str| {
         let spec = spec.as_ref()?;
         let (line, column) = at(&spec.referenced);
@@ -433,6 +476,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             &[NotifierKind::Func2],
             "stop-at needs RasDialFunc2 (notifier: func2), the only notifier whose return value counts",
         ),
+        status_at: status.iter().flatten().map(|line| line.point).collect(),
     };
     let no_carrier = match &file.engine.no_carrier {
         None => RasError::ERROR_NO_CARRIER,
@@ -460,6 +504,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             file,
             result,
             trace,
+            status,
             app,
             no_carrier,
         }),

@@ -56,6 +56,11 @@ pub enum TraceLineError {
     /// Bad shape.
     #[error("`{0}` is not a trace line (expected `State`, `State ERROR` or `[N] State ERROR`)")]
     Shape(String),
+    /// Bad shape of a status line.
+    #[error(
+        "`{0}` is not a status line (expected `POINT: State`, `POINT: State ERROR` or `POINT: ERROR`, POINT being before, a state name, settled or hung-up)"
+    )]
+    StatusShape(String),
 }
 
 impl FromStr for TraceLine {
@@ -93,9 +98,135 @@ impl FromStr for TraceLine {
     }
 }
 
+/// Where the application calls `RasGetConnectStatus` (an `expect.status` line's point).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusPoint {
+    /// Before dialing, on the handle the dial is about to get.
+    Before,
+    /// Inside the notifier, on entering this state.
+    At(RasConnState),
+    /// Once the dial has its outcome (Connected or failed), before hanging up.
+    Settled,
+    /// After the application has hung up.
+    HungUp,
+}
+
+impl fmt::Display for StatusPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusPoint::Before => f.write_str("before"),
+            StatusPoint::At(state) => write!(f, "{state}"),
+            StatusPoint::Settled => f.write_str("settled"),
+            StatusPoint::HungUp => f.write_str("hung-up"),
+        }
+    }
+}
+
+impl FromStr for StatusPoint {
+    type Err = TraceLineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim() {
+            "before" => StatusPoint::Before,
+            "settled" => StatusPoint::Settled,
+            "hung-up" => StatusPoint::HungUp,
+            state => StatusPoint::At(state.parse()?),
+        })
+    }
+}
+
+/// What `RasGetConnectStatus` returned: the status (state and `dwError`), or the call's
+/// own error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusResult {
+    /// `rasconnstate` and `dwError` (zero for none).
+    Status {
+        /// The state.
+        state: RasConnState,
+        /// The error the dial keeps, or zero.
+        error: u32,
+    },
+    /// The call failed with this error (ERROR_INVALID_HANDLE for a handle not, or no
+    /// longer, valid).
+    Failed(u32),
+}
+
+/// One `RasGetConnectStatus` call: `PortOpened: PortOpened`, `settled: ConnectDevice
+/// 676`, `hung-up: ERROR_INVALID_HANDLE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusLine {
+    /// When the application asked.
+    pub point: StatusPoint,
+    /// What it got.
+    pub result: StatusResult,
+}
+
+impl fmt::Display for StatusLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.point)?;
+        match self.result {
+            StatusResult::Status { state, error: 0 } => write!(f, "{state}"),
+            StatusResult::Status { state, error } => write!(f, "{state} {error}"),
+            StatusResult::Failed(code) => match RasError::from_code(code).symbol() {
+                Some(symbol) => f.write_str(symbol),
+                None => write!(f, "error {code}"),
+            },
+        }
+    }
+}
+
+impl FromStr for StatusLine {
+    type Err = TraceLineError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let shape = || TraceLineError::StatusShape(s.to_owned());
+        let (point, result) = s.split_once(':').ok_or_else(shape)?;
+        let point = point.parse()?;
+        let mut words = result.split_whitespace();
+        let first = words.next().ok_or_else(shape)?;
+        let result = match first.parse::<RasConnState>() {
+            Ok(state) => StatusResult::Status {
+                state,
+                error: match words.next() {
+                    Some(word) => word.parse::<RasError>()?.code(),
+                    None => 0,
+                },
+            },
+            Err(_) => StatusResult::Failed(first.parse::<RasError>()?.code()),
+        };
+        if words.next().is_some() {
+            return Err(shape());
+        }
+        Ok(StatusLine { point, result })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_lines_parse_and_print_canonically() {
+        let line: StatusLine = "settled: ConnectDevice ERROR_LINE_BUSY"
+            .parse()
+            .expect("valid");
+        assert_eq!(
+            line,
+            StatusLine {
+                point: StatusPoint::Settled,
+                result: StatusResult::Status {
+                    state: RasConnState::ConnectDevice,
+                    error: 676
+                }
+            }
+        );
+        assert_eq!(line.to_string(), "settled: ConnectDevice 676");
+        let line: StatusLine = "hung-up: 6".parse().expect("valid");
+        assert_eq!(line.to_string(), "hung-up: ERROR_INVALID_HANDLE");
+        let line: StatusLine = "PortOpened: PortOpened".parse().expect("valid");
+        assert_eq!(line.point, StatusPoint::At(RasConnState::PortOpened));
+        assert!("settled ConnectDevice".parse::<StatusLine>().is_err());
+        assert!("later: Connected".parse::<StatusLine>().is_err());
+        assert!("before: Connected 676 x".parse::<StatusLine>().is_err());
+    }
 
     #[test]
     fn parses_and_prints_canonically() {

@@ -71,9 +71,19 @@ fn canonical_traces_match_their_snapshots() {
             .map(|line| format!("{line}\n"))
             .collect();
         let transcript = record.transcript.join("\n");
+        let status: String = record
+            .status
+            .iter()
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let status = if status.is_empty() {
+            status
+        } else {
+            format!("\n--- RasGetConnectStatus ---\n{status}")
+        };
         insta::assert_snapshot!(
             format!("{}-trace", scenario.name.replace('/', "__")),
-            format!("{rendered}\n--- AT transcript ---\n{transcript}\n")
+            format!("{rendered}\n--- AT transcript ---\n{transcript}\n{status}")
         );
     }
 }

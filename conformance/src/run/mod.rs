@@ -14,7 +14,7 @@ use ras_engine::ras::{RasConnState, RasError};
 use sansio::{LinePeer, TimeScale};
 
 use crate::scenario::{App, DialResult, NotifierKind, Scenario};
-use crate::trace::TraceLine;
+use crate::trace::{StatusLine, StatusPoint, StatusResult, TraceLine};
 
 /// Which driver runs the machines (DESIGN §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
@@ -49,6 +49,21 @@ pub struct Record {
     /// The modem's AT transcript (`>` from the dialer, `<` from the modem), where the
     /// driver can see it.
     pub transcript: Vec<String>,
+    /// Every `RasGetConnectStatus` the application made, in order.
+    pub status: Vec<StatusLine>,
+}
+
+impl StatusResult {
+    /// What a `connect_status` call returned.
+    fn of(result: Result<(RasConnState, Option<RasError>), RasError>) -> Self {
+        match result {
+            Ok((state, error)) => StatusResult::Status {
+                state,
+                error: error.map_or(0, RasError::code),
+            },
+            Err(error) => StatusResult::Failed(error.code()),
+        }
+    }
 }
 
 /// How a dial stands once it has settled, as `RasGetConnectStatus` reports it: an error,
@@ -131,11 +146,35 @@ fn entry(scenario: &Scenario, device: &std::path::Path) -> Entry {
 /// was called with.
 pub(crate) type HangUp = Arc<dyn Fn(HRasConn) + Send + Sync>;
 
+/// How the application calls `RasGetConnectStatus` on a handle.
+pub(crate) type StatusProbe = Arc<dyn Fn(HRasConn) -> StatusResult + Send + Sync>;
+
+/// What the application can do from inside its notifier, as the driver provides it.
+#[derive(Clone)]
+pub(crate) struct AppCalls {
+    /// `RasHangUp`.
+    pub(crate) hang_up: HangUp,
+    /// `RasGetConnectStatus`.
+    pub(crate) status: StatusProbe,
+}
+
+impl AppCalls {
+    /// A status line for `point`, if the scenario asks for one there.
+    fn status_line(&self, app: &App, point: StatusPoint, handle: HRasConn) -> Option<StatusLine> {
+        app.asks_status(point).then(|| StatusLine {
+            point,
+            result: (self.status)(handle),
+        })
+    }
+}
+
 /// What the recording notifier saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Seen {
     /// A notification.
     Line(TraceLine),
+    /// A status the application took inside the notifier.
+    Status(StatusLine),
     /// The application hung up from inside the notifier (after recording the line).
     HungUp,
     /// The application asked RasDialFunc2 to stop notifying.
@@ -173,7 +212,7 @@ impl TraceSource {
 fn recording_notifier(
     kind: NotifierKind,
     app: App,
-    hang_up: HangUp,
+    calls: AppCalls,
 ) -> Option<(Notifier, TraceSource)> {
     let (tx, rx) = mpsc::channel();
     // The receiver is gone only once the run is over; late calls have nowhere to go.
@@ -184,11 +223,17 @@ fn recording_notifier(
             error,
         }));
         let entering = error == 0;
+        if let Some(handle) = handle
+            && entering
+            && let Some(line) = calls.status_line(&app, StatusPoint::At(state), handle)
+        {
+            let _ = tx.send(Seen::Status(line));
+        }
         if entering
             && app.hang_up_at == Some(state)
             && let Some(handle) = handle
         {
-            hang_up(handle);
+            (calls.hang_up)(handle);
             let _ = tx.send(Seen::HungUp);
         }
         if entering && app.stop_at == Some(state) {

@@ -12,10 +12,11 @@ use ras_engine::ras::RasError;
 
 use super::settled;
 use super::{
-    HangUp, Record, Seen, TraceSource, builtin_peer, dial_params, engine_config, entry,
-    recording_notifier,
+    AppCalls, Record, Seen, StatusProbe, TraceSource, builtin_peer, dial_params, engine_config,
+    entry, recording_notifier,
 };
 use crate::scenario::{DialResult, Scenario};
+use crate::trace::{StatusPoint, StatusResult};
 
 /// Real time a dial may take before the run counts as stuck. At the default time scale a
 /// whole PAP dial takes a small fraction of this.
@@ -36,16 +37,31 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
         .map_err(|e| format!("cannot start modem-sim on a PTY: {e}"))?;
     let phonebook = Phonebook::from_entries([entry(scenario, modem.path())]);
     let ras = Ras::new(config);
-    let app_ras = ras.clone();
-    let hang_up: HangUp = Arc::new(move |handle| {
-        // The record says whether it worked; a second hang-up of the same handle is the
-        // application's mistake, not the run's.
-        let _ = app_ras.hang_up(handle);
+    let hang_up_ras = ras.clone();
+    let status_ras = ras.clone();
+    let status: StatusProbe = Arc::new(move |handle| {
+        StatusResult::of(
+            status_ras
+                .connect_status(handle)
+                .map(|status| (status.state, status.error)),
+        )
     });
+    let calls = AppCalls {
+        hang_up: Arc::new(move |handle| {
+            // The record says whether it worked; a second hang-up of the same handle is
+            // the application's mistake, not the run's.
+            let _ = hang_up_ras.hang_up(handle);
+        }),
+        status,
+    };
     let params = dial_params(scenario);
+    let app = &scenario.app;
+    // A new table hands out handle 1 first: "before" asks about the handle the dial is
+    // about to get.
+    let before = calls.status_line(app, StatusPoint::Before, HRasConn::from_raw(1));
 
-    let (handle, record) =
-        match recording_notifier(scenario.file.dial.notifier, scenario.app, hang_up) {
+    let (handle, mut record) =
+        match recording_notifier(scenario.file.dial.notifier, app.clone(), calls.clone()) {
             None => {
                 // Synchronous: RasDial itself returns the outcome; nothing is notified.
                 let (result, handle) = match ras.dial(None, &phonebook, &params, None) {
@@ -58,6 +74,7 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
                         trace: Vec::new(),
                         result: Some(result),
                         transcript: Vec::new(),
+                        status: Vec::new(),
                     },
                 )
             }
@@ -68,10 +85,17 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
                 (Some(handle), follow(&ras, handle, &source)?)
             }
         };
+    record.status.splice(0..0, before);
     // Hang up as every application must, then give the link time to come down so the
     // PTY is not torn away from a port still in use.
     if let Some(handle) = handle {
+        record
+            .status
+            .extend(calls.status_line(app, StatusPoint::Settled, handle));
         let _ = ras.hang_up(handle);
+        record
+            .status
+            .extend(calls.status_line(app, StatusPoint::HungUp, handle));
     }
     std::thread::sleep(ras.hang_up_settle_time());
     drop(modem);
@@ -84,6 +108,7 @@ fn follow(ras: &Ras, handle: HRasConn, source: &TraceSource) -> Result<Record, S
     let started = Instant::now();
     let left = || DIAL_TIME_LIMIT.saturating_sub(started.elapsed());
     let mut trace = Vec::new();
+    let mut status = Vec::new();
     let mut result = None;
     let mut stopped = false;
     while result.is_none() && !stopped {
@@ -93,6 +118,7 @@ fn follow(ras: &Ras, handle: HRasConn, source: &TraceSource) -> Result<Record, S
                 let error = (line.error != 0).then(|| RasError::from_code(line.error));
                 result = settled(line.state, error);
             }
+            Some(Seen::Status(line)) => status.push(line),
             Some(Seen::HungUp) => result = Some(DialResult::HungUp),
             Some(Seen::Stopped) => stopped = true,
             None => break,
@@ -110,14 +136,19 @@ fn follow(ras: &Ras, handle: HRasConn, source: &TraceSource) -> Result<Record, S
         }
         std::thread::sleep(STATUS_POLL);
     }
-    while let Some(Seen::Line(line)) = source.next(STRAY_WINDOW) {
-        trace.push(line);
+    while let Some(seen) = source.next(STRAY_WINDOW) {
+        match seen {
+            Seen::Line(line) => trace.push(line),
+            Seen::Status(line) => status.push(line),
+            Seen::HungUp | Seen::Stopped => {}
+        }
     }
     match result {
         Some(_) => Ok(Record {
             result,
             trace,
             transcript: Vec::new(),
+            status,
         }),
         None => Err(format!(
             "no outcome within {} s (trace so far: {})",

@@ -3,8 +3,8 @@
 //! a clock or touches a file descriptor, so the same scenario and seed always give the
 //! same trace, byte for byte.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration as RealDuration;
 
 use modem_sim::{Modem, ModemEvent};
@@ -13,8 +13,11 @@ use ras_engine::ras::{Connection, ConnectionEvent, DialPlan};
 use sansio::sim::{Pipe, earliest};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 
-use super::{HangUp, Record, Seen, dial_params, engine_config, entry, recording_notifier, settled};
+use super::{
+    AppCalls, Record, Seen, dial_params, engine_config, entry, recording_notifier, settled,
+};
 use crate::scenario::{DialResult, Scenario};
+use crate::trace::{StatusPoint, StatusResult};
 
 /// Serial-cable latency between the engine and the modem (each way).
 const DTE_LATENCY: Duration = Duration::from_millis(1);
@@ -39,8 +42,14 @@ struct Bench {
     /// The application hung up from inside its notifier.
     app_hung_up: bool,
     hang_up_requested: Arc<AtomicBool>,
+    /// What `RasGetConnectStatus` on our handle returns right now, as the API's
+    /// connection table would have it.
+    status: Arc<Mutex<StatusResult>>,
     transcript: Vec<String>,
 }
+
+/// What `RasGetConnectStatus` says of a handle not (or no longer) in the table.
+const INVALID_HANDLE: StatusResult = StatusResult::Failed(6);
 
 pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
     let params = dial_params(scenario);
@@ -53,9 +62,19 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
     // has returned, as RasHangUp does (ras-reference §4.1 rule 8).
     let hang_up_requested = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&hang_up_requested);
-    let hang_up: HangUp = Arc::new(move |_handle| flag.store(true, Ordering::SeqCst));
+    let status = Arc::new(Mutex::new(INVALID_HANDLE));
+    let board = Arc::clone(&status);
+    let calls = AppCalls {
+        hang_up: Arc::new(move |_handle| flag.store(true, Ordering::SeqCst)),
+        status: Arc::new(move |_handle| *board.lock().unwrap_or_else(|p| p.into_inner())),
+    };
+    let app = &scenario.app;
+    let mut statuses: Vec<_> = calls
+        .status_line(app, StatusPoint::Before, handle)
+        .into_iter()
+        .collect();
     let (mut dispatcher, source) =
-        match recording_notifier(scenario.file.dial.notifier, scenario.app, hang_up) {
+        match recording_notifier(scenario.file.dial.notifier, app.clone(), calls.clone()) {
             Some((notifier, source)) => (
                 Some(Dispatcher::new(notifier, handle, params.callback_id)),
                 Some(source),
@@ -75,6 +94,7 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
         port_open: false,
         app_hung_up: false,
         hang_up_requested,
+        status,
         transcript: Vec::new(),
     };
     let mut trace = Vec::new();
@@ -82,17 +102,25 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
     for _ in 0..STEP_LIMIT {
         let closed = bench.pump(scenario, dispatcher.as_mut())?;
         while let Some(seen) = source.as_ref().and_then(|s| s.next(RealDuration::ZERO)) {
-            if let Seen::Line(line) = seen {
-                trace.push(line);
+            match seen {
+                Seen::Line(line) => trace.push(line),
+                Seen::Status(line) => statuses.push(line),
+                Seen::HungUp | Seen::Stopped => {}
             }
         }
         if closed {
             // A hang-up from the notifier before any outcome closes the port at once.
             let result = result.or(bench.app_hung_up.then_some(DialResult::HungUp));
+            if bench.app_hung_up {
+                // It hung up before the outcome: the handle is already gone.
+                statuses.extend(calls.status_line(app, StatusPoint::Settled, handle));
+            }
+            statuses.extend(calls.status_line(app, StatusPoint::HungUp, handle));
             return Ok(Record {
                 result,
                 trace,
                 transcript: bench.transcript,
+                status: statuses,
             });
         }
         if result.is_none() {
@@ -104,10 +132,16 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
             // The application's part: once the dial has an outcome it hangs up, as every
             // application must (ras-reference §4.2 rule 12).
             if result.is_some() && !bench.app_hung_up {
+                bench.set_status(StatusResult::Status {
+                    state: bench.connection.state(),
+                    error: bench.connection.error().map_or(0, |e| e.code()),
+                });
+                statuses.extend(calls.status_line(app, StatusPoint::Settled, handle));
                 if let Some(dispatcher) = dispatcher.as_mut() {
                     dispatcher.end();
                 }
                 bench.connection.hang_up(bench.now);
+                bench.set_status(INVALID_HANDLE);
                 continue;
             }
         }
@@ -140,6 +174,10 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
 }
 
 impl Bench {
+    fn set_status(&self, status: StatusResult) {
+        *self.status.lock().unwrap_or_else(|p| p.into_inner()) = status;
+    }
+
     /// Deliver what has arrived and fire what is due, at `self.now`.
     fn advance(&mut self) {
         let now = self.now;
@@ -190,12 +228,21 @@ impl Bench {
                         self.connection.port_opened(now);
                     }
                     ConnectionEvent::Notify(notification) => {
+                        // The table shows the state being notified while the notifier
+                        // runs, as the realtime driver's does.
+                        if !self.app_hung_up {
+                            self.set_status(StatusResult::Status {
+                                state: notification.state,
+                                error: notification.error.map_or(0, |e| e.code()),
+                            });
+                        }
                         if let Some(dispatcher) = dispatcher.as_deref_mut() {
                             dispatcher.deliver(&notification);
                             if self.hang_up_requested.swap(false, Ordering::SeqCst) {
                                 dispatcher.end();
                                 self.app_hung_up = true;
                                 self.connection.hang_up(now);
+                                self.set_status(INVALID_HANDLE);
                             }
                         }
                     }

@@ -82,8 +82,10 @@ async fn run(mut job: Job) {
                     }
                 },
                 ConnectionEvent::Notify(notification) => {
+                    // While the notifier runs, the status is the state it is told of (the
+                    // machine may already be further on).
                     job.shared
-                        .set_status(job.handle, machine.state(), machine.error());
+                        .set_status(job.handle, notification.state, notification.error);
                     deliver(&mut job, &notification);
                 }
                 ConnectionEvent::ClosePort => {
