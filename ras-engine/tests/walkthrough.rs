@@ -1,0 +1,264 @@
+//! The README's `rasdial` walk-through, run as written: the files are taken from its
+//! heredocs and the commands from its shell blocks, so the README cannot drift from what
+//! works. `modem-sim` and `ppp-peer-sim` run as the separate programs the reader starts;
+//! the only changes are a scratch directory instead of `/tmp/ras-lab` and a time scale of
+//! 0.01 so the dials take tens of milliseconds.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The README section this test runs.
+const SECTION: &str = "## Walk-through: dial with `rasdial`";
+/// Where the README's files live; replaced by a scratch directory.
+const README_DIR: &str = "/tmp/ras-lab";
+/// How long any one program may take before the test gives up on it.
+const PROGRAM_LIMIT: Duration = Duration::from_secs(60);
+const TIME_SCALE: &str = "0.01";
+
+fn readme_section() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let text = std::fs::read_to_string(&path).expect("README.md");
+    let start = text.find(SECTION).expect("the walk-through section");
+    let rest = &text[start + SECTION.len()..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    rest[..end].to_owned()
+}
+
+/// `cat > NAME <<'EOF'` … `EOF` blocks: (file name, contents).
+fn heredocs(section: &str) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut lines = section.lines();
+    while let Some(line) = lines.next() {
+        if let Some(name) = line
+            .strip_prefix("cat > ")
+            .and_then(|rest| rest.strip_suffix(" <<'EOF'"))
+        {
+            let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "EOF").collect();
+            files.push((name.to_owned(), body.join("\n") + "\n"));
+        }
+    }
+    files
+}
+
+/// A command line split as the shell would for the plain words and double quotes used in
+/// the README; the trailing `# comment` is returned separately.
+fn split_command(line: &str) -> (Vec<String>, String) {
+    let (command, comment) = line.split_once(" #").unwrap_or((line, ""));
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut in_word = false;
+    for c in command.trim().chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            ' ' if !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                }
+                in_word = false;
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    (words, comment.trim().to_owned())
+}
+
+/// Lines of the section's shell blocks that start with `program `.
+fn commands<'a>(section: &'a str, program: &str) -> Vec<&'a str> {
+    section
+        .lines()
+        .filter(|line| line.starts_with(&format!("{program} ")))
+        .collect()
+}
+
+/// The directory holding the workspace's programs, built if missing.
+fn programs() -> PathBuf {
+    let rasdial = PathBuf::from(env!("CARGO_BIN_EXE_rasdial"));
+    let dir = rasdial.parent().expect("bin dir").to_owned();
+    let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    build.args(["build", "-q", "-p", "modem-sim", "-p", "ppp-peer-sim"]);
+    if dir.ends_with("release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build");
+    assert!(
+        status.success(),
+        "building modem-sim and ppp-peer-sim failed"
+    );
+    for program in ["modem-sim", "ppp-peer-sim"] {
+        assert!(
+            dir.join(program).exists(),
+            "{program} not in {}",
+            dir.display()
+        );
+    }
+    dir
+}
+
+fn wait_with_limit(child: &mut Child, what: &str) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if started.elapsed() > PROGRAM_LIMIT {
+            let _ = child.kill();
+            panic!("{what} did not finish within {PROGRAM_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+struct Lab {
+    dir: PathBuf,
+    path: String,
+    modem: Child,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = self.modem.kill();
+        let _ = self.modem.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Lab {
+    fn command(&self, words: &[String]) -> Command {
+        let mut command = Command::new(&words[0]);
+        command
+            .args(&words[1..])
+            .current_dir(&self.dir)
+            .env("PATH", &self.path)
+            .env("RAS_TIME_SCALE", TIME_SCALE)
+            .env_remove("XDG_CONFIG_HOME")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+}
+
+fn start_lab(section: &str) -> Lab {
+    let dir = std::env::temp_dir().join(format!("ras-lab-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let here = dir.to_str().expect("utf-8 temp dir").to_owned();
+    let files = heredocs(section);
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["server.yaml", "network.yaml", "lab.pbk"]);
+    for (name, body) in files {
+        std::fs::write(dir.join(name), body.replace(README_DIR, &here)).expect("write file");
+    }
+    let path = format!(
+        "{}:{}",
+        programs().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let [modem_line] = commands(section, "modem-sim")[..] else {
+        panic!("one modem-sim command expected");
+    };
+    // `2>modem.log &`: the log goes to a file, and the program runs in the background.
+    let modem_line = modem_line
+        .strip_suffix(" 2>modem.log &")
+        .expect("modem-sim runs in the background with its log in modem.log");
+    let (mut words, _) = split_command(&modem_line.replace(README_DIR, &here));
+    words.extend(["--time-scale".to_owned(), TIME_SCALE.to_owned()]);
+    let log = std::fs::File::create(dir.join("modem.log")).expect("modem.log");
+    let mut modem = Command::new(&words[0]);
+    modem
+        .args(&words[1..])
+        .current_dir(&dir)
+        .env("PATH", &path)
+        .stdout(Stdio::piped())
+        .stderr(log);
+    let mut modem = modem.spawn().expect("start modem-sim");
+    // modem-sim prints `LINK -> /dev/pts/N` once the link exists.
+    let mut first = String::new();
+    BufReader::new(modem.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("modem-sim's first line");
+    assert!(first.contains(" -> /dev/pts/"), "modem-sim said {first:?}");
+    Lab { dir, path, modem }
+}
+
+#[test]
+fn the_readme_walk_through_works_as_written() {
+    let section = readme_section();
+    let lab = start_lab(&section);
+    let here = lab.dir.to_str().expect("utf-8").to_owned();
+
+    // The successful dial: progress, then held until Ctrl-C, then hung up with status 0.
+    let rasdial: Vec<&str> = commands(&section, "rasdial");
+    let (connect, _) = split_command(rasdial[0]);
+    let mut child = lab.command(&connect).spawn().expect("start rasdial");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).expect("read") > 0 {
+        seen.push(line.trim_end().to_owned());
+        line.clear();
+        if seen
+            .last()
+            .is_some_and(|l| l == "Command completed successfully.")
+        {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "Connecting to Lab ISP...",
+            "Dialing...",
+            "Verifying username and password...",
+            "Registering your computer on the network...",
+            "Connected to Lab ISP.",
+            "Command completed successfully.",
+        ]
+    );
+    // Ctrl-C.
+    let pid = child.id().to_string();
+    let interrupted = Command::new("kill").args(["-INT", &pid]).status();
+    assert!(interrupted.is_ok_and(|s| s.success()), "kill -INT failed");
+    let status = wait_with_limit(&mut child, "rasdial after Ctrl-C");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("read");
+    assert_eq!(status.code(), Some(0), "rest of output: {rest}");
+    assert!(rest.contains("Disconnected from Lab ISP."), "{rest}");
+
+    // The failures: each README line's comment says the error and the exit status.
+    for line in &rasdial[1..] {
+        let (words, comment) = split_command(&line.replace(README_DIR, &here));
+        let error = comment
+            .strip_prefix("Remote Access error ")
+            .and_then(|rest| rest.get(..3))
+            .expect("the comment names the error");
+        let exit: i32 = comment
+            .rsplit_once("(exit ")
+            .and_then(|(_, rest)| rest.strip_suffix(')'))
+            .and_then(|n| n.parse().ok())
+            .expect("the comment names the exit status");
+        let mut child = lab.command(&words).spawn().expect("start rasdial");
+        let status = wait_with_limit(&mut child, line);
+        let output = child.wait_with_output().expect("output");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            text.contains(&format!("Remote Access error {error} - ")),
+            "{line}: {text}"
+        );
+        assert_eq!(status.code(), Some(exit), "{line}: {text}");
+    }
+}
