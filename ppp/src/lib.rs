@@ -14,6 +14,7 @@ pub mod fsm;
 pub mod hdlc;
 pub mod ipcp;
 pub mod lcp;
+pub mod mp;
 pub mod pap;
 pub mod wire;
 

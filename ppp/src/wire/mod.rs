@@ -5,6 +5,7 @@
 pub mod control;
 pub mod ipcp;
 pub mod lcp;
+pub mod mp;
 pub mod options;
 pub mod pap;
 pub mod ppp_frame;
