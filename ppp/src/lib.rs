@@ -9,6 +9,7 @@
 // Tests may unwrap; the library itself never does on anything from the line.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod cbcp;
 mod client;
 pub mod fsm;
 pub mod hdlc;
