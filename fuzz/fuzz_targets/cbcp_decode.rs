@@ -7,7 +7,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ras_ppp::cbcp::{CallbackPrivilege, CbcpClient, CbcpClientConfig, CbcpServer, CbcpServerConfig};
+use ras_ppp::cbcp::{
+    CallbackPrivilege, CbcpClient, CbcpClientConfig, CbcpServer, CbcpServerConfig,
+};
 use ras_ppp::wire::cbcp::CbcpRepr;
 use sansio::{Duration, Instant};
 

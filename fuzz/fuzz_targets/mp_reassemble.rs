@@ -17,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&settings, mut rest)) = data.split_first() else {
         return;
     };
-    let format = if settings & 1 == 0 { SequenceFormat::Long } else { SequenceFormat::Short };
+    let format = if settings & 1 == 0 {
+        SequenceFormat::Long
+    } else {
+        SequenceFormat::Short
+    };
     let mut bundle = Bundle::new(BundleConfig {
         receive_format: format,
         receive_mrru: MRRU,
