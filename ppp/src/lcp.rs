@@ -9,7 +9,12 @@ use crate::fsm::{Fsm, Negotiator, Verdict};
 use crate::hdlc::{DEFAULT_MRU, Encoder, FcsKind, ReceiveAccm, TransmitAccm};
 use crate::wire::Protocol;
 use crate::wire::control::CodeSet;
-use crate::wire::lcp::{AuthProtocol, LcpOption};
+use crate::wire::lcp::{AuthProtocol, CallbackOperation, LcpOption};
+
+mod extensions;
+
+use extensions::Extensions;
+pub use extensions::{LcpExtensions, MultilinkAgreement, MultilinkConfig};
 
 /// LCP driven by the RFC 1661 automaton.
 pub type Lcp = Fsm<LcpNegotiator>;
@@ -147,6 +152,7 @@ pub struct LcpNegotiator {
     auth_naks: u32,
     refused_auth: Option<AuthProtocol>,
     auth_rejected_by_peer: bool,
+    extensions: Extensions,
 }
 
 impl LcpNegotiator {
@@ -167,9 +173,31 @@ impl LcpNegotiator {
             auth_naks: 0,
             refused_auth: None,
             auth_rejected_by_peer: false,
+            extensions: Extensions::new(LcpExtensions::default()),
         };
         negotiator.reset();
         negotiator
+    }
+
+    /// Also negotiate the multilink and callback options `extensions` asks for.
+    pub fn with_extensions(mut self, extensions: LcpExtensions) -> Self {
+        self.extensions = Extensions::new(extensions);
+        self
+    }
+
+    /// Multilink as agreed, if both sides' MRRU were Acked (RFC 1990 §5.1.1).
+    pub fn multilink(&self) -> Option<MultilinkAgreement> {
+        self.extensions.multilink()
+    }
+
+    /// The callback the peer asked us to perform and we Acked (answerer side).
+    pub fn peer_callback(&self) -> Option<CallbackOperation> {
+        self.extensions.peer_callback()
+    }
+
+    /// The callback we asked for and the peer Acked (dialer side).
+    pub fn own_callback(&self) -> Option<CallbackOperation> {
+        self.extensions.own_callback()
     }
 
     /// What has been agreed so far (complete once LCP is Opened).
@@ -224,6 +252,7 @@ impl Negotiator for LcpNegotiator {
         self.request_auth = self.config.require_auth;
         self.auth_rejected_by_peer = false;
         self.agreed = LinkParameters::default();
+        self.extensions.reset();
     }
 
     fn own_options(&mut self) -> Vec<LcpOption> {
@@ -246,6 +275,7 @@ impl Negotiator for LcpNegotiator {
         if self.request_acfc {
             options.push(LcpOption::Acfc);
         }
+        self.extensions.own_options(&mut options);
         options
     }
 
@@ -291,6 +321,11 @@ impl Negotiator for LcpNegotiator {
                 Verdict::Nak(LcpOption::MagicNumber(self.fresh_magic(own)))
             }
             LcpOption::MagicNumber(_) => Verdict::Ack,
+            LcpOption::Callback { .. }
+            | LcpOption::Mrru(_)
+            | LcpOption::ShortSequence
+            | LcpOption::EndpointDiscriminator(_) => self.extensions.judge(option),
+            // Quality-Protocol (RFC 1661 §6.3) among them: we send no LQRs.
             LcpOption::Unknown { .. } => Verdict::Reject,
         }
     }
@@ -311,9 +346,10 @@ impl Negotiator for LcpNegotiator {
                 LcpOption::AuthProtocol { protocol, data } => {
                     self.agreed.peer_requires = Some(AuthProtocol::from_option(*protocol, data));
                 }
-                LcpOption::MagicNumber(_) | LcpOption::Unknown { .. } => {}
+                _ => {}
             }
         }
+        self.extensions.peer_acked(options);
         // The peer settled on something we can do: it no longer insists.
         self.refused_auth = None;
         self.auth_naks = 0;
@@ -333,6 +369,7 @@ impl Negotiator for LcpNegotiator {
                 _ => {}
             }
         }
+        self.extensions.own_acked(options);
     }
 
     fn own_nakked(&mut self, option: &LcpOption) {
@@ -358,6 +395,10 @@ impl Negotiator for LcpNegotiator {
             // PFC and ACFC carry no value: a Nak can only mean no.
             LcpOption::Pfc => self.request_pfc = false,
             LcpOption::Acfc => self.request_acfc = false,
+            LcpOption::Callback { .. }
+            | LcpOption::Mrru(_)
+            | LcpOption::ShortSequence
+            | LcpOption::EndpointDiscriminator(_) => self.extensions.own_nakked(option),
             LcpOption::Unknown { .. } => {}
         }
     }
@@ -373,6 +414,10 @@ impl Negotiator for LcpNegotiator {
             LcpOption::MagicNumber(_) => self.request_magic = None,
             LcpOption::Pfc => self.request_pfc = false,
             LcpOption::Acfc => self.request_acfc = false,
+            LcpOption::Callback { .. }
+            | LcpOption::Mrru(_)
+            | LcpOption::ShortSequence
+            | LcpOption::EndpointDiscriminator(_) => self.extensions.own_rejected(option),
             LcpOption::Unknown { .. } => {}
         }
     }
@@ -409,6 +454,224 @@ mod tests {
         std::iter::from_fn(|| lcp.poll_packet())
             .map(|b| ControlRepr::parse_bytes(&b, CodeSet::Lcp).unwrap())
             .collect()
+    }
+
+    /// Open both ends and let them talk until both are Opened.
+    fn converse(client: &mut Lcp, server: &mut Lcp) {
+        for lcp in [&mut *client, &mut *server] {
+            lcp.open(Instant::ZERO);
+            lcp.up(Instant::ZERO);
+        }
+        for _ in 0..4 {
+            for p in packets(client) {
+                server.receive(Instant::ZERO, &p.to_bytes());
+            }
+            for p in packets(server) {
+                client.receive(Instant::ZERO, &p.to_bytes());
+            }
+        }
+        assert_eq!(
+            (client.state(), server.state()),
+            (State::Opened, State::Opened)
+        );
+    }
+
+    fn with_extensions(seed: u32, extensions: LcpExtensions) -> Lcp {
+        let config = LcpConfig {
+            magic_seed: seed,
+            ..LcpConfig::default()
+        };
+        Fsm::new(
+            LcpNegotiator::new(config).with_extensions(extensions),
+            FsmConfig::default(),
+        )
+    }
+
+    #[test]
+    fn quality_protocol_is_rejected() {
+        // RFC 1661 §6.3: Quality-Protocol (LQR, RFC 1989 §2.5, reporting period 1 s).
+        let quality = LcpOption::Unknown {
+            kind: crate::wire::lcp::kind::QUALITY_PROTOCOL,
+            data: vec![0xc0, 0x25, 0, 0, 0, 100],
+        };
+        let mut lcp = new_lcp(LcpConfig::default(), FsmConfig::default());
+        lcp.open(Instant::ZERO);
+        lcp.up(Instant::ZERO);
+        packets(&mut lcp);
+        let request = ControlRepr::ConfigureRequest {
+            identifier: 9,
+            options: vec![LcpOption::Mru(1500), quality.clone()],
+        };
+        lcp.receive(Instant::ZERO, &request.to_bytes());
+        assert_eq!(
+            packets(&mut lcp),
+            [ControlRepr::ConfigureReject {
+                identifier: 9,
+                options: vec![quality]
+            }]
+        );
+    }
+
+    #[test]
+    fn by_default_multilink_and_callback_are_rejected_and_not_requested() {
+        let mut negotiator = LcpNegotiator::new(LcpConfig::default());
+        for option in [
+            LcpOption::Mrru(1500),
+            LcpOption::ShortSequence,
+            LcpOption::EndpointDiscriminator(
+                crate::wire::lcp::EndpointDiscriminator::parse(&[1, 7]).unwrap(),
+            ),
+            LcpOption::Callback {
+                operation: CallbackOperation::Cbcp,
+                message: vec![],
+            },
+        ] {
+            assert_eq!(negotiator.judge(&option), Verdict::Reject, "{option}");
+        }
+        assert!(negotiator.own_options().iter().all(|o| matches!(
+            o,
+            LcpOption::Accm(_) | LcpOption::MagicNumber(_) | LcpOption::Pfc | LcpOption::Acfc
+        )));
+    }
+
+    #[test]
+    fn multilink_is_agreed_in_both_directions() {
+        let discriminator =
+            crate::wire::lcp::EndpointDiscriminator::parse(&[1, 0xca, 0xfe]).unwrap();
+        let mut client = with_extensions(
+            1,
+            LcpExtensions {
+                multilink: Some(MultilinkConfig {
+                    mrru: 1614,
+                    short_sequence: true,
+                    discriminator: Some(discriminator.clone()),
+                }),
+                ..LcpExtensions::default()
+            },
+        );
+        let mut server = with_extensions(
+            2,
+            LcpExtensions {
+                multilink: Some(MultilinkConfig::default()),
+                ..LcpExtensions::default()
+            },
+        );
+        converse(&mut client, &mut server);
+        assert_eq!(
+            client.negotiator().multilink(),
+            Some(MultilinkAgreement {
+                transmit_mrru: 1500,
+                transmit_short_sequence: false,
+                receive_mrru: 1614,
+                receive_short_sequence: true,
+                peer_discriminator: None,
+            })
+        );
+        assert_eq!(
+            server.negotiator().multilink(),
+            Some(MultilinkAgreement {
+                transmit_mrru: 1614,
+                transmit_short_sequence: true,
+                receive_mrru: 1500,
+                receive_short_sequence: false,
+                peer_discriminator: Some(discriminator),
+            })
+        );
+    }
+
+    #[test]
+    fn multilink_needs_both_sides_and_tiny_mrru_is_nakked() {
+        let mut client = with_extensions(
+            1,
+            LcpExtensions {
+                multilink: Some(MultilinkConfig::default()),
+                ..LcpExtensions::default()
+            },
+        );
+        let mut server = new_lcp(
+            LcpConfig {
+                magic_seed: 2,
+                ..LcpConfig::default()
+            },
+            FsmConfig::default(),
+        );
+        converse(&mut client, &mut server);
+        assert_eq!(client.negotiator().multilink(), None);
+        assert_eq!(server.negotiator().multilink(), None);
+        // The server Rejected our MRRU: we stopped asking for it.
+        assert!(
+            !client
+                .negotiator_mut()
+                .own_options()
+                .contains(&LcpOption::Mrru(1500))
+        );
+        let negotiator = LcpNegotiator::new(LcpConfig::default()).with_extensions(LcpExtensions {
+            multilink: Some(MultilinkConfig::default()),
+            ..LcpExtensions::default()
+        });
+        assert_eq!(
+            negotiator.extensions.judge(&LcpOption::Mrru(64)),
+            Verdict::Nak(LcpOption::Mrru(1500))
+        );
+    }
+
+    #[test]
+    fn callback_by_cbcp_is_agreed_or_refused() {
+        let dialer = || {
+            with_extensions(
+                1,
+                LcpExtensions {
+                    request_callback: Some(CallbackOperation::Cbcp),
+                    ..LcpExtensions::default()
+                },
+            )
+        };
+        let mut client = dialer();
+        let mut server = with_extensions(
+            2,
+            LcpExtensions {
+                accept_callback: vec![CallbackOperation::Cbcp],
+                ..LcpExtensions::default()
+            },
+        );
+        converse(&mut client, &mut server);
+        assert_eq!(
+            client.negotiator().own_callback(),
+            Some(CallbackOperation::Cbcp)
+        );
+        assert_eq!(
+            server.negotiator().peer_callback(),
+            Some(CallbackOperation::Cbcp)
+        );
+
+        // A server that does not call back Rejects the option; the link still opens.
+        let mut client = dialer();
+        let mut server = new_lcp(
+            LcpConfig {
+                magic_seed: 2,
+                ..LcpConfig::default()
+            },
+            FsmConfig::default(),
+        );
+        converse(&mut client, &mut server);
+        assert_eq!(client.negotiator().own_callback(), None);
+        assert_eq!(server.negotiator().peer_callback(), None);
+
+        // One that calls back another way Naks with its operation.
+        let negotiator = LcpNegotiator::new(LcpConfig::default()).with_extensions(LcpExtensions {
+            accept_callback: vec![CallbackOperation::ByAuthentication],
+            ..LcpExtensions::default()
+        });
+        assert_eq!(
+            negotiator.extensions.judge(&LcpOption::Callback {
+                operation: CallbackOperation::Cbcp,
+                message: vec![]
+            }),
+            Verdict::Nak(LcpOption::Callback {
+                operation: CallbackOperation::ByAuthentication,
+                message: vec![]
+            })
+        );
     }
 
     #[test]
@@ -480,22 +743,7 @@ mod tests {
             },
             FsmConfig::default(),
         );
-        for lcp in [&mut client, &mut server] {
-            lcp.open(Instant::ZERO);
-            lcp.up(Instant::ZERO);
-        }
-        for _ in 0..4 {
-            for p in packets(&mut client) {
-                server.receive(Instant::ZERO, &p.to_bytes());
-            }
-            for p in packets(&mut server) {
-                client.receive(Instant::ZERO, &p.to_bytes());
-            }
-        }
-        assert_eq!(
-            (client.state(), server.state()),
-            (State::Opened, State::Opened)
-        );
+        converse(&mut client, &mut server);
         let params = client.negotiator().parameters();
         assert_eq!(
             (

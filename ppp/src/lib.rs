@@ -1,5 +1,6 @@
-//! Role-agnostic, sans-IO PPP (DESIGN §2): RFC 1662 framing, packet views for LCP, PAP and
-//! IPCP, the RFC 1661 option-negotiation automaton, and the protocols built on it. The dial
+//! Role-agnostic, sans-IO PPP (DESIGN §2): RFC 1662 framing, packet views for LCP, PAP,
+//! IPCP, CBCP and the Multilink header, the RFC 1661 option-negotiation automaton, and the
+//! protocols built on it, plus multilink bundles ([`mp`]) and the LCP echo keepalive. The dial
 //! engine runs it in the client role ([`Client`]); `ppp-peer-sim` runs the same protocols in
 //! the server role.
 //!
@@ -9,11 +10,14 @@
 // Tests may unwrap; the library itself never does on anything from the line.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod cbcp;
 mod client;
 pub mod fsm;
 pub mod hdlc;
 pub mod ipcp;
+pub mod keepalive;
 pub mod lcp;
+pub mod mp;
 pub mod pap;
 pub mod wire;
 

@@ -2,9 +2,11 @@
 //! an owned representation with `parse`, `emit` and `buffer_len`. Parsing never panics; a
 //! malformed packet is a [`WireError`] that says which rule it broke.
 
+pub mod cbcp;
 pub mod control;
 pub mod ipcp;
 pub mod lcp;
+pub mod mp;
 pub mod options;
 pub mod pap;
 pub mod ppp_frame;
@@ -49,6 +51,14 @@ pub enum WireError {
     UnknownCode {
         /// The Code field.
         code: u8,
+    },
+    /// A field holding a value its specification does not allow.
+    #[error("{what}: {problem}")]
+    Invalid {
+        /// What was being parsed.
+        what: &'static str,
+        /// The rule it broke.
+        problem: &'static str,
     },
     /// RFC 1661 §2: the Protocol field's low octet must be odd and its high octet even.
     #[error("invalid Protocol field")]
