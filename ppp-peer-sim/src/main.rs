@@ -23,12 +23,25 @@ SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a defau
     server: 10.0.0.1     # the server's own IPCP address (default 10.0.0.1)
     client: 10.0.0.2     # assigned to the caller, Nak'd back to its 0.0.0.0 (default 10.0.0.2)
   dns: [192.0.2.53]      # up to two DNS servers (RFC 1877); without it DNS requests are Rejected
+  faults:                # deliberate misbehaviour, none by default (see FAULTS)
+    - nak-forever
+    - {drop-at-packet: 12}
 
 WHAT THE SERVER DOES:
   It waits for the caller's first bytes, then negotiates LCP (asking for PAP when auth is
   pap), checks the PAP Peer-ID/Password against `users` (Authenticate-Ack \"Welcome\", or
   Authenticate-Nak and LCP Terminate-Request), and runs IPCP. It exits 0 once the link has
   been terminated by either side, and when stdin closes (carrier lost).
+
+FAULTS (each deterministic; frames count from 1, every protocol, in each direction):
+  silent             read everything, send nothing, never hang up: the caller's LCP times out
+  nak-forever        Configure-Nak every LCP option the caller requests and never turn the
+                     Naks into a Reject (breaks RFC 1661 4.6 Max-Failure on purpose)
+  reject-all         Configure-Reject every LCP option the caller requests (LCP then opens on
+                     the RFC defaults) and Protocol-Reject its IPCP: no network protocol
+  drop-at-packet: N  hang up as the caller's Nth good frame arrives, without answering it
+  corrupt-fcs: N     send the server's Nth frame with a spoiled FCS (may be repeated)
+  At most one of silent, nak-forever and reject-all.
 
 EXAMPLE:
   printf 'users:\\n  alice: secret\\ndns: [192.0.2.53]\\n' > server.yaml
