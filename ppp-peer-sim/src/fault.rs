@@ -432,7 +432,42 @@ mod tests {
         }
     }
 
+    /// One list entry, well-formed or not.
+    fn any_step() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("silent".to_string()),
+            Just("nak-forever".to_string()),
+            Just("reject-all".to_string()),
+            Just("silence".to_string()),
+            Just("{}".to_string()),
+            Just("[1, 2]".to_string()),
+            (0i64..6).prop_map(|n| format!("{{drop-at-packet: {n}}}")),
+            (-2i64..6).prop_map(|n| format!("{{corrupt-fcs: {n}}}")),
+            Just("{corrupt-fcs: 99999999999}".to_string()),
+            Just("{drop-at-packet: x}".to_string()),
+            Just("{silent: 1}".to_string()),
+        ]
+    }
+
     proptest! {
+        #[test]
+        fn any_fault_list_parses_or_says_where_it_is_wrong(
+            steps in proptest::collection::vec(any_step(), 0..6),
+        ) {
+            let yaml = format!("auth: none\nfaults: [{}]\n", steps.join(", "));
+            match Script::from_yaml(&yaml) {
+                Ok(script) => {
+                    let faults = script.faults;
+                    // Only a step that exists was taken, once.
+                    prop_assert!(faults.corrupt_fcs.len() <= steps.len());
+                    prop_assert!(
+                        faults.negotiation != Negotiation::Silent || faults.corrupt_fcs.is_empty()
+                    );
+                }
+                Err(error) => prop_assert_eq!(error.location().map(|(line, _)| line), Some(2)),
+            }
+        }
+
         #[test]
         fn every_corrupted_frame_is_discarded(
             information in proptest::collection::vec(any::<u8>(), 0..64),
