@@ -1,17 +1,20 @@
-//! `ppp-peer-sim`: a scripted PPP server on standard input and output.
+//! `ppp-peer-sim`: a scripted PPP server on standard input and output, or on a tty.
 //!
-//! A thin realtime driver (DESIGN §2) around [`ppp_peer_sim::Server`]: a thread reads stdin,
-//! the main loop feeds the machine, writes what it sends to stdout and honours its timers
-//! on the (optionally scaled) wall clock. Logs go to stderr.
+//! A thin realtime driver (DESIGN §2) around [`ppp_peer_sim::Server`]: a thread reads the
+//! line (stdin, or the tty opened raw), the main loop feeds the machine, writes what it
+//! sends to the line (stdout, or the tty) and honours its timers on the (optionally scaled)
+//! wall clock. Logs go to stderr.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 
-use anyhow::{Context, bail};
-use clap::Parser;
+use anyhow::Context;
+use clap::{ArgGroup, Parser};
 use ppp_peer_sim::{Script, Server};
 use sansio::{Machine, PeerEvent, RealClock, TimeScale};
+
+mod tty;
 
 const SCRIPT_HELP: &str = "\
 SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a default):
@@ -23,16 +26,37 @@ SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a defau
     server: 10.0.0.1     # the server's own IPCP address (default 10.0.0.1)
     client: 10.0.0.2     # assigned to the caller, Nak'd back to its 0.0.0.0 (default 10.0.0.2)
   dns: [192.0.2.53]      # up to two DNS servers (RFC 1877); without it DNS requests are Rejected
+  faults:                # deliberate misbehaviour, none by default (see FAULTS)
+    - nak-forever
+    - {drop-at-packet: 12}
 
 WHAT THE SERVER DOES:
   It waits for the caller's first bytes, then negotiates LCP (asking for PAP when auth is
   pap), checks the PAP Peer-ID/Password against `users` (Authenticate-Ack \"Welcome\", or
-  Authenticate-Nak and LCP Terminate-Request), and runs IPCP. It exits 0 once the link has
-  been terminated by either side, and when stdin closes (carrier lost).
+  Authenticate-Nak and LCP Terminate-Request), and runs IPCP, unless `faults` say otherwise.
+
+FAULTS (each deterministic; frames count from 1, every protocol, in each direction):
+  silent             read everything, send nothing, never hang up: the caller's LCP times out
+  nak-forever        Configure-Nak every LCP option the caller requests and never turn the
+                     Naks into a Reject (breaks RFC 1661 4.6 Max-Failure on purpose)
+  reject-all         Configure-Reject every LCP option the caller requests (LCP then opens on
+                     the RFC defaults) and Protocol-Reject its IPCP: no network protocol
+  drop-at-packet: N  hang up as the caller's Nth good frame arrives, without answering it
+  corrupt-fcs: N     send the server's Nth frame with a spoiled FCS (may be repeated)
+  At most one of silent, nak-forever and reject-all.
+
+EXIT STATUS:
+  0  the call is over: the server hung up (the link was terminated by either side, or a
+     drop-at-packet fault), logged as \"hung up\"; or the line closed under it (stdin at
+     end of file, the tty hung up), logged as \"carrier lost\"
+  1  nothing was served: the script is unreadable or invalid (with its line and column),
+     the --tty PATH cannot be opened as a serial line, or writing to the line failed
+  2  bad command line
 
 EXAMPLE:
   printf 'users:\\n  alice: secret\\ndns: [192.0.2.53]\\n' > server.yaml
   ppp-peer-sim --script server.yaml --stdio            # PPP on stdin/stdout
+  ppp-peer-sim --script server.yaml --tty /dev/ttyUSB1 --baud 115200  # on a serial line
   pppd pty 'ppp-peer-sim --script server.yaml --stdio' user alice password secret noauth nodetach
 
 Set RUST_LOG=debug to see every PPP packet on stderr.";
@@ -40,6 +64,7 @@ Set RUST_LOG=debug to see every PPP packet on stderr.";
 /// A scripted PPP server peer for testing dial-up clients.
 #[derive(Debug, Parser)]
 #[command(name = "ppp-peer-sim", version, about, after_help = SCRIPT_HELP)]
+#[command(group(ArgGroup::new("line").required(true).args(["stdio", "tty"])))]
 struct Cli {
     /// The server script (YAML, see below).
     #[arg(long, value_name = "FILE")]
@@ -47,6 +72,12 @@ struct Cli {
     /// Speak PPP on standard input and output.
     #[arg(long)]
     stdio: bool,
+    /// Speak PPP on the serial device or PTY slave at PATH, opened in raw mode.
+    #[arg(long, value_name = "PATH")]
+    tty: Option<PathBuf>,
+    /// With --tty: set the line speed (default: keep the device's current speed).
+    #[arg(long, value_name = "RATE", conflicts_with = "stdio")]
+    baud: Option<u32>,
     /// Scale the protocol timers: real time = protocol time × FACTOR (1 = wall clock;
     /// 0.01 runs the 3 s restart timer in 30 ms). Use the caller's factor.
     #[arg(long, value_name = "FACTOR", default_value = "1")]
@@ -65,25 +96,46 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    if !cli.stdio {
-        bail!("say where to speak PPP: --stdio (--tty is not implemented yet)");
-    }
     let text = std::fs::read_to_string(&cli.script)
         .with_context(|| format!("cannot read script {}", cli.script.display()))?;
     let script = Script::from_yaml(&text).with_context(|| format!("{}", cli.script.display()))?;
-    serve_stdio(Server::new(script, cli.magic_seed), cli.time_scale)
+    let server = Server::new(script, cli.magic_seed);
+    match &cli.tty {
+        Some(path) => {
+            let line = tty::open(path, cli.baud)?;
+            let name = path.display().to_string();
+            serve(server, cli.time_scale, &name, line.reader, line.writer)
+        }
+        None => serve(
+            server,
+            cli.time_scale,
+            "stdio",
+            std::io::stdin(),
+            std::io::stdout().lock(),
+        ),
+    }
 }
 
-/// Chunks read from stdin; `None` once it is closed.
+/// Chunks read from the line; `None` once it is closed.
 type Input = Option<Vec<u8>>;
 
-fn serve_stdio(mut server: Server, scale: TimeScale) -> anyhow::Result<()> {
+/// Play `server` on a line: bytes from `input` (read on a thread of its own), bytes to
+/// `output`, until the server hangs up or the line closes.
+fn serve(
+    mut server: Server,
+    scale: TimeScale,
+    name: &str,
+    mut input: impl Read + Send + 'static,
+    mut output: impl Write,
+) -> anyhow::Result<()> {
     let (sender, receiver) = mpsc::channel::<Input>();
     std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
         let mut buffer = [0u8; 4096];
         loop {
-            match stdin.read(&mut buffer) {
+            match input.read(&mut buffer) {
+                // A serial line's read gives up after a while with nothing to read.
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
                 Ok(0) | Err(_) => {
                     let _ = sender.send(None);
                     return;
@@ -96,16 +148,20 @@ fn serve_stdio(mut server: Server, scale: TimeScale) -> anyhow::Result<()> {
             }
         }
     });
+    tracing::info!("serving PPP on {name}");
     let clock = RealClock::start(scale);
-    let mut stdout = std::io::stdout().lock();
     loop {
-        while let Some(bytes) = server.poll_transmit() {
-            stdout.write_all(&bytes).context("writing to stdout")?;
+        match transmit(&mut server, &mut output) {
+            Ok(()) => {}
+            Err(error) if is_line_gone(&error) => {
+                tracing::info!("{name} hung up: carrier lost");
+                return Ok(());
+            }
+            Err(error) => return Err(error).with_context(|| format!("writing to {name}")),
         }
-        stdout.flush().context("writing to stdout")?;
         // HangUp is the only thing a line peer reports, and the end of the call.
         if let Some(PeerEvent::HangUp) = server.poll_event() {
-            tracing::info!("hung up");
+            tracing::info!("hung up: the call is over");
             return Ok(());
         }
         let received = match server.poll_timeout() {
@@ -120,10 +176,29 @@ fn serve_stdio(mut server: Server, scale: TimeScale) -> anyhow::Result<()> {
         match received {
             Ok(Some(bytes)) => server.handle_input(clock.now(), &bytes),
             Ok(None) | Err(RecvTimeoutError::Disconnected) => {
-                tracing::info!("stdin closed: carrier lost");
+                tracing::info!("{name} closed: carrier lost");
                 return Ok(());
             }
             Err(RecvTimeoutError::Timeout) => server.handle_timeout(clock.now()),
         }
     }
+}
+
+/// Put everything the server has to send on the line.
+fn transmit(server: &mut Server, output: &mut impl Write) -> std::io::Result<()> {
+    let mut wrote = false;
+    while let Some(bytes) = server.poll_transmit() {
+        output.write_all(&bytes)?;
+        wrote = true;
+    }
+    if wrote {
+        output.flush()?;
+    }
+    Ok(())
+}
+
+/// The far end of the line is gone: a closed pipe (stdout), or a tty that hung up (EIO).
+fn is_line_gone(error: &std::io::Error) -> bool {
+    error.kind() == ErrorKind::BrokenPipe
+        || rustix::io::Errno::from_io_error(error) == Some(rustix::io::Errno::IO)
 }

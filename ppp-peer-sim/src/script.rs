@@ -6,6 +6,8 @@ use std::net::Ipv4Addr;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::fault::{Fault, Faults};
+
 /// Which authentication the server demands (LCP Authentication-Protocol, RFC 1661 §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -54,6 +56,8 @@ pub struct Script {
     pub address: AddressPlan,
     /// DNS servers offered (RFC 1877), at most two, primary first.
     pub dns: Vec<Ipv4Addr>,
+    /// Deliberate misbehaviour (`faults:`); none by default.
+    pub faults: Faults,
 }
 
 impl Default for Script {
@@ -64,6 +68,7 @@ impl Default for Script {
             users: BTreeMap::new(),
             address: AddressPlan::default(),
             dns: Vec::new(),
+            faults: Faults::default(),
         }
     }
 }
@@ -77,6 +82,7 @@ struct RawScript {
     #[serde(default)]
     address: AddressPlan,
     dns: Option<Spanned<Vec<Ipv4Addr>>>,
+    faults: Option<Vec<Spanned<Fault>>>,
 }
 
 /// A script that cannot be used, with where it went wrong.
@@ -112,7 +118,10 @@ fn position(line: Option<u64>, column: Option<u64>) -> String {
     }
 }
 
-fn invalid(at: Option<&serde_saphyr::Location>, message: impl Into<String>) -> ScriptError {
+pub(crate) fn invalid(
+    at: Option<&serde_saphyr::Location>,
+    message: impl Into<String>,
+) -> ScriptError {
     ScriptError::Invalid {
         line: at.map(|l| l.line()),
         column: at.map(|l| l.column()),
@@ -140,6 +149,7 @@ impl Script {
                 users: None,
                 address: AddressPlan::default(),
                 dns: None,
+                faults: None,
             }
         } else {
             serde_saphyr::from_str(text).map_err(|error| {
@@ -197,11 +207,13 @@ impl TryFrom<RawScript> for Script {
             Some(spanned) => spanned.value,
             None => Vec::new(),
         };
+        let faults = Faults::from_steps(raw.faults.unwrap_or_default())?;
         Ok(Script {
             auth,
             users,
             address: raw.address,
             dns,
+            faults,
         })
     }
 }

@@ -13,6 +13,7 @@ use ras_ppp::{AuthProtocol, Phase};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
 
+use crate::fault::{Arrival, FaultInjector};
 use crate::script::{AuthMode, Script};
 
 /// What the server says in Authenticate-Ack.
@@ -46,6 +47,8 @@ pub struct Server {
     ipcp: Ipcp,
     /// When we give up waiting for an Authenticate-Request.
     auth_deadline: Option<Instant>,
+    /// The script's fault steps, applied to the frames each way.
+    faults: FaultInjector,
     hung_up: bool,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<PeerEvent>,
@@ -64,6 +67,7 @@ impl Server {
                 magic_seed: magic_seed ^ SERVER_SEED_SALT,
                 require_auth,
                 accept_auth: Vec::new(),
+                peer_options: script.faults.peer_option_policy(),
                 ..LcpConfig::default()
             },
             FsmConfig::default(),
@@ -80,6 +84,7 @@ impl Server {
             FsmConfig::default(),
         );
         Server {
+            faults: FaultInjector::new(script.faults.clone()),
             script,
             phase: Phase::Dead,
             decoder: Decoder::default(),
@@ -139,6 +144,10 @@ impl Server {
 
     fn enter_network(&mut self, now: Instant) {
         self.phase = Phase::Network;
+        if self.script.faults.refuses_network_protocols() {
+            // Fault `reject-all`: no NCP of ours; the client's are Protocol-Rejected.
+            return;
+        }
         self.ipcp.open(now);
         self.ipcp.up(now);
     }
@@ -151,6 +160,13 @@ impl Server {
                 if let Some(request) = self.pap.receive(&frame.information) {
                     self.authenticate(now, &request.peer_id, &request.password);
                 }
+            }
+            Protocol::IPCP
+                if self.phase == Phase::Network
+                    && self.script.faults.refuses_network_protocols() =>
+            {
+                // RFC 1661 §5.7: the client must stop sending IPCP.
+                self.lcp.reject_protocol(frame.protocol, &frame.information)
             }
             Protocol::IPCP if self.phase == Phase::Network => {
                 self.ipcp.receive(now, &frame.information)
@@ -251,10 +267,8 @@ impl Server {
             }
             LayerEvent::Started => {}
             LayerEvent::Finished { cause } => {
-                info!(?cause, "peer-sim: link finished, hanging up");
-                self.phase = Phase::Dead;
-                self.hung_up = true;
-                self.events.push_back(PeerEvent::HangUp);
+                info!(?cause, "peer-sim: link finished");
+                self.hang_up();
             }
             LayerEvent::ProtocolRejected(protocol) => {
                 if protocol == Protocol::IPCP {
@@ -262,6 +276,14 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// Put the phone down: report [`PeerEvent::HangUp`] and ignore the line from now on.
+    fn hang_up(&mut self) {
+        info!("peer-sim: hanging up");
+        self.phase = Phase::Dead;
+        self.hung_up = true;
+        self.events.push_back(PeerEvent::HangUp);
     }
 }
 
@@ -278,7 +300,7 @@ impl Machine for Server {
         if self.hung_up {
             return;
         }
-        if self.phase == Phase::Dead {
+        if self.phase == Phase::Dead && !self.faults.is_silent() {
             // The caller is talking: our lower layer is up (RFC 1661 §3.2).
             self.phase = Phase::Establish;
             self.lcp.up(now);
@@ -290,8 +312,19 @@ impl Machine for Server {
             if self.hung_up {
                 break;
             }
-            self.dispatch(now, frame);
-            self.pump(now);
+            match self.faults.frame_received() {
+                Arrival::Answer => {
+                    self.dispatch(now, frame);
+                    self.pump(now);
+                }
+                Arrival::Ignore => {}
+                Arrival::HangUp => {
+                    info!("peer-sim: fault drop-at-packet: the line drops");
+                    // The carrier is gone: nothing still queued reaches the client.
+                    self.transmit.clear();
+                    self.hang_up();
+                }
+            }
         }
     }
 
@@ -309,7 +342,9 @@ impl Machine for Server {
     }
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.transmit.pop_front()
+        let mut frame = self.transmit.pop_front()?;
+        self.faults.frame_sent(&mut frame);
+        Some(frame)
     }
 
     fn poll_event(&mut self) -> Option<PeerEvent> {

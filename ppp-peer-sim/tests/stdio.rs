@@ -3,14 +3,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
+mod common;
+
 use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration as StdDuration;
 
-use ras_ppp::{Client, ClientConfig, ClientEvent, LinkDownReason};
-use sansio::{Machine, RealClock, TimeScale};
+use ras_ppp::{ClientEvent, LinkDownReason};
 
 #[test]
 fn dials_the_binary_over_stdio_and_hangs_up() {
@@ -24,7 +22,8 @@ fn dials_the_binary_over_stdio_and_hangs_up() {
     .unwrap();
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_ppp-peer-sim"))
-        .args(["--stdio", "--time-scale", "0.01", "--script"])
+        .args(["--stdio", "--time-scale", &common::TIME_SCALE.to_string()])
+        .arg("--script")
         .arg(&script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -32,58 +31,8 @@ fn dials_the_binary_over_stdio_and_hangs_up() {
         .spawn()
         .unwrap();
     let mut to_server = child.stdin.take().unwrap();
-    let mut from_server = child.stdout.take().unwrap();
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 4096];
-        while let Ok(n) = from_server.read(&mut buffer) {
-            if n == 0 || sender.send(buffer[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-
-    let scale = TimeScale::new(0.01).unwrap();
-    let clock = RealClock::start(scale);
-    let mut client = Client::new(ClientConfig {
-        user: "alice".into(),
-        password: "secret".into(),
-        magic_seed: 99,
-        ..ClientConfig::default()
-    });
-    client.open(clock.now());
-    let mut events = Vec::new();
-    let mut closed = false;
-    let give_up = std::time::Instant::now() + StdDuration::from_secs(20);
-    while !matches!(events.last(), Some(ClientEvent::LinkDown(_))) {
-        assert!(
-            std::time::Instant::now() < give_up,
-            "no LinkDown; events so far: {events:?}"
-        );
-        while let Some(bytes) = client.poll_transmit() {
-            to_server.write_all(&bytes).unwrap();
-        }
-        to_server.flush().unwrap();
-        while let Some(event) = client.poll_event() {
-            if matches!(event, ClientEvent::NetworkUp { .. }) && !closed {
-                closed = true;
-                client.close(clock.now());
-            }
-            events.push(event);
-        }
-        let wait = client
-            .poll_timeout()
-            .map(|deadline| {
-                clock
-                    .real_deadline(deadline)
-                    .saturating_duration_since(std::time::Instant::now())
-            })
-            .unwrap_or(StdDuration::from_millis(50));
-        match receiver.recv_timeout(wait) {
-            Ok(bytes) => client.handle_input(clock.now(), &bytes),
-            Err(_) => client.handle_timeout(clock.now()),
-        }
-    }
+    let from_server = common::read_on_a_thread(child.stdout.take().unwrap());
+    let events = common::dial_and_hang_up(&mut to_server, &from_server);
     assert_eq!(
         events,
         [
@@ -102,7 +51,7 @@ fn dials_the_binary_over_stdio_and_hangs_up() {
         ]
     );
     // The server hangs up (exits 0) after acknowledging our Terminate-Request.
-    let status = child.wait().unwrap();
+    let status = common::wait(&mut child);
     assert!(status.success(), "{status}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

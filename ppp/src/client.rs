@@ -161,6 +161,7 @@ impl Client {
                 require_auth: None,
                 accept_auth: vec![AuthProtocol::Pap],
                 max_failure: config.max_failure,
+                ..LcpConfig::default()
             },
             config.fsm(),
         );

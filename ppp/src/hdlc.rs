@@ -16,7 +16,7 @@ pub const FLAG: u8 = 0x7E;
 /// RFC 1662 §4.2: the Control Escape octet.
 pub const CONTROL_ESCAPE: u8 = 0x7D;
 /// RFC 1662 §4.2: an escaped octet is transmitted XOR 0x20.
-const ESCAPE_XOR: u8 = 0x20;
+pub const ESCAPE_XOR: u8 = 0x20;
 /// RFC 1662 §3.1: the All-Stations address.
 pub const ADDRESS_ALL_STATIONS: u8 = 0xFF;
 /// RFC 1662 §3.1: Unnumbered Information with the P/F bit zero.

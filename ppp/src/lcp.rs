@@ -43,6 +43,26 @@ pub struct LcpConfig {
     /// Naks of the peer's Authentication-Protocol after which we consider that it insists
     /// on a protocol we cannot do (RFC 1661 §4.6 Max-Failure).
     pub max_failure: u32,
+    /// How we answer the options of the peer's Configure-Requests. Anything but the default
+    /// [`PeerOptionPolicy::Negotiate`] is a deliberate fault, for testing how a peer copes.
+    pub peer_options: PeerOptionPolicy,
+}
+
+/// How LCP answers the options the peer requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PeerOptionPolicy {
+    /// Judge each option on its merits (RFC 1661 §5.1–§5.4, §6).
+    #[default]
+    Negotiate,
+    /// Configure-Nak every option we can put a value in, and never turn the Naks into a
+    /// Reject: this breaks RFC 1661 §4.6, whose Max-Failure converts Naks to Rejects after
+    /// five. An option we cannot parse is still Rejected (there is no value to suggest for
+    /// it), and a request without options is still Acked (there is nothing to Nak).
+    NakEverything,
+    /// Configure-Reject every option, as RFC 1661 §5.4 allows for options "not acceptable
+    /// for negotiation (as configured by a network administrator)": the peer falls back to
+    /// the §6 defaults and its empty request is then Acked.
+    RejectEverything,
 }
 
 impl Default for LcpConfig {
@@ -53,6 +73,7 @@ impl Default for LcpConfig {
             require_auth: None,
             accept_auth: Vec::new(),
             max_failure: 5,
+            peer_options: PeerOptionPolicy::Negotiate,
         }
     }
 }
@@ -226,6 +247,23 @@ impl LcpNegotiator {
         self.auth_rejected_by_peer
     }
 
+    /// [`PeerOptionPolicy::NakEverything`]: a plausible-looking suggestion for every option,
+    /// never the peer's own value where a different one exists.
+    fn nak_anyway(&mut self, option: &LcpOption) -> Verdict<LcpOption> {
+        let suggestion = match option {
+            LcpOption::Mru(mru) if *mru == DEFAULT_MRU => LcpOption::Mru(MIN_PEER_MRU),
+            LcpOption::Mru(_) => LcpOption::Mru(DEFAULT_MRU),
+            // Escape every control character (RFC 1662 §7.1's default map).
+            LcpOption::Accm(_) => LcpOption::Accm(0xFFFF_FFFF),
+            // RFC 1661 §6.4: a Nak'd Magic-Number makes the peer draw a new one.
+            LcpOption::MagicNumber(magic) => LcpOption::MagicNumber(self.fresh_magic(*magic)),
+            // No value to change: the Nak just repeats the option.
+            LcpOption::Pfc | LcpOption::Acfc | LcpOption::AuthProtocol { .. } => option.clone(),
+            LcpOption::Unknown { .. } => return Verdict::Reject,
+        };
+        Verdict::Nak(suggestion)
+    }
+
     fn fresh_magic(&mut self, avoid: u32) -> u32 {
         loop {
             let magic = self.magic.next();
@@ -280,6 +318,11 @@ impl Negotiator for LcpNegotiator {
     }
 
     fn judge(&mut self, option: &LcpOption) -> Verdict<LcpOption> {
+        match self.config.peer_options {
+            PeerOptionPolicy::Negotiate => {}
+            PeerOptionPolicy::NakEverything => return self.nak_anyway(option),
+            PeerOptionPolicy::RejectEverything => return Verdict::Reject,
+        }
         match option {
             LcpOption::Mru(mru) if *mru < MIN_PEER_MRU => Verdict::Nak(LcpOption::Mru(DEFAULT_MRU)),
             LcpOption::Mru(_) | LcpOption::Accm(_) | LcpOption::Pfc | LcpOption::Acfc => {
@@ -439,7 +482,12 @@ impl Negotiator for LcpNegotiator {
 }
 
 /// A fresh LCP automaton.
-pub fn new_lcp(config: LcpConfig, fsm: crate::fsm::FsmConfig) -> Lcp {
+pub fn new_lcp(config: LcpConfig, mut fsm: crate::fsm::FsmConfig) -> Lcp {
+    if config.peer_options == PeerOptionPolicy::NakEverything {
+        // The fault is to ignore RFC 1661 §4.6 Max-Failure: the automaton would otherwise
+        // turn the sixth Nak into a Configure-Reject.
+        fsm.max_failure = u32::MAX;
+    }
     Fsm::new(LcpNegotiator::new(config), fsm)
 }
 
@@ -725,6 +773,95 @@ mod tests {
             negotiator.judge(&AuthProtocol::Pap.to_option()),
             Verdict::Ack
         );
+    }
+
+    /// An LCP in `policy`, opened, with its own Configure-Request drained.
+    fn misbehaving(policy: PeerOptionPolicy) -> Lcp {
+        let mut lcp = new_lcp(
+            LcpConfig {
+                peer_options: policy,
+                ..LcpConfig::default()
+            },
+            FsmConfig::default(),
+        );
+        lcp.open(Instant::ZERO);
+        lcp.up(Instant::ZERO);
+        packets(&mut lcp);
+        lcp
+    }
+
+    fn request(identifier: u8, options: Vec<LcpOption>) -> Vec<u8> {
+        ControlRepr::ConfigureRequest {
+            identifier,
+            options,
+        }
+        .to_bytes()
+    }
+
+    #[test]
+    fn nak_everything_outlasts_max_failure() {
+        let mut lcp = misbehaving(PeerOptionPolicy::NakEverything);
+        let asked = vec![
+            LcpOption::Mru(1500),
+            LcpOption::Accm(0),
+            LcpOption::MagicNumber(0x1234_5678),
+            LcpOption::Pfc,
+            LcpOption::Acfc,
+        ];
+        // Four times the RFC 1661 §4.6 Max-Failure default: still Naks, never a Reject.
+        for identifier in 1..=20 {
+            lcp.receive(Instant::ZERO, &request(identifier, asked.clone()));
+            let answers = packets(&mut lcp);
+            let [ControlRepr::ConfigureNak { options, .. }] = answers.as_slice() else {
+                panic!("request {identifier}: {answers:?}");
+            };
+            assert_eq!(options.len(), asked.len());
+            assert_eq!(options[0], LcpOption::Mru(MIN_PEER_MRU));
+            assert_eq!(options[1], LcpOption::Accm(0xFFFF_FFFF));
+            assert!(matches!(options[2], LcpOption::MagicNumber(m) if m != 0x1234_5678 && m != 0));
+            assert_eq!(options[3..], asked[3..]);
+        }
+        // Nothing to put a value in: Rejected; nothing at all: Acked.
+        let unknown = LcpOption::Unknown {
+            kind: 99,
+            data: vec![1],
+        };
+        lcp.receive(Instant::ZERO, &request(21, vec![unknown.clone()]));
+        assert_eq!(
+            packets(&mut lcp),
+            [ControlRepr::ConfigureReject {
+                identifier: 21,
+                options: vec![unknown]
+            }]
+        );
+        lcp.receive(Instant::ZERO, &request(22, Vec::new()));
+        assert!(matches!(
+            packets(&mut lcp).as_slice(),
+            [ControlRepr::ConfigureAck { identifier: 22, .. }]
+        ));
+    }
+
+    #[test]
+    fn reject_everything_rejects_each_option_and_acks_an_empty_request() {
+        let mut lcp = misbehaving(PeerOptionPolicy::RejectEverything);
+        let asked = vec![
+            LcpOption::Accm(0),
+            LcpOption::MagicNumber(7),
+            LcpOption::Pfc,
+        ];
+        lcp.receive(Instant::ZERO, &request(1, asked.clone()));
+        assert_eq!(
+            packets(&mut lcp),
+            [ControlRepr::ConfigureReject {
+                identifier: 1,
+                options: asked
+            }]
+        );
+        lcp.receive(Instant::ZERO, &request(2, Vec::new()));
+        assert!(matches!(
+            packets(&mut lcp).as_slice(),
+            [ControlRepr::ConfigureAck { identifier: 2, .. }]
+        ));
     }
 
     #[test]
