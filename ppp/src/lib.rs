@@ -14,7 +14,9 @@ pub mod fsm;
 pub mod hdlc;
 pub mod ipcp;
 pub mod lcp;
+pub mod mschapv2;
 pub mod pap;
+pub mod random;
 pub mod wire;
 
 pub use client::{Client, ClientConfig, ClientEvent, LinkDownReason, Phase};
