@@ -2,6 +2,7 @@
 //! an owned representation with `parse`, `emit` and `buffer_len`. Parsing never panics; a
 //! malformed packet is a [`WireError`] that says which rule it broke.
 
+pub mod chap;
 pub mod control;
 pub mod ipcp;
 pub mod lcp;
