@@ -186,7 +186,9 @@ fn wrong_password_fails_auth_and_the_server_hangs_up() {
                 auth: Some(AuthProtocol::Pap)
             },
             ClientEvent::AuthFailed {
-                message: "Authentication failure".into()
+                message: "Authentication failure".into(),
+                error: None,
+                retry_allowed: false,
             },
             ClientEvent::LinkDown(LinkDownReason::AuthFailed),
         ]

@@ -1,5 +1,5 @@
-//! Role-agnostic, sans-IO PPP (DESIGN §2): RFC 1662 framing, packet views for LCP, PAP and
-//! IPCP, the RFC 1661 option-negotiation automaton, and the protocols built on it. The dial
+//! Role-agnostic, sans-IO PPP (DESIGN §2): RFC 1662 framing, packet views for LCP, PAP,
+//! CHAP (with MS-CHAPv2) and IPCP, the RFC 1661 option-negotiation automaton, and the protocols built on it. The dial
 //! engine runs it in the client role ([`Client`]); `ppp-peer-sim` runs the same protocols in
 //! the server role.
 //!
@@ -9,6 +9,8 @@
 // Tests may unwrap; the library itself never does on anything from the line.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod auth;
+pub mod chap;
 mod client;
 pub mod fsm;
 pub mod hdlc;
@@ -19,5 +21,6 @@ pub mod pap;
 pub mod random;
 pub mod wire;
 
+pub use chap::AuthRetryError;
 pub use client::{Client, ClientConfig, ClientEvent, LinkDownReason, Phase};
 pub use wire::lcp::AuthProtocol;
