@@ -9,5 +9,5 @@
 mod script;
 mod server;
 
-pub use script::{AddressPlan, AuthMode, Script, ScriptError};
+pub use script::{Account, AccountOutcome, AddressPlan, AuthMode, Script, ScriptError};
 pub use server::Server;

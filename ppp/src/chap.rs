@@ -544,6 +544,11 @@ impl ChapServer {
         };
     }
 
+    /// A Failure invited a retry or a Change-Password and its answer has not come yet.
+    pub fn awaiting_answer(&self) -> bool {
+        matches!(self.state, ServerState::Invited { .. })
+    }
+
     /// The authenticator gave up: no Response to its Challenges, or no answer to an
     /// invitation in time. The caller should end the link.
     pub fn gave_up(&self) -> bool {
