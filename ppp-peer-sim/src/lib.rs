@@ -11,5 +11,5 @@ mod script;
 mod server;
 
 pub use fault::{Fault, Faults, Negotiation};
-pub use script::{AddressPlan, AuthMode, Script, ScriptError};
+pub use script::{Account, AccountOutcome, AddressPlan, AuthMode, Script, ScriptError};
 pub use server::Server;

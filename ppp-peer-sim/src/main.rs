@@ -19,9 +19,16 @@ mod tty;
 const SCRIPT_HELP: &str = "\
 SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a default):
 
-  auth: pap              # pap (default) or none; chap-md5 and mschapv2 are not yet supported
-  users:                 # accounts for PAP: name: password (required unless auth: none)
-    alice: secret
+  auth: pap              # pap (default), chap-md5, mschapv2 or none
+  users:                 # accounts (required unless auth: none)
+    alice: secret        #   name: password
+    bob:                 #   or the full form:
+      password: pw
+      fail: 2            #   refuse the first 2 attempts whatever the password (E=691)
+      outcome: expired   #   then, for the right password: accept (default), expired (E=648),
+                         #   disabled (E=647), no-dial-in (E=649) or logon-hours (E=646)
+  retries: 1             # mschapv2 only: refusals (E=691) sent with R=1 and a new challenge
+                         # before the final R=0 (default 0)
   address:
     server: 10.0.0.1     # the server's own IPCP address (default 10.0.0.1)
     client: 10.0.0.2     # assigned to the caller, Nak'd back to its 0.0.0.0 (default 10.0.0.2)
@@ -31,9 +38,15 @@ SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a defau
     - {drop-at-packet: 12}
 
 WHAT THE SERVER DOES:
-  It waits for the caller's first bytes, then negotiates LCP (asking for PAP when auth is
-  pap), checks the PAP Peer-ID/Password against `users` (Authenticate-Ack \"Welcome\", or
-  Authenticate-Nak and LCP Terminate-Request), and runs IPCP, unless `faults` say otherwise.
+  It waits for the caller's first bytes, then negotiates LCP (demanding the `auth` protocol),
+  authenticates the caller against `users` and runs IPCP. A name sent as DOMAIN\\user also
+  finds the account `user`. Accepted: Authenticate-Ack or CHAP Success \"Welcome\" (MS-CHAPv2
+  with its S= proof). Refused: Authenticate-Nak or CHAP Failure, then LCP Terminate-Request.
+  Only MS-CHAPv2 says why (E=) and can keep the line open: after R=1 it waits for a new
+  Response, after E=648 for a Change-Password proving the old password (the account then
+  has the new one and is accepted). It waits 120 s for either (RFC 2759 §6 asks for no short
+  timeout here), and 30 s (10 challenges, 3 s apart) for a first answer. PAP and CHAP-MD5
+  refusals, whatever the account says, are plain failures. `faults` change all this.
 
 FAULTS (each deterministic; frames count from 1, every protocol, in each direction):
   silent             read everything, send nothing, never hang up: the caller's LCP times out
@@ -82,7 +95,8 @@ struct Cli {
     /// 0.01 runs the 3 s restart timer in 30 ms). Use the caller's factor.
     #[arg(long, value_name = "FACTOR", default_value = "1")]
     time_scale: TimeScale,
-    /// Seed for LCP Magic-Numbers (runs with the same seed send the same bytes).
+    /// Seed for LCP Magic-Numbers and CHAP challenges (runs with the same seed send the same
+    /// bytes).
     #[arg(long, value_name = "N", default_value_t = 1)]
     magic_seed: u32,
 }

@@ -1,9 +1,24 @@
 //! The server script: what the scripted peer does, as YAML.
+//!
+//! ```yaml
+//! auth: mschapv2        # pap (default), chap-md5, mschapv2 or none
+//! retries: 2            # MS-CHAPv2: refusals answered with R=1 and a new C= before R=0
+//! users:
+//!   alice: secret                             # name: password, accepted
+//!   bob: {password: pw, fail: 2}              # the first 2 attempts refused (E=691)
+//!   carol: {password: old, outcome: expired}  # E=648, then a Change-Password from "old"
+//!   dave: {password: pw, outcome: disabled}   # E=647 (no-dial-in: 649, logon-hours: 646)
+//! ```
+//!
+//! PAP and CHAP-MD5 carry no error codes and no retry: there every refusal is a plain
+//! failure, and the server ends the link.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::Ipv4Addr;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::fault::{Fault, Faults};
@@ -17,11 +32,117 @@ pub enum AuthMode {
     Pap,
     /// No authentication phase.
     None,
-    /// CHAP with MD5 (RFC 1994): accepted spelling, not yet supported.
+    /// CHAP with MD5 (RFC 1994).
     ChapMd5,
-    /// MS-CHAP-V2 (RFC 2759): accepted spelling, not yet supported.
+    /// MS-CHAP-V2 (RFC 2759): error codes, retries and password changes.
     #[serde(rename = "mschapv2")]
     MsChapV2,
+}
+
+impl fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthMode::Pap => "pap",
+            AuthMode::None => "none",
+            AuthMode::ChapMd5 => "chap-md5",
+            AuthMode::MsChapV2 => "mschapv2",
+        })
+    }
+}
+
+/// What an account does once its password checks out (and its `fail` count is spent).
+/// The MS-CHAPv2 `E=` code each sends is in brackets (RFC 2759 §6); under PAP and CHAP-MD5
+/// every refusal is a plain failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountOutcome {
+    /// Accepted.
+    #[default]
+    Accept,
+    /// Password expired [648]: the server accepts an MS-CHAPv2 Change-Password that proves
+    /// the old password, records the new one and accepts.
+    Expired,
+    /// Account disabled [647].
+    Disabled,
+    /// No dial-in permission [649].
+    NoDialIn,
+    /// Outside its permitted logon hours [646].
+    LogonHours,
+}
+
+/// An account: `name: password`, or `name: {password: ..., fail: N, outcome: ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Account {
+    /// The password (PAP Password, CHAP secret).
+    pub password: String,
+    /// Refuse this many attempts first (E=691), whatever the password.
+    #[serde(default)]
+    pub fail: u32,
+    /// What happens after that, for the right password.
+    #[serde(default)]
+    pub outcome: AccountOutcome,
+}
+
+impl Account {
+    /// An account that accepts `password`.
+    pub fn with_password(password: impl Into<String>) -> Self {
+        Account {
+            password: password.into(),
+            fail: 0,
+            outcome: AccountOutcome::Accept,
+        }
+    }
+}
+
+/// The short form `name: password` or the full map (whose own rules and positions apply).
+fn deserialize_account<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Account, D::Error> {
+    struct AccountVisitor;
+
+    impl<'de> Visitor<'de> for AccountVisitor {
+        type Value = Account;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a password, or a map with `password`, `fail` and `outcome`")
+        }
+
+        fn visit_str<E: de::Error>(self, password: &str) -> Result<Account, E> {
+            Ok(Account::with_password(password))
+        }
+
+        // An unquoted `1234` is a number to YAML, but as a password it is its digits.
+        fn visit_u64<E: de::Error>(self, password: u64) -> Result<Account, E> {
+            Ok(Account::with_password(password.to_string()))
+        }
+
+        fn visit_i64<E: de::Error>(self, password: i64) -> Result<Account, E> {
+            Ok(Account::with_password(password.to_string()))
+        }
+
+        fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Account, M::Error> {
+            Account::deserialize(de::value::MapAccessDeserializer::new(map))
+        }
+    }
+
+    deserializer.deserialize_any(AccountVisitor)
+}
+
+/// `users:` as written.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+struct RawUsers(#[serde(deserialize_with = "deserialize_users")] BTreeMap<String, Account>);
+
+fn deserialize_users<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, Account>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(transparent)]
+    struct One(#[serde(deserialize_with = "deserialize_account")] Account);
+    let users = BTreeMap::<String, One>::deserialize(deserializer)?;
+    Ok(users
+        .into_iter()
+        .map(|(name, One(account))| (name, account))
+        .collect())
 }
 
 /// Addresses IPCP hands out (RFC 1332 §3.3).
@@ -50,8 +171,11 @@ impl Default for AddressPlan {
 pub struct Script {
     /// Authentication demanded of the client.
     pub auth: AuthMode,
-    /// Accounts: user name → password.
-    pub users: BTreeMap<String, String>,
+    /// Accounts by user name.
+    pub users: BTreeMap<String, Account>,
+    /// MS-CHAPv2: how many refused attempts (E=691) invite a retry (R=1 with a new C=)
+    /// before the final R=0.
+    pub retries: u32,
     /// IPCP addresses.
     pub address: AddressPlan,
     /// DNS servers offered (RFC 1877), at most two, primary first.
@@ -66,6 +190,7 @@ impl Default for Script {
         Script {
             auth: AuthMode::None,
             users: BTreeMap::new(),
+            retries: 0,
             address: AddressPlan::default(),
             dns: Vec::new(),
             faults: Faults::default(),
@@ -78,7 +203,8 @@ impl Default for Script {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawScript {
     auth: Option<Spanned<AuthMode>>,
-    users: Option<BTreeMap<String, String>>,
+    users: Option<RawUsers>,
+    retries: Option<Spanned<u32>>,
     #[serde(default)]
     address: AddressPlan,
     dns: Option<Spanned<Vec<Ipv4Addr>>>,
@@ -147,6 +273,7 @@ impl Script {
             RawScript {
                 auth: None,
                 users: None,
+                retries: None,
                 address: AddressPlan::default(),
                 dns: None,
                 faults: None,
@@ -173,27 +300,26 @@ impl TryFrom<RawScript> for Script {
             Some(spanned) => (spanned.value, Some(spanned.referenced)),
             None => (AuthMode::default(), None),
         };
-        match auth {
-            AuthMode::ChapMd5 | AuthMode::MsChapV2 => {
-                let name = if auth == AuthMode::ChapMd5 {
-                    "chap-md5"
-                } else {
-                    "mschapv2"
-                };
-                return Err(invalid(
-                    auth_at.as_ref(),
-                    format!("auth: {name} is not yet supported by ppp-peer-sim (use pap or none)"),
-                ));
-            }
-            AuthMode::Pap | AuthMode::None => {}
-        }
-        let users = raw.users.unwrap_or_default();
+        let users = raw.users.map(|RawUsers(users)| users).unwrap_or_default();
         if auth != AuthMode::None && users.is_empty() {
             return Err(invalid(
                 auth_at.as_ref(),
-                "auth: pap needs at least one account under `users:` (or say `auth: none`)",
+                format!(
+                    "auth: {auth} needs at least one account under `users:` (or say `auth: none`)"
+                ),
             ));
         }
+        let retries = match raw.retries {
+            // RFC 2759 §6 R=1 exists in MS-CHAPv2 only.
+            Some(spanned) if spanned.value > 0 && auth != AuthMode::MsChapV2 => {
+                return Err(invalid(
+                    Some(&spanned.referenced),
+                    format!("retries: only MS-CHAPv2 can invite a retry (auth is {auth})"),
+                ));
+            }
+            Some(spanned) => spanned.value,
+            None => 0,
+        };
         let dns = match raw.dns {
             Some(spanned) if spanned.value.len() > 2 => {
                 return Err(invalid(
@@ -211,6 +337,7 @@ impl TryFrom<RawScript> for Script {
         Ok(Script {
             auth,
             users,
+            retries,
             address: raw.address,
             dns,
             faults,
@@ -230,8 +357,8 @@ mod tests {
         .unwrap();
         assert_eq!(script.auth, AuthMode::Pap);
         assert_eq!(
-            script.users.get("alice").map(String::as_str),
-            Some("secret")
+            script.users.get("alice"),
+            Some(&Account::with_password("secret"))
         );
         assert_eq!(script.address.client, Ipv4Addr::new(192, 0, 2, 9));
         assert_eq!(script.dns.len(), 2);
@@ -256,10 +383,10 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_and_incomplete_scripts_say_why() {
-        let error = Script::from_yaml("users: {a: b}\nauth: chap-md5\n").unwrap_err();
-        assert_eq!(error.location(), Some((2, Some(7))));
-        assert!(error.to_string().contains("not yet supported"), "{error}");
+    fn incomplete_scripts_say_why() {
+        let error = Script::from_yaml("auth: chap-md5\n").unwrap_err();
+        assert_eq!(error.location(), Some((1, Some(7))));
+        assert!(error.to_string().contains("chap-md5 needs"), "{error}");
         assert!(
             Script::from_yaml("auth: mschapv2\n")
                 .unwrap_err()
@@ -279,5 +406,53 @@ mod tests {
             Script::from_yaml("auth: none\ndns: [not-an-address]\n"),
             Err(ScriptError::Syntax { .. })
         ));
+    }
+
+    #[test]
+    fn accounts_short_and_full() {
+        let script = Script::from_yaml(
+            "auth: mschapv2\nretries: 2\nusers:\n  alice: secret\n  pin: 1234\n  bob: {password: pw, fail: 2}\n  carol:\n    password: old\n    outcome: expired\n  dave: {password: pw, outcome: no-dial-in}\n",
+        )
+        .unwrap();
+        assert_eq!(script.auth, AuthMode::MsChapV2);
+        assert_eq!(script.retries, 2);
+        assert_eq!(script.users["pin"], Account::with_password("1234"));
+        assert_eq!(
+            script.users["bob"],
+            Account {
+                password: "pw".into(),
+                fail: 2,
+                outcome: AccountOutcome::Accept
+            }
+        );
+        assert_eq!(script.users["carol"].outcome, AccountOutcome::Expired);
+        assert_eq!(script.users["dave"].outcome, AccountOutcome::NoDialIn);
+    }
+
+    #[test]
+    fn account_mistakes_are_positioned() {
+        // An unknown account key, and an unknown outcome, say where.
+        let error = Script::from_yaml("users:\n  bob: {password: pw, fial: 2}\n").unwrap_err();
+        assert!(
+            matches!(error, ScriptError::Syntax { line: Some(2), .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("fial"), "{error}");
+        let error = Script::from_yaml("users:\n  bob:\n    password: pw\n    outcome: locked\n")
+            .unwrap_err();
+        assert!(
+            matches!(error, ScriptError::Syntax { line: Some(4), .. }),
+            "{error}"
+        );
+        assert!(
+            Script::from_yaml("users:\n  bob: {fail: 2}\n")
+                .unwrap_err()
+                .to_string()
+                .contains("password")
+        );
+        // Retries exist in MS-CHAPv2 only.
+        let error = Script::from_yaml("users: {a: b}\nretries: 1\n").unwrap_err();
+        assert_eq!(error.location(), Some((2, Some(10))));
+        assert!(error.to_string().contains("MS-CHAPv2"), "{error}");
     }
 }

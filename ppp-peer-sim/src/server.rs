@@ -1,25 +1,59 @@
-//! The server role: LCP demanding the script's authentication, PAP checked against the
-//! script's accounts, IPCP assigning the script's addresses.
+//! The server role: LCP demanding the script's authentication, PAP, CHAP-MD5 or MS-CHAPv2
+//! checked against the script's accounts (with their scripted outcomes), IPCP assigning the
+//! script's addresses.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
+use ras_ppp::chap::{ChapAlgorithm, ChapAttempt, ChapServer, ChapVerdict, Proof};
 use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
 use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use ras_ppp::lcp::{Lcp, LcpConfig, new_lcp};
+use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
+use ras_ppp::random::SeededRandom;
 use ras_ppp::wire::Protocol;
+use ras_ppp::wire::chap::error_code;
 use ras_ppp::{AuthProtocol, Phase};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
 
 use crate::fault::{Arrival, FaultInjector};
-use crate::script::{AuthMode, Script};
+use crate::script::{Account, AccountOutcome, AuthMode, Script};
 
-/// What the server says in Authenticate-Ack.
+/// What the server says in Authenticate-Ack and CHAP Success.
 const WELCOME: &str = "Welcome";
-/// What it says in Authenticate-Nak.
-const REFUSED: &str = "Authentication failure";
+
+/// The name in our CHAP Challenges (RFC 1994 §4.1).
+const CHAP_NAME: &str = "ppp-peer-sim";
+
+/// How long the server waits for the answer to an MS-CHAPv2 Failure that invites one (a
+/// retry, R=1, or a Change-Password after E=648). RFC 2759 §6: with R=1 the authenticator
+/// "disables short timeouts, expecting the peer to prompt the user for new credentials";
+/// the RFC names no figure. Two minutes lets a person retype a password, and is four
+/// times the 30 s we give a client to authenticate at all.
+const INVITATION_WAIT: Duration = Duration::from_secs(120);
+
+/// What the server says when it refuses, by MS-CHAPv2 error code (RFC 2759 §6).
+fn refusal_message(error: u32) -> &'static str {
+    match error {
+        error_code::RESTRICTED_LOGON_HOURS => "Not permitted to log on at this time",
+        error_code::ACCT_DISABLED => "Account disabled",
+        error_code::PASSWD_EXPIRED => "Password expired",
+        error_code::NO_DIALIN_PERMISSION => "No dial-in permission",
+        _ => "Authentication failure",
+    }
+}
+
+/// The server's decision on an authentication attempt, whichever protocol carried it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Accept,
+    /// Refused, with the MS-CHAPv2 code that says why (only MS-CHAPv2 sends it).
+    Refuse {
+        error: u32,
+    },
+}
 
 /// How long the server waits for an Authenticate-Request once LCP is open: as long as a
 /// client retransmits it (Max-Configure × restart timer, RFC 1334 §2.2.1 with RFC 1661 §4.6
@@ -44,7 +78,15 @@ pub struct Server {
     encoder: Encoder,
     lcp: Lcp,
     pap: PapServer,
+    chap: Option<ChapServer>,
     ipcp: Ipcp,
+    /// The accounts as they stand now: `fail` counts down, a changed password replaces the
+    /// old one.
+    accounts: BTreeMap<String, Account>,
+    /// Refusals (E=691) so far, against the script's `retries`.
+    refusals: u32,
+    /// Seed of the CHAP challenges.
+    chap_seed: u64,
     /// When we give up waiting for an Authenticate-Request.
     auth_deadline: Option<Instant>,
     /// The script's fault steps, applied to the frames each way.
@@ -55,12 +97,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server playing `script`, its Magic-Numbers drawn from `magic_seed`.
+    /// A server playing `script`, its Magic-Numbers and CHAP challenges drawn from
+    /// `magic_seed`.
     pub fn new(script: Script, magic_seed: u32) -> Self {
         let require_auth = match script.auth {
             AuthMode::Pap => Some(AuthProtocol::Pap),
-            // The script loader refuses the others; without auth is the safe reading.
-            AuthMode::None | AuthMode::ChapMd5 | AuthMode::MsChapV2 => None,
+            AuthMode::ChapMd5 => Some(AuthProtocol::ChapMd5),
+            AuthMode::MsChapV2 => Some(AuthProtocol::MsChapV2),
+            AuthMode::None => None,
         };
         let mut lcp = new_lcp(
             LcpConfig {
@@ -85,13 +129,17 @@ impl Server {
         );
         Server {
             faults: FaultInjector::new(script.faults.clone()),
+            accounts: script.users.clone(),
             script,
             phase: Phase::Dead,
             decoder: Decoder::default(),
             encoder: Encoder::default(),
             lcp,
             pap: PapServer::default(),
+            chap: None,
             ipcp,
+            refusals: 0,
+            chap_seed: u64::from(magic_seed ^ SERVER_SEED_SALT),
             auth_deadline: None,
             hung_up: false,
             transmit: VecDeque::new(),
@@ -109,6 +157,12 @@ impl Server {
         self.phase
     }
 
+    /// An account as it stands now (after any password change), by the name a client
+    /// would send (`DOMAIN\\` prefix allowed).
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.get(account_name(&self.accounts, name)?)
+    }
+
     fn flush(&mut self) {
         while let Some(packet) = self.lcp.poll_packet() {
             self.transmit
@@ -117,6 +171,12 @@ impl Server {
         while let Some(packet) = self.pap.poll_packet() {
             self.transmit
                 .push_back(self.encoder.encode(Protocol::PAP, &packet));
+        }
+        if let Some(chap) = &mut self.chap {
+            while let Some(packet) = chap.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::CHAP, &packet));
+            }
         }
         while let Some(packet) = self.ipcp.poll_packet() {
             if self.phase == Phase::Network {
@@ -158,7 +218,31 @@ impl Server {
             Protocol::PAP if matches!(self.phase, Phase::Authenticate | Phase::Network) => {
                 // Requests retransmitted after the Ack are answered again (RFC 1334 §2.2.1).
                 if let Some(request) = self.pap.receive(&frame.information) {
-                    self.authenticate(now, &request.peer_id, &request.password);
+                    self.auth_deadline = None;
+                    let name = String::from_utf8_lossy(&request.peer_id).into_owned();
+                    let proof = match self.account(&name) {
+                        Some(account) if account.password.as_bytes() == request.password => {
+                            Proof::Valid
+                        }
+                        _ => Proof::Invalid,
+                    };
+                    let decision = self.decide(&name, proof);
+                    self.pap
+                        .answer(decision == Decision::Accept, message(decision));
+                    self.after_decision(now, decision, false);
+                }
+            }
+            Protocol::CHAP if matches!(self.phase, Phase::Authenticate | Phase::Network) => {
+                // Responses repeated after Success are answered again (RFC 1994 §4.2).
+                let accounts = &self.accounts;
+                let attempt = self.chap.as_mut().and_then(|chap| {
+                    chap.receive(&frame.information, |name| {
+                        let name = account_name(accounts, name)?;
+                        accounts.get(name).map(|account| account.password.clone())
+                    })
+                });
+                if let Some(attempt) = attempt {
+                    self.chap_attempt(now, attempt);
                 }
             }
             Protocol::IPCP
@@ -171,7 +255,7 @@ impl Server {
             Protocol::IPCP if self.phase == Phase::Network => {
                 self.ipcp.receive(now, &frame.information)
             }
-            Protocol::PAP | Protocol::IPCP => {
+            Protocol::PAP | Protocol::CHAP | Protocol::IPCP => {
                 debug!(protocol = %frame.protocol, phase = ?self.phase, "peer-sim: packet out of phase discarded")
             }
             Protocol::IPV4 => debug!(
@@ -182,27 +266,101 @@ impl Server {
         }
     }
 
-    fn authenticate(&mut self, now: Instant, peer_id: &[u8], password: &[u8]) {
-        self.auth_deadline = None;
-        let user = String::from_utf8_lossy(peer_id);
-        let accepted = self
-            .script
-            .users
-            .get(user.as_ref())
-            .is_some_and(|expected| expected.as_bytes() == password);
-        if accepted {
-            info!(%user, "peer-sim: PAP accepted");
-            self.pap.answer(true, WELCOME);
-            if self.phase == Phase::Authenticate {
-                self.enter_network(now);
-            }
-        } else {
-            info!(%user, "peer-sim: PAP refused");
-            self.pap.answer(false, REFUSED);
-            // The Nak must reach the line before the Terminate-Request.
-            self.flush();
-            self.terminate(now, "authentication failed");
+    /// Judge an attempt by the account's script: `fail` refusals first, then its outcome
+    /// for the right password; a proven password change replaces the password.
+    fn decide(&mut self, name: &str, proof: Proof) -> Decision {
+        let Some(key) = account_name(&self.accounts, name).map(str::to_owned) else {
+            info!(%name, "peer-sim: no such account");
+            return Decision::Refuse {
+                error: error_code::AUTHENTICATION_FAILURE,
+            };
+        };
+        let Some(account) = self.accounts.get_mut(&key) else {
+            return Decision::Refuse {
+                error: error_code::AUTHENTICATION_FAILURE,
+            };
+        };
+        if let Proof::NewPassword(password) = &proof {
+            info!(%name, "peer-sim: password changed");
+            account.password = password.clone();
+            account.outcome = AccountOutcome::Accept;
         }
+        if account.fail > 0 {
+            account.fail -= 1;
+            info!(%name, left = account.fail, "peer-sim: scripted refusal");
+            return Decision::Refuse {
+                error: error_code::AUTHENTICATION_FAILURE,
+            };
+        }
+        let error = match (proof, account.outcome) {
+            (Proof::Invalid, _) => error_code::AUTHENTICATION_FAILURE,
+            (_, AccountOutcome::Accept) => return Decision::Accept,
+            (_, AccountOutcome::Expired) => error_code::PASSWD_EXPIRED,
+            (_, AccountOutcome::Disabled) => error_code::ACCT_DISABLED,
+            (_, AccountOutcome::NoDialIn) => error_code::NO_DIALIN_PERMISSION,
+            (_, AccountOutcome::LogonHours) => error_code::RESTRICTED_LOGON_HOURS,
+        };
+        info!(%name, error, "peer-sim: refused");
+        Decision::Refuse { error }
+    }
+
+    fn chap_attempt(&mut self, now: Instant, attempt: ChapAttempt) {
+        let decision = self.decide(&attempt.name, attempt.proof);
+        let verdict = match decision {
+            Decision::Accept => ChapVerdict::Accept,
+            Decision::Refuse { error } => {
+                // The script's `retries` budget is for wrong credentials (RFC 2759 §6 R=1);
+                // a disabled account gains nothing from another try.
+                let retry = error == error_code::AUTHENTICATION_FAILURE
+                    && self.refusals < self.script.retries;
+                if error == error_code::AUTHENTICATION_FAILURE {
+                    self.refusals += 1;
+                }
+                ChapVerdict::Reject { error, retry }
+            }
+        };
+        let Some(chap) = &mut self.chap else {
+            return;
+        };
+        chap.answer(now, verdict, message(decision));
+        let invited = chap.awaiting_answer();
+        self.after_decision(now, decision, invited);
+    }
+
+    /// Into the network phase, or (unless a retry or Change-Password is invited) off the line.
+    fn after_decision(&mut self, now: Instant, decision: Decision, invited: bool) {
+        match decision {
+            Decision::Accept if self.phase == Phase::Authenticate => self.enter_network(now),
+            Decision::Accept => {}
+            Decision::Refuse { .. } if invited => {}
+            Decision::Refuse { .. } => {
+                // The refusal must reach the line before the Terminate-Request.
+                self.flush();
+                self.terminate(now, "authentication failed");
+            }
+        }
+    }
+
+    /// The authenticator challenges on LCP's restart timer and counts (RFC 1994 §4.1 asks
+    /// for a retransmission timer; RFC 1661 §4.6's defaults serve it), so a client that
+    /// never answers is given up on after the same 30 s as under PAP.
+    fn start_chap(&mut self, now: Instant, protocol: AuthProtocol) {
+        let Some(algorithm) = ChapAlgorithm::from_auth_protocol(protocol) else {
+            return;
+        };
+        let fsm = FsmConfig::default();
+        // A fresh stream per LCP renegotiation, still fixed by the seed.
+        self.chap_seed = self.chap_seed.wrapping_add(1);
+        let mut chap = ChapServer::new(
+            algorithm,
+            CHAP_NAME,
+            fsm.restart_interval,
+            fsm.max_configure,
+            INVITATION_WAIT,
+            SeededRandom::new(self.chap_seed),
+        );
+        chap.start(now);
+        self.chap = Some(chap);
     }
 
     fn pump(&mut self, now: Instant) {
@@ -250,12 +408,17 @@ impl Server {
                         self.phase = Phase::Authenticate;
                         self.auth_deadline = Some(now + auth_wait());
                     }
+                    (_, Some(protocol @ (AuthProtocol::ChapMd5 | AuthProtocol::MsChapV2))) => {
+                        self.phase = Phase::Authenticate;
+                        self.start_chap(now, protocol);
+                    }
                     // The client rejected authentication: no account, no link.
                     _ => self.terminate(now, "client refused to authenticate"),
                 }
             }
             LayerEvent::Down { cause } => {
                 self.auth_deadline = None;
+                self.chap = None;
                 self.encoder = Encoder::default();
                 self.decoder.set_accm(ReceiveAccm::DEFAULT);
                 self.leave_network(now);
@@ -285,6 +448,23 @@ impl Server {
         self.hung_up = true;
         self.events.push_back(PeerEvent::HangUp);
     }
+}
+
+/// What the server says with its decision.
+fn message(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Accept => WELCOME,
+        Decision::Refuse { error } => refusal_message(error),
+    }
+}
+
+/// The key of the account `name` means: the name as sent, or else without its `DOMAIN\\`
+/// (the engine sends `DOMAIN\\user` when the entry has a domain).
+fn account_name<'a>(accounts: &'a BTreeMap<String, Account>, name: &str) -> Option<&'a str> {
+    let bare = String::from_utf8_lossy(user_name_without_domain(name.as_bytes())).into_owned();
+    [name, bare.as_str()]
+        .into_iter()
+        .find_map(|key| accounts.get_key_value(key).map(|(key, _)| key.as_str()))
 }
 
 impl From<Server> for LinePeer {
@@ -338,6 +518,13 @@ impl Machine for Server {
             self.auth_deadline = None;
             self.terminate(now, "the client never sent an Authenticate-Request");
         }
+        if let Some(chap) = &mut self.chap {
+            chap.handle_timeout(now);
+            if chap.gave_up() {
+                self.chap = None;
+                self.terminate(now, "the client never answered the CHAP exchange");
+            }
+        }
         self.pump(now);
     }
 
@@ -359,6 +546,7 @@ impl Machine for Server {
             self.lcp.poll_timeout(),
             self.ipcp.poll_timeout(),
             self.auth_deadline,
+            self.chap.as_ref().and_then(ChapServer::poll_timeout),
         ])
     }
 }

@@ -7,12 +7,20 @@ use std::net::Ipv4Addr;
 
 use ppp_peer_sim::{Script, Server};
 use proptest::prelude::*;
+use ras_ppp::wire::Protocol;
+use ras_ppp::wire::chap::{ChapRepr, SuccessMessage};
 use ras_ppp::{AuthProtocol, Client, ClientConfig, ClientEvent, LinkDownReason};
 use sansio::sim::{Pipe, earliest};
 use sansio::{Duration, Instant, Machine, PeerEvent};
 
 /// One-way latency of the simulated line.
 const LATENCY: Duration = Duration::from_millis(20);
+
+/// The application's reaction to a client event.
+type Respond = dyn FnMut(&mut Client, Instant, &ClientEvent);
+
+/// A rewrite of a frame's Information field, by protocol.
+type Tamper = dyn FnMut(Protocol, Vec<u8>) -> Vec<u8>;
 
 struct Dial {
     now: Instant,
@@ -26,6 +34,10 @@ struct Dial {
     client_writes: usize,
     /// Lose the client's PAP frames on their way to the server.
     drop_client_pap: bool,
+    /// What the application does when the client reports something.
+    respond: Box<Respond>,
+    /// Rewrites each frame the server sends (after HDLC decoding).
+    tamper: Box<Tamper>,
 }
 
 impl Dial {
@@ -46,6 +58,8 @@ impl Dial {
             server_events: Vec::new(),
             client_writes: 0,
             drop_client_pap: false,
+            respond: Box::new(|_, _, _| {}),
+            tamper: Box::new(|_, information| information),
         }
     }
 
@@ -53,6 +67,11 @@ impl Dial {
     fn run(&mut self) {
         let limit = self.now + Duration::from_secs(600);
         loop {
+            // Events first: the application's reaction may give the client more to send.
+            while let Some(event) = self.client.poll_event() {
+                (self.respond)(&mut self.client, self.now, &event);
+                self.client_events.push((self.now, event));
+            }
             while let Some(bytes) = self.client.poll_transmit() {
                 self.client_writes += 1;
                 if self.drop_client_pap && is_pap(&bytes) {
@@ -60,11 +79,9 @@ impl Dial {
                 }
                 self.to_server.send(self.now, bytes);
             }
-            while let Some(event) = self.client.poll_event() {
-                self.client_events.push((self.now, event));
-            }
             if let Some(server) = &mut self.server {
                 while let Some(bytes) = server.poll_transmit() {
+                    let bytes = retamper(&mut self.tamper, bytes);
                     self.to_client.send(self.now, bytes);
                 }
                 while let Some(event) = server.poll_event() {
@@ -110,15 +127,29 @@ impl Dial {
     }
 }
 
+/// Pass the server's frames through `tamper`, re-framed with the default (escape everything)
+/// encoder, which any receiver accepts.
+fn retamper(tamper: &mut Tamper, bytes: Vec<u8>) -> Vec<u8> {
+    let mut frames = Vec::new();
+    let mut decoder = ras_ppp::hdlc::Decoder::new(1500);
+    decoder.set_accm(ras_ppp::hdlc::ReceiveAccm(0));
+    decoder.decode(&bytes, &mut frames);
+    let encoder = ras_ppp::hdlc::Encoder::default();
+    frames
+        .into_iter()
+        .flat_map(|frame| {
+            encoder.encode(frame.protocol, &tamper(frame.protocol, frame.information))
+        })
+        .collect()
+}
+
 fn is_pap(bytes: &[u8]) -> bool {
     let mut frames = Vec::new();
     let mut decoder = ras_ppp::hdlc::Decoder::new(1500);
     // After LCP the client sends control characters raw (it was asked for map 0).
     decoder.set_accm(ras_ppp::hdlc::ReceiveAccm(0));
     decoder.decode(bytes, &mut frames);
-    frames
-        .iter()
-        .any(|f| f.protocol == ras_ppp::wire::Protocol::PAP)
+    frames.iter().any(|f| f.protocol == Protocol::PAP)
 }
 
 const PAP_SCRIPT: &str = "
@@ -186,7 +217,9 @@ fn wrong_password_fails_auth_and_the_server_hangs_up() {
                 auth: Some(AuthProtocol::Pap)
             },
             ClientEvent::AuthFailed {
-                message: "Authentication failure".into()
+                message: "Authentication failure".into(),
+                error: None,
+                retry_allowed: false,
             },
             ClientEvent::LinkDown(LinkDownReason::AuthFailed),
         ]
@@ -315,12 +348,301 @@ fn a_looped_line_is_detected() {
     );
 }
 
+const CHAP_MD5_SCRIPT: &str = "
+auth: chap-md5
+users:
+  alice: secret
+";
+
+const MSCHAPV2_SCRIPT: &str = "
+auth: mschapv2
+retries: 1
+users:
+  alice: secret
+  CORP\\bob: {password: pw, fail: 1}
+  carol: {password: old, outcome: expired}
+  dave: {password: pw, outcome: disabled}
+  erin: {password: pw, outcome: no-dial-in}
+  frank: {password: pw, outcome: logon-hours}
+";
+
+fn network_up() -> ClientEvent {
+    ClientEvent::NetworkUp {
+        local: Ipv4Addr::new(10, 0, 0, 2),
+        peer: Some(Ipv4Addr::new(10, 0, 0, 1)),
+        dns: vec![],
+    }
+}
+
+fn welcome() -> ClientEvent {
+    ClientEvent::AuthSucceeded {
+        message: "Welcome".into(),
+    }
+}
+
+fn dial_as(script: &str, user: &str, password: &str) -> Dial {
+    let mut dial = Dial::new(Some(script), password);
+    dial.client = Client::new(ClientConfig {
+        user: user.into(),
+        password: password.into(),
+        magic_seed: 7,
+        ..ClientConfig::default()
+    });
+    dial
+}
+
+#[test]
+fn chap_md5_and_ms_chap_v2_dials_bring_the_network_up() {
+    for (script, auth) in [
+        (CHAP_MD5_SCRIPT, AuthProtocol::ChapMd5),
+        (MSCHAPV2_SCRIPT, AuthProtocol::MsChapV2),
+    ] {
+        let mut dial = dial_as(script, "alice", "secret");
+        dial.dial();
+        assert_eq!(
+            dial.events(),
+            [
+                ClientEvent::LinkEstablished { auth: Some(auth) },
+                welcome(),
+                network_up()
+            ],
+            "{auth}"
+        );
+        let (up_at, _) = dial.client_events.last().unwrap();
+        assert!(*up_at < Instant::ZERO + Duration::from_secs(1), "{up_at}");
+    }
+}
+
+#[test]
+fn chap_md5_wrong_password_is_a_plain_failure() {
+    let mut dial = dial_as(CHAP_MD5_SCRIPT, "alice", "guess");
+    dial.dial();
+    assert_eq!(
+        dial.events()[1..],
+        [
+            ClientEvent::AuthFailed {
+                message: "Authentication failure".into(),
+                error: None,
+                retry_allowed: false,
+            },
+            ClientEvent::LinkDown(LinkDownReason::AuthFailed),
+        ]
+    );
+}
+
+#[test]
+fn ms_chap_v2_retry_with_the_right_password() {
+    let mut dial = dial_as(MSCHAPV2_SCRIPT, "alice", "guess");
+    dial.respond = Box::new(|client, now, event| {
+        if let ClientEvent::AuthFailed {
+            retry_allowed: true,
+            ..
+        } = event
+        {
+            client.retry_authentication(now, "alice", "secret").unwrap();
+        }
+    });
+    dial.dial();
+    assert_eq!(
+        dial.events()[1..],
+        [
+            ClientEvent::AuthFailed {
+                message: "Authentication failure".into(),
+                error: Some(691),
+                retry_allowed: true,
+            },
+            welcome(),
+            network_up()
+        ]
+    );
+}
+
+#[test]
+fn ms_chap_v2_retries_run_out() {
+    let mut dial = dial_as(MSCHAPV2_SCRIPT, "alice", "guess");
+    dial.respond = Box::new(|client, now, event| {
+        if let ClientEvent::AuthFailed {
+            retry_allowed: true,
+            ..
+        } = event
+        {
+            client.retry_authentication(now, "alice", "wrong").unwrap();
+        }
+    });
+    dial.dial();
+    assert_eq!(
+        dial.events()[1..],
+        [
+            ClientEvent::AuthFailed {
+                message: "Authentication failure".into(),
+                error: Some(691),
+                retry_allowed: true,
+            },
+            // `retries: 1`: the second refusal is final (R=0).
+            ClientEvent::AuthFailed {
+                message: "Authentication failure".into(),
+                error: Some(691),
+                retry_allowed: false,
+            },
+            ClientEvent::LinkDown(LinkDownReason::AuthFailed),
+        ]
+    );
+}
+
+#[test]
+fn ms_chap_v2_scripted_refusals_then_acceptance_with_a_domain() {
+    // `fail: 1` refuses the first attempt even with the right password; the account is
+    // found under the name with its domain.
+    let mut dial = dial_as(MSCHAPV2_SCRIPT, "CORP\\bob", "pw");
+    dial.respond = Box::new(|client, now, event| {
+        if let ClientEvent::AuthFailed {
+            retry_allowed: true,
+            ..
+        } = event
+        {
+            client.retry_authentication(now, "CORP\\bob", "pw").unwrap();
+        }
+    });
+    dial.dial();
+    assert!(matches!(
+        dial.events()[1],
+        ClientEvent::AuthFailed {
+            error: Some(691),
+            retry_allowed: true,
+            ..
+        }
+    ));
+    assert_eq!(dial.events()[2..], [welcome(), network_up()]);
+}
+
+#[test]
+fn ms_chap_v2_expired_password_is_changed_on_the_server() {
+    let mut dial = dial_as(MSCHAPV2_SCRIPT, "carol", "old");
+    dial.respond = Box::new(|client, now, event| {
+        if let ClientEvent::AuthFailed {
+            error: Some(648), ..
+        } = event
+        {
+            client.change_password(now, "brand-new").unwrap();
+        }
+    });
+    dial.dial();
+    assert_eq!(
+        dial.events()[1..],
+        [
+            ClientEvent::AuthFailed {
+                message: "Password expired".into(),
+                error: Some(648),
+                retry_allowed: false,
+            },
+            welcome(),
+            network_up()
+        ]
+    );
+    let account = dial.server.as_ref().unwrap().account("carol").unwrap();
+    assert_eq!(account.password, "brand-new");
+}
+
+#[test]
+fn ms_chap_v2_account_outcomes_end_the_link_with_their_code() {
+    for (user, error, message) in [
+        ("dave", 647, "Account disabled"),
+        ("erin", 649, "No dial-in permission"),
+        ("frank", 646, "Not permitted to log on at this time"),
+    ] {
+        let mut dial = dial_as(MSCHAPV2_SCRIPT, user, "pw");
+        dial.dial();
+        assert_eq!(
+            dial.events()[1..],
+            [
+                ClientEvent::AuthFailed {
+                    message: message.into(),
+                    error: Some(error),
+                    retry_allowed: false,
+                },
+                ClientEvent::LinkDown(LinkDownReason::AuthFailed),
+            ],
+            "{user}"
+        );
+    }
+}
+
+#[test]
+fn ms_chap_v2_expired_password_under_pap_is_a_plain_failure() {
+    let script = "auth: pap\nusers: {alice: {password: secret, outcome: expired}}\n";
+    let mut dial = dial_as(script, "alice", "secret");
+    dial.dial();
+    assert_eq!(
+        dial.events()[1..],
+        [
+            ClientEvent::AuthFailed {
+                message: "Password expired".into(),
+                error: None,
+                retry_allowed: false,
+            },
+            ClientEvent::LinkDown(LinkDownReason::AuthFailed),
+        ]
+    );
+}
+
+#[test]
+fn an_unanswered_retry_invitation_is_hung_up_on() {
+    let mut dial = dial_as(MSCHAPV2_SCRIPT, "alice", "guess");
+    dial.dial();
+    let (failed_at, _) = dial.client_events[1];
+    assert_eq!(
+        dial.events().last(),
+        Some(&ClientEvent::LinkDown(LinkDownReason::PeerTerminated))
+    );
+    // The server's two minutes of patience (RFC 2759 §6), then Terminate-Request, its Ack
+    // and the hang-up.
+    let (hung_up_at, _) = dial.server_events[0];
+    let waited = hung_up_at.saturating_duration_since(failed_at);
+    assert!(
+        waited >= Duration::from_secs(120) && waited < Duration::from_secs(121),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn a_wrong_authenticator_response_fails_the_server() {
+    let mut dial = dial_as(MSCHAPV2_SCRIPT, "alice", "secret");
+    dial.tamper = Box::new(|protocol, information| {
+        if protocol != Protocol::CHAP {
+            return information;
+        }
+        match ChapRepr::parse_bytes(&information) {
+            Ok(ChapRepr::Success {
+                identifier,
+                message,
+            }) => {
+                let mut success = SuccessMessage::parse(&message).unwrap();
+                success.authenticator_response.0[7] ^= 0x40;
+                ChapRepr::Success {
+                    identifier,
+                    message: success.to_bytes(),
+                }
+                .to_bytes()
+            }
+            _ => information,
+        }
+    });
+    dial.dial();
+    assert_eq!(
+        dial.events()[1..],
+        [ClientEvent::LinkDown(
+            LinkDownReason::ServerNotAuthenticated
+        )]
+    );
+}
+
 /// A frame of one of the protocols the machines speak, with random content, so fuzzing
 /// reaches past the FCS check into the packet parsers and automata.
 fn frames() -> impl Strategy<Value = Vec<u8>> {
     let protocol = prop_oneof![
         Just(0xC021u16),
         Just(0xC023),
+        Just(0xC223),
         Just(0x8021),
         Just(0x0021),
         Just(0x80FD),
@@ -346,9 +668,10 @@ proptest! {
         noise in proptest::collection::vec(any::<u8>(), 0..400),
         framed in frames(),
         chunk in 1usize..50,
+        script in prop_oneof![Just(PAP_SCRIPT), Just(MSCHAPV2_SCRIPT), Just(CHAP_MD5_SCRIPT)],
     ) {
         let mut client = Client::new(ClientConfig::default());
-        let mut server = Server::new(Script::from_yaml(PAP_SCRIPT).unwrap(), 3);
+        let mut server = Server::new(Script::from_yaml(script).unwrap(), 3);
         let mut now = Instant::ZERO;
         client.open(now);
         for bytes in [&noise, &framed] {

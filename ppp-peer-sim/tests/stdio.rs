@@ -61,7 +61,7 @@ fn a_bad_script_is_reported_with_its_position() {
     let dir = std::env::temp_dir().join(format!("ppp-peer-sim-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let script = dir.join("bad.yaml");
-    std::fs::write(&script, "users: {a: b}\nauth: chap-md5\n").unwrap();
+    std::fs::write(&script, "users: {a: b}\nretries: 1\n").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_ppp-peer-sim"))
         .args(["--stdio", "--script"])
         .arg(&script)
@@ -70,7 +70,7 @@ fn a_bad_script_is_reported_with_its_position() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("line 2, column 7") && stderr.contains("not yet supported"),
+        stderr.contains("line 2, column 10") && stderr.contains("only MS-CHAPv2"),
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

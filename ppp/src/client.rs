@@ -1,5 +1,5 @@
-//! The dialer's end of a PPP link: LCP, then PAP if the peer demands it, then IPCP, through
-//! the RFC 1661 §3 phases. This is what the dial engine drives over the serial line once the
+//! The dialer's end of a PPP link: LCP, then the authentication the peer demands (PAP,
+//! CHAP-MD5 or MS-CHAPv2), then IPCP, through the RFC 1661 §3 phases. This is what the dial engine drives over the serial line once the
 //! modem has connected.
 
 use std::collections::VecDeque;
@@ -8,30 +8,41 @@ use std::net::Ipv4Addr;
 use sansio::{Duration, Instant, Machine};
 use tracing::{debug, info};
 
+use crate::auth::AuthOutcome;
+use crate::chap::{AuthRetryError, ChapAlgorithm, ChapClient};
 use crate::fsm::{Event, FsmConfig, LayerEvent, State};
 use crate::hdlc::{DEFAULT_MRU, Decoder, Encoder, Frame, ReceiveAccm};
 use crate::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use crate::lcp::{Lcp, LcpConfig, new_lcp};
-use crate::pap::{PapClient, PapOutcome};
+use crate::pap::PapClient;
+use crate::random::SeededRandom;
 use crate::wire::Protocol;
 use crate::wire::lcp::AuthProtocol;
 
 /// What a dial needs to bring a link up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
-    /// PAP Peer-ID.
+    /// PAP Peer-ID, CHAP Name: sent as given (a `DOMAIN\\user` stays whole; MS-CHAPv2
+    /// leaves the domain out of its hashes, RFC 2759 §8.2).
     pub user: String,
-    /// PAP Password.
+    /// PAP Password, CHAP secret. After a successful [`Client::change_password`], the new
+    /// password.
     pub password: String,
+    /// Authentication protocols we agree to when the peer demands one, best first (default
+    /// MS-CHAPv2, CHAP-MD5, PAP). The peer's demand is Acked if listed, otherwise Nak'd with
+    /// the first (RFC 1661 §6.2); empty means we authenticate to nobody.
+    pub auth_protocols: Vec<AuthProtocol>,
     /// Restart timer (RFC 1661 §4.6, default 3 s); also PAP's retransmission period.
     pub restart_interval: Duration,
-    /// Max-Configure (default 10); also the most Authenticate-Requests sent.
+    /// Max-Configure (default 10); also the most Authenticate-Requests sent, and how many
+    /// restart periods we wait for a CHAP authenticator to act.
     pub max_configure: u32,
     /// Max-Terminate (default 2).
     pub max_terminate: u32,
     /// Max-Failure (default 5).
     pub max_failure: u32,
-    /// Seed of our Magic-Numbers: same seed, same numbers, same trace.
+    /// Seed of our Magic-Numbers and of the random octets authentication needs
+    /// (MS-CHAPv2 Peer-Challenges, Change-Password padding): same seed, same trace.
     pub magic_seed: u32,
     /// Our Maximum-Receive-Unit (default 1500).
     pub mru: u16,
@@ -43,6 +54,11 @@ impl Default for ClientConfig {
         ClientConfig {
             user: String::new(),
             password: String::new(),
+            auth_protocols: vec![
+                AuthProtocol::MsChapV2,
+                AuthProtocol::ChapMd5,
+                AuthProtocol::Pap,
+            ],
             restart_interval: fsm.restart_interval,
             max_configure: fsm.max_configure,
             max_terminate: fsm.max_terminate,
@@ -82,7 +98,7 @@ pub enum Phase {
 /// Why the link went down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkDownReason {
-    /// Max-Configure exhausted without agreement, or PAP never answered.
+    /// Max-Configure exhausted without agreement, or the authenticator never answered.
     Timeout,
     /// The peer sent Terminate-Request.
     PeerTerminated,
@@ -92,6 +108,9 @@ pub enum LinkDownReason {
     NoNetworkProtocol,
     /// The peer refused our credentials.
     AuthFailed,
+    /// MS-CHAPv2 Success without the right `S=`: the peer does not know our password, so
+    /// it is not the server it claims to be (RFC 2759 §5, mutual authentication).
+    ServerNotAuthenticated,
     /// The peer insists on an authentication protocol we do not implement.
     AuthNotSupported,
     /// We closed the link ([`Client::close`]).
@@ -108,15 +127,25 @@ pub enum ClientEvent {
         /// The authentication protocol the peer requires, if any.
         auth: Option<AuthProtocol>,
     },
-    /// PAP Authenticate-Ack.
+    /// PAP Authenticate-Ack or CHAP Success (for MS-CHAPv2, with the server's `S=`
+    /// verified).
     AuthSucceeded {
-        /// The server's message.
+        /// The server's message (MS-CHAPv2: the `M=` text).
         message: String,
     },
-    /// PAP Authenticate-Nak; the link then terminates and a [`ClientEvent::LinkDown`] follows.
+    /// PAP Authenticate-Nak or CHAP Failure. If `retry_allowed`, or `error` is 648
+    /// (ERROR_PASSWD_EXPIRED) with a challenge to answer, the link stays in the
+    /// Authenticate phase until [`Client::retry_authentication`],
+    /// [`Client::change_password`] or [`Client::close`]; otherwise it terminates and a
+    /// [`ClientEvent::LinkDown`] follows.
     AuthFailed {
-        /// The server's message.
+        /// The server's message (MS-CHAPv2: the `M=` text).
         message: String,
+        /// MS-CHAPv2 `E=` (RFC 2759 §6: 646, 647, 648, 649, 691, 709 or another); `None`
+        /// for PAP and CHAP-MD5.
+        error: Option<u32>,
+        /// MS-CHAPv2 `R=1`: new credentials may be tried.
+        retry_allowed: bool,
     },
     /// IPCP reached Opened.
     NetworkUp {
@@ -139,7 +168,11 @@ pub struct Client {
     decoder: Decoder,
     encoder: Encoder,
     lcp: Lcp,
-    pap: Option<PapClient>,
+    auth: Option<Authentication>,
+    /// Where authentication randomness comes from.
+    random: SeededRandom,
+    /// A password change sent and not yet answered.
+    new_password: Option<String>,
     ipcp: Ipcp,
     /// Why we are terminating, once decided; the first reason wins.
     down_reason: Option<LinkDownReason>,
@@ -159,7 +192,7 @@ impl Client {
                 mru: config.mru,
                 magic_seed: config.magic_seed,
                 require_auth: None,
-                accept_auth: vec![AuthProtocol::Pap],
+                accept_auth: config.auth_protocols.clone(),
                 max_failure: config.max_failure,
                 ..LcpConfig::default()
             },
@@ -176,7 +209,9 @@ impl Client {
             decoder: Decoder::new(config.mru.max(DEFAULT_MRU)),
             encoder: Encoder::default(),
             lcp,
-            pap: None,
+            auth: None,
+            random: SeededRandom::new(u64::from(config.magic_seed) ^ AUTH_SEED_SALT),
+            new_password: None,
             ipcp,
             phase: Phase::Dead,
             down_reason: None,
@@ -231,7 +266,7 @@ impl Client {
             self.down_reason = Some(reason);
         }
         self.leave_network(now);
-        self.pap = None;
+        self.auth = None;
         self.phase = Phase::Terminate;
         self.lcp.close(now);
     }
@@ -239,7 +274,7 @@ impl Client {
     fn finish(&mut self, reason: LinkDownReason) {
         info!(?reason, "PPP: link down");
         self.phase = Phase::Dead;
-        self.pap = None;
+        self.auth = None;
         self.finished = true;
         self.events.push_back(ClientEvent::LinkDown(reason));
     }
@@ -260,9 +295,13 @@ impl Client {
     fn dispatch(&mut self, now: Instant, frame: Frame) {
         match frame.protocol {
             Protocol::LCP => self.lcp.receive(now, &frame.information),
-            Protocol::PAP => match (&mut self.pap, self.phase) {
-                (Some(pap), Phase::Authenticate) => pap.receive(&frame.information),
-                _ => debug!("PAP packet outside the Authenticate phase discarded"),
+            Protocol::PAP | Protocol::CHAP => match (&mut self.auth, self.phase) {
+                (Some(auth), Phase::Authenticate) if auth.protocol() == frame.protocol => {
+                    auth.receive(now, &frame.information)
+                }
+                _ => {
+                    debug!(protocol = %frame.protocol, "authentication packet not expected now, discarded")
+                }
             },
             Protocol::IPCP => {
                 // RFC 1661 §3.4: NCP packets before the Network phase are discarded.
@@ -293,9 +332,9 @@ impl Client {
                 progressed = true;
                 self.on_lcp(now, event);
             }
-            if let Some(outcome) = self.pap.as_mut().and_then(PapClient::take_outcome) {
+            if let Some(outcome) = self.auth.as_mut().and_then(Authentication::take_outcome) {
                 progressed = true;
-                self.on_pap(now, outcome);
+                self.on_auth(now, outcome);
             }
             while let Some(event) = self.ipcp.poll_event() {
                 progressed = true;
@@ -323,10 +362,10 @@ impl Client {
             self.transmit
                 .push_back(self.encoder.encode(Protocol::LCP, &packet));
         }
-        if let Some(pap) = &mut self.pap {
-            while let Some(packet) = pap.poll_packet() {
+        if let Some(auth) = &mut self.auth {
+            while let Some(packet) = auth.poll_packet() {
                 self.transmit
-                    .push_back(self.encoder.encode(Protocol::PAP, &packet));
+                    .push_back(self.encoder.encode(auth.protocol(), &packet));
             }
         }
         while let Some(packet) = self.ipcp.poll_packet() {
@@ -346,28 +385,22 @@ impl Client {
                 let auth = parameters.peer_requires;
                 info!(?auth, "PPP: LCP opened");
                 self.events.push_back(ClientEvent::LinkEstablished { auth });
-                match auth {
+                match auth.map(|protocol| self.authentication(protocol)) {
                     None => self.enter_network(now),
-                    Some(AuthProtocol::Pap) => {
+                    Some(Some(mut authentication)) => {
                         self.phase = Phase::Authenticate;
-                        let mut pap = PapClient::new(
-                            &self.config.user,
-                            &self.config.password,
-                            self.config.restart_interval,
-                            self.config.max_configure,
-                        );
-                        pap.start(now);
-                        self.pap = Some(pap);
+                        authentication.start(now);
+                        self.auth = Some(authentication);
                     }
-                    // We only ever Ack PAP, so this cannot be agreed; be safe anyway.
-                    Some(_) => self.terminate(now, LinkDownReason::AuthNotSupported),
+                    // We only Ack what we implement, so this cannot be agreed; be safe.
+                    Some(None) => self.terminate(now, LinkDownReason::AuthNotSupported),
                 }
             }
             LayerEvent::Down { cause } => {
                 self.encoder = Encoder::default();
                 self.decoder.set_accm(ReceiveAccm::DEFAULT);
                 self.leave_network(now);
-                self.pap = None;
+                self.auth = None;
                 if cause == Event::Rtr {
                     // RFC 1661 §3.7: the peer is terminating the link.
                     self.peer_terminated = true;
@@ -389,7 +422,9 @@ impl Client {
             }
             LayerEvent::ProtocolRejected(protocol) => match protocol {
                 Protocol::IPCP => self.terminate(now, LinkDownReason::NoNetworkProtocol),
-                Protocol::PAP => self.terminate(now, LinkDownReason::AuthNotSupported),
+                Protocol::PAP | Protocol::CHAP => {
+                    self.terminate(now, LinkDownReason::AuthNotSupported)
+                }
                 other => debug!(%other, "peer rejected a protocol we do not need"),
             },
         }
@@ -410,21 +445,102 @@ impl Client {
         }
     }
 
-    fn on_pap(&mut self, now: Instant, outcome: PapOutcome) {
+    /// The machine for the protocol LCP agreed on, if we implement it.
+    fn authentication(&mut self, protocol: AuthProtocol) -> Option<Authentication> {
+        let config = &self.config;
+        if protocol == AuthProtocol::Pap {
+            return Some(Authentication::Pap(PapClient::new(
+                &config.user,
+                &config.password,
+                config.restart_interval,
+                config.max_configure,
+            )));
+        }
+        let algorithm = ChapAlgorithm::from_auth_protocol(protocol)?;
+        Some(Authentication::Chap(ChapClient::new(
+            algorithm,
+            &config.user,
+            &config.password,
+            config.restart_interval * config.max_configure,
+            // A stream of its own, so a renegotiated link draws fresh challenges.
+            SeededRandom::new(self.random.next_u64()),
+        )))
+    }
+
+    fn on_auth(&mut self, now: Instant, outcome: AuthOutcome) {
         match outcome {
-            PapOutcome::Succeeded(message) => {
-                info!(%message, "PPP: PAP succeeded");
-                self.pap = None;
+            AuthOutcome::Succeeded(message) => {
+                info!(%message, "PPP: authentication succeeded");
+                self.auth = None;
+                if let Some(password) = self.new_password.take() {
+                    self.config.password = password;
+                }
                 self.events
                     .push_back(ClientEvent::AuthSucceeded { message });
                 self.enter_network(now);
             }
-            PapOutcome::Failed(message) => {
-                info!(%message, "PPP: PAP failed");
-                self.events.push_back(ClientEvent::AuthFailed { message });
-                self.terminate(now, LinkDownReason::AuthFailed);
+            AuthOutcome::Failed(failure) => {
+                info!(message = %failure.message, error = ?failure.error, retry = failure.retry_allowed, "PPP: authentication failed");
+                self.new_password = None;
+                self.events.push_back(ClientEvent::AuthFailed {
+                    message: failure.message,
+                    error: failure.error,
+                    retry_allowed: failure.retry_allowed,
+                });
+                let invited = self
+                    .auth
+                    .as_ref()
+                    .is_some_and(Authentication::awaiting_credentials);
+                if !invited {
+                    self.terminate(now, LinkDownReason::AuthFailed);
+                }
             }
-            PapOutcome::TimedOut => self.terminate(now, LinkDownReason::Timeout),
+            AuthOutcome::ServerNotAuthenticated => {
+                self.terminate(now, LinkDownReason::ServerNotAuthenticated)
+            }
+            AuthOutcome::TimedOut => self.terminate(now, LinkDownReason::Timeout),
+        }
+    }
+
+    /// After [`ClientEvent::AuthFailed`] with `retry_allowed`: answer the MS-CHAPv2
+    /// Failure's challenge with new credentials (RFC 2759 §6), which become the config's.
+    pub fn retry_authentication(
+        &mut self,
+        now: Instant,
+        user: &str,
+        password: &str,
+    ) -> Result<(), AuthRetryError> {
+        let chap = self.invited_chap()?;
+        chap.retry(now, user, password)?;
+        self.config.user = user.to_owned();
+        self.config.password = password.to_owned();
+        self.pump(now);
+        Ok(())
+    }
+
+    /// After [`ClientEvent::AuthFailed`] with error 648 (password expired): send an
+    /// MS-CHAPv2 Change-Password (RFC 2759 §7) from the config's password to
+    /// `new_password`; once the server answers Success, the config holds the new one.
+    pub fn change_password(
+        &mut self,
+        now: Instant,
+        new_password: &str,
+    ) -> Result<(), AuthRetryError> {
+        let chap = self.invited_chap()?;
+        chap.change_password(now, new_password)?;
+        self.new_password = Some(new_password.to_owned());
+        self.pump(now);
+        Ok(())
+    }
+
+    fn invited_chap(&mut self) -> Result<&mut ChapClient, AuthRetryError> {
+        match &mut self.auth {
+            Some(Authentication::Chap(chap))
+                if self.phase == Phase::Authenticate && chap.awaiting_credentials() =>
+            {
+                Ok(chap)
+            }
+            _ => Err(AuthRetryError::NotInvited),
         }
     }
 
@@ -475,8 +591,8 @@ impl Machine for Client {
             return;
         }
         self.lcp.handle_timeout(now);
-        if let Some(pap) = &mut self.pap {
-            pap.handle_timeout(now);
+        if let Some(auth) = &mut self.auth {
+            auth.handle_timeout(now);
         }
         self.ipcp.handle_timeout(now);
         self.pump(now);
@@ -496,9 +612,74 @@ impl Machine for Client {
         }
         sansio::sim::earliest([
             self.lcp.poll_timeout(),
-            self.pap.as_ref().and_then(PapClient::poll_timeout),
+            self.auth.as_ref().and_then(Authentication::poll_timeout),
             self.ipcp.poll_timeout(),
         ])
+    }
+}
+
+/// Mixed into the Magic-Number seed so authentication draws a different stream from it.
+const AUTH_SEED_SALT: u64 = 0x4155_5448_0000_0000; // "AUTH"
+
+/// The authentication protocol running in the Authenticate phase.
+#[derive(Debug)]
+enum Authentication {
+    Pap(PapClient),
+    Chap(ChapClient),
+}
+
+impl Authentication {
+    fn protocol(&self) -> Protocol {
+        match self {
+            Authentication::Pap(_) => Protocol::PAP,
+            Authentication::Chap(_) => Protocol::CHAP,
+        }
+    }
+
+    fn start(&mut self, now: Instant) {
+        match self {
+            Authentication::Pap(pap) => pap.start(now),
+            Authentication::Chap(chap) => chap.start(now),
+        }
+    }
+
+    fn receive(&mut self, now: Instant, information: &[u8]) {
+        match self {
+            Authentication::Pap(pap) => pap.receive(information),
+            Authentication::Chap(chap) => chap.receive(now, information),
+        }
+    }
+
+    fn awaiting_credentials(&self) -> bool {
+        matches!(self, Authentication::Chap(chap) if chap.awaiting_credentials())
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match self {
+            Authentication::Pap(pap) => pap.handle_timeout(now),
+            Authentication::Chap(chap) => chap.handle_timeout(now),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Authentication::Pap(pap) => pap.poll_timeout(),
+            Authentication::Chap(chap) => chap.poll_timeout(),
+        }
+    }
+
+    fn poll_packet(&mut self) -> Option<Vec<u8>> {
+        match self {
+            Authentication::Pap(pap) => pap.poll_packet(),
+            Authentication::Chap(chap) => chap.poll_packet(),
+        }
+    }
+
+    fn take_outcome(&mut self) -> Option<AuthOutcome> {
+        match self {
+            Authentication::Pap(pap) => pap.take_outcome(),
+            Authentication::Chap(chap) => chap.take_outcome(),
+        }
     }
 }
 
@@ -620,7 +801,10 @@ mod tests {
 
     #[test]
     fn a_peer_insisting_on_chap_gets_auth_not_supported() {
-        let mut client = Client::new(ClientConfig::default());
+        let mut client = Client::new(ClientConfig {
+            auth_protocols: vec![AuthProtocol::Pap],
+            ..ClientConfig::default()
+        });
         let mut peer = Peer::new(Some(AuthProtocol::ChapMd5));
         let events = run(&mut client, &mut peer, |_, _, _| {});
         assert_eq!(

@@ -258,7 +258,13 @@ impl LcpNegotiator {
             // RFC 1661 §6.4: a Nak'd Magic-Number makes the peer draw a new one.
             LcpOption::MagicNumber(magic) => LcpOption::MagicNumber(self.fresh_magic(*magic)),
             // No value to change: the Nak just repeats the option.
-            LcpOption::Pfc | LcpOption::Acfc | LcpOption::AuthProtocol { .. } => option.clone(),
+            LcpOption::Pfc
+            | LcpOption::Acfc
+            | LcpOption::AuthProtocol { .. }
+            | LcpOption::Callback { .. }
+            | LcpOption::Mrru(_)
+            | LcpOption::ShortSequence
+            | LcpOption::EndpointDiscriminator(_) => option.clone(),
             LcpOption::Unknown { .. } => return Verdict::Reject,
         };
         Verdict::Nak(suggestion)

@@ -1,6 +1,7 @@
 //! Role-agnostic, sans-IO PPP (DESIGN §2): RFC 1662 framing, packet views for LCP, PAP,
-//! IPCP, CBCP and the Multilink header, the RFC 1661 option-negotiation automaton, and the
-//! protocols built on it, plus multilink bundles ([`mp`]) and the LCP echo keepalive. The dial
+//! CHAP (with MS-CHAPv2), IPCP, CBCP and the Multilink header, the RFC 1661 option-negotiation
+//! automaton, and the protocols built on it, plus multilink bundles ([`mp`]) and the LCP echo
+//! keepalive. The dial
 //! engine runs it in the client role ([`Client`]); `ppp-peer-sim` runs the same protocols in
 //! the server role.
 //!
@@ -10,7 +11,9 @@
 // Tests may unwrap; the library itself never does on anything from the line.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod auth;
 pub mod cbcp;
+pub mod chap;
 mod client;
 pub mod fsm;
 pub mod hdlc;
@@ -18,8 +21,11 @@ pub mod ipcp;
 pub mod keepalive;
 pub mod lcp;
 pub mod mp;
+pub mod mschapv2;
 pub mod pap;
+pub mod random;
 pub mod wire;
 
+pub use chap::AuthRetryError;
 pub use client::{Client, ClientConfig, ClientEvent, LinkDownReason, Phase};
 pub use wire::lcp::AuthProtocol;

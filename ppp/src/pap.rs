@@ -9,19 +9,9 @@ use std::collections::VecDeque;
 use sansio::{Duration, Instant};
 use tracing::debug;
 
+use crate::auth::{AuthFailure, AuthOutcome};
 use crate::wire::control::ControlPacket;
 use crate::wire::pap::PapRepr;
-
-/// How the authentication ended, for the side being authenticated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PapOutcome {
-    /// Authenticate-Ack, with its message.
-    Succeeded(String),
-    /// Authenticate-Nak, with its message.
-    Failed(String),
-    /// No answer after the last retransmission.
-    TimedOut,
-}
 
 /// The side that proves its identity (the dialer).
 #[derive(Debug)]
@@ -33,7 +23,7 @@ pub struct PapClient {
     identifier: u8,
     deadline: Option<Instant>,
     outgoing: VecDeque<Vec<u8>>,
-    outcome: Option<PapOutcome>,
+    outcome: Option<AuthOutcome>,
 }
 
 impl PapClient {
@@ -94,14 +84,14 @@ impl PapClient {
                 identifier,
                 message,
             } if identifier == self.identifier => {
-                PapOutcome::Succeeded(String::from_utf8_lossy(&message).into_owned())
+                AuthOutcome::Succeeded(String::from_utf8_lossy(&message).into_owned())
             }
             PapRepr::AuthenticateNak {
                 identifier,
                 message,
-            } if identifier == self.identifier => {
-                PapOutcome::Failed(String::from_utf8_lossy(&message).into_owned())
-            }
+            } if identifier == self.identifier => AuthOutcome::Failed(AuthFailure::plain(
+                String::from_utf8_lossy(&message).into_owned(),
+            )),
             _ => {
                 debug!("PAP: packet does not answer our request, discarded");
                 return;
@@ -119,7 +109,7 @@ impl PapClient {
                     self.send_request(now);
                 } else {
                     self.deadline = None;
-                    self.outcome = Some(PapOutcome::TimedOut);
+                    self.outcome = Some(AuthOutcome::TimedOut);
                 }
             }
             _ => {}
@@ -137,7 +127,7 @@ impl PapClient {
     }
 
     /// How it ended, once it has (reported once).
-    pub fn take_outcome(&mut self) -> Option<PapOutcome> {
+    pub fn take_outcome(&mut self) -> Option<AuthOutcome> {
         self.outcome.take()
     }
 }
@@ -240,7 +230,7 @@ mod tests {
             sent += std::iter::from_fn(|| client.poll_packet()).count();
         }
         assert_eq!(sent, 3);
-        assert_eq!(client.take_outcome(), Some(PapOutcome::TimedOut));
+        assert_eq!(client.take_outcome(), Some(AuthOutcome::TimedOut));
     }
 
     #[test]
@@ -265,7 +255,9 @@ mod tests {
         client.receive(&first);
         assert_eq!(
             client.take_outcome(),
-            Some(PapOutcome::Failed("bad password".into()))
+            Some(AuthOutcome::Failed(AuthFailure::plain(
+                "bad password".into()
+            )))
         );
     }
 

@@ -3,6 +3,7 @@
 //! malformed packet is a [`WireError`] that says which rule it broke.
 
 pub mod cbcp;
+pub mod chap;
 pub mod control;
 pub mod ipcp;
 pub mod lcp;

@@ -395,6 +395,7 @@ fn link_down_error(reason: LinkDownReason) -> RasError {
         LinkDownReason::Loopback => RasError::ERROR_PPP_LOOPBACK_DETECTED,
         LinkDownReason::NoNetworkProtocol => RasError::ERROR_PPP_NO_PROTOCOLS_CONFIGURED,
         LinkDownReason::AuthFailed => RasError::ERROR_AUTHENTICATION_FAILURE,
+        LinkDownReason::ServerNotAuthenticated => RasError::ERROR_UNABLE_TO_AUTHENTICATE_SERVER,
         LinkDownReason::AuthNotSupported => RasError::ERROR_PPP_NO_PROTOCOLS_CONFIGURED,
         LinkDownReason::LocalClose => RasError::ERROR_USER_DISCONNECTION,
     }
