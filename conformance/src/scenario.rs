@@ -94,6 +94,10 @@ pub struct DialSpec {
     /// Which notifier the application passes.
     #[serde(default)]
     pub notifier: NotifierKind,
+    /// `RDEOPT_PausedStates`: let the dial stop in paused states (RetryAuthentication,
+    /// PasswordExpired) instead of failing.
+    #[serde(default)]
+    pub paused_states: bool,
 }
 
 /// Engine options a scenario may set.
@@ -117,6 +121,25 @@ pub struct AppSpec {
     /// Return 0 from RasDialFunc2 (func2 only).
     #[serde(default)]
     pub stop_at: Option<Spanned<String>>,
+    /// Each time the dial pauses, resume it (RasDial again on the same handle, after the
+    /// notifier has returned) with the next of these changes to the dial parameters. A
+    /// pause with none left makes the application hang up instead.
+    #[serde(default)]
+    pub resume: Vec<Resume>,
+}
+
+/// The `RASDIALPARAMS` fields an application changes before resuming (ras-reference §4.3
+/// rule 15): new credentials after RetryAuthentication, the new password after
+/// PasswordExpired. Fields left out keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Resume {
+    /// `szUserName`.
+    pub user: Option<String>,
+    /// `szPassword` (the new password, for PasswordExpired).
+    pub password: Option<String>,
+    /// `szDomain`.
+    pub domain: Option<String>,
 }
 
 /// `dwNotifierType`, or none for a synchronous dial.
@@ -215,6 +238,8 @@ pub struct App {
     pub stop_at: Option<RasConnState>,
     /// Call `RasGetConnectStatus` at these points (from `expect.status`).
     pub status_at: Vec<StatusPoint>,
+    /// How to resume each pause, in order.
+    pub resume: Vec<Resume>,
 }
 
 impl App {
@@ -477,6 +502,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             "stop-at needs RasDialFunc2 (notifier: func2), the only notifier whose return value counts",
         ),
         status_at: status.iter().flatten().map(|line| line.point).collect(),
+        resume: file.app.resume.clone(),
     };
     let no_carrier = match &file.engine.no_carrier {
         None => RasError::ERROR_NO_CARRIER,

@@ -7,13 +7,16 @@ use std::fmt;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use ras_engine::api::{DialParams, EngineConfig, HRasConn, Notifier, NotifyControl, WindowMessage};
+use ras_engine::api::{
+    DialExtensions, DialParams, EngineConfig, HRasConn, Notifier, NotifyControl, WindowMessage,
+    rdeopt,
+};
 use ras_engine::phonebook::Entry;
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
 
-use crate::scenario::{App, DialResult, NotifierKind, Scenario};
+use crate::scenario::{App, DialResult, NotifierKind, Resume, Scenario};
 use crate::trace::{StatusLine, StatusPoint, StatusResult, TraceLine};
 
 /// Which driver runs the machines (DESIGN §2).
@@ -106,6 +109,34 @@ fn dial_params(scenario: &Scenario) -> DialParams {
         domain: dial.domain.clone(),
         callback_id: dial.callback_id,
         ..DialParams::default()
+    }
+}
+
+/// The dial extensions a scenario asks for.
+fn dial_extensions(scenario: &Scenario) -> DialExtensions {
+    DialExtensions {
+        options: if scenario.file.dial.paused_states {
+            rdeopt::PAUSED_STATES
+        } else {
+            0
+        },
+    }
+}
+
+impl Resume {
+    /// The dial parameters for resuming: `params` with this resume's changes.
+    fn apply(&self, params: &DialParams) -> DialParams {
+        let mut params = params.clone();
+        for (field, change) in [
+            (&mut params.user_name, &self.user),
+            (&mut params.password, &self.password),
+            (&mut params.domain, &self.domain),
+        ] {
+            if let Some(value) = change {
+                field.clone_from(value);
+            }
+        }
+        params
     }
 }
 

@@ -6,16 +6,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use modem_sim::realtime::{CallInfo, spawn_pty};
-use ras_engine::api::{HRasConn, Ras};
+use ras_engine::api::{DialParams, HRasConn, Ras};
 use ras_engine::phonebook::Phonebook;
 use ras_engine::ras::RasError;
 
 use super::settled;
 use super::{
-    AppCalls, Record, Seen, StatusProbe, TraceSource, builtin_peer, dial_params, engine_config,
-    entry, recording_notifier,
+    AppCalls, Record, Seen, StatusProbe, TraceSource, builtin_peer, dial_extensions, dial_params,
+    engine_config, entry, recording_notifier,
 };
-use crate::scenario::{DialResult, Scenario};
+use crate::scenario::{DialResult, Resume, Scenario};
 use crate::trace::{StatusPoint, StatusResult};
 
 /// Real time a dial may take before the run counts as stuck. At the default time scale a
@@ -55,6 +55,7 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
         status,
     };
     let params = dial_params(scenario);
+    let extensions = dial_extensions(scenario);
     let app = &scenario.app;
     // A new table hands out handle 1 first: "before" asks about the handle the dial is
     // about to get.
@@ -64,7 +65,8 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
         match recording_notifier(scenario.file.dial.notifier, app.clone(), calls.clone()) {
             None => {
                 // Synchronous: RasDial itself returns the outcome; nothing is notified.
-                let (result, handle) = match ras.dial(None, &phonebook, &params, None) {
+                let (result, handle) = match ras.dial(Some(&extensions), &phonebook, &params, None)
+                {
                     Ok(handle) => (DialResult::Connected, Some(handle)),
                     Err(failure) => (DialResult::Failed(failure.error), failure.handle),
                 };
@@ -80,9 +82,15 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
             }
             Some((notifier, source)) => {
                 let handle = ras
-                    .dial(None, &phonebook, &params, Some(notifier))
+                    .dial(Some(&extensions), &phonebook, &params, Some(notifier))
                     .map_err(|e| format!("RasDial did not start: {e}"))?;
-                (Some(handle), follow(&ras, handle, &source)?)
+                let app = App {
+                    ras: &ras,
+                    handle,
+                    params,
+                    resumes: scenario.app.resume.iter(),
+                };
+                (Some(handle), follow(app, &source)?)
             }
         };
     record.status.splice(0..0, before);
@@ -102,9 +110,43 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
     Ok(record)
 }
 
+/// The application's side of an asynchronous dial, outside its notifier.
+struct App<'a> {
+    ras: &'a Ras,
+    handle: HRasConn,
+    /// The dial parameters as last passed to RasDial.
+    params: DialParams,
+    /// How to resume each pause still to come.
+    resumes: std::slice::Iter<'a, Resume>,
+}
+
+impl App<'_> {
+    /// The dial paused and the notifier has returned: resume with the next change to the
+    /// dial parameters, or give up and hang up (then the outcome is `hung-up`).
+    fn paused(&mut self) -> Result<Option<DialResult>, String> {
+        match self.resumes.next() {
+            Some(resume) => {
+                self.params = resume.apply(&self.params);
+                self.ras
+                    .resume(self.handle, &self.params)
+                    .map_err(|e| format!("resume refused: {e}"))?;
+                Ok(None)
+            }
+            None => {
+                self.ras
+                    .hang_up(self.handle)
+                    .map_err(|e| format!("hang-up at a pause refused: {e}"))?;
+                Ok(Some(DialResult::HungUp))
+            }
+        }
+    }
+}
+
 /// Read the notifier's calls until the dial has an outcome (or the application hung up),
 /// then keep listening briefly for calls that should not come.
-fn follow(ras: &Ras, handle: HRasConn, source: &TraceSource) -> Result<Record, String> {
+fn follow(mut app: App<'_>, source: &TraceSource) -> Result<Record, String> {
+    let ras = app.ras;
+    let handle = app.handle;
     let started = Instant::now();
     let left = || DIAL_TIME_LIMIT.saturating_sub(started.elapsed());
     let mut trace = Vec::new();
@@ -117,6 +159,9 @@ fn follow(ras: &Ras, handle: HRasConn, source: &TraceSource) -> Result<Record, S
                 trace.push(line);
                 let error = (line.error != 0).then(|| RasError::from_code(line.error));
                 result = settled(line.state, error);
+                if error.is_none() && line.state.is_paused() {
+                    result = app.paused()?;
+                }
             }
             Some(Seen::Status(line)) => status.push(line),
             Some(Seen::HungUp) => result = Some(DialResult::HungUp),

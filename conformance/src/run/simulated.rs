@@ -9,15 +9,16 @@ use std::time::Duration as RealDuration;
 
 use modem_sim::{Modem, ModemEvent};
 use ras_engine::api::{Dispatcher, HRasConn};
-use ras_engine::ras::{Connection, ConnectionEvent, DialPlan};
+use ras_engine::ras::{Connection, ConnectionEvent, DialPlan, RasError};
 use sansio::sim::{Pipe, earliest};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 
 use super::{
-    AppCalls, Record, Seen, dial_params, engine_config, entry, recording_notifier, settled,
+    AppCalls, Record, Seen, dial_extensions, dial_params, engine_config, entry, recording_notifier,
+    settled,
 };
-use crate::scenario::{DialResult, Scenario};
-use crate::trace::{StatusPoint, StatusResult};
+use crate::scenario::{DialResult, NotifierKind, Scenario};
+use crate::trace::{StatusPoint, StatusResult, TraceLine};
 
 /// Serial-cable latency between the engine and the modem (each way).
 const DTE_LATENCY: Duration = Duration::from_millis(1);
@@ -52,12 +53,22 @@ struct Bench {
 const INVALID_HANDLE: StatusResult = StatusResult::Failed(6);
 
 pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
-    let params = dial_params(scenario);
+    let mut params = dial_params(scenario);
+    let mut resumes = scenario.app.resume.iter();
     let entry = entry(scenario, std::path::Path::new("/dev/simulated-modem"));
     // The realtime driver's first handle is 1 too, so both drivers seed PPP alike.
     let handle = HRasConn::from_raw(1);
-    let plan = DialPlan::resolve(&entry, &params, &engine_config(scenario), handle)
-        .map_err(|e| e.to_string())?;
+    let extensions = dial_extensions(scenario);
+    let mut plan = DialPlan::resolve(
+        &entry,
+        &params,
+        Some(&extensions),
+        &engine_config(scenario),
+        handle,
+    )
+    .map_err(|e| e.to_string())?;
+    // As `Ras::dial` does: a synchronous dial cannot pause.
+    plan.paused_states &= scenario.file.dial.notifier != NotifierKind::None;
     // A hang-up from inside the notifier is noted here and acted on once the notifier
     // has returned, as RasHangUp does (ras-reference §4.1 rule 8).
     let hang_up_requested = Arc::new(AtomicBool::new(false));
@@ -109,8 +120,8 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
             }
         }
         if closed {
-            // A hang-up from the notifier before any outcome closes the port at once.
-            let result = result.or(bench.app_hung_up.then_some(DialResult::HungUp));
+            // A hang-up from the notifier closes the port at once.
+            let result = result.or_else(|| outcome(&trace, &bench));
             if bench.app_hung_up {
                 // It hung up before the outcome: the handle is already gone.
                 statuses.extend(calls.status_line(app, StatusPoint::Settled, handle));
@@ -123,12 +134,34 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
                 status: statuses,
             });
         }
+        if result.is_none() && !bench.app_hung_up && bench.connection.is_paused() {
+            // The notifier has returned: the application resumes with its next change to
+            // the dial parameters, or gives up and hangs up.
+            let now = bench.now;
+            match resumes.next() {
+                Some(resume) => {
+                    params = resume.apply(&params);
+                    bench
+                        .connection
+                        .resume(now, &params.authentication_name(), &params.password)
+                        .map_err(|e| format!("resume refused: {e}"))?;
+                }
+                None => {
+                    if let Some(dispatcher) = dispatcher.as_mut() {
+                        dispatcher.end();
+                    }
+                    bench.app_hung_up = true;
+                    bench.connection.hang_up(now);
+                    bench.set_status(INVALID_HANDLE);
+                }
+            }
+            continue;
+        }
         if result.is_none() {
-            result = if bench.app_hung_up {
-                Some(DialResult::HungUp)
-            } else {
-                settled(bench.connection.state(), bench.connection.error())
-            };
+            // An outcome notified counts even if the application hung up inside that very
+            // notification; then a hang-up before any outcome; then the connection's own
+            // (notifications may have been stopped, or there is no notifier).
+            result = outcome(&trace, &bench);
             // The application's part: once the dial has an outcome it hangs up, as every
             // application must (ras-reference §4.2 rule 12).
             if result.is_some() && !bench.app_hung_up {
@@ -171,6 +204,21 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
         bench.advance();
     }
     Err(format!("no outcome within {STEP_LIMIT} steps"))
+}
+
+/// How the dial stands: an outcome notified counts even if the application hung up inside
+/// that very notification (as the realtime driver reads it off the notifier); then a
+/// hang-up before any outcome; then the connection's own state, for a dial that notifies
+/// nobody (synchronous, or notifications stopped).
+fn outcome(trace: &[TraceLine], bench: &Bench) -> Option<DialResult> {
+    trace
+        .iter()
+        .find_map(|line| {
+            let error = (line.error != 0).then(|| RasError::from_code(line.error));
+            settled(line.state, error)
+        })
+        .or(bench.app_hung_up.then_some(DialResult::HungUp))
+        .or_else(|| settled(bench.connection.state(), bench.connection.error()))
 }
 
 impl Bench {

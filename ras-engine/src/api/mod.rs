@@ -83,6 +83,19 @@ pub struct DialParams {
     pub callback_id: usize,
 }
 
+impl DialParams {
+    /// The name the engine authenticates with: `DOMAIN\user` when a domain is given, as
+    /// Windows sends it to a RAS server (MS-CHAPv2's user name field, RFC 2759 §4, carries
+    /// it this way), else the user name alone.
+    pub fn authentication_name(&self) -> String {
+        if self.domain.is_empty() {
+            self.user_name.clone()
+        } else {
+            format!("{}\\{}", self.domain, self.user_name)
+        }
+    }
+}
+
 /// `RASDIALEXTENSIONS` (ras-reference §3.3); `None` in `dial` means all flags clear.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DialExtensions {
@@ -184,11 +197,13 @@ impl Default for EngineConfig {
 pub const DEFAULT_PPP_DEADLINE: Duration = Duration::from_secs(60);
 
 impl DialPlan {
-    /// Resolve what connection `handle` dials for `entry` with `params` (ras-reference
-    /// §3.2): the phone number given in the parameters wins over the entry's.
+    /// Resolve what connection `handle` dials for `entry` with `params` and `extensions`
+    /// (ras-reference §3.2–3.3): the phone number given in the parameters wins over the
+    /// entry's.
     pub fn resolve(
         entry: &Entry,
         params: &DialParams,
+        extensions: Option<&DialExtensions>,
         config: &EngineConfig,
         handle: HRasConn,
     ) -> Result<DialPlan, RasError> {
@@ -201,7 +216,7 @@ impl DialPlan {
             return Err(RasError::ERROR_BAD_PHONE_NUMBER);
         }
         let ppp = ClientConfig {
-            user: params.user_name.clone(),
+            user: params.authentication_name(),
             password: params.password.clone(),
             magic_seed: config.magic_seed(handle),
             ..ClientConfig::default()
@@ -214,6 +229,7 @@ impl DialPlan {
             ppp,
             no_carrier: config.no_carrier,
             ppp_deadline: config.ppp_deadline,
+            paused_states: extensions.is_some_and(|e| e.options & rdeopt::PAUSED_STATES != 0),
         })
     }
 }
@@ -303,9 +319,13 @@ impl Ras {
     /// `RasDial`. With a notifier it returns as soon as the dial has started and reports
     /// progress through the notifier; without one it blocks until the dial connected
     /// (`Ok`) or failed (`Err`, with the handle to hang up).
+    ///
+    /// Paused states (`RDEOPT_PausedStates` in `extensions`) need a notifier: a synchronous
+    /// dial has no way to hear of the pause, so it fails instead [inferred: ras-reference
+    /// §4.2 rule 13 leaves this undocumented].
     pub fn dial(
         &self,
-        _extensions: Option<&DialExtensions>,
+        extensions: Option<&DialExtensions>,
         phonebook: &Phonebook,
         params: &DialParams,
         notifier: Option<Notifier>,
@@ -341,8 +361,9 @@ impl Ras {
             table.next_handle += 1;
             HRasConn(table.next_handle)
         };
-        let plan = DialPlan::resolve(entry, params, &self.shared.config, handle)
+        let mut plan = DialPlan::resolve(entry, params, extensions, &self.shared.config, handle)
             .map_err(DialError::before_start)?;
+        plan.paused_states &= notifier.is_some();
         let status = ConnectStatus {
             state: RasConnState::OpenPort,
             error: None,
@@ -401,6 +422,33 @@ impl Ras {
             };
         }
         Ok(handle)
+    }
+
+    /// `RasDial` on the handle of a paused dial: resume it with the updated `params`
+    /// (ras-reference §4.3 rule 15). New credentials after RetryAuthentication; the new
+    /// password in `password` after PasswordExpired. The dial goes on with the notifier
+    /// of the original call (Windows insists the same notifier is passed again; a Rust
+    /// closure cannot be passed twice, so the engine keeps it). Never call this from
+    /// inside the notifier; to give up instead, call [`Ras::hang_up`].
+    ///
+    /// ERROR_INVALID_HANDLE for an unknown handle, ERROR_INVALID_PARAMETER for a dial that
+    /// is not paused [inferred].
+    pub fn resume(&self, handle: HRasConn, params: &DialParams) -> Result<(), RasError> {
+        let table = self.shared.table();
+        let record = table
+            .connections
+            .get(&handle)
+            .ok_or(RasError::ERROR_INVALID_HANDLE)?;
+        if !record.status.state.is_paused() {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        }
+        record
+            .commands
+            .send(Command::Resume {
+                user: params.authentication_name(),
+                password: params.password.clone(),
+            })
+            .map_err(|_| RasError::ERROR_INVALID_HANDLE)
     }
 
     /// `RasHangUp`. The handle is invalid as soon as this returns; the link itself goes

@@ -15,10 +15,13 @@ use crate::api::{Dispatcher, HRasConn, Shared};
 use crate::ras::{Connection, ConnectionEvent, DialPlan, RasConnState, RasError};
 
 /// What the application asks of a running dial.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
     /// `RasHangUp`.
     HangUp,
+    /// `RasDial` on a paused dial's handle, with the (domain-qualified) user name and the
+    /// password to go on with.
+    Resume { user: String, password: String },
 }
 
 pub(crate) type CommandSender = async_mpsc::UnboundedSender<Command>;
@@ -122,6 +125,12 @@ async fn run(mut job: Job) {
             },
             () = sleep_until(deadline) => machine.handle_timeout(clock.now()),
             command = job.commands.recv() => match command {
+                Some(Command::Resume { user, password }) => {
+                    if let Err(error) = machine.resume(clock.now(), &user, &password) {
+                        // The API checked the state; the dial moved on meanwhile.
+                        tracing::debug!(%error, "resume of a dial that is no longer paused");
+                    }
+                }
                 Some(Command::HangUp) | None => {
                     if let Outcome::Notify(dispatcher) = &mut job.outcome {
                         dispatcher.end();

@@ -49,8 +49,29 @@ pub struct DialPlan {
     /// `EngineConfig::no_carrier`).
     pub no_carrier: RasError,
     /// How long PPP may take from `CONNECT` to `Connected` (see
-    /// `EngineConfig::ppp_deadline`).
+    /// `EngineConfig::ppp_deadline`); time spent paused does not count.
     pub ppp_deadline: Duration,
+    /// `RDEOPT_PausedStates`: stop in RetryAuthentication / PasswordExpired and wait for
+    /// [`Connection::resume`] instead of failing (ras-reference §4.3 rule 14).
+    pub paused_states: bool,
+}
+
+/// Why a dial is paused (ras-reference §1, the RASCS_PAUSED states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pause {
+    /// The server refused the credentials and allows another try (MS-CHAPv2 `R=1`).
+    RetryAuthentication,
+    /// The server says the password has expired (MS-CHAPv2 `E=648`).
+    PasswordExpired,
+}
+
+impl Pause {
+    fn state(self) -> RasConnState {
+        match self {
+            Pause::RetryAuthentication => RasConnState::RetryAuthentication,
+            Pause::PasswordExpired => RasConnState::PasswordExpired,
+        }
+    }
 }
 
 /// One call of the application's notifier: the arguments of `RasDialFunc2` less the
@@ -105,8 +126,10 @@ pub struct Connection {
     error: Option<RasError>,
     /// Watches the line for the modem's `NO CARRIER` once it has connected.
     carrier: CarrierWatch,
-    /// When PPP must have reached `Connected` by.
+    /// When PPP must have reached `Connected` by (none while paused).
     ppp_deadline: Option<Instant>,
+    /// The dial is waiting in a paused state for the application.
+    paused: Option<Pause>,
     events: VecDeque<ConnectionEvent>,
 }
 
@@ -121,6 +144,7 @@ impl Connection {
             error: None,
             carrier: CarrierWatch::default(),
             ppp_deadline: None,
+            paused: None,
             events: VecDeque::new(),
         };
         connection.enter(RasConnState::OpenPort);
@@ -154,6 +178,41 @@ impl Connection {
             self.phase,
             Phase::Connected(_) | Phase::Failed | Phase::Closed | Phase::Terminating(_)
         )
+    }
+
+    /// Whether the dial is waiting in a paused state for [`Connection::resume`].
+    pub fn is_paused(&self) -> bool {
+        self.paused.is_some()
+    }
+
+    /// Resume a paused dial with the application's updated dial parameters (ras-reference
+    /// §4.3 rule 15): after RetryAuthentication `user` and `password` are the new
+    /// credentials (AuthRetry follows); after PasswordExpired `password` is the new
+    /// password, which the change-password exchange sets (AuthChangePassword follows).
+    ///
+    /// A connection that is not paused refuses with ERROR_INVALID_PARAMETER [inferred:
+    /// the documentation only describes resuming a paused dial].
+    pub fn resume(&mut self, now: Instant, user: &str, password: &str) -> Result<(), RasError> {
+        let (Some(pause), Phase::Ppp(client)) = (self.paused, &mut self.phase) else {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        };
+        let sent = match pause {
+            Pause::RetryAuthentication => client.retry_authentication(now, user, password),
+            Pause::PasswordExpired => client.change_password(now, password),
+        };
+        if let Err(error) = sent {
+            // A password PPP cannot carry (longer than PWLEN) leaves the dial paused.
+            tracing::info!(%error, "cannot resume with these parameters");
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        }
+        self.paused = None;
+        self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+        self.enter(match pause {
+            Pause::RetryAuthentication => RasConnState::AuthRetry,
+            Pause::PasswordExpired => RasConnState::AuthChangePassword,
+        });
+        self.pump(now);
+        Ok(())
     }
 
     /// The driver opened the port.
@@ -285,10 +344,36 @@ impl Connection {
                 self.enter(RasConnState::AuthNotify);
                 self.enter(RasConnState::AuthProject);
             }
-            ClientEvent::AuthFailed { .. } => {
-                // ras-reference §4.7 A′: the failure is reported on AuthNotify.
-                self.state = RasConnState::AuthNotify;
-                self.fail(RasError::ERROR_AUTHENTICATION_FAILURE);
+            ClientEvent::AuthFailed {
+                error,
+                retry_allowed,
+                ..
+            } => {
+                // DESIGN §7: MS-CHAPv2 carries the RAS error itself (`E=`, RFC 2759 §6):
+                // 646, 647, 648, 649, 691, 709; PAP and CHAP-MD5 can only say no: 691.
+                let error =
+                    error.map_or(RasError::ERROR_AUTHENTICATION_FAILURE, RasError::from_code);
+                let pause = if error == RasError::ERROR_PASSWD_EXPIRED {
+                    Some(Pause::PasswordExpired)
+                } else if retry_allowed {
+                    Some(Pause::RetryAuthentication)
+                } else {
+                    None
+                };
+                match pause {
+                    Some(pause) if self.plan.paused_states => {
+                        self.paused = Some(pause);
+                        self.ppp_deadline = None;
+                        self.enter(pause.state());
+                    }
+                    // ras-reference §4.3 rule 14 [inferred]: without paused states the
+                    // pause becomes the authentication error itself (648 for an expired
+                    // password), reported on AuthNotify as every auth failure is (§4.7 A′).
+                    _ => {
+                        self.state = RasConnState::AuthNotify;
+                        self.fail(error);
+                    }
+                }
             }
             ClientEvent::NetworkUp { .. } => {
                 self.enter(RasConnState::Authenticated);
