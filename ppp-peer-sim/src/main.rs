@@ -25,7 +25,8 @@ SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a defau
     bob:                 #   or the full form:
       password: pw
       fail: 2            #   refuse the first 2 attempts whatever the password (E=691)
-      outcome: expired   #   then, for the right password: accept (default), expired (E=648),
+      outcome: expired   #   then, for the right password: accept (default), expired (E=648;
+                         #   a new password equal to the old is refused with E=709),
                          #   disabled (E=647), no-dial-in (E=649) or logon-hours (E=646)
   retries: 1             # mschapv2 only: refusals (E=691) sent with R=1 and a new challenge
                          # before the final R=0 (default 0)

@@ -60,7 +60,8 @@ pub enum AccountOutcome {
     #[default]
     Accept,
     /// Password expired [648]: the server accepts an MS-CHAPv2 Change-Password that proves
-    /// the old password, records the new one and accepts.
+    /// the old password, records the new one and accepts; a new password equal to the old
+    /// one is refused with 709 ERROR_CHANGING_PASSWORD.
     Expired,
     /// Account disabled [647].
     Disabled,

@@ -281,6 +281,14 @@ impl Server {
             };
         };
         if let Proof::NewPassword(password) = &proof {
+            // The usual domain history rule: the new password must differ from the old
+            // one, or the change fails (RFC 2759 §6 lists 709 ERROR_CHANGING_PASSWORD).
+            if *password == account.password {
+                info!(%name, "peer-sim: new password equals the old one, change refused");
+                return Decision::Refuse {
+                    error: error_code::CHANGING_PASSWORD,
+                };
+            }
             info!(%name, "peer-sim: password changed");
             account.password = password.clone();
             account.outcome = AccountOutcome::Accept;
