@@ -1,6 +1,8 @@
 //! Property tests over random scenarios on the simulated driver (DESIGN §8): random phone
-//! network outcomes, server scripts, credentials, notifier types and in-notifier actions,
-//! checked against the notification rules of ras-reference §4.1.
+//! network outcomes and carrier losses, server scripts (auth protocol, account outcome,
+//! retries, fault steps), credentials, notifier types, pause flags, resumes and
+//! in-notifier actions, checked against the notification rules of ras-reference §4.1 and
+//! the paused-state rules of §4.3.
 
 use std::path::Path;
 
@@ -44,42 +46,105 @@ fn action_states() -> impl Strategy<Value = Option<&'static str>> {
     ]
 }
 
+/// What the server's account says once the password is right.
+fn account_outcomes() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        4 => Just("accept"),
+        1 => Just("expired"),
+        1 => Just("disabled"),
+        1 => Just("no-dial-in"),
+    ]
+}
+
+/// Server fault steps (ppp-peer-sim `faults:`), mostly none.
+fn server_faults() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => Just(String::new()),
+        1 => Just("[silent]".to_owned()),
+        1 => Just("[reject-all]".to_owned()),
+        1 => Just("[nak-forever]".to_owned()),
+        1 => (1u32..12).prop_map(|n| format!("[{{drop-at-packet: {n}}}]")),
+        1 => (1u32..8).prop_map(|n| format!("[{{corrupt-fcs: {n}}}]")),
+    ]
+}
+
+/// The network cutting the call after this many bytes (a carrier loss at any stage).
+fn line_drops() -> impl Strategy<Value = Option<u32>> {
+    prop_oneof![4 => Just(None), 1 => (1u32..600).prop_map(Some)]
+}
+
+/// The passwords an application resumes with: the right one, a wrong one, a new one.
+fn resumes() -> impl Strategy<Value = Vec<&'static str>> {
+    prop::collection::vec(
+        prop_oneof![Just("wonderland"), Just("hatter"), Just("looking-glass")],
+        0..3,
+    )
+}
+
 #[derive(Debug, Clone)]
 struct Case {
     outcome: &'static str,
     dialtone: bool,
+    drop_after_bytes: Option<u32>,
     auth: &'static str,
+    account: &'static str,
+    retries: u32,
+    faults: String,
     right_password: bool,
     notifier: &'static str,
+    paused_states: bool,
+    resume: Vec<&'static str>,
     hang_up_at: Option<&'static str>,
     stop_at: Option<&'static str>,
     seed: u32,
 }
 
 fn cases() -> impl Strategy<Value = Case> {
-    (
-        outcomes(),
-        prop::bool::weighted(0.9),
-        prop_oneof![Just("pap"), Just("none")],
+    let line = (outcomes(), prop::bool::weighted(0.9), line_drops());
+    let server = (
+        prop_oneof![
+            Just("pap"),
+            Just("none"),
+            Just("chap-md5"),
+            Just("mschapv2")
+        ],
+        account_outcomes(),
+        0u32..3,
+        server_faults(),
+    );
+    let app = (
         prop::bool::weighted(0.7),
         notifiers(),
+        any::<bool>(),
+        resumes(),
         action_states(),
         action_states(),
-        any::<u32>(),
+    );
+    (line, server, app, any::<u32>()).prop_map(
+        |(
+            (outcome, dialtone, drop_after_bytes),
+            (auth, account, retries, faults),
+            (right_password, notifier, paused_states, resume, hang_up_at, stop_at),
+            seed,
+        )| Case {
+            outcome,
+            dialtone,
+            drop_after_bytes,
+            auth,
+            account,
+            // The script loader allows retries only under MS-CHAPv2.
+            retries: if auth == "mschapv2" { retries } else { 0 },
+            faults,
+            right_password,
+            paused_states,
+            resume,
+            // Actions need a notifier that can take them (the loader rejects the rest).
+            hang_up_at: hang_up_at.filter(|_| matches!(notifier, "func1" | "func2")),
+            stop_at: stop_at.filter(|_| notifier == "func2"),
+            notifier,
+            seed,
+        },
     )
-        .prop_map(
-            |(outcome, dialtone, auth, right_password, notifier, hang_up_at, stop_at, seed)| Case {
-                outcome,
-                dialtone,
-                auth,
-                right_password,
-                // Actions need a notifier that can take them (the loader rejects the rest).
-                hang_up_at: hang_up_at.filter(|_| matches!(notifier, "func1" | "func2")),
-                stop_at: stop_at.filter(|_| notifier == "func2"),
-                notifier,
-                seed,
-            },
-        )
 }
 
 fn scenario(case: &Case) -> Scenario {
@@ -95,20 +160,44 @@ fn scenario(case: &Case) -> Scenario {
     if let Some(state) = case.stop_at {
         app.push_str(&format!("  stop-at: {state}\n"));
     }
+    if !case.resume.is_empty() {
+        let resumes: Vec<String> = case
+            .resume
+            .iter()
+            .map(|p| format!("{{password: {p}}}"))
+            .collect();
+        app.push_str(&format!("  resume: [{}]\n", resumes.join(", ")));
+    }
     let app = if app.is_empty() {
         String::new()
     } else {
         format!("app:\n{app}")
     };
+    let outcome = match case.drop_after_bytes {
+        Some(bytes) if case.outcome.starts_with('{') => case
+            .outcome
+            .replace('}', &format!(", drop-after-bytes: {bytes}}}")),
+        _ => case.outcome.to_owned(),
+    };
+    let mut server = format!(
+        "server:\n  auth: {auth}\n  users: {{alice: {{password: wonderland, outcome: {account}}}}}\n",
+        auth = case.auth,
+        account = case.account,
+    );
+    if case.retries > 0 {
+        server.push_str(&format!("  retries: {}\n", case.retries));
+    }
+    if !case.faults.is_empty() {
+        server.push_str(&format!("  faults: {}\n", case.faults));
+    }
     let text = format!(
-        "seed: {seed}\nentry:\n  phone: \"5551234\"\ndial:\n  user: alice\n  password: {password}\n  notifier: {notifier}\n\
+        "seed: {seed}\nentry:\n  phone: \"5551234\"\ndial:\n  user: alice\n  password: {password}\n  notifier: {notifier}\n  paused-states: {paused}\n\
          {app}network:\n  dialtone: {dialtone}\n  numbers:\n    \"5551234\": {outcome}\n\
-         server:\n  auth: {auth}\n  users: {{alice: wonderland}}\nexpect:\n  result: connected\n",
+         {server}expect:\n  result: connected\n",
         seed = case.seed,
         notifier = case.notifier,
+        paused = case.paused_states,
         dialtone = case.dialtone,
-        outcome = case.outcome,
-        auth = case.auth,
     );
     parse("property", Path::new("property.yaml"), &text).expect("generated scenarios are valid")
 }
@@ -146,9 +235,39 @@ fn check_rules(scenario: &Scenario, record: &Record) -> Result<(), TestCaseError
         prop_assert_eq!(at, trace.len() - 1, "Connected is terminal");
         prop_assert_eq!(trace[at].error, 0, "Connected carries no error");
     }
+    let pauses_enabled =
+        scenario.file.dial.paused_states && scenario.file.dial.notifier != NotifierKind::None;
     prop_assert!(
-        trace.iter().all(|l| !l.state.is_paused()),
-        "no paused state without RDEOPT_PausedStates"
+        pauses_enabled || trace.iter().all(|l| !l.state.is_paused()),
+        "no paused state without RDEOPT_PausedStates and a notifier"
+    );
+    let pauses = trace.iter().filter(|l| l.state.is_paused()).count();
+    for (at, line) in trace
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.state.is_paused())
+    {
+        prop_assert_eq!(line.error, 0, "a pause is entered without an error");
+        // Resumed: the matching resume state follows; not resumed: the application hung
+        // up and nothing follows (unless the server gave up on the pause first).
+        if let Some(next) = trace.get(at + 1) {
+            let resumed = match line.state {
+                RasConnState::RetryAuthentication => RasConnState::AuthRetry,
+                _ => RasConnState::AuthChangePassword,
+            };
+            prop_assert!(
+                next.state == resumed || next.error != 0,
+                "after {} comes {} or an error, not {}",
+                line.state,
+                resumed,
+                next
+            );
+        }
+    }
+    prop_assert!(
+        pauses <= scenario.app.resume.len() + 1,
+        "each pause but the last is resumed: {:?}",
+        trace
     );
     prop_assert!(
         trace.iter().all(|l| l.subentry == 1),
@@ -170,7 +289,13 @@ fn check_rules(scenario: &Scenario, record: &Record) -> Result<(), TestCaseError
         }
     }
     match record.result {
-        Some(DialResult::HungUp) => prop_assert!(scenario.app.hang_up_at.is_some()),
+        Some(DialResult::HungUp) => prop_assert!(
+            scenario.app.hang_up_at.is_some()
+                || pauses > scenario.app.resume.len()
+                // With notifications stopped, the pause is found by polling the status.
+                || (scenario.app.stop_at.is_some() && pauses_enabled),
+            "hung up only by the application: at a state, or at a pause it does not resume"
+        ),
         Some(DialResult::Connected) => {}
         Some(DialResult::Failed(error)) => {
             if let Some(last) = trace.last().filter(|l| l.error != 0) {

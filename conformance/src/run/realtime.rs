@@ -169,10 +169,21 @@ fn follow(mut app: App<'_>, source: &TraceSource) -> Result<Record, String> {
             None => break,
         }
     }
-    // Notifications were stopped: the application polls the status instead.
+    // Notifications were stopped: the application polls the status instead, and handles a
+    // pause it finds there once (until the dial has left that paused state).
+    let mut handled_pause = false;
     while result.is_none() && stopped && !left().is_zero() {
         match ras.connect_status(handle) {
-            Ok(status) => result = settled(status.state, status.error),
+            Ok(status) if status.state.is_paused() && status.error.is_none() => {
+                if !handled_pause {
+                    handled_pause = true;
+                    result = app.paused()?;
+                }
+            }
+            Ok(status) => {
+                handled_pause = false;
+                result = settled(status.state, status.error);
+            }
             Err(error) => {
                 return Err(format!(
                     "status unavailable after notifications stopped: {error}"
