@@ -9,6 +9,7 @@
 // Tests may unwrap; the library itself never does on anything from the line.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod capture;
 mod client;
 pub mod fsm;
 pub mod hdlc;
@@ -17,5 +18,6 @@ pub mod lcp;
 pub mod pap;
 pub mod wire;
 
+pub use capture::{Capture, CaptureError, Direction};
 pub use client::{Client, ClientConfig, ClientEvent, LinkDownReason, Phase};
 pub use wire::lcp::AuthProtocol;
