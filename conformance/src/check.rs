@@ -17,7 +17,8 @@ pub struct Mismatch {
     pub diff: Option<String>,
 }
 
-fn render(trace: &[TraceLine]) -> String {
+/// A trace as text, one line per notification: what the checks compare and diff.
+pub fn render(trace: &[TraceLine]) -> String {
     trace.iter().map(|line| format!("{line}\n")).collect()
 }
 

@@ -49,6 +49,16 @@ pub struct Record {
     /// The modem's AT transcript (`>` from the dialer, `<` from the modem), where the
     /// driver can see it.
     pub transcript: Vec<String>,
+    /// The engine's line as a pcap file (`ras_ppp::Capture`), when [`RunOptions::capture`]
+    /// asked for it.
+    pub capture: Option<Vec<u8>>,
+}
+
+/// What a run records beyond the notification trace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Record every byte the engine sends and receives, as PPP frames in a pcap file.
+    pub capture: bool,
 }
 
 /// How a dial stands once it has settled, as `RasGetConnectStatus` reports it: an error,
@@ -73,9 +83,18 @@ pub struct RunError {
 
 /// Run `scenario` under `driver`.
 pub fn run(scenario: &Scenario, driver: Driver) -> Result<Record, RunError> {
+    run_with(scenario, driver, RunOptions::default())
+}
+
+/// Run `scenario` under `driver`, recording what `options` ask for.
+pub fn run_with(
+    scenario: &Scenario,
+    driver: Driver,
+    options: RunOptions,
+) -> Result<Record, RunError> {
     match driver {
-        Driver::Simulated => simulated::run(scenario),
-        Driver::Realtime => realtime::run(scenario),
+        Driver::Simulated => simulated::run(scenario, options),
+        Driver::Realtime => realtime::run(scenario, options),
     }
     .map_err(|message| RunError { driver, message })
 }
@@ -100,6 +119,7 @@ fn engine_config(scenario: &Scenario) -> EngineConfig {
         seed: scenario.file.seed,
         time_scale: TimeScale::DEFAULT,
         no_carrier: scenario.no_carrier,
+        capture_dir: None,
     }
 }
 

@@ -9,11 +9,15 @@ use std::time::Duration as RealDuration;
 
 use modem_sim::{Modem, ModemEvent};
 use ras_engine::api::{Dispatcher, HRasConn};
+use ras_engine::ppp::{Capture, Direction};
 use ras_engine::ras::{Connection, ConnectionEvent, DialPlan};
 use sansio::sim::{Pipe, earliest};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 
-use super::{HangUp, Record, Seen, dial_params, engine_config, entry, recording_notifier, settled};
+use super::{
+    HangUp, Record, RunOptions, Seen, dial_params, engine_config, entry, recording_notifier,
+    settled,
+};
 use crate::scenario::{DialResult, Scenario};
 
 /// Serial-cable latency between the engine and the modem (each way).
@@ -40,9 +44,11 @@ struct Bench {
     app_hung_up: bool,
     hang_up_requested: Arc<AtomicBool>,
     transcript: Vec<String>,
+    /// The engine's side of the serial cable, as it sent and received it.
+    capture: Option<Capture<Vec<u8>>>,
 }
 
-pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
+pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, String> {
     let params = dial_params(scenario);
     let entry = entry(scenario, std::path::Path::new("/dev/simulated-modem"));
     // The realtime driver's first handle is 1 too, so both drivers seed PPP alike.
@@ -76,6 +82,11 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
         app_hung_up: false,
         hang_up_requested,
         transcript: Vec::new(),
+        capture: options
+            .capture
+            .then(|| Capture::new(Vec::new()))
+            .transpose()
+            .map_err(|e| e.to_string())?,
     };
     let mut trace = Vec::new();
     let mut result = None;
@@ -93,6 +104,7 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
                 result,
                 trace,
                 transcript: bench.transcript,
+                capture: bench.capture.map(Capture::into_inner),
             });
         }
         if result.is_none() {
@@ -134,20 +146,21 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
             ));
         }
         bench.now = bench.now.max(next);
-        bench.advance();
+        bench.advance()?;
     }
     Err(format!("no outcome within {STEP_LIMIT} steps"))
 }
 
 impl Bench {
     /// Deliver what has arrived and fire what is due, at `self.now`.
-    fn advance(&mut self) {
+    fn advance(&mut self) -> Result<(), String> {
         let now = self.now;
         while let Some(bytes) = self.to_modem.take_due(now) {
             self.modem.handle_input(now, &bytes);
         }
         while let Some(bytes) = self.to_engine.take_due(now) {
             if self.port_open {
+                self.tap(Direction::Received, &bytes)?;
                 self.connection.handle_input(now, &bytes);
             }
         }
@@ -170,6 +183,17 @@ impl Bench {
         {
             peer.handle_timeout(now);
         }
+        Ok(())
+    }
+
+    /// Record bytes crossing the engine's port, when capturing.
+    fn tap(&mut self, direction: Direction, bytes: &[u8]) -> Result<(), String> {
+        if let Some(capture) = &mut self.capture {
+            capture
+                .record(self.now, direction, bytes)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     /// Move every queued output to where it goes, until nothing moves. Returns true once
@@ -209,6 +233,7 @@ impl Bench {
             }
             while let Some(bytes) = self.connection.poll_transmit() {
                 moved = true;
+                self.tap(Direction::Sent, &bytes)?;
                 self.to_modem.send(now, bytes);
             }
             moved |= self.drain_modem(scenario)?;
