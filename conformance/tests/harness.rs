@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use conformance::outcome::evaluate;
-use conformance::run::{Driver, run};
+use conformance::run::{Driver, RunOptions, run, run_with};
 use conformance::scenario::{Scenario, discover, load};
 
 fn fixtures() -> PathBuf {
@@ -50,9 +50,12 @@ fn both_drivers_produce_the_identical_notification_trace() {
 
 #[test]
 fn simulated_runs_replay_byte_for_byte() {
+    // The line capture too: the same scenario gives the same pcap file.
+    let captured = RunOptions { capture: true };
     for scenario in bundled() {
-        let first = run(&scenario, Driver::Simulated).expect("first run");
-        let second = run(&scenario, Driver::Simulated).expect("second run");
+        let first = run_with(&scenario, Driver::Simulated, captured).expect("first run");
+        let second = run_with(&scenario, Driver::Simulated, captured).expect("second run");
+        assert!(first.capture.is_some(), "{}: no capture", scenario.name);
         assert_eq!(
             first, second,
             "{}: same scenario and seed, different record",
