@@ -291,6 +291,38 @@ mod tests {
         assert_eq!(run(), run());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_line_bytes_give_a_readable_pcap(
+            chunks in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::strategy::Just(0x7Eu8),
+                        proptest::strategy::Just(0x7D),
+                        proptest::num::u8::ANY,
+                    ],
+                    0..64,
+                )),
+                0..16,
+            ),
+        ) {
+            let mut capture = Capture::new(Vec::new()).unwrap();
+            let encoder = Encoder::default();
+            for (index, (sent, bytes)) in chunks.iter().enumerate() {
+                let direction = if *sent { Direction::Sent } else { Direction::Received };
+                let now = Instant::from_nanos(index as u64 * 1_000_000);
+                capture.record(now, direction, bytes).unwrap();
+                // And a good frame now and then, so records are written too.
+                let frame = encoder.encode(Protocol::IPCP, bytes);
+                capture.record(now, direction, &frame).unwrap();
+            }
+            let written = capture.stats(Direction::Sent).frames
+                + capture.stats(Direction::Received).frames;
+            let (_, records) = records(&capture.into_inner());
+            proptest::prop_assert_eq!(records.len() as u64, written);
+        }
+    }
+
     /// A writer that refuses everything.
     struct Full;
     impl Write for Full {
