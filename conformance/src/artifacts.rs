@@ -46,6 +46,12 @@ impl Artifacts {
     /// Use `dir`, creating it if missing, and make sure a file can be written there before
     /// any scenario runs (rather than after the whole suite).
     pub fn create(dir: &Path) -> Result<Self, ArtifactError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(ArtifactError::at(dir)(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "it is a file, not a folder",
+            )));
+        }
         fs::create_dir_all(dir).map_err(ArtifactError::at(dir))?;
         let probe = dir.join(".conformance-write-probe");
         fs::write(&probe, b"").map_err(ArtifactError::at(dir))?;
@@ -172,7 +178,7 @@ mod tests {
         fs::write(&file, b"").unwrap();
         let error = Artifacts::create(&file).unwrap_err();
         assert_eq!(error.path, file);
-        assert!(error.to_string().starts_with("cannot write "), "{error}");
+        assert!(error.to_string().ends_with("not a folder"), "{error}");
         let _ = fs::remove_dir_all(&dir);
     }
 }
