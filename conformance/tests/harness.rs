@@ -161,3 +161,28 @@ fn junit_report_lists_every_scenario() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn realtime_runs_capture_the_line_through_the_engine() {
+    let root = conformance::bundled_scenarios();
+    let scenario = load(&root, &root.join("basic/pap-connect.yaml")).expect("bundled");
+    let record =
+        run_with(&scenario, Driver::Realtime, RunOptions { capture: true }).expect("realtime run");
+    let pcap = record.capture.expect("the engine's capture file");
+    let mut reader = pcap_file::pcap::PcapReader::new(&pcap[..]).expect("a pcap");
+    assert_eq!(reader.header().datalink, pcap_file::DataLink::PPP_WITH_DIR);
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(packet) = reader.next_packet() {
+        let data = packet.expect("a record").data;
+        // (sent?, protocol)
+        seen.insert((data[0] != 0, u16::from_be_bytes([data[3], data[4]])));
+    }
+    for protocol in [0xC021, 0xC023, 0x8021] {
+        for sent in [true, false] {
+            assert!(
+                seen.contains(&(sent, protocol)),
+                "no {protocol:#06x} frame with sent={sent}: {seen:?}"
+            );
+        }
+    }
+}
