@@ -17,7 +17,8 @@ pub struct Mismatch {
     pub diff: Option<String>,
 }
 
-fn render<L: Display>(lines: &[L]) -> String {
+/// Lines as text, one per line: what the checks compare and diff.
+pub fn render<L: Display>(lines: &[L]) -> String {
     lines.iter().map(|line| format!("{line}\n")).collect()
 }
 

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use conformance::outcome::{Verdict, evaluate};
-use conformance::run::Driver;
+use conformance::artifacts::Artifacts;
+use conformance::outcome::{Verdict, evaluate_with};
+use conformance::run::{Driver, RunOptions};
 use conformance::scenario::{LoadError, discover, load};
 
 /// Exit status when a scenario failed.
@@ -43,6 +44,13 @@ enum Command {
         /// Run only under this driver (repeatable; default: both).
         #[arg(long = "driver", value_enum)]
         drivers: Vec<Driver>,
+        /// Leave each scenario's notification trace (`.trace`, the text the checks compare)
+        /// and the engine's line as PPP frames (`.pcap`, for Wireshark/tshark) in DIR,
+        /// created if missing. Files are named after the scenario (`DIR/basic/busy.pcap`);
+        /// when more than one driver runs, the driver is part of the name
+        /// (`DIR/basic/busy.simulated.pcap`, `DIR/basic/busy.realtime.pcap`).
+        #[arg(long, value_name = "DIR")]
+        artifacts: Option<PathBuf>,
     },
 }
 
@@ -52,17 +60,30 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let Cli {
-        command: Command::Run {
-            paths,
-            junit,
-            drivers,
-        },
+        command:
+            Command::Run {
+                paths,
+                junit,
+                drivers,
+                artifacts,
+            },
     } = Cli::parse();
     let drivers = if drivers.is_empty() {
         Driver::BOTH.to_vec()
     } else {
         drivers
     };
+    let artifacts = match artifacts.as_deref().map(Artifacts::create).transpose() {
+        Ok(artifacts) => artifacts,
+        Err(error) => {
+            eprintln!("--artifacts: {error}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let options = RunOptions {
+        capture: artifacts.is_some(),
+    };
+    let mut artifacts_failed = false;
     let roots = if paths.is_empty() {
         vec![conformance::bundled_scenarios()]
     } else {
@@ -88,7 +109,7 @@ fn main() -> ExitCode {
         for file in files {
             match load(&base, &file) {
                 Ok(scenario) => {
-                    let verdict = evaluate(&scenario, &drivers);
+                    let verdict = evaluate_with(&scenario, &drivers, options);
                     let mark = if verdict.passed() { "PASS" } else { "FAIL" };
                     let under: Vec<String> = drivers.iter().map(ToString::to_string).collect();
                     println!(
@@ -99,6 +120,10 @@ fn main() -> ExitCode {
                     );
                     if !verdict.passed() {
                         print!("{}", verdict.explain());
+                    }
+                    if let Some(Err(error)) = artifacts.as_ref().map(|a| a.write(&verdict)) {
+                        eprintln!("--artifacts: {error}");
+                        artifacts_failed = true;
                     }
                     verdicts.push(verdict);
                 }
@@ -132,7 +157,7 @@ fn main() -> ExitCode {
     }
     if !unloadable.is_empty() {
         ExitCode::from(EXIT_BAD_SCENARIO)
-    } else if failed > 0 {
+    } else if failed > 0 || artifacts_failed {
         ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::check::{Mismatch, check, compare_drivers};
-use crate::run::{Driver, Record, RunError, run};
+use crate::run::{Driver, Record, RunError, RunOptions, run_with};
 use crate::scenario::Scenario;
 
 /// The verdict on one scenario.
@@ -51,10 +51,15 @@ impl Verdict {
 /// Run `scenario` under each of `drivers`, check each run, and check that the drivers
 /// agree with each other.
 pub fn evaluate(scenario: &Scenario, drivers: &[Driver]) -> Verdict {
+    evaluate_with(scenario, drivers, RunOptions::default())
+}
+
+/// [`evaluate`], with each run recording what `options` ask for.
+pub fn evaluate_with(scenario: &Scenario, drivers: &[Driver], options: RunOptions) -> Verdict {
     let started = Instant::now();
     let runs: Vec<(Driver, Result<Record, RunError>)> = drivers
         .iter()
-        .map(|&driver| (driver, run(scenario, driver)))
+        .map(|&driver| (driver, run_with(scenario, driver, options)))
         .collect();
     let mut mismatches = Vec::new();
     for (driver, run) in &runs {

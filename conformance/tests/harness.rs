@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use conformance::outcome::evaluate;
-use conformance::run::{Driver, run};
+use conformance::run::{Driver, RunOptions, run, run_with};
 use conformance::scenario::{Scenario, discover, load};
 
 fn fixtures() -> PathBuf {
@@ -50,9 +50,12 @@ fn both_drivers_produce_the_identical_notification_trace() {
 
 #[test]
 fn simulated_runs_replay_byte_for_byte() {
+    // The line capture too: the same scenario gives the same pcap file.
+    let captured = RunOptions { capture: true };
     for scenario in bundled() {
-        let first = run(&scenario, Driver::Simulated).expect("first run");
-        let second = run(&scenario, Driver::Simulated).expect("second run");
+        let first = run_with(&scenario, Driver::Simulated, captured).expect("first run");
+        let second = run_with(&scenario, Driver::Simulated, captured).expect("second run");
+        assert!(first.capture.is_some(), "{}: no capture", scenario.name);
         assert_eq!(
             first, second,
             "{}: same scenario and seed, different record",
@@ -167,4 +170,29 @@ fn junit_report_lists_every_scenario() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn realtime_runs_capture_the_line_through_the_engine() {
+    let root = conformance::bundled_scenarios();
+    let scenario = load(&root, &root.join("basic/pap-connect.yaml")).expect("bundled");
+    let record =
+        run_with(&scenario, Driver::Realtime, RunOptions { capture: true }).expect("realtime run");
+    let pcap = record.capture.expect("the engine's capture file");
+    let mut reader = pcap_file::pcap::PcapReader::new(&pcap[..]).expect("a pcap");
+    assert_eq!(reader.header().datalink, pcap_file::DataLink::PPP_WITH_DIR);
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(packet) = reader.next_packet() {
+        let data = packet.expect("a record").data;
+        // (sent?, protocol)
+        seen.insert((data[0] != 0, u16::from_be_bytes([data[3], data[4]])));
+    }
+    for protocol in [0xC021, 0xC023, 0x8021] {
+        for sent in [true, false] {
+            assert!(
+                seen.contains(&(sent, protocol)),
+                "no {protocol:#06x} frame with sent={sent}: {seen:?}"
+            );
+        }
+    }
 }

@@ -27,23 +27,7 @@ numbers:
 /// Where chat is, or `None` (after saying so loudly) when it is missing and this is not
 /// CI. Under `CI=true` a missing chat is a failure: CI installs it (`.ci/run`).
 fn chat() -> Option<PathBuf> {
-    let found = ["/usr/sbin/chat", "/usr/bin/chat", "/sbin/chat"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|path| path.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chat is not installed, and CI=true: install the Debian package `ppp`"
-        );
-        eprintln!(
-            "\n\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-             !!! SKIPPED: `chat` (Debian package `ppp`) is not installed, so the  !!!\n\
-             !!! interop tests against modem-sim did not run. apt-get install ppp !!!\n\
-             !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-        );
-    }
-    found
+    testkit::required_program("chat", "ppp")
 }
 
 /// A `modem-sim --link` process in its own directory; killed and cleaned up on drop.

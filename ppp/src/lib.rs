@@ -12,6 +12,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod capture;
 pub mod cbcp;
 pub mod chap;
 mod client;
@@ -26,6 +27,7 @@ pub mod pap;
 pub mod random;
 pub mod wire;
 
+pub use capture::{Capture, CaptureError, Direction};
 pub use chap::AuthRetryError;
 pub use client::{Client, ClientConfig, ClientEvent, LinkDownReason, Phase};
 pub use wire::lcp::AuthProtocol;

@@ -54,6 +54,16 @@ pub struct Record {
     pub transcript: Vec<String>,
     /// Every `RasGetConnectStatus` the application made, in order.
     pub status: Vec<StatusLine>,
+    /// The engine's line as a pcap file (`ras_ppp::Capture`), when [`RunOptions::capture`]
+    /// asked for it.
+    pub capture: Option<Vec<u8>>,
+}
+
+/// What a run records beyond the notification trace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Record every byte the engine sends and receives, as PPP frames in a pcap file.
+    pub capture: bool,
 }
 
 impl StatusResult {
@@ -91,9 +101,18 @@ pub struct RunError {
 
 /// Run `scenario` under `driver`.
 pub fn run(scenario: &Scenario, driver: Driver) -> Result<Record, RunError> {
+    run_with(scenario, driver, RunOptions::default())
+}
+
+/// Run `scenario` under `driver`, recording what `options` ask for.
+pub fn run_with(
+    scenario: &Scenario,
+    driver: Driver,
+    options: RunOptions,
+) -> Result<Record, RunError> {
     match driver {
-        Driver::Simulated => simulated::run(scenario),
-        Driver::Realtime => realtime::run(scenario),
+        Driver::Simulated => simulated::run(scenario, options),
+        Driver::Realtime => realtime::run(scenario, options),
     }
     .map_err(|message| RunError { driver, message })
 }

@@ -2,7 +2,9 @@
 //! the slave by its path as a serial port and dials through the public `Ras` API, with
 //! timers and modem delays shrunk together by the default time scale.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use modem_sim::realtime::{CallInfo, spawn_pty};
@@ -12,8 +14,8 @@ use ras_engine::ras::RasError;
 
 use super::settled;
 use super::{
-    AppCalls, Record, Seen, StatusProbe, TraceSource, builtin_peer, dial_extensions, dial_params,
-    engine_config, entry, recording_notifier,
+    AppCalls, Record, RunOptions, Seen, StatusProbe, TraceSource, builtin_peer, dial_extensions,
+    dial_params, engine_config, entry, recording_notifier,
 };
 use crate::scenario::{DialResult, Resume, Scenario};
 use crate::trace::{StatusPoint, StatusResult};
@@ -27,8 +29,11 @@ const STRAY_WINDOW: Duration = Duration::from_millis(20);
 /// How often to poll `connect_status` once notifications have been stopped.
 const STATUS_POLL: Duration = Duration::from_millis(2);
 
-pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
-    let config = engine_config(scenario);
+pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, String> {
+    let mut config = engine_config(scenario);
+    // The engine writes its capture file into a folder of this run's own, read back below.
+    let capture_dir = options.capture.then(CaptureDir::create).transpose()?;
+    config.capture_dir = capture_dir.as_ref().map(|dir| dir.0.clone());
     let factory_scenario = scenario.clone();
     let peers = Box::new(move |_call: &CallInfo| {
         builtin_peer(&factory_scenario, factory_scenario.file.seed)
@@ -36,7 +41,7 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
     let modem = spawn_pty(scenario.file.network.clone(), peers, config.time_scale)
         .map_err(|e| format!("cannot start modem-sim on a PTY: {e}"))?;
     let phonebook = Phonebook::from_entries([entry(scenario, modem.path())]);
-    let ras = Ras::new(config);
+    let ras = Ras::new(config.clone());
     let hang_up_ras = ras.clone();
     let status_ras = ras.clone();
     let status: StatusProbe = Arc::new(move |handle| {
@@ -77,6 +82,7 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
                         result: Some(result),
                         transcript: Vec::new(),
                         status: Vec::new(),
+                        capture: None,
                     },
                 )
             }
@@ -107,6 +113,11 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
     }
     std::thread::sleep(ras.hang_up_settle_time());
     drop(modem);
+    // By now the link is down and the dial's thread has written its last frame (the
+    // capture file is unbuffered). A dial that never got a handle left no file.
+    if let Some(path) = handle.and_then(|h| config.capture_path(&scenario.file.entry.name, h)) {
+        record.capture = Some(read_capture(&path)?);
+    }
     Ok(record)
 }
 
@@ -140,6 +151,36 @@ impl App<'_> {
             }
         }
     }
+}
+
+/// A fresh folder for one run's capture, removed when the run is over.
+struct CaptureDir(PathBuf);
+
+impl CaptureDir {
+    fn create() -> Result<Self, String> {
+        // Runs may go on in parallel (one per test thread): each gets its own folder.
+        static RUNS: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "conformance-capture-{}-{}",
+            std::process::id(),
+            RUNS.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create the capture folder {}: {e}", dir.display()))?;
+        Ok(CaptureDir(dir))
+    }
+}
+
+impl Drop for CaptureDir {
+    fn drop(&mut self) {
+        // Leftovers in the temporary folder are harmless.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn read_capture(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path)
+        .map_err(|e| format!("the engine left no capture at {}: {e}", path.display()))
 }
 
 /// Read the notifier's calls until the dial has an outcome (or the application hung up),
@@ -205,6 +246,7 @@ fn follow(mut app: App<'_>, source: &TraceSource) -> Result<Record, String> {
             trace,
             transcript: Vec::new(),
             status,
+            capture: None,
         }),
         None => Err(format!(
             "no outcome within {} s (trace so far: {})",

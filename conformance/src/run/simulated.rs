@@ -9,13 +9,14 @@ use std::time::Duration as RealDuration;
 
 use modem_sim::{Modem, ModemEvent};
 use ras_engine::api::{Dispatcher, HRasConn};
+use ras_engine::ppp::{Capture, Direction};
 use ras_engine::ras::{Connection, ConnectionEvent, DialPlan, RasError};
 use sansio::sim::{Pipe, earliest};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 
 use super::{
-    AppCalls, Record, Seen, dial_extensions, dial_params, engine_config, entry, recording_notifier,
-    settled,
+    AppCalls, Record, RunOptions, Seen, dial_extensions, dial_params, engine_config, entry,
+    recording_notifier, settled,
 };
 use crate::scenario::{DialResult, NotifierKind, Scenario};
 use crate::trace::{StatusPoint, StatusResult, TraceLine};
@@ -47,12 +48,14 @@ struct Bench {
     /// connection table would have it.
     status: Arc<Mutex<StatusResult>>,
     transcript: Vec<String>,
+    /// The engine's side of the serial cable, as it sent and received it.
+    capture: Option<Capture<Vec<u8>>>,
 }
 
 /// What `RasGetConnectStatus` says of a handle not (or no longer) in the table.
 const INVALID_HANDLE: StatusResult = StatusResult::Failed(6);
 
-pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
+pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, String> {
     let mut params = dial_params(scenario);
     let mut resumes = scenario.app.resume.iter();
     let entry = entry(scenario, std::path::Path::new("/dev/simulated-modem"));
@@ -107,6 +110,11 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
         hang_up_requested,
         status,
         transcript: Vec::new(),
+        capture: options
+            .capture
+            .then(|| Capture::new(Vec::new()))
+            .transpose()
+            .map_err(|e| e.to_string())?,
     };
     let mut trace = Vec::new();
     let mut result = None;
@@ -132,6 +140,7 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
                 trace,
                 transcript: bench.transcript,
                 status: statuses,
+                capture: bench.capture.map(Capture::into_inner),
             });
         }
         if result.is_none() && !bench.app_hung_up && bench.connection.is_paused() {
@@ -201,7 +210,7 @@ pub(super) fn run(scenario: &Scenario) -> Result<Record, String> {
             ));
         }
         bench.now = bench.now.max(next);
-        bench.advance();
+        bench.advance()?;
     }
     Err(format!("no outcome within {STEP_LIMIT} steps"))
 }
@@ -227,13 +236,14 @@ impl Bench {
     }
 
     /// Deliver what has arrived and fire what is due, at `self.now`.
-    fn advance(&mut self) {
+    fn advance(&mut self) -> Result<(), String> {
         let now = self.now;
         while let Some(bytes) = self.to_modem.take_due(now) {
             self.modem.handle_input(now, &bytes);
         }
         while let Some(bytes) = self.to_engine.take_due(now) {
             if self.port_open {
+                self.tap(Direction::Received, &bytes)?;
                 self.connection.handle_input(now, &bytes);
             }
         }
@@ -256,6 +266,17 @@ impl Bench {
         {
             peer.handle_timeout(now);
         }
+        Ok(())
+    }
+
+    /// Record bytes crossing the engine's port, when capturing.
+    fn tap(&mut self, direction: Direction, bytes: &[u8]) -> Result<(), String> {
+        if let Some(capture) = &mut self.capture {
+            capture
+                .record(self.now, direction, bytes)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     /// Move every queued output to where it goes, until nothing moves. Returns true once
@@ -304,6 +325,7 @@ impl Bench {
             }
             while let Some(bytes) = self.connection.poll_transmit() {
                 moved = true;
+                self.tap(Direction::Sent, &bytes)?;
                 self.to_modem.send(now, bytes);
             }
             moved |= self.drain_modem(scenario)?;

@@ -154,7 +154,7 @@ impl DialError {
 }
 
 /// Engine-wide settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
     /// Scales every protocol timer (see [`TimeScale`]); [`TimeScale::REAL`] for real modems.
     pub time_scale: TimeScale,
@@ -171,6 +171,10 @@ pub struct EngineConfig {
     /// a single automaton may take with the RFC's defaults (10 × 3 s), which leaves room
     /// for LCP, authentication and IPCP each retrying.
     pub ppp_deadline: Duration,
+    /// Opt-in line capture: when set, every dial records the PPP frames it sends and
+    /// receives to a pcap file in this folder (which must exist), named by
+    /// [`EngineConfig::capture_path`]. Off by default.
+    pub capture_dir: Option<PathBuf>,
 }
 
 impl EngineConfig {
@@ -179,6 +183,16 @@ impl EngineConfig {
     pub fn magic_seed(&self, handle: HRasConn) -> u32 {
         // Truncation is fine: the handle only varies the seed.
         self.seed ^ (handle.0 as u32).wrapping_mul(0x9E37_79B9)
+    }
+
+    /// Where the capture of connection `handle` to `entry_name` goes, when capturing is on:
+    /// `<capture_dir>/<entry name>-<handle>.pcap`, with characters other than ASCII letters,
+    /// digits, `-`, `_` and `.` in the entry name written as `_`. A later dial with the
+    /// same name and handle (another `Ras`) replaces the file.
+    pub fn capture_path(&self, entry_name: &str, handle: HRasConn) -> Option<PathBuf> {
+        self.capture_dir
+            .as_ref()
+            .map(|dir| dir.join(driver::capture::file_name(entry_name, handle)))
     }
 }
 
@@ -189,6 +203,7 @@ impl Default for EngineConfig {
             seed: 0x5241_5331,
             no_carrier: RasError::ERROR_NO_CARRIER,
             ppp_deadline: DEFAULT_PPP_DEADLINE,
+            capture_dir: None,
         }
     }
 }
@@ -400,6 +415,7 @@ impl Ras {
             outcome,
             commands: receiver,
             time_scale: self.shared.config.time_scale,
+            capture: self.shared.config.capture_path(&entry.name, handle),
         };
         if let Err(error) = driver::spawn(job) {
             tracing::error!(%error, "cannot start the dial thread");

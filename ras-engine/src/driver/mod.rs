@@ -4,8 +4,12 @@
 //! The notifier is called on this thread, and the connection machine waits while it runs
 //! (ras-reference §4.1 rule 7).
 
+pub(crate) mod capture;
+
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
+
+use ras_ppp::Direction;
 
 use sansio::{Machine, RealClock, TimeScale};
 use serial2_tokio::SerialPort;
@@ -49,6 +53,8 @@ pub(crate) struct Job {
     pub(crate) outcome: Outcome,
     pub(crate) commands: async_mpsc::UnboundedReceiver<Command>,
     pub(crate) time_scale: TimeScale,
+    /// Where to record the line, if capturing is on (`EngineConfig::capture_dir`).
+    pub(crate) capture: Option<PathBuf>,
 }
 
 /// Start the dial's thread.
@@ -67,6 +73,7 @@ const READ_BUFFER: usize = 4096;
 
 async fn run(mut job: Job) {
     let clock = RealClock::start(job.time_scale);
+    let mut tap = capture::LineTap::create(job.capture.as_deref());
     let mut machine = Connection::new(job.plan.clone());
     let mut port: Option<SerialPort> = None;
     let mut buffer = vec![0u8; READ_BUFFER];
@@ -101,6 +108,7 @@ async fn run(mut job: Job) {
             .set_status(job.handle, machine.state(), machine.error());
         if let Some(port) = &port {
             while let Some(bytes) = machine.poll_transmit() {
+                tap.record(clock.now(), Direction::Sent, &bytes);
                 if let Err(error) = port.write_all(&bytes).await {
                     tracing::warn!(%error, "write to the port failed");
                     machine.port_lost();
@@ -116,7 +124,11 @@ async fn run(mut job: Job) {
             .map(|at| tokio::time::Instant::from_std(clock.real_deadline(at)));
         tokio::select! {
             read = read_port(port.as_ref(), &mut buffer) => match read {
-                Ok(n) if n > 0 => machine.handle_input(clock.now(), &buffer[..n]),
+                Ok(n) if n > 0 => {
+                    let now = clock.now();
+                    tap.record(now, Direction::Received, &buffer[..n]);
+                    machine.handle_input(now, &buffer[..n]);
+                }
                 Ok(_) | Err(_) => {
                     tracing::warn!(result = ?read.map(|_| ()), "the port closed under us");
                     port = None;
