@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use ras_ppp::chap::{ChapAlgorithm, ChapAttempt, ChapServer, ChapVerdict, Proof};
 use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
-use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm};
+use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use ras_ppp::lcp::{Lcp, LcpConfig, new_lcp};
 use ras_ppp::mschapv2::user_name_without_domain;
@@ -495,22 +495,26 @@ impl Machine for Server {
             self.pump(now);
         }
         let mut frames = Vec::new();
-        self.decoder.decode(bytes, &mut frames);
-        for frame in frames {
-            if self.hung_up {
-                break;
-            }
-            match self.faults.frame_received() {
-                Arrival::Answer => {
-                    self.dispatch(now, frame);
-                    self.pump(now);
+        // One flag-delimited segment at a time: LCP opening changes the receive ACCM for
+        // the frames behind it.
+        for segment in flag_segments(bytes) {
+            self.decoder.decode(segment, &mut frames);
+            for frame in frames.drain(..) {
+                if self.hung_up {
+                    return;
                 }
-                Arrival::Ignore => {}
-                Arrival::HangUp => {
-                    info!("peer-sim: fault drop-at-packet: the line drops");
-                    // The carrier is gone: nothing still queued reaches the client.
-                    self.transmit.clear();
-                    self.hang_up();
+                match self.faults.frame_received() {
+                    Arrival::Answer => {
+                        self.dispatch(now, frame);
+                        self.pump(now);
+                    }
+                    Arrival::Ignore => {}
+                    Arrival::HangUp => {
+                        info!("peer-sim: fault drop-at-packet: the line drops");
+                        // The carrier is gone: nothing still queued reaches the client.
+                        self.transmit.clear();
+                        self.hang_up();
+                    }
                 }
             }
         }

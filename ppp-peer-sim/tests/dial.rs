@@ -34,6 +34,9 @@ struct Dial {
     client_writes: usize,
     /// Lose the client's PAP frames on their way to the server.
     drop_client_pap: bool,
+    /// Deliver everything each side writes in one turn as a single read, as a PTY or a
+    /// paced modem line does.
+    coalesce: bool,
     /// What the application does when the client reports something.
     respond: Box<Respond>,
     /// Rewrites each frame the server sends (after HDLC decoding).
@@ -58,6 +61,7 @@ impl Dial {
             server_events: Vec::new(),
             client_writes: 0,
             drop_client_pap: false,
+            coalesce: false,
             respond: Box::new(|_, _, _| {}),
             tamper: Box::new(|_, information| information),
         }
@@ -72,17 +76,32 @@ impl Dial {
                 (self.respond)(&mut self.client, self.now, &event);
                 self.client_events.push((self.now, event));
             }
+            let mut burst = Vec::new();
             while let Some(bytes) = self.client.poll_transmit() {
                 self.client_writes += 1;
                 if self.drop_client_pap && is_pap(&bytes) {
                     continue;
                 }
-                self.to_server.send(self.now, bytes);
+                if self.coalesce {
+                    burst.extend(bytes);
+                } else {
+                    self.to_server.send(self.now, bytes);
+                }
+            }
+            if !burst.is_empty() {
+                self.to_server.send(self.now, std::mem::take(&mut burst));
             }
             if let Some(server) = &mut self.server {
                 while let Some(bytes) = server.poll_transmit() {
                     let bytes = retamper(&mut self.tamper, bytes);
-                    self.to_client.send(self.now, bytes);
+                    if self.coalesce {
+                        burst.extend(bytes);
+                    } else {
+                        self.to_client.send(self.now, bytes);
+                    }
+                }
+                if !burst.is_empty() {
+                    self.to_client.send(self.now, burst);
                 }
                 while let Some(event) = server.poll_event() {
                     self.server_events.push((self.now, event));
@@ -204,6 +223,27 @@ fn pap_success_brings_the_network_up() {
             .collect::<Vec<_>>(),
         [PeerEvent::HangUp]
     );
+}
+
+#[test]
+fn frames_read_together_are_deframed_under_the_map_in_force_for_each() {
+    // The client sends its Configure-Ack and, LCP now open with ACCM 0 (RFC 1662 §7.1),
+    // its Authenticate-Request with raw control characters, in one write. A receiver that
+    // deframed the whole read under the default map would discard the request as a bad
+    // frame and wait a restart period for the retransmission.
+    let mut dial = Dial::new(Some(PAP_SCRIPT), "secret");
+    dial.coalesce = true;
+    dial.dial();
+    assert!(matches!(
+        dial.events().last(),
+        Some(ClientEvent::NetworkUp { .. })
+    ));
+    let (up_at, _) = dial.client_events.last().unwrap();
+    assert!(
+        *up_at < Instant::ZERO + Duration::from_secs(1),
+        "network up at {up_at}: a frame was lost and retransmitted"
+    );
+    assert_eq!(dial.client.framing_stats().discarded(), 0);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use tracing::{debug, info};
 use crate::auth::AuthOutcome;
 use crate::chap::{AuthRetryError, ChapAlgorithm, ChapClient};
 use crate::fsm::{Event, FsmConfig, LayerEvent, State};
-use crate::hdlc::{DEFAULT_MRU, Decoder, Encoder, Frame, ReceiveAccm};
+use crate::hdlc::{DEFAULT_MRU, Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use crate::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use crate::lcp::{Lcp, LcpConfig, new_lcp};
 use crate::pap::PapClient;
@@ -576,13 +576,15 @@ impl Machine for Client {
             return;
         }
         let mut frames = Vec::new();
-        self.decoder.decode(bytes, &mut frames);
-        for frame in frames {
-            if self.finished {
-                break;
+        for segment in flag_segments(bytes) {
+            self.decoder.decode(segment, &mut frames);
+            for frame in frames.drain(..) {
+                if self.finished {
+                    return;
+                }
+                self.dispatch(now, frame);
+                self.pump(now);
             }
-            self.dispatch(now, frame);
-            self.pump(now);
         }
     }
 

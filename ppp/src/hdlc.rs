@@ -15,6 +15,14 @@ use crate::wire::{Protocol, ppp_frame};
 pub const FLAG: u8 = 0x7E;
 /// RFC 1662 §4.2: the Control Escape octet.
 pub const CONTROL_ESCAPE: u8 = 0x7D;
+
+/// Line bytes cut just after each flag. A receiver deframes and acts on one segment at a
+/// time, so that what a frame changes (LCP opening switches the receive ACCM, RFC 1662
+/// §7.1) applies to the frames behind it that arrived in the same read: a peer that has
+/// seen our Configure-Ack may already be sending with the negotiated map.
+pub fn flag_segments(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split_inclusive(|&byte| byte == FLAG)
+}
 /// RFC 1662 §4.2: an escaped octet is transmitted XOR 0x20.
 pub const ESCAPE_XOR: u8 = 0x20;
 /// RFC 1662 §3.1: the All-Stations address.
