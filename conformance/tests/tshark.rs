@@ -18,8 +18,21 @@ use pcap_file::pcap::PcapReader;
 
 /// Each bundled scenario that authenticates, and the name of tshark's dissector for its
 /// authentication protocol. A new authentication protocol is one more line here.
-const AUTHENTICATED_DIALS: &[(&str, &str)] =
-    &[("basic/pap-connect", "PPP Password Authentication Protocol")];
+const AUTHENTICATED_DIALS: &[(&str, &str)] = &[
+    ("basic/pap-connect", "PPP Password Authentication Protocol"),
+    (
+        "auth/chap-md5-connect",
+        "PPP Challenge Handshake Authentication Protocol",
+    ),
+    (
+        "auth/mschapv2-connect",
+        "PPP Challenge Handshake Authentication Protocol",
+    ),
+    (
+        "paused/password-expired-resumed",
+        "PPP Challenge Handshake Authentication Protocol",
+    ),
+];
 
 /// Dissectors every connected dial's capture must show.
 const LINK_AND_NETWORK: [&str; 2] = ["PPP Link Control Protocol", "PPP IP Control Protocol"];
