@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 
 use ppp_peer_sim::{Script, Server};
 use proptest::prelude::*;
+use ras_ppp::keepalive::KeepaliveConfig;
 use ras_ppp::wire::Protocol;
 use ras_ppp::wire::chap::{ChapRepr, SuccessMessage};
 use ras_ppp::{AuthProtocol, Client, ClientConfig, ClientEvent, LinkDownReason};
@@ -45,12 +46,21 @@ struct Dial {
 
 impl Dial {
     fn new(script: Option<&str>, password: &str) -> Self {
-        let config = ClientConfig {
-            user: "alice".into(),
-            password: password.into(),
-            magic_seed: 7,
-            ..ClientConfig::default()
-        };
+        Dial::with_client(
+            script,
+            ClientConfig {
+                user: "alice".into(),
+                password: password.into(),
+                magic_seed: 7,
+                // These dials are about negotiation; they run until nothing is left to
+                // happen, which an echo keepalive never allows.
+                keepalive: None,
+                ..ClientConfig::default()
+            },
+        )
+    }
+
+    fn with_client(script: Option<&str>, config: ClientConfig) -> Self {
         Dial {
             now: Instant::ZERO,
             client: Client::new(config),
@@ -67,9 +77,15 @@ impl Dial {
         }
     }
 
-    /// Move bytes and events until nothing is left to happen (or a minute of virtual time).
+    /// Move bytes and events until nothing is left to happen (within ten minutes of
+    /// virtual time).
     fn run(&mut self) {
-        let limit = self.now + Duration::from_secs(600);
+        self.run_until(self.now + Duration::from_secs(600), true);
+    }
+
+    /// Move bytes and events until `limit`; if `settle`, everything must have happened by
+    /// then.
+    fn run_until(&mut self, limit: Instant, settle: bool) {
         loop {
             // Events first: the application's reaction may give the client more to send.
             while let Some(event) = self.client.poll_event() {
@@ -114,7 +130,10 @@ impl Dial {
                 self.to_client.next_delivery(),
             ]);
             let Some(next) = next else { break };
-            assert!(next <= limit, "dial did not settle");
+            if next > limit {
+                assert!(!settle, "dial did not settle");
+                break;
+            }
             self.now = self.now.max(next);
             while let Some(bytes) = self.to_server.take_due(self.now) {
                 // A silent server: the bytes go nowhere.
@@ -247,6 +266,53 @@ fn frames_read_together_are_deframed_under_the_map_in_force_for_each() {
 }
 
 #[test]
+fn the_keepalive_probes_an_answering_server_and_finds_a_vanished_one_dead() {
+    let keepalive = KeepaliveConfig {
+        interval: Duration::from_secs(30),
+        max_missed: 4,
+    };
+    let mut dial = Dial::with_client(
+        Some(PAP_SCRIPT),
+        ClientConfig {
+            user: "alice".into(),
+            password: "secret".into(),
+            magic_seed: 7,
+            keepalive: Some(keepalive),
+            ..ClientConfig::default()
+        },
+    );
+    dial.client.open(dial.now);
+    dial.run_until(Instant::ZERO + Duration::from_secs(1), false);
+    assert!(matches!(
+        dial.events().last(),
+        Some(ClientEvent::NetworkUp { .. })
+    ));
+    // Ten minutes of an answering server: 20 Echo-Requests (RFC 1661 §5.8), all answered.
+    let writes = dial.client_writes;
+    dial.run_until(Instant::ZERO + Duration::from_secs(601), false);
+    assert_eq!(dial.client_writes - writes, 20);
+    assert!(matches!(
+        dial.events().last(),
+        Some(ClientEvent::NetworkUp { .. })
+    ));
+    // The server vanishes without a word: four unanswered requests later the link is down.
+    dial.server = None;
+    let gone_at = dial.now;
+    dial.run();
+    assert_eq!(
+        dial.events().last(),
+        Some(&ClientEvent::LinkDown(LinkDownReason::Timeout))
+    );
+    let (down_at, _) = dial.client_events.last().unwrap();
+    let waited = down_at.saturating_duration_since(gone_at);
+    // 4 × 30 s of silence, then Terminate-Requests for Max-Terminate × 3 s.
+    assert!(
+        waited >= Duration::from_secs(120) && waited <= Duration::from_secs(160),
+        "down after {waited:?}"
+    );
+}
+
+#[test]
 fn wrong_password_fails_auth_and_the_server_hangs_up() {
     let mut dial = Dial::new(Some(PAP_SCRIPT), "guess");
     dial.dial();
@@ -341,6 +407,7 @@ fn a_client_whose_authentication_never_arrives_is_hung_up_on() {
         user: "alice".into(),
         password: "secret".into(),
         max_configure: 100,
+        keepalive: None,
         ..ClientConfig::default()
     });
     dial.dial();
@@ -426,6 +493,7 @@ fn dial_as(script: &str, user: &str, password: &str) -> Dial {
         user: user.into(),
         password: password.into(),
         magic_seed: 7,
+        keepalive: None,
         ..ClientConfig::default()
     });
     dial

@@ -13,11 +13,13 @@ use crate::chap::{AuthRetryError, ChapAlgorithm, ChapClient};
 use crate::fsm::{Event, FsmConfig, LayerEvent, State};
 use crate::hdlc::{DEFAULT_MRU, Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use crate::ipcp::{Ipcp, IpcpConfig, new_ipcp};
+use crate::keepalive::{Keepalive, KeepaliveConfig, KeepaliveEvent};
 use crate::lcp::{Lcp, LcpConfig, new_lcp};
 use crate::pap::PapClient;
 use crate::random::SeededRandom;
-use crate::wire::Protocol;
-use crate::wire::lcp::AuthProtocol;
+use crate::wire::control::CodeSet;
+use crate::wire::lcp::{AuthProtocol, LcpOption};
+use crate::wire::{ControlRepr, Protocol};
 
 /// What a dial needs to bring a link up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,10 @@ pub struct ClientConfig {
     pub magic_seed: u32,
     /// Our Maximum-Receive-Unit (default 1500).
     pub mru: u16,
+    /// LCP echo keepalive once the network is up (RFC 1661 §5.8): default an
+    /// Echo-Request every 30 s, the link declared dead after 4 unanswered; `None` turns it
+    /// off.
+    pub keepalive: Option<KeepaliveConfig>,
 }
 
 impl Default for ClientConfig {
@@ -65,6 +71,7 @@ impl Default for ClientConfig {
             max_failure: fsm.max_failure,
             magic_seed: 1,
             mru: DEFAULT_MRU,
+            keepalive: Some(KeepaliveConfig::default()),
         }
     }
 }
@@ -174,6 +181,8 @@ pub struct Client {
     /// A password change sent and not yet answered.
     new_password: Option<String>,
     ipcp: Ipcp,
+    /// Echo-Requests while the network is up.
+    keepalive: Option<Keepalive>,
     /// Why we are terminating, once decided; the first reason wins.
     down_reason: Option<LinkDownReason>,
     /// The peer asked to terminate while the link was open.
@@ -213,6 +222,7 @@ impl Client {
             random: SeededRandom::new(u64::from(config.magic_seed) ^ AUTH_SEED_SALT),
             new_password: None,
             ipcp,
+            keepalive: config.keepalive.map(Keepalive::new),
             phase: Phase::Dead,
             down_reason: None,
             peer_terminated: false,
@@ -287,6 +297,9 @@ impl Client {
 
     /// IPCP's lower layer (LCP's network phase) goes away.
     fn leave_network(&mut self, now: Instant) {
+        if let Some(keepalive) = &mut self.keepalive {
+            keepalive.stop();
+        }
         if !matches!(self.ipcp.state(), State::Initial | State::Starting) {
             self.ipcp.down(now);
         }
@@ -294,7 +307,18 @@ impl Client {
 
     fn dispatch(&mut self, now: Instant, frame: Frame) {
         match frame.protocol {
-            Protocol::LCP => self.lcp.receive(now, &frame.information),
+            Protocol::LCP => {
+                if let Some(keepalive) = &mut self.keepalive
+                    && let Ok(ControlRepr::EchoReply {
+                        identifier,
+                        magic_number,
+                        ..
+                    }) = ControlRepr::<LcpOption>::parse_bytes(&frame.information, CodeSet::Lcp)
+                {
+                    keepalive.on_echo_reply(identifier, magic_number);
+                }
+                self.lcp.receive(now, &frame.information)
+            }
             Protocol::PAP | Protocol::CHAP => match (&mut self.auth, self.phase) {
                 (Some(auth), Phase::Authenticate) if auth.protocol() == frame.protocol => {
                     auth.receive(now, &frame.information)
@@ -339,6 +363,17 @@ impl Client {
             while let Some(event) = self.ipcp.poll_event() {
                 progressed = true;
                 self.on_ipcp(now, event);
+            }
+            while let Some(event) = self.keepalive.as_mut().and_then(Keepalive::poll_event) {
+                progressed = true;
+                let reason = match event {
+                    KeepaliveEvent::Dead { missed } => {
+                        info!(missed, "PPP: the peer stopped answering Echo-Requests");
+                        LinkDownReason::Timeout
+                    }
+                    KeepaliveEvent::LoopedBack => LinkDownReason::Loopback,
+                };
+                self.terminate(now, reason);
             }
             if self.down_reason.is_none() && !self.finished {
                 let negotiator = self.lcp.negotiator();
@@ -553,6 +588,10 @@ impl Client {
                         let peer = negotiator.peer_address();
                         let dns = negotiator.dns_servers();
                         info!(%local, ?peer, ?dns, "PPP: IPCP opened");
+                        let magic = self.lcp.negotiator().parameters().magic_number;
+                        if let Some(keepalive) = &mut self.keepalive {
+                            keepalive.start(now, magic);
+                        }
                         self.events
                             .push_back(ClientEvent::NetworkUp { local, peer, dns });
                     }
@@ -597,6 +636,10 @@ impl Machine for Client {
             auth.handle_timeout(now);
         }
         self.ipcp.handle_timeout(now);
+        if let Some(request) = self.keepalive.as_mut().and_then(|k| k.handle_timeout(now)) {
+            self.transmit
+                .push_back(self.encoder.encode(Protocol::LCP, &request));
+        }
         self.pump(now);
     }
 
@@ -616,6 +659,7 @@ impl Machine for Client {
             self.lcp.poll_timeout(),
             self.auth.as_ref().and_then(Authentication::poll_timeout),
             self.ipcp.poll_timeout(),
+            self.keepalive.as_ref().and_then(Keepalive::poll_timeout),
         ])
     }
 }
