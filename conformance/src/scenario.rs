@@ -57,6 +57,10 @@ pub struct EntrySpec {
     /// The entry's phone number.
     #[serde(default)]
     pub phone: String,
+    /// `AuthRestrictions=`: the authentication protocols the entry allows (ras-reference
+    /// §6.4 bits: 8 PAP, 32 MD5-CHAP, 512 MS-CHAPv2); absent, the engine's defaults.
+    #[serde(default)]
+    pub auth_restrictions: Option<u32>,
 }
 
 fn default_entry_name() -> String {
@@ -68,6 +72,7 @@ impl Default for EntrySpec {
         EntrySpec {
             name: default_entry_name(),
             phone: String::new(),
+            auth_restrictions: None,
         }
     }
 }

@@ -11,7 +11,7 @@ use ras_engine::api::{
     DialExtensions, DialParams, EngineConfig, HRasConn, Notifier, NotifyControl, WindowMessage,
     rdeopt,
 };
-use ras_engine::phonebook::Entry;
+use ras_engine::phonebook::{AuthRestrictions, Entry};
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
@@ -185,11 +185,10 @@ const SERVER_SEED_SALT: u32 = 0x5345_5256;
 
 /// The phonebook entry a scenario dials, on `device`.
 fn entry(scenario: &Scenario, device: &std::path::Path) -> Entry {
-    Entry::modem(
-        &scenario.file.entry.name,
-        device,
-        &scenario.file.entry.phone,
-    )
+    let spec = &scenario.file.entry;
+    let mut entry = Entry::modem(&spec.name, device, &spec.phone);
+    entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
+    entry
 }
 
 /// How the application hangs up from inside its notifier, given the handle the notifier

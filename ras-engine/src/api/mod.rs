@@ -19,8 +19,8 @@ pub use notifier::{
 
 use crate::driver::{self, Command};
 use crate::hayes::DialerConfig;
-use crate::phonebook::{Entry, Phonebook};
-use crate::ppp::ClientConfig;
+use crate::phonebook::{AuthRestrictions, Entry, Phonebook};
+use crate::ppp::{AuthProtocol, ClientConfig};
 use crate::ras::{DialPlan, Notification, RasConnState, RasError};
 
 /// `RDEOPT_*` flags of `RASDIALEXTENSIONS.dwfOptions` (ras-reference §3.3, H1).
@@ -230,11 +230,16 @@ impl DialPlan {
         if number.is_empty() {
             return Err(RasError::ERROR_BAD_PHONE_NUMBER);
         }
+        let defaults = ClientConfig::default();
         let ppp = ClientConfig {
             user: params.authentication_name(),
             password: params.password.clone(),
             magic_seed: config.magic_seed(handle),
-            ..ClientConfig::default()
+            auth_protocols: match entry.auth_restrictions {
+                Some(restrictions) => allowed_auth(restrictions, &defaults.auth_protocols),
+                None => defaults.auth_protocols.clone(),
+            },
+            ..defaults
         };
         Ok(DialPlan {
             subentry: params.sub_entry.max(1),
@@ -247,6 +252,25 @@ impl DialPlan {
             paused_states: extensions.is_some_and(|e| e.options & rdeopt::PAUSED_STATES != 0),
         })
     }
+}
+
+/// The authentication protocols an entry's `AuthRestrictions=` allows (ras-reference
+/// §6.4), from those the engine implements, in the engine's order of preference. The
+/// others the mask may name (SPAP, MS-CHAP v1, EAP, IKEv2) the engine cannot do.
+fn allowed_auth(restrictions: AuthRestrictions, implemented: &[AuthProtocol]) -> Vec<AuthProtocol> {
+    implemented
+        .iter()
+        .copied()
+        .filter(|protocol| {
+            let bit = match protocol {
+                AuthProtocol::Pap => AuthRestrictions::PAP,
+                AuthProtocol::ChapMd5 => AuthRestrictions::MD5_CHAP,
+                AuthProtocol::MsChapV2 => AuthRestrictions::MSCHAP_V2,
+                AuthProtocol::Other(_) => return false,
+            };
+            restrictions.allows(bit)
+        })
+        .collect()
 }
 
 struct Record {
@@ -644,6 +668,37 @@ mod tests {
             ]
         );
         ras.hang_up(handle).expect("hang up");
+    }
+
+    #[test]
+    fn auth_restrictions_choose_the_protocols_the_engine_agrees_to() {
+        let implemented = ClientConfig::default().auth_protocols;
+        // ras-reference §6.4's examples: 544 = MD5-CHAP + MS-CHAPv2, 552 adds PAP.
+        assert_eq!(
+            allowed_auth(AuthRestrictions(544), &implemented),
+            [AuthProtocol::MsChapV2, AuthProtocol::ChapMd5]
+        );
+        assert_eq!(
+            allowed_auth(AuthRestrictions(552), &implemented),
+            [
+                AuthProtocol::MsChapV2,
+                AuthProtocol::ChapMd5,
+                AuthProtocol::Pap
+            ]
+        );
+        // EAP only: nothing the engine can do.
+        assert!(allowed_auth(AuthRestrictions(AuthRestrictions::EAP), &implemented).is_empty());
+        let mut entry = Entry::modem("Strict", "/dev/null", "5551234");
+        entry.auth_restrictions = Some(AuthRestrictions(AuthRestrictions::PAP));
+        let plan = DialPlan::resolve(
+            &entry,
+            &params("Strict"),
+            None,
+            &EngineConfig::default(),
+            HRasConn(1),
+        )
+        .expect("resolves");
+        assert_eq!(plan.ppp.auth_protocols, [AuthProtocol::Pap]);
     }
 
     #[test]
