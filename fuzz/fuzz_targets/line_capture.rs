@@ -18,8 +18,14 @@ fuzz_target!(|data: &[u8]| {
     let chunk = usize::from(data.first().copied().unwrap_or(1)).max(1);
     for piece in data.chunks(chunk) {
         now += Duration::from_millis(1);
-        let direction = if piece[0] & 1 == 0 { Direction::Sent } else { Direction::Received };
-        capture.record(now, direction, piece).expect("a Vec takes every record");
+        let direction = if piece[0] & 1 == 0 {
+            Direction::Sent
+        } else {
+            Direction::Received
+        };
+        capture
+            .record(now, direction, piece)
+            .expect("a Vec takes every record");
     }
     let written = capture.stats(Direction::Sent).frames + capture.stats(Direction::Received).frames;
     let pcap = capture.into_inner();

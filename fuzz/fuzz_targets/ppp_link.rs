@@ -11,9 +11,14 @@ use ras_ppp::{Client, ClientConfig};
 use sansio::{Duration, Instant, Machine};
 
 fuzz_target!(|data: &[u8]| {
-    let script = ppp_peer_sim::Script::from_yaml("auth: pap\nusers: {alice: secret}\n").expect("fixed script");
+    let script = ppp_peer_sim::Script::from_yaml("auth: pap\nusers: {alice: secret}\n")
+        .expect("fixed script");
     let mut server = ppp_peer_sim::Server::new(script, 1);
-    let mut client = Client::new(ClientConfig { user: "alice".into(), password: "secret".into(), ..ClientConfig::default() });
+    let mut client = Client::new(ClientConfig {
+        user: "alice".into(),
+        password: "secret".into(),
+        ..ClientConfig::default()
+    });
     let mut now = Instant::ZERO;
     client.open(now);
     // The first byte picks the chunk size, so frames straddle reads in every way.

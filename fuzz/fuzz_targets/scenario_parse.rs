@@ -12,7 +12,10 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     if let Err(error) = conformance::scenario::parse("fuzz", Path::new("fuzz.yaml"), &text) {
-        assert!(!error.problems.is_empty(), "an error names at least one problem");
+        assert!(
+            !error.problems.is_empty(),
+            "an error names at least one problem"
+        );
         let _ = error.summary();
     }
 });
