@@ -78,10 +78,10 @@ fn referenced_connections_each_need_their_own_hang_up() {
     );
     ras.hang_up(second)
         .expect("second hang-up releases the last");
+    ras.wait_released(first);
     assert_eq!(
         ras.connect_status(first),
         Err(RasError::ERROR_INVALID_HANDLE)
     );
     assert_eq!(ras.hang_up(first), Err(RasError::ERROR_INVALID_HANDLE));
-    std::thread::sleep(ras.hang_up_settle_time());
 }

@@ -264,10 +264,7 @@ impl Lab {
 
     /// A RAS client whose dials run in this lab.
     pub fn ras(&self) -> Ras {
-        Ras::with_driver(
-            self.shared.core.clone(),
-            Box::new(LabDriver(self.clone())),
-        )
+        Ras::with_driver(self.shared.core.clone(), Box::new(LabDriver(self.clone())))
     }
 
     /// The virtual clock.
