@@ -41,6 +41,11 @@
 //! slow application code says how long it takes with [`Lab::spend`]: its connection then
 //! waits that much virtual time before going on, while everything else runs.
 
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
