@@ -3,14 +3,19 @@
 //! outcomes all come from the API; the only thing a driver supplies is how time passes
 //! while the application waits ([`World`]).
 
-use std::sync::mpsc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, mpsc};
 
-use ras_engine::api::{DialParams, HRasConn, Notifier, NotifyControl, Ras, WindowMessage};
+use sansio::Duration;
+
+use ras_engine::api::{
+    DialParams, HRasConn, Notifier, NotifyControl, Ras, WM_RASDIALEVENT, WindowMessage,
+};
 use ras_engine::phonebook::Phonebook;
 use ras_engine::ras::{RasConnState, RasError};
 
 use super::{Record, dial_extensions, dial_params, settled};
-use crate::scenario::{App, DialResult, NotifierKind, Scenario};
+use crate::scenario::{App, DialResult, NotifierKind, Scenario, Step};
 use crate::trace::{StatusLine, StatusPoint, StatusResult, TraceLine};
 
 /// Where the application runs: a `Ras` and a way to let time pass.
@@ -20,13 +25,22 @@ pub(super) trait World {
     /// Let time pass until `ready` holds (checked as things happen); false if it did not
     /// within the world's limit.
     fn wait(&self, ready: &mut dyn FnMut() -> bool) -> bool;
+    /// Let `time` (virtual) pass.
+    fn sleep(&self, time: Duration);
+    /// What a notifier calls to take `time` (virtual) before it returns.
+    fn spender(&self) -> Spend;
 }
 
+/// How a notifier takes its time ([`World::spender`]).
+pub(super) type Spend = Arc<dyn Fn(Duration) + Send + Sync>;
+
 /// What the recording notifier saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Seen {
     /// A notification.
     Line(TraceLine),
+    /// The same call, with every argument as the notifier was given it.
+    Call(String),
     /// A status the application took inside the notifier.
     Status(StatusLine),
     /// The application hung up from inside the notifier (after recording the line).
@@ -36,6 +50,17 @@ enum Seen {
     /// The notifier returned (RasDialFunc/1/2; a window procedure's return tells RAS
     /// nothing).
     Returned,
+    /// A window message, as the window procedure reads it: the line and the call.
+    Window(TraceLine, String),
+}
+
+/// `unMsg` as the SDK names it.
+fn message_name(message: u32) -> String {
+    if message == WM_RASDIALEVENT {
+        "WM_RASDIALEVENT".to_owned()
+    } else {
+        format!("{message:#x}")
+    }
 }
 
 /// Where a recording notifier's calls arrive.
@@ -52,11 +77,14 @@ impl Inbox {
         match self {
             Inbox::Calls(rx) => rx.try_recv().ok(),
             Inbox::Window(rx) => rx.try_recv().ok().map(|m| {
-                Seen::Line(TraceLine {
-                    subentry: 1,
-                    state: m.wparam,
-                    error: m.lparam,
-                })
+                Seen::Window(
+                    TraceLine {
+                        subentry: 1,
+                        state: m.wparam,
+                        error: m.lparam,
+                    },
+                    format!("{}({}, {})", message_name(m.message), m.wparam, m.lparam),
+                )
             }),
         }
     }
@@ -76,18 +104,37 @@ fn status(ras: &Ras, point: StatusPoint, handle: HRasConn) -> StatusLine {
 /// A notifier of the scenario's kind that records every call and plays the scenario's
 /// application script inside the notifier (status calls, hang-up, stop); `None` for a
 /// synchronous dial. RasDialFunc and RasDialFunc1 have no subentry, so their lines say 1.
-fn recording_notifier(kind: NotifierKind, app: &App, ras: &Ras) -> Option<(Notifier, Inbox)> {
+fn recording_notifier(
+    kind: NotifierKind,
+    app: &App,
+    ras: &Ras,
+    spend: Spend,
+) -> Option<(Notifier, Inbox)> {
     let (tx, rx) = mpsc::channel();
     let app = app.clone();
     let ras = ras.clone();
     // The receiver is gone only once the run is over; late calls have nowhere to go.
-    let record = move |handle: Option<HRasConn>, subentry, state, error| {
+    let record = move |handle: Option<HRasConn>, subentry, state, error, call: String| {
         let _ = tx.send(Seen::Line(TraceLine {
             subentry,
             state,
             error,
         }));
+        let _ = tx.send(Seen::Call(call));
         let entering = error == 0;
+        if let Some((slow, seconds)) = app.slow_at
+            && entering
+            && slow == state
+        {
+            spend(Duration::from_secs(u64::from(seconds)));
+        }
+        if app.hang_up_on_error
+            && !entering
+            && let Some(handle) = handle
+        {
+            let _ = ras.hang_up(handle);
+            let _ = tx.send(Seen::HungUp);
+        }
         if let Some(handle) = handle
             && entering
             && app.asks_status(StatusPoint::At(state))
@@ -117,25 +164,46 @@ fn recording_notifier(kind: NotifierKind, app: &App, ras: &Ras) -> Option<(Notif
             let (tx, rx) = mpsc::channel();
             return Some((Notifier::Window(tx), Inbox::Window(rx)));
         }
-        NotifierKind::Func => Notifier::Func(Box::new(move |_msg, state, error| {
-            record(None, 1, state, error);
+        NotifierKind::Func => Notifier::Func(Box::new(move |msg, state, error| {
+            let call = format!("RasDialFunc({}, {state}, {error})", message_name(msg));
+            record(None, 1, state, error, call);
         })),
-        NotifierKind::Func1 => {
-            Notifier::Func1(Box::new(move |handle, _msg, state, error, _ext| {
-                record(Some(handle), 1, state, error);
-            }))
-        }
+        NotifierKind::Func1 => Notifier::Func1(Box::new(move |handle, msg, state, error, ext| {
+            let call = format!(
+                "RasDialFunc1(h{}, {}, {state}, {error}, {ext})",
+                handle.value(),
+                message_name(msg)
+            );
+            record(Some(handle), 1, state, error, call);
+        })),
         NotifierKind::Func2 => Notifier::Func2(Box::new(
-            move |_id, subentry, handle, _msg, state, error, _ext| {
-                record(Some(handle), subentry, state, error)
+            move |id, subentry, handle, msg, state, error, ext| {
+                let call = format!(
+                    "RasDialFunc2({id}, {subentry}, h{}, {}, {state}, {error}, {ext})",
+                    handle.value(),
+                    message_name(msg)
+                );
+                record(Some(handle), subentry, state, error, call)
             },
         )),
     };
     Some((notifier, Inbox::Calls(rx)))
 }
 
-/// Play the scenario's application in `world`, dialing `phonebook`'s entry.
-pub(super) fn play(
+/// Play the scenario in `world`: its `program`, or its single dial.
+pub(super) fn play_scenario(
+    world: &dyn World,
+    scenario: &Scenario,
+    phonebook: &Phonebook,
+) -> Result<Record, String> {
+    match &scenario.program {
+        Some(steps) => run_program(world, scenario, phonebook, steps),
+        None => play(world, scenario, phonebook),
+    }
+}
+
+/// Play the scenario's single dial in `world`, dialing `phonebook`'s first entry.
+fn play(
     world: &dyn World,
     scenario: &Scenario,
     phonebook: &Phonebook,
@@ -151,8 +219,10 @@ pub(super) fn play(
         statuses.push(status(ras, StatusPoint::Before, HRasConn::from_raw(1)));
     }
     let mut trace = Vec::new();
+    let mut calls = Vec::new();
     let mut hung_up = false;
-    let (handle, result) = match recording_notifier(scenario.file.dial.notifier, app, ras) {
+    let notifier = recording_notifier(scenario.file.dial.notifier, app, ras, world.spender());
+    let (handle, result) = match notifier {
         None => {
             // Synchronous: RasDial itself returns the outcome; nothing is notified.
             match ras.dial(Some(&extensions), phonebook, &params, None) {
@@ -161,22 +231,26 @@ pub(super) fn play(
             }
         }
         Some((notifier, inbox)) => {
-            let handle = ras
-                .dial(Some(&extensions), phonebook, &params, Some(notifier))
-                .map_err(|e| format!("RasDial did not start: {e}"))?;
-            let mut follower = Follower {
-                world,
-                handle,
-                params,
-                resumes: app.resume.iter(),
-                inbox,
-                trace: &mut trace,
-                statuses: &mut statuses,
-                hung_up: false,
-            };
-            let result = follower.follow()?;
-            hung_up = follower.hung_up;
-            (Some(handle), result)
+            match ras.dial(Some(&extensions), phonebook, &params, Some(notifier)) {
+                // RasDial refused to start (623, 602, …): its return value is the result.
+                Err(failure) => (failure.handle, DialResult::Failed(failure.error)),
+                Ok(handle) => {
+                    let mut follower = Follower {
+                        world,
+                        handle,
+                        params,
+                        resumes: app.resume.iter(),
+                        inbox,
+                        trace: &mut trace,
+                        calls: &mut calls,
+                        statuses: &mut statuses,
+                        hung_up: false,
+                    };
+                    let result = follower.follow()?;
+                    hung_up = follower.hung_up;
+                    (Some(handle), result)
+                }
+            }
         }
     };
     // Every application hangs up in the end (ras-reference §4.2 rule 12), and waits for
@@ -199,9 +273,9 @@ pub(super) fn play(
     Ok(Record {
         result: Some(result),
         trace,
-        transcript: Vec::new(),
+        calls,
         status: statuses,
-        capture: None,
+        ..Record::default()
     })
 }
 
@@ -215,6 +289,7 @@ struct Follower<'a> {
     resumes: std::slice::Iter<'a, crate::scenario::Resume>,
     inbox: Inbox,
     trace: &'a mut Vec<TraceLine>,
+    calls: &'a mut Vec<String>,
     statuses: &'a mut Vec<StatusLine>,
     /// The application hung up (inside the notifier or at a pause).
     hung_up: bool,
@@ -262,7 +337,13 @@ impl Follower<'_> {
                         .join(", ")
                 ));
             }
+            if let Some(Seen::Window(line, call)) = next {
+                self.calls.push(call);
+                next = Some(Seen::Line(line));
+            }
             match next {
+                Some(Seen::Window(..)) => {}
+                Some(Seen::Call(call)) => self.calls.push(call),
                 Some(Seen::Line(line)) => {
                     self.trace.push(line);
                     let error = (line.error != 0).then(|| RasError::from_code(line.error));
@@ -339,5 +420,181 @@ impl StatusResult {
             },
             Err(error) => StatusResult::Failed(error.code()),
         }
+    }
+}
+
+/// One dial of a program.
+struct Dialed {
+    handle: Option<HRasConn>,
+    inbox: Option<Inbox>,
+    trace: Vec<TraceLine>,
+    /// The last notifier call has returned.
+    idle: bool,
+}
+
+impl Dialed {
+    /// Take in what the notifier has sent so far.
+    fn drain(&mut self) {
+        while let Some(seen) = self.inbox.as_ref().and_then(Inbox::try_next) {
+            match seen {
+                Seen::Line(line) | Seen::Window(line, _) => {
+                    self.trace.push(line);
+                    self.idle = matches!(self.inbox, Some(Inbox::Window(_)));
+                }
+                Seen::Returned => self.idle = true,
+                Seen::Call(_) | Seen::Status(_) | Seen::HungUp | Seen::Stopped => {}
+            }
+        }
+    }
+
+    /// Whether the notifier has been told of `state` (or of the dial's end) and has
+    /// returned.
+    fn reached(&self, state: RasConnState) -> bool {
+        self.idle
+            && self.trace.iter().any(|line| {
+                line.error != 0
+                    || line.state == state
+                    || line.state == RasConnState::Connected
+            })
+    }
+}
+
+/// Play a scenario's `program` in `world`: each step is one RAS call (or a wait), and
+/// each leaves a line in the log.
+fn run_program(
+    world: &dyn World,
+    scenario: &Scenario,
+    phonebook: &Phonebook,
+    steps: &[Step],
+) -> Result<Record, String> {
+    let ras = world.ras();
+    let extensions = dial_extensions(scenario);
+    let mut dials: BTreeMap<String, Dialed> = BTreeMap::new();
+    let mut log = Vec::new();
+    let handle_of = |dials: &BTreeMap<String, Dialed>, name: &str| {
+        dials
+            .get(name)
+            .and_then(|dialed| dialed.handle)
+            // A dial that never got a handle: ask about one that cannot be valid.
+            .unwrap_or(HRasConn::from_raw(u64::MAX))
+    };
+    for step in steps {
+        match step {
+            Step::Dial { entry, name, sync } => {
+                let params = DialParams {
+                    entry_name: entry.clone(),
+                    ..dial_params(scenario)
+                };
+                let notifier = if *sync {
+                    None
+                } else {
+                    recording_notifier(
+                        scenario.file.dial.notifier,
+                        &scenario.app,
+                        ras,
+                        world.spender(),
+                    )
+                };
+                let (notifier, inbox) = match notifier {
+                    Some((notifier, inbox)) => (Some(notifier), Some(inbox)),
+                    None => (None, None),
+                };
+                let (handle, line) = match ras.dial(Some(&extensions), phonebook, &params, notifier)
+                {
+                    Ok(handle) if *sync => (Some(handle), format!("connected h{}", handle.value())),
+                    Ok(handle) => (Some(handle), format!("started h{}", handle.value())),
+                    Err(failure) => (
+                        failure.handle,
+                        match failure.handle {
+                            Some(handle) => format!("{} h{}", error_name(failure.error), handle.value()),
+                            None => error_name(failure.error),
+                        },
+                    ),
+                };
+                log.push(format!("dial {name}: {line}"));
+                dials.insert(
+                    name.clone(),
+                    Dialed {
+                        handle,
+                        inbox,
+                        trace: Vec::new(),
+                        idle: true,
+                    },
+                );
+            }
+            Step::WaitFor { name, state } => {
+                let reached = world.wait(&mut || {
+                    dials.values_mut().for_each(Dialed::drain);
+                    dials.get(name).is_none_or(|dialed| dialed.reached(*state))
+                });
+                let last = dials
+                    .get(name)
+                    .and_then(|dialed| dialed.trace.last())
+                    .map_or_else(|| "nothing".to_owned(), ToString::to_string);
+                if !reached {
+                    return Err(format!("`wait {name} {state}` never came (last: {last})"));
+                }
+                log.push(format!("wait {name} {state}: {last}"));
+            }
+            Step::Sleep(seconds) => {
+                world.sleep(Duration::from_secs(u64::from(*seconds)));
+                log.push(format!("wait {seconds}"));
+            }
+            Step::Status(name) => {
+                let line = status(ras, StatusPoint::Settled, handle_of(&dials, name));
+                let text = line.to_string();
+                let result = text.split_once(": ").map_or(text.as_str(), |(_, r)| r);
+                log.push(format!("status {name}: {result}"));
+            }
+            Step::Enum => {
+                let names: Vec<String> = ras
+                    .enum_connections()
+                    .iter()
+                    .map(|conn| format!("{} h{}", conn.entry_name, conn.handle.value()))
+                    .collect();
+                log.push(format!("enum: [{}]", names.join(", ")));
+            }
+            Step::HangUp(name) => {
+                let result = match ras.hang_up(handle_of(&dials, name)) {
+                    Ok(()) => "ok".to_owned(),
+                    Err(error) => error_name(error),
+                };
+                log.push(format!("hang-up {name}: {result}"));
+            }
+            Step::Released(name) => {
+                ras.wait_released(handle_of(&dials, name));
+                log.push(format!("released {name}"));
+            }
+        }
+    }
+    // Every dial is balanced by a hang-up in the end (rules 12 and 23), and the ports
+    // released.
+    for dialed in dials.values() {
+        if let Some(handle) = dialed.handle {
+            let _ = ras.hang_up(handle);
+        }
+    }
+    for dialed in dials.values_mut() {
+        if let Some(handle) = dialed.handle {
+            ras.wait_released(handle);
+        }
+        dialed.drain();
+    }
+    Ok(Record {
+        log,
+        traces: dials
+            .into_iter()
+            .filter(|(_, dialed)| dialed.inbox.is_some())
+            .map(|(name, dialed)| (name, dialed.trace))
+            .collect(),
+        ..Record::default()
+    })
+}
+
+/// An error as the log writes it: the symbol where there is one.
+fn error_name(error: RasError) -> String {
+    match error.symbol() {
+        Some(symbol) => symbol.to_owned(),
+        None => error.code().to_string(),
     }
 }

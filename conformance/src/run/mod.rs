@@ -7,7 +7,7 @@ mod simulated;
 use std::fmt;
 
 use ras_engine::api::{DialExtensions, DialParams, EngineConfig, rdeopt};
-use ras_engine::phonebook::{AuthRestrictions, Entry};
+use ras_engine::phonebook::{AuthRestrictions, Entry, Phonebook, Setting};
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
@@ -39,7 +39,7 @@ impl fmt::Display for Driver {
 }
 
 /// What one run recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
     /// Every notification the application received, in order.
     pub trace: Vec<TraceLine>,
@@ -50,6 +50,12 @@ pub struct Record {
     pub transcript: Vec<String>,
     /// Every `RasGetConnectStatus` the application made, in order.
     pub status: Vec<StatusLine>,
+    /// Every notifier call with all its arguments (`RasDialFunc2(7, 1, h1, …)`).
+    pub calls: Vec<String>,
+    /// A program's log: one line per step.
+    pub log: Vec<String>,
+    /// A program's notification traces, by dial name.
+    pub traces: std::collections::BTreeMap<String, Vec<TraceLine>>,
     /// The engine's line as a pcap file (`ras_ppp::Capture`), when [`RunOptions::capture`]
     /// asked for it.
     pub capture: Option<Vec<u8>>,
@@ -133,6 +139,8 @@ impl Resume {
             (&mut params.user_name, &self.user),
             (&mut params.password, &self.password),
             (&mut params.domain, &self.domain),
+            (&mut params.phone_number, &self.phone),
+            (&mut params.callback_number, &self.callback),
         ] {
             if let Some(value) = change {
                 field.clone_from(value);
@@ -166,10 +174,21 @@ fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
 /// Keeps the server's magic numbers apart from the engine's for the same seed.
 const SERVER_SEED_SALT: u32 = 0x5345_5256;
 
-/// The phonebook entry a scenario dials, on `device`.
-fn entry(scenario: &Scenario, device: &std::path::Path) -> Entry {
-    let spec = &scenario.file.entry;
-    let mut entry = Entry::modem(&spec.name, device, &spec.phone);
-    entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
-    entry
+/// The scenario's phonebook: `entry` and `entries`, each on the device of its modem
+/// (`devices[0]` is modem 1).
+fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Phonebook {
+    let file = &scenario.file;
+    Phonebook::from_entries(std::iter::once(&file.entry).chain(&file.entries).map(|spec| {
+        let device = devices
+            .get(usize::from(spec.modem.max(1)) - 1)
+            .or(devices.first())
+            .cloned()
+            .unwrap_or_default();
+        let mut entry = Entry::modem(&spec.name, device, &spec.phone);
+        entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
+        if !spec.domain.is_empty() {
+            entry.settings.push(Setting::new("Domain", &spec.domain));
+        }
+        entry
+    }))
 }

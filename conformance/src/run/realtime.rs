@@ -4,15 +4,16 @@
 //! scale.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use modem_sim::realtime::{CallInfo, spawn_pty};
 use ras_engine::api::{HRasConn, Ras};
-use ras_engine::phonebook::Phonebook;
+use sansio::TimeScale;
 
-use super::app::{World, play};
-use super::{Record, RunOptions, builtin_peer, engine_config, entry};
+use super::app::{Spend, World, play_scenario};
+use super::{Record, RunOptions, builtin_peer, engine_config, phonebook};
 use crate::scenario::Scenario;
 
 /// Real time a run may wait for something to happen before it counts as stuck. At the
@@ -23,6 +24,7 @@ const POLL: Duration = Duration::from_micros(200);
 
 struct Realtime {
     ras: Ras,
+    scale: TimeScale,
 }
 
 impl World for Realtime {
@@ -42,6 +44,15 @@ impl World for Realtime {
             std::thread::sleep(POLL);
         }
     }
+
+    fn sleep(&self, time: sansio::Duration) {
+        std::thread::sleep(self.scale.to_real(time));
+    }
+
+    fn spender(&self) -> Spend {
+        let scale = self.scale;
+        Arc::new(move |time| std::thread::sleep(scale.to_real(time)))
+    }
 }
 
 pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, String> {
@@ -49,20 +60,26 @@ pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, St
     // The engine writes its capture file into a folder of this run's own, read back below.
     let capture_dir = options.capture.then(CaptureDir::create).transpose()?;
     config.capture_dir = capture_dir.as_ref().map(|dir| dir.0.clone());
-    let factory_scenario = scenario.clone();
-    let peers = Box::new(move |_call: &CallInfo| {
-        builtin_peer(&factory_scenario, factory_scenario.file.seed)
-    });
-    let modem = spawn_pty(scenario.file.network.clone(), peers, config.time_scale)
-        .map_err(|e| format!("cannot start modem-sim on a PTY: {e}"))?;
-    let phonebook = Phonebook::from_entries([entry(scenario, modem.path())]);
+    let factory_scenario = Arc::new(scenario.clone());
+    let peers = move || -> modem_sim::realtime::PeerFactory {
+        let scenario = Arc::clone(&factory_scenario);
+        Box::new(move |_call: &CallInfo| builtin_peer(&scenario, scenario.file.seed))
+    };
+    let modems = (0..scenario.file.modems.max(1))
+        .map(|_| {
+            spawn_pty(scenario.file.network.clone(), peers(), config.time_scale)
+                .map_err(|e| format!("cannot start modem-sim on a PTY: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let devices: Vec<PathBuf> = modems.iter().map(|m| m.path().to_owned()).collect();
     let world = Realtime {
         ras: Ras::new(config.clone()),
+        scale: config.time_scale,
     };
-    let mut record = play(&world, scenario, &phonebook)?;
-    // The application waited for the port to be released: the link is down and the
+    let mut record = play_scenario(&world, scenario, &phonebook(scenario, &devices))?;
+    // The application waited for the ports to be released: the links are down and the
     // engine has written its last frame (the capture file is unbuffered).
-    drop(modem);
+    drop(modems);
     // The first (and only) dial of a fresh table has handle 1; a dial that never got a
     // handle left no file.
     let path = config.capture_path(&scenario.file.entry.name, HRasConn::from_raw(1));

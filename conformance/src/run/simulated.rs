@@ -1,21 +1,19 @@
 //! The simulated driver (DESIGN §2): the scenario's application dials through the public
-//! `Ras` API in a `ras_lab::Lab`, where the modem, the phone network and the server are
+//! `Ras` API in a `ras_lab::Lab`, where the modems, the phone network and the server are
 //! machines on a virtual clock that jumps to the next deadline. Nothing reads a clock or
 //! touches a file descriptor, so the same scenario and seed always give the same trace,
 //! byte for byte.
 
-use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use ras_engine::api::Ras;
-use ras_engine::phonebook::Phonebook;
 use ras_lab::Lab;
+use sansio::Duration;
 
-use super::app::{World, play};
-use super::{Record, RunOptions, builtin_peer, engine_config, entry};
+use super::app::{Spend, World, play_scenario};
+use super::{Record, RunOptions, builtin_peer, engine_config, phonebook};
 use crate::scenario::Scenario;
-
-/// The modem's device path in the lab (nothing exists on disk).
-const DEVICE: &str = "/dev/simulated-modem";
 
 struct Simulated {
     lab: Lab,
@@ -30,25 +28,43 @@ impl World for Simulated {
     fn wait(&self, ready: &mut dyn FnMut() -> bool) -> bool {
         self.lab.run_until(ready)
     }
+
+    fn sleep(&self, time: Duration) {
+        self.lab.run_for(time);
+    }
+
+    fn spender(&self) -> Spend {
+        let lab = self.lab.clone();
+        Arc::new(move |time| lab.spend(time))
+    }
+}
+
+/// Modem N's device path in the lab (nothing exists on disk).
+fn device(index: u8) -> PathBuf {
+    match index {
+        1 => PathBuf::from("/dev/simulated-modem"),
+        n => PathBuf::from(format!("/dev/simulated-modem{n}")),
+    }
 }
 
 pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, String> {
-    let device = Path::new(DEVICE);
+    let devices: Vec<PathBuf> = (1..=scenario.file.modems.max(1)).map(device).collect();
     let peer_scenario = scenario.clone();
-    let lab = Lab::builder(engine_config(scenario))
-        .modem(device, scenario.file.network.clone())
+    let mut builder = Lab::builder(engine_config(scenario))
         .peers(Box::new(move |_call| {
             builtin_peer(&peer_scenario, peer_scenario.file.seed)
         }))
-        .capture(options.capture)
-        .build();
+        .capture(options.capture);
+    for device in &devices {
+        builder = builder.modem(device, scenario.file.network.clone());
+    }
+    let lab = builder.build();
     let world = Simulated {
         ras: lab.ras(),
         lab,
     };
-    let phonebook = Phonebook::from_entries([entry(scenario, device)]);
-    let mut record = play(&world, scenario, &phonebook)?;
-    record.transcript = world.lab.transcript(device);
-    record.capture = world.lab.take_capture(device);
+    let mut record = play_scenario(&world, scenario, &phonebook(scenario, &devices))?;
+    record.transcript = world.lab.transcript(&devices[0]);
+    record.capture = world.lab.take_capture(&devices[0]);
     Ok(record)
 }
