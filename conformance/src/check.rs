@@ -30,13 +30,15 @@ fn diff(expected_label: &str, expected: &str, actual_label: &str, actual: &str) 
         .to_string()
 }
 
-
 /// Each list a record keeps, as rendered text, with what a mismatch calls it; a
 /// program's traces come one list per dial name.
 fn lists(record: &Record) -> Vec<(String, String)> {
     let mut lists = vec![
         ("notification trace".to_owned(), render(&record.trace)),
-        ("RasGetConnectStatus results".to_owned(), render(&record.status)),
+        (
+            "RasGetConnectStatus results".to_owned(),
+            render(&record.status),
+        ),
         ("notifier calls".to_owned(), render(&record.calls)),
         ("program log".to_owned(), render(&record.log)),
     ];
@@ -127,7 +129,12 @@ pub fn compare_drivers(simulated: &Record, realtime: &Record) -> Vec<Mismatch> {
             (simulated_text != realtime_text).then(|| Mismatch {
                 driver: None,
                 summary: format!("the simulated and realtime drivers disagree on the {what}"),
-                diff: Some(diff("simulated", &simulated_text, "realtime", realtime_text)),
+                diff: Some(diff(
+                    "simulated",
+                    &simulated_text,
+                    "realtime",
+                    realtime_text,
+                )),
             })
         })
         .collect()

@@ -368,7 +368,9 @@ impl Step {
             }
             ["wait", name, state] => Ok(Step::WaitFor {
                 name: (*name).to_owned(),
-                state: state.parse().map_err(|e: ras_engine::ras::UnknownState| e.to_string())?,
+                state: state
+                    .parse()
+                    .map_err(|e: ras_engine::ras::UnknownState| e.to_string())?,
             }),
             ["status", name] => Ok(Step::Status((*name).to_owned())),
             ["enum"] => Ok(Step::Enum),
@@ -660,7 +662,8 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
         problems.push(Problem {
             line: 0,
             column: 0,
-            message: "hang-up-on-error needs a notifier that is given the handle (func1 or func2)".to_owned(),
+            message: "hang-up-on-error needs a notifier that is given the handle (func1 or func2)"
+                .to_owned(),
             hint: None,
         });
     }

@@ -203,11 +203,7 @@ pub(super) fn play_scenario(
 }
 
 /// Play the scenario's single dial in `world`, dialing `phonebook`'s first entry.
-fn play(
-    world: &dyn World,
-    scenario: &Scenario,
-    phonebook: &Phonebook,
-) -> Result<Record, String> {
+fn play(world: &dyn World, scenario: &Scenario, phonebook: &Phonebook) -> Result<Record, String> {
     let ras = world.ras();
     let app = &scenario.app;
     let params = dial_params(scenario);
@@ -452,9 +448,7 @@ impl Dialed {
     fn reached(&self, state: RasConnState) -> bool {
         self.idle
             && self.trace.iter().any(|line| {
-                line.error != 0
-                    || line.state == state
-                    || line.state == RasConnState::Connected
+                line.error != 0 || line.state == state || line.state == RasConnState::Connected
             })
     }
 }
@@ -506,7 +500,9 @@ fn run_program(
                     Err(failure) => (
                         failure.handle,
                         match failure.handle {
-                            Some(handle) => format!("{} h{}", error_name(failure.error), handle.value()),
+                            Some(handle) => {
+                                format!("{} h{}", error_name(failure.error), handle.value())
+                            }
                             None => error_name(failure.error),
                         },
                     ),

@@ -178,17 +178,21 @@ const SERVER_SEED_SALT: u32 = 0x5345_5256;
 /// (`devices[0]` is modem 1).
 fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Phonebook {
     let file = &scenario.file;
-    Phonebook::from_entries(std::iter::once(&file.entry).chain(&file.entries).map(|spec| {
-        let device = devices
-            .get(usize::from(spec.modem.max(1)) - 1)
-            .or(devices.first())
-            .cloned()
-            .unwrap_or_default();
-        let mut entry = Entry::modem(&spec.name, device, &spec.phone);
-        entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
-        if !spec.domain.is_empty() {
-            entry.settings.push(Setting::new("Domain", &spec.domain));
-        }
-        entry
-    }))
+    Phonebook::from_entries(
+        std::iter::once(&file.entry)
+            .chain(&file.entries)
+            .map(|spec| {
+                let device = devices
+                    .get(usize::from(spec.modem.max(1)) - 1)
+                    .or(devices.first())
+                    .cloned()
+                    .unwrap_or_default();
+                let mut entry = Entry::modem(&spec.name, device, &spec.phone);
+                entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
+                if !spec.domain.is_empty() {
+                    entry.settings.push(Setting::new("Domain", &spec.domain));
+                }
+                entry
+            }),
+    )
 }

@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 
-use sansio::{Instant, Machine};
+use sansio::{Duration, Instant, Machine};
 
 use super::notifier::Dispatcher;
 use super::{
@@ -132,11 +132,28 @@ struct Record {
     /// Bytes that arrived while the notifier ran.
     held_input: Vec<u8>,
     port_open: bool,
+    /// Since when the connection has waited for its notifier.
+    frozen_since: Option<Instant>,
+    /// How long the connection has waited for its notifiers in all: its machine lives on
+    /// a clock that stood still meanwhile, so a slow notifier never makes a protocol timer
+    /// (the modem's answer, an LCP restart) run out behind its back.
+    lag: Duration,
 }
 
 impl Record {
     fn in_notifier(&self) -> bool {
         matches!(self.listener, Listener::Notifier(None))
+    }
+
+    /// `now` on the connection's own clock (see [`Record::lag`]).
+    fn local(&self, now: Instant) -> Instant {
+        let lag = u64::try_from(self.lag.as_nanos()).unwrap_or(u64::MAX);
+        Instant::from_nanos(now.as_nanos().saturating_sub(lag))
+    }
+
+    /// When the machine's next timer is due, on the driver's clock.
+    fn next_timeout(&self) -> Option<Instant> {
+        self.machine.poll_timeout().map(|at| at + self.lag)
     }
 }
 
@@ -254,6 +271,8 @@ impl RasCore {
                 resume_pending: None,
                 held_input: Vec::new(),
                 port_open: false,
+                frozen_since: None,
+                lag: Duration::ZERO,
             },
         );
         self.pump(now, handle);
@@ -281,7 +300,8 @@ impl RasCore {
             record.resume_pending = Some(params.clone());
             return Ok(());
         }
-        let result = resume_machine(record, now, params);
+        let local = record.local(now);
+        let result = resume_machine(record, local, params);
         self.pump(now, handle);
         result
     }
@@ -317,7 +337,8 @@ impl RasCore {
         if let Listener::Notifier(Some(dispatcher)) = &mut record.listener {
             dispatcher.end();
         }
-        record.machine.hang_up(now);
+        let local = record.local(now);
+        record.machine.hang_up(local);
         self.pump(now, handle);
         Ok(())
     }
@@ -373,7 +394,7 @@ impl RasCore {
         self.connections
             .values()
             .filter(|record| !record.in_notifier())
-            .filter_map(|record| record.machine.poll_timeout())
+            .filter_map(Record::next_timeout)
             .min()
     }
 
@@ -383,13 +404,14 @@ impl RasCore {
             .connections
             .iter()
             .filter(|(_, record)| {
-                !record.in_notifier() && record.machine.poll_timeout().is_some_and(|t| t <= now)
+                !record.in_notifier() && record.next_timeout().is_some_and(|t| t <= now)
             })
             .map(|(handle, _)| *handle)
             .collect();
         for handle in due {
             if let Some(record) = self.connections.get_mut(&handle) {
-                record.machine.handle_timeout(now);
+                let local = record.local(now);
+                record.machine.handle_timeout(local);
             }
             self.pump(now, handle);
         }
@@ -404,7 +426,8 @@ impl RasCore {
             record.held_input.extend_from_slice(bytes);
             return;
         }
-        record.machine.handle_input(now, bytes);
+        let local = record.local(now);
+        record.machine.handle_input(local, bytes);
         self.pump(now, handle);
     }
 
@@ -412,7 +435,8 @@ impl RasCore {
     pub fn port_opened(&mut self, now: Instant, handle: HRasConn) {
         if let Some(record) = self.connections.get_mut(&handle) {
             record.port_open = true;
-            record.machine.port_opened(now);
+            let local = record.local(now);
+            record.machine.port_opened(local);
         }
         self.pump(now, handle);
     }
@@ -457,19 +481,23 @@ impl RasCore {
         let Some(record) = self.connections.get_mut(&handle) else {
             return;
         };
+        if let Some(since) = record.frozen_since.take() {
+            record.lag += now - since;
+        }
+        let local = record.local(now);
         let mut dispatcher = delivery.dispatcher;
         let mut resume_error = None;
         if record.hang_up_pending {
             record.hang_up_pending = false;
             dispatcher.end();
-            record.machine.hang_up(now);
+            record.machine.hang_up(local);
         } else if let Some(params) = record.resume_pending.take() {
-            resume_error = resume_machine(record, now, &params).err();
+            resume_error = resume_machine(record, local, &params).err();
         }
         record.listener = Listener::Notifier(Some(dispatcher));
         let held = std::mem::take(&mut record.held_input);
         if !held.is_empty() {
-            record.machine.handle_input(now, &held);
+            record.machine.handle_input(local, &held);
         }
         if let Some(error) = resume_error {
             tracing::info!(%handle, %error, "the resume queued during the notifier was refused");
@@ -486,7 +514,7 @@ impl RasCore {
     }
 
     /// Turn what `handle`'s machine produced into actions, up to the next notifier call.
-    fn pump(&mut self, _now: Instant, handle: HRasConn) {
+    fn pump(&mut self, now: Instant, handle: HRasConn) {
         let Some(record) = self.connections.get_mut(&handle) else {
             return;
         };
@@ -517,6 +545,7 @@ impl RasCore {
                     match &mut record.listener {
                         Listener::Notifier(slot) => {
                             if let Some(dispatcher) = slot.take_if(|d| !d.has_ended()) {
+                                record.frozen_since = Some(now);
                                 self.actions.push_back(Action::Notify(Delivery {
                                     handle,
                                     dispatcher,
@@ -555,7 +584,8 @@ impl RasCore {
     }
 }
 
-/// Resume `record`'s paused machine with the application's new parameters.
+/// Resume `record`'s paused machine with the application's new parameters (`now` on the
+/// connection's clock).
 fn resume_machine(record: &mut Record, now: Instant, params: &DialParams) -> Result<(), RasError> {
     let user = params.authentication_name(&record.entry_domain);
     record.machine.resume(now, &user, &params.password)

@@ -587,6 +587,33 @@ mod tests {
     }
 
     #[test]
+    fn domain_star_means_the_entry_domain() {
+        let params = |domain: &str| DialParams {
+            user_name: "alice".to_owned(),
+            domain: domain.to_owned(),
+            ..DialParams::default()
+        };
+        // ras-reference §3.2: empty = the server's domain, "*" = the entry's.
+        assert_eq!(params("").authentication_name("CORP"), "alice");
+        assert_eq!(params("*").authentication_name("CORP"), "CORP\\alice");
+        assert_eq!(params("*").authentication_name(""), "alice");
+        assert_eq!(params("LAB").authentication_name("CORP"), "LAB\\alice");
+        let mut entry = Entry::modem("Corp", "/dev/null", "5551234");
+        entry
+            .settings
+            .push(crate::phonebook::Setting::new("Domain", "CORP"));
+        let plan = DialPlan::resolve(
+            &entry,
+            &params("*"),
+            None,
+            &EngineConfig::default(),
+            HRasConn(1),
+        )
+        .expect("resolves");
+        assert_eq!(plan.ppp.user, "CORP\\alice");
+    }
+
+    #[test]
     fn error_strings_cover_every_ras_code() {
         for code in crate::ras::RASBASE..=crate::ras::RASBASEEND {
             assert!(
