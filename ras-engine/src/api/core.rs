@@ -21,6 +21,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sansio::{Duration, Instant, Machine};
 
@@ -134,6 +136,9 @@ struct Record {
     port_open: bool,
     /// Since when the connection has waited for its notifier.
     frozen_since: Option<Instant>,
+    /// Set when the application releases the connection: a notification queued but not
+    /// yet begun is then not delivered (§4.1 rule 3c).
+    cancelled: Arc<AtomicBool>,
     /// How long the connection has waited for its notifiers in all: its machine lives on
     /// a clock that stood still meanwhile, so a slow notifier never makes a protocol timer
     /// (the modem's answer, an LCP restart) run out behind its back.
@@ -213,7 +218,8 @@ impl RasCore {
                 // The second dial's notifier hears Connected at once.
                 self.actions.push_back(Action::Notify(Delivery {
                     handle,
-                    dispatcher: Dispatcher::new(notifier, handle, params.callback_id),
+                    dispatcher: Dispatcher::new(notifier, handle, params.callback_id)
+                        .cancelled_by(&record.cancelled),
                     notification: Notification {
                         subentry: record.sub_entry,
                         state: RasConnState::Connected,
@@ -248,10 +254,11 @@ impl RasCore {
             device_name: plan.device_name.clone(),
             phone_number: plan.dialer.number.clone(),
         };
+        let cancelled = Arc::new(AtomicBool::new(false));
         let listener = match notifier {
-            Some(notifier) => {
-                Listener::Notifier(Some(Dispatcher::new(notifier, handle, params.callback_id)))
-            }
+            Some(notifier) => Listener::Notifier(Some(
+                Dispatcher::new(notifier, handle, params.callback_id).cancelled_by(&cancelled),
+            )),
             None => Listener::Caller(None),
         };
         self.connections.insert(
@@ -272,6 +279,7 @@ impl RasCore {
                 held_input: Vec::new(),
                 port_open: false,
                 frozen_since: None,
+                cancelled,
                 lag: Duration::ZERO,
             },
         );
@@ -324,6 +332,7 @@ impl RasCore {
             return Ok(());
         }
         record.released = true;
+        record.cancelled.store(true, Ordering::SeqCst);
         record.status.state = RasConnState::Disconnected;
         record.resume_pending = None;
         if let Listener::Caller(outcome @ None) = &mut record.listener {
