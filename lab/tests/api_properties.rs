@@ -21,7 +21,7 @@ use modem_sim::Network;
 use ppp_peer_sim::Script;
 use proptest::prelude::*;
 use ras_engine::api::{
-    DialExtensions, DialParams, EngineConfig, HRasConn, Notifier, NotifyControl, Ras, rdeopt,
+    DialExtensions, DialParams, EngineConfig, HRasConn, Notifier, NotifyControl, rdeopt,
 };
 use ras_engine::phonebook::{Entry, Phonebook};
 use ras_engine::ras::{RasConnState, RasError};
