@@ -24,10 +24,16 @@ pub fn script_yaml(data: &[u8]) {
     if let Err(error) = ppp_peer_sim::Script::from_yaml(&text) {
         assert!(!error.to_string().is_empty());
         if let Some((line, _)) = error.location() {
-            let lines = text.lines().count().max(1) as u64;
-            assert!(line <= lines + 1, "line {line} of a {lines}-line script");
+            let lines = yaml_lines(&text);
+            assert!(line <= lines, "line {line} of a {lines}-line script");
         }
     }
+}
+
+/// Lines as YAML counts them: CR LF, CR and LF all break a line (YAML 1.2 §5.4).
+fn yaml_lines(text: &str) -> u64 {
+    let breaks = text.replace("\r\n", "\n").matches(['\r', '\n']).count();
+    breaks as u64 + 1
 }
 
 /// The conformance scenario loader: any text either loads or gives located problems,
