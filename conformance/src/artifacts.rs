@@ -127,6 +127,7 @@ mod tests {
             runs: drivers.iter().map(|&d| (d, Ok(record.clone()))).collect(),
             mismatches: Vec::new(),
             elapsed: Duration::ZERO,
+            timings: drivers.iter().map(|_| Duration::ZERO).collect(),
         }
     }
 

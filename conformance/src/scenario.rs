@@ -833,33 +833,53 @@ pub fn scenario_name(root: &Path, path: &Path) -> String {
 
 /// Every `*.yaml`/`*.yml` file under `path` (or `path` itself if it is a file), sorted.
 pub fn discover(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
+    let failed = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ReadError { path, source }
+    };
+    let not_regular = |path: &Path| ReadError {
+        path: path.to_owned(),
+        source: std::io::Error::other("not a regular file (a scenario is a plain YAML file)"),
+    };
     let mut found = Vec::new();
+    // Folders already walked, by their real path: a symlink loop is walked once.
+    let mut walked = std::collections::HashSet::new();
     let mut pending = vec![path.to_owned()];
     while let Some(next) = pending.pop() {
-        let metadata = std::fs::metadata(&next).map_err(|source| ReadError {
-            path: next.clone(),
-            source,
-        })?;
-        if metadata.is_file() {
+        // A path given by the user may be a symlink; follow it once.
+        let metadata = std::fs::metadata(&next).map_err(failed(&next))?;
+        if !metadata.is_dir() {
+            if !metadata.is_file() {
+                return Err(not_regular(&next));
+            }
             found.push(next);
             continue;
         }
-        let entries = std::fs::read_dir(&next).map_err(|source| ReadError {
-            path: next.clone(),
-            source,
-        })?;
-        for entry in entries {
-            let entry = entry.map_err(|source| ReadError {
-                path: next.clone(),
-                source,
-            })?;
+        let real = std::fs::canonicalize(&next).map_err(failed(&next))?;
+        if !walked.insert(real) {
+            continue;
+        }
+        for entry in std::fs::read_dir(&next).map_err(failed(&next))? {
+            let entry = entry.map_err(failed(&next))?;
             let child = entry.path();
-            if child.is_dir() {
-                pending.push(child);
-            } else if child
+            let kind = entry.file_type().map_err(failed(&child))?;
+            let is_yaml = child
                 .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml")
-            {
+                .is_some_and(|ext| ext == "yaml" || ext == "yml");
+            if kind.is_dir() {
+                pending.push(child);
+            } else if kind.is_symlink() {
+                // Symlinked folders are not walked (loops); symlinked files are read.
+                match std::fs::metadata(&child) {
+                    Ok(target) if target.is_file() && is_yaml => found.push(child),
+                    Ok(target) if !target.is_dir() && is_yaml => return Err(not_regular(&child)),
+                    _ => {}
+                }
+            } else if is_yaml {
+                // A FIFO or device named *.yaml would block the reader for ever.
+                if !kind.is_file() {
+                    return Err(not_regular(&child));
+                }
                 found.push(child);
             }
         }
