@@ -1,0 +1,84 @@
+//! The C conformance program (`tests/c/conformance.c`), compiled against `include/ras.h`
+//! with `-Wall -Wextra -Werror` and linked to the `libras.so` this crate builds, dials
+//! modem-sim on a PTY answered by the scripted PPP server: it connects, fails with 676 on
+//! a busy number, and hangs up cleanly, with every notifier type.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use modem_sim::Network;
+use modem_sim::realtime::{CallInfo, PtyModem, spawn_pty};
+use ppp_peer_sim::{Script, Server};
+use sansio::TimeScale;
+
+const NETWORK: &str =
+    "numbers:\n  \"5551234\": {connect: 33600, peer: builtin}\n  \"5550000\": busy\n";
+const SCRIPT: &str = "auth: pap\nusers: {alice: wonderland}\n";
+
+/// The lab's time scale: modem-sim and the library (`RAS_TIME_SCALE`) run at it.
+const SCALE: TimeScale = TimeScale::DEFAULT;
+
+/// How long the C program waits after a hang-up before the next dial: the engine's
+/// settle time (3 s of modem time, ras-reference §4.4 rule 21) with room to spare.
+const SETTLE_MS: &str = "150";
+
+fn modem() -> PtyModem {
+    let network = Network::from_yaml(NETWORK).expect("network");
+    let script = Script::from_yaml(SCRIPT).expect("script");
+    let peers = Box::new(move |_: &CallInfo| Ok(Server::new(script.clone(), 7).boxed()));
+    spawn_pty(network, peers, SCALE).expect("modem-sim on a PTY")
+}
+
+/// A phonebook with the lab's two entries on `port`.
+fn lab_phonebook(port: &Path) -> String {
+    let port = port.display();
+    format!(
+        "[Lab ISP]\r\nMEDIA=serial\r\nPort={port}\r\nDEVICE=modem\r\nPhoneNumber=5551234\r\n\r\n\
+         [Lab busy]\r\nMEDIA=serial\r\nPort={port}\r\nDEVICE=modem\r\nPhoneNumber=5550000\r\n"
+    )
+}
+
+#[test]
+fn the_sdk_style_c_program_dials_the_lab() {
+    let Some(cc) = common::compiler() else { return };
+    let dir = common::scratch("conformance");
+    let exe = dir.join("conformance");
+    common::compile(
+        &cc,
+        &[common::c_sources().join("conformance.c")],
+        &[],
+        common::Output::Program(&exe),
+    );
+    let modem = modem();
+    let phonebook = dir.join("lab.pbk");
+    std::fs::write(&phonebook, lab_phonebook(modem.path())).expect("write the phonebook");
+
+    let output = Command::new(&exe)
+        .arg(&phonebook)
+        .arg(SETTLE_MS)
+        .env("RAS_TIME_SCALE", SCALE.factor().to_string())
+        .output()
+        .expect("run the C program");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Shown with --nocapture: the program's own account of each check.
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the C program failed:\n{stdout}\n{stderr}"
+    );
+    for needle in [
+        "ok - synchronous RasDial(\"Lab ISP\") connects",
+        "ok - synchronous RasDial(\"Lab busy\") is 676",
+        "ok - RasDialFunc2 busy: ",
+        "ok - window messages connect: ",
+        "0 failed",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    drop(modem);
+    let _ = std::fs::remove_dir_all(dir);
+}
