@@ -31,7 +31,7 @@ mod notify;
 mod text;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
+use std::sync::{Once, OnceLock};
 
 use ras_engine::api::{EngineConfig, HRasConn, Ras};
 use ras_engine::ras::RasError;
@@ -47,13 +47,6 @@ pub const LOG_VAR: &str = "RAS_LOG";
 pub fn ras() -> &'static Ras {
     static RAS: OnceLock<Ras> = OnceLock::new();
     RAS.get_or_init(|| {
-        if let Ok(filter) = std::env::var(LOG_VAR) {
-            // Someone else's subscriber (a Rust host) wins; that is fine.
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-                .with_writer(std::io::stderr)
-                .try_init();
-        }
         let time_scale = ras_engine::env::time_scale_from_env().unwrap_or_else(|error| {
             tracing::warn!(%error, "{}: ignored, running in real time", ras_engine::env::TIME_SCALE_VAR);
             TimeScale::REAL
@@ -77,11 +70,29 @@ pub fn from_hrasconn(handle: HRASCONN) -> Option<HRasConn> {
     (!handle.is_null()).then(|| HRasConn::from_raw(handle.addr() as u64))
 }
 
+/// Log to stderr as [`LOG_VAR`] says, once per process, before the first export does
+/// anything.
+fn start_logging() {
+    static STARTED: Once = Once::new();
+    STARTED.call_once(|| {
+        if let Ok(filter) = std::env::var(LOG_VAR) {
+            // Someone else's subscriber (a Rust host) wins; that is fine.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
+    });
+}
+
 /// Run the body of an export: its error as the `DWORD` it returns, and a panic caught here
 /// instead of unwinding into C (which would abort the process). A panic is a bug in the
 /// library; the caller sees 635 ERROR_UNKNOWN [inferred].
 fn boundary(function: &'static str, body: impl FnOnce() -> Result<(), RasError>) -> DWORD {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        start_logging();
+        body()
+    })) {
         Ok(Ok(())) => 0,
         Ok(Err(error)) => error.code(),
         Err(_) => {

@@ -23,21 +23,23 @@ pub fn c_sources() -> PathBuf {
         .join("c")
 }
 
-/// The folder holding `libras.so`: the profile folder (`target/debug`), two up from this
-/// test's own executable (`target/debug/deps/NAME-HASH`).
+/// The folder holding the `libras.so` built for this test run: `target/PROFILE/deps`, the
+/// folder of this test's own executable. (`cargo test` builds the library there and
+/// copies it up to `target/PROFILE` only on `cargo build`, so that copy may be stale.)
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test's own path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/PROFILE/deps/TEST")
-        .to_owned();
+    let dir = exe.parent().expect("target/PROFILE/deps/TEST").to_owned();
     assert!(
         dir.join("libras.so").is_file(),
         "no libras.so in {}",
         dir.display()
     );
     dir
+}
+
+/// `target/PROFILE`, where `cargo test` puts the examples (in `examples/`).
+pub fn profile_dir() -> PathBuf {
+    lib_dir().parent().expect("target/PROFILE/deps").to_owned()
 }
 
 /// A fresh scratch folder for one test.
