@@ -13,9 +13,15 @@ use modem_sim::realtime::{CallInfo, PtyModem, spawn_pty};
 use ppp_peer_sim::{Script, Server};
 use sansio::TimeScale;
 
-const NETWORK: &str =
-    "numbers:\n  \"5551234\": {connect: 33600, peer: builtin}\n  \"5550000\": busy\n";
-const SCRIPT: &str = "auth: pap\nusers: {alice: wonderland}\n";
+const NETWORK: &str = "numbers:
+  \"5551234\": {connect: 33600, peer: builtin}
+  \"5550000\": busy
+  \"5552000\": {connect: 33600, peer: builtin}
+";
+/// The server on 5551234.
+const PAP: &str = "auth: pap\nusers: {alice: wonderland}\n";
+/// The server on 5552000: a wrong password may be retried once.
+const MSCHAPV2_RETRY: &str = "auth: mschapv2\nretries: 1\nusers: {alice: wonderland}\n";
 
 /// The lab's time scale: modem-sim and the library (`RAS_TIME_SCALE`) run at it.
 const SCALE: TimeScale = TimeScale::DEFAULT;
@@ -26,17 +32,26 @@ const SETTLE_MS: &str = "150";
 
 fn modem() -> PtyModem {
     let network = Network::from_yaml(NETWORK).expect("network");
-    let script = Script::from_yaml(SCRIPT).expect("script");
-    let peers = Box::new(move |_: &CallInfo| Ok(Server::new(script.clone(), 7).boxed()));
+    let pap = Script::from_yaml(PAP).expect("script");
+    let retry = Script::from_yaml(MSCHAPV2_RETRY).expect("script");
+    let peers = Box::new(move |call: &CallInfo| {
+        let script = if call.number == "5552000" {
+            &retry
+        } else {
+            &pap
+        };
+        Ok(Server::new(script.clone(), 7).boxed())
+    });
     spawn_pty(network, peers, SCALE).expect("modem-sim on a PTY")
 }
 
-/// A phonebook with the lab's two entries on `port`.
+/// A phonebook with the lab's three entries on `port`.
 fn lab_phonebook(port: &Path) -> String {
     let port = port.display();
     format!(
         "[Lab ISP]\r\nMEDIA=serial\r\nPort={port}\r\nDEVICE=modem\r\nPhoneNumber=5551234\r\n\r\n\
-         [Lab busy]\r\nMEDIA=serial\r\nPort={port}\r\nDEVICE=modem\r\nPhoneNumber=5550000\r\n"
+         [Lab busy]\r\nMEDIA=serial\r\nPort={port}\r\nDEVICE=modem\r\nPhoneNumber=5550000\r\n\r\n\
+         [Lab retry]\r\nMEDIA=serial\r\nPort={port}\r\nDEVICE=modem\r\nPhoneNumber=5552000\r\n"
     )
 }
 
@@ -74,6 +89,7 @@ fn the_sdk_style_c_program_dials_the_lab() {
         "ok - synchronous RasDial(\"Lab busy\") is 676",
         "ok - RasDialFunc2 busy: ",
         "ok - window messages connect: ",
+        "ok - the second RasDial on the handle resumes",
         "0 failed",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");

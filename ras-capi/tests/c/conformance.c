@@ -2,10 +2,12 @@
  * A RAS client written the way the Windows SDK samples are, against ras.h: argument
  * checks, a synchronous dial, RasEnumConnections and RasEnumEntries with the buffer-size
  * protocol, hang-up with the RasGetConnectStatus poll loop (ras-reference §4.4 rule 21),
- * a busy number (676) both ways, and asynchronous dials with each notifier type.
+ * a busy number (676) both ways, asynchronous dials with each notifier type, and a paused
+ * dial (RASCS_RetryAuthentication) resumed with a second RasDial on its handle.
  *
  * usage: conformance PHONEBOOK SETTLE_MS
- *   PHONEBOOK has "Lab ISP" (connects) and "Lab busy" (the line is busy);
+ *   PHONEBOOK has "Lab ISP" (connects), "Lab busy" (the line is busy) and "Lab retry"
+ *   (MS-CHAPv2 that lets a wrong password be retried once);
  *   SETTLE_MS is how long the modem needs after a hang-up before the next dial.
  * Prints "ok - ..." or "FAIL - ..." per check; exits 0 when every check passed.
  */
@@ -84,8 +86,9 @@ static void log_add(struct dial_log *log, HRASCONN h, UINT msg, RASCONNSTATE sta
         log->messages[log->count] = msg;
         log->count++;
     }
-    /* ras-reference §4.1 rule 3: Connected or an error ends the notifications. */
-    if (error != 0 || state == RASCS_Connected)
+    /* ras-reference §4.1 rule 3: Connected or an error ends the notifications; a paused
+     * state stops them until the application resumes. */
+    if (error != 0 || state == RASCS_Connected || (state & RASCS_PAUSED) != 0)
         log->done = 1;
     pthread_cond_broadcast(&log->changed);
     pthread_mutex_unlock(&log->lock);
@@ -232,12 +235,12 @@ static void enum_entries(void)
     LPRASENTRYNAME names;
 
     rc = RasEnumEntries(NULL, phonebook, NULL, &cb, &entries);
-    CHECK(rc == ERROR_BUFFER_TOO_SMALL && cb == 2 * sizeof(RASENTRYNAME) && entries == 2,
+    CHECK(rc == ERROR_BUFFER_TOO_SMALL && cb == 3 * sizeof(RASENTRYNAME) && entries == 3,
           "RasEnumEntries size query: 603, %u bytes, %u entries", cb, entries);
     names = (LPRASENTRYNAME)calloc(1, cb);
     names[0].dwSize = sizeof(RASENTRYNAME);
     rc = RasEnumEntries(NULL, phonebook, names, &cb, &entries);
-    CHECK(rc == 0 && entries == 2 && strcmp(names[0].szEntryName, "Lab ISP") == 0 &&
+    CHECK(rc == 0 && entries == 3 && strcmp(names[0].szEntryName, "Lab ISP") == 0 &&
               strcmp(names[1].szEntryName, "Lab busy") == 0,
           "RasEnumEntries lists \"%s\" and \"%s\"", names[0].szEntryName,
           names[1].szEntryName);
@@ -386,6 +389,47 @@ static void asynchronous_dials(void)
     hang_up(hrasconn, "window messages connect");
 }
 
+/* The Paused States page: RDEOPT_PausedStates, a wrong password, RASCS_RetryAuthentication,
+ * then a second RasDial with the paused handle, the same notifier and the right password. */
+static void paused_and_resumed(void)
+{
+    RASDIALEXTENSIONS extensions;
+    RASDIALPARAMS params;
+    RASCONNSTATUS status;
+    HRASCONN hrasconn = NULL, paused;
+    DWORD rc;
+
+    log_reset(&the_log);
+    memset(&extensions, 0, sizeof extensions);
+    extensions.dwSize = sizeof extensions;
+    extensions.dwfOptions = RDEOPT_PausedStates;
+    fill_params(&params, "Lab retry");
+    strcpy(params.szPassword, "rabbit");
+    params.dwCallbackId = (ULONG_PTR)&the_log;
+    rc = RasDial(&extensions, phonebook, &params, 2, (LPVOID)RasDialFunc2, &hrasconn);
+    CHECK(rc == 0 && hrasconn != NULL, "RasDial(\"Lab retry\") with paused states starts (%u)",
+          rc);
+    CHECK(log_wait(&the_log) && the_log.states[the_log.count - 1] == RASCS_RetryAuthentication &&
+              the_log.errors[the_log.count - 1] == 0,
+          "the wrong password pauses in RASCS_RetryAuthentication");
+    status.dwSize = sizeof status;
+    rc = RasGetConnectStatus(hrasconn, &status);
+    CHECK(rc == 0 && status.rasconnstate == RASCS_RetryAuthentication,
+          "RasGetConnectStatus shows the pause (state %d)", (int)status.rasconnstate);
+
+    log_reset(&the_log);
+    paused = hrasconn;
+    strcpy(params.szPassword, "wonderland");
+    rc = RasDial(&extensions, phonebook, &params, 2, (LPVOID)RasDialFunc2, &hrasconn);
+    CHECK(rc == 0 && hrasconn == paused, "the second RasDial on the handle resumes (%u)", rc);
+    CHECK(log_wait(&the_log) && the_log.states[the_log.count - 1] == RASCS_Connected &&
+              the_log.errors[the_log.count - 1] == 0,
+          "the resumed dial connects");
+    if (failures)
+        print_trace(&the_log);
+    hang_up(hrasconn, "the resumed dial");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -401,6 +445,7 @@ int main(int argc, char **argv)
     synchronous_dial();
     synchronous_busy();
     asynchronous_dials();
+    paused_and_resumed();
 
     printf("%d failed\n", failures);
     return failures == 0 ? 0 : 1;
