@@ -42,10 +42,13 @@ use abi::{DWORD, HRASCONN};
 /// The variable that turns the library's logging on (a `tracing` filter).
 pub const LOG_VAR: &str = "RAS_LOG";
 
+/// The engine behind the exports, once chosen.
+static RAS: OnceLock<Ras> = OnceLock::new();
+
 /// The process's RAS client: one connection table for every caller of the C API, as
-/// Windows has one per system. Built on first use from the environment.
+/// Windows has one per system. Unless [`install`] chose it, it is built on first use from
+/// the environment (`RAS_TIME_SCALE`).
 pub fn ras() -> &'static Ras {
-    static RAS: OnceLock<Ras> = OnceLock::new();
     RAS.get_or_init(|| {
         let time_scale = ras_engine::env::time_scale_from_env().unwrap_or_else(|error| {
             tracing::warn!(%error, "{}: ignored, running in real time", ras_engine::env::TIME_SCALE_VAR);
@@ -56,6 +59,13 @@ pub fn ras() -> &'static Ras {
             ..EngineConfig::default()
         })
     })
+}
+
+/// Put the C API on `ras` instead: for a Rust host (a test harness, say) that wants C
+/// code, or a custom dialer, to dial through an engine it configured itself. Only before
+/// the first export runs; afterwards the engine in use is kept and `ras` handed back.
+pub fn install(ras: Ras) -> Result<(), Ras> {
+    RAS.set(ras)
 }
 
 /// The C handle of connection `handle`.
