@@ -26,9 +26,11 @@ const MSCHAPV2_RETRY: &str = "auth: mschapv2\nretries: 1\nusers: {alice: wonderl
 /// The lab's time scale: modem-sim and the library (`RAS_TIME_SCALE`) run at it.
 const SCALE: TimeScale = TimeScale::DEFAULT;
 
-/// How long the C program waits after a hang-up before the next dial: the engine's
-/// settle time (3 s of modem time, ras-reference §4.4 rule 21) with room to spare.
-const SETTLE_MS: &str = "150";
+/// How long the C program waits after a hang-up before the next dial. The handle is gone
+/// as soon as RasHangUp returns, but the engine is still hanging up the modem (3 s of
+/// modem time, ras-reference §4.4 rule 21: 30 ms here) and the modem its own escape and
+/// hang-up, so wait with room for a loaded machine (one with a 400 ms wait failed once).
+const SETTLE_MS: &str = "1000";
 
 fn modem() -> PtyModem {
     let network = Network::from_yaml(NETWORK).expect("network");

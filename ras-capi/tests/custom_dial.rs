@@ -17,7 +17,11 @@ use sansio::TimeScale;
 const NETWORK: &str = "numbers:\n  \"5551234\": {connect: 33600, peer: builtin}\n";
 const SCRIPT: &str = "auth: pap\nusers: {alice: wonderland}\n";
 const SCALE: TimeScale = TimeScale::DEFAULT;
-const SETTLE_MS: &str = "150";
+/// How long the C program waits after a hang-up before the next dial. The handle is gone
+/// as soon as RasHangUp returns, but the engine is still hanging up the modem (3 s of
+/// modem time, ras-reference §4.4 rule 21: 30 ms here) and the modem its own escape and
+/// hang-up, so wait with room for a loaded machine (one with a 400 ms wait failed once).
+const SETTLE_MS: &str = "1000";
 
 fn entry(name: &str, dll: &Path, port: &Path) -> String {
     format!(

@@ -343,16 +343,16 @@ static HRASCONN asynchronous_dial(const char *entry, DWORD type, LPVOID notifier
 
 static void check_trace(const char *what, RASCONNSTATE last_state, DWORD last_error)
 {
-    int n = the_log.count, i, zero_before = 1, messages_ok = 1;
+    int n = the_log.count, i, zero_before = 1, messages_ok = 1, ok;
     for (i = 0; i + 1 < n; i++)
         zero_before &= the_log.errors[i] == 0;
     for (i = 0; i < n; i++)
         messages_ok &= the_log.messages[i] == WM_RASDIALEVENT;
-    CHECK(n >= 2 && the_log.states[0] == RASCS_OpenPort && zero_before && messages_ok &&
-              the_log.states[n - 1] == last_state && the_log.errors[n - 1] == last_error,
-          "%s: %d notifications, OpenPort first, WM_RASDIALEVENT, ends in state %d error %u",
-          what, n, (int)last_state, last_error);
-    if (failures)
+    ok = n >= 2 && the_log.states[0] == RASCS_OpenPort && zero_before && messages_ok &&
+         the_log.states[n - 1] == last_state && the_log.errors[n - 1] == last_error;
+    CHECK(ok, "%s: %d notifications, OpenPort first, WM_RASDIALEVENT, ends in state %d error %u",
+          what, n, n > 0 ? (int)the_log.states[n - 1] : -1, n > 0 ? the_log.errors[n - 1] : 0);
+    if (!ok)
         print_trace(&the_log);
 }
 
