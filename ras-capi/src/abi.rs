@@ -35,7 +35,7 @@ pub type LRESULT = isize;
 pub type RASCONNSTATE = u32;
 
 /// What an `HRASCONN` points to: nothing. The handle is the engine's connection number
-/// written as a pointer (see [`crate::handle`]).
+/// written as a pointer (see [`crate::to_hrasconn`]).
 #[repr(C)]
 #[derive(Debug)]
 pub struct HRASCONN__ {

@@ -248,8 +248,10 @@ unsafe fn enumerate<T: Versioned>(
     Ok(())
 }
 
-/// `RasEnumConnectionsA` (rule 24): the connected connections, with the buffer-size
-/// protocol of [`enumerate`]. Each `RASCONNA` carries the caller's `dwSize`.
+/// `RasEnumConnectionsA`: the connected connections, with the buffer-size protocol of
+/// rule 24: `*lpcb` bytes offered, 603 ERROR_BUFFER_TOO_SMALL with the bytes
+/// needed, and a NULL `lprasconn` with `*lpcb == 0` asks for the size. Each `RASCONNA`
+/// carries the caller's `dwSize`.
 ///
 /// # Safety
 ///
@@ -288,8 +290,8 @@ pub unsafe extern "C" fn RasEnumConnectionsA(
 }
 
 /// `RasEnumEntriesA`: the entry names of a phonebook (NULL: the default one), in file
-/// order, with the buffer-size protocol of [`enumerate`]. `reserved` must be NULL (87
-/// otherwise [inferred]).
+/// order, with the buffer-size protocol of [`RasEnumConnectionsA`]. `reserved` must be
+/// NULL (87 otherwise, \[inferred\]).
 ///
 /// # Safety
 ///
