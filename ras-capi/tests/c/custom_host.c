@@ -71,6 +71,12 @@ static DWORD WINAPI RasDialFunc2(ULONG_PTR dwCallbackId, DWORD dwSubEntry, HRASC
     return 1;
 }
 
+static LRESULT window_procedure(HWND hwnd, UINT uMsg, WPARAM wParam, LPARAM lParam)
+{
+    *(int *)hwnd->lpContext += 1;
+    return RasDialFunc2(0xC0FFEE, 1, NULL, uMsg, (RASCONNSTATE)wParam, (DWORD)lParam, 0);
+}
+
 static int wait_done(void)
 {
     struct timespec deadline;
@@ -175,6 +181,22 @@ static void c_plugin(void)
           "the plug-in forwarded all %d notifications", notifications);
     hang_up(hrasconn, "the C plug-in's asynchronous connection");
 
+    /* A window through the plug-in. */
+    {
+        RASWINDOW window;
+        int messages = 0;
+        reset();
+        hrasconn = NULL;
+        window.lpfnWndProc = window_procedure;
+        window.lpContext = &messages;
+        fill_params(&params, "Plugin C", "alice");
+        rc = RasDial(NULL, phonebook, &params, 0xFFFFFFFF, &window, &hrasconn);
+        CHECK(rc == 0 && wait_done() && last_state == RASCS_Connected && messages > 0,
+              "window messages through the C plug-in end in RASCS_Connected (%d messages)",
+              messages);
+        hang_up(hrasconn, "the C plug-in's windowed connection");
+    }
+
     /* RDEOPT_CustomDial: RAS dials the entry itself, without the plug-in. */
     hrasconn = NULL;
     memset(&extensions, 0, sizeof extensions);
@@ -183,7 +205,7 @@ static void c_plugin(void)
     fill_params(&params, "Plugin C", "alice");
     rc = RasDial(&extensions, phonebook, &params, 0, NULL, &hrasconn);
     CHECK(rc == 0, "RDEOPT_CustomDial dials the entry directly (%u)", rc);
-    CHECK(log_count("pre-dial Plugin C") == 2, "without calling the plug-in again");
+    CHECK(log_count("pre-dial Plugin C") == 3, "without calling the plug-in again");
     hang_up(hrasconn, "the direct dial");
 }
 
