@@ -7,9 +7,11 @@
 // The SDK's names, so that the code reads against the documentation.
 #![allow(non_snake_case)]
 
+use std::collections::BTreeMap;
 use std::ffi::{c_char, c_void};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ras_engine::api::{DialExtensions, DialParams, HRasConn, Notifier, rdeopt};
 use ras_engine::phonebook::Phonebook;
@@ -106,11 +108,40 @@ pub unsafe extern "C" fn RasDialA(
             Err(failure) => (failure.handle, Err(failure.error)),
         };
         if let Some(handle) = handle {
+            dialed_from(handle, &phonebook);
             // SAFETY: checked non-null; the caller's promise.
             unsafe { lphRasConn.write(to_hrasconn(handle)) };
         }
         result
     })
+}
+
+/// The phonebook each live connection was dialed from, for `RASCONN.szPhonebook`: the
+/// engine's table knows the entry, not the file.
+static PHONEBOOKS: Mutex<BTreeMap<HRasConn, String>> = Mutex::new(BTreeMap::new());
+
+fn phonebooks() -> MutexGuard<'static, BTreeMap<HRasConn, String>> {
+    // Each update is one insert or remove: a panic elsewhere leaves it consistent.
+    PHONEBOOKS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The full path of `phonebook`'s file, as `RASCONN.szPhonebook` and
+/// `RASENTRYNAME.szPhonebookPath` give it (the path as given if it cannot be resolved).
+fn full_path(phonebook: &Phonebook) -> String {
+    phonebook
+        .path
+        .as_deref()
+        .map(|path| {
+            std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.to_owned())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .unwrap_or_default()
+}
+
+fn dialed_from(handle: HRasConn, phonebook: &Phonebook) {
+    phonebooks().insert(handle, full_path(phonebook));
 }
 
 /// Resume the paused dial `handle` (rule 15). Windows wants the original notifier passed
@@ -162,7 +193,12 @@ fn read_phonebook(path: Option<PathBuf>) -> Result<Phonebook, RasError> {
 pub unsafe extern "C" fn RasHangUpA(hrasconn: HRASCONN) -> DWORD {
     boundary("RasHangUpA", || {
         let handle = from_hrasconn(hrasconn).ok_or(RasError::ERROR_INVALID_HANDLE)?;
-        ras().hang_up(handle)
+        ras().hang_up(handle)?;
+        // The last reference released (rule 23): the connection is gone.
+        if ras().connect_status(handle).is_err() {
+            phonebooks().remove(&handle);
+        }
+        Ok(())
     })
 }
 
@@ -270,6 +306,7 @@ pub unsafe extern "C" fn RasEnumConnectionsA(
             // SAFETY: non-null; the caller's promise.
             unsafe { declared_size(lprasconn) }?
         };
+        let phonebooks = phonebooks();
         let records: Vec<RASCONNA> = ras()
             .enum_connections()
             .into_iter()
@@ -280,10 +317,14 @@ pub unsafe extern "C" fn RasEnumConnectionsA(
                 to_field(&mut out.szEntryName, &connection.entry_name);
                 to_field(&mut out.szDeviceType, &connection.device_type);
                 to_field(&mut out.szDeviceName, &connection.device_name);
+                if let Some(path) = phonebooks.get(&connection.handle) {
+                    to_field(&mut out.szPhonebook, path);
+                }
                 out.dwSubEntry = connection.sub_entry;
                 out
             })
             .collect();
+        drop(phonebooks);
         // SAFETY: the caller's promises, as this function's.
         unsafe { enumerate(&records, lprasconn, lpcb, lpcConnections) }
     })
@@ -319,11 +360,7 @@ pub unsafe extern "C" fn RasEnumEntriesA(
         let path = unsafe { argument(lpszPhonebook) }
             .map(|path| PathBuf::from(std::ffi::OsStr::from_bytes(path.to_bytes())));
         let phonebook = read_phonebook(path)?;
-        let phonebook_path = phonebook
-            .path
-            .as_deref()
-            .map(Path::to_string_lossy)
-            .unwrap_or_default();
+        let phonebook_path = full_path(&phonebook);
         let records: Vec<RASENTRYNAMEA> = ras_engine::api::enum_entries(&phonebook)
             .iter()
             .map(|name| {

@@ -241,6 +241,7 @@ static void enum_entries(void)
     names[0].dwSize = sizeof(RASENTRYNAME);
     rc = RasEnumEntries(NULL, phonebook, names, &cb, &entries);
     CHECK(rc == 0 && entries == 3 && strcmp(names[0].szEntryName, "Lab ISP") == 0 &&
+              names[0].szPhonebookPath[0] == '/' && names[0].dwFlags == REN_User &&
               strcmp(names[1].szEntryName, "Lab busy") == 0,
           "RasEnumEntries lists \"%s\" and \"%s\"", names[0].szEntryName,
           names[1].szEntryName);
@@ -265,8 +266,11 @@ static void enum_connections(HRASCONN expected, const char *entry)
     rc = RasEnumConnections(rasconn, &cb, &connections);
     CHECK(rc == 0 && connections == 1 && rasconn[0].hrasconn == expected &&
               strcmp(rasconn[0].szEntryName, entry) == 0 &&
-              strcmp(rasconn[0].szDeviceType, "modem") == 0,
-          "RasEnumConnections lists the connection to \"%s\"", rasconn[0].szEntryName);
+              strcmp(rasconn[0].szDeviceType, "modem") == 0 &&
+              rasconn[0].szPhonebook[0] == '/' &&
+              strstr(rasconn[0].szPhonebook, "lab.pbk") != NULL,
+          "RasEnumConnections lists the connection to \"%s\" from %s", rasconn[0].szEntryName,
+          rasconn[0].szPhonebook);
     free(rasconn);
 }
 
