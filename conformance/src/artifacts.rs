@@ -119,10 +119,8 @@ mod tests {
     fn verdict(drivers: &[Driver]) -> Verdict {
         let record = Record {
             trace: vec!["OpenPort".parse::<TraceLine>().unwrap()],
-            result: None,
-            transcript: Vec::new(),
-            status: Vec::new(),
             capture: Some(b"pcap".to_vec()),
+            ..Record::default()
         };
         Verdict {
             name: "basic/pap-connect".to_owned(),

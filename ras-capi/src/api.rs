@@ -116,7 +116,7 @@ pub unsafe extern "C" fn RasDialA(
     })
 }
 
-/// The phonebook each live connection was dialed from, for `RASCONN.szPhonebook`: the
+/// The phonebook each connection was dialed from, for `RASCONN.szPhonebook`: the
 /// engine's table knows the entry, not the file.
 static PHONEBOOKS: Mutex<BTreeMap<HRasConn, String>> = Mutex::new(BTreeMap::new());
 
@@ -140,8 +140,12 @@ fn full_path(phonebook: &Phonebook) -> String {
         .unwrap_or_default()
 }
 
+/// Remember where `handle` was dialed from, and forget the connections that are gone
+/// (handles are never reused, so a stale path is only memory).
 fn dialed_from(handle: HRasConn, phonebook: &Phonebook) {
-    phonebooks().insert(handle, full_path(phonebook));
+    let mut phonebooks = phonebooks();
+    phonebooks.retain(|&live, _| ras().connect_status(live).is_ok());
+    phonebooks.insert(handle, full_path(phonebook));
 }
 
 /// Resume the paused dial `handle` (rule 15). Windows wants the original notifier passed
@@ -193,12 +197,7 @@ fn read_phonebook(path: Option<PathBuf>) -> Result<Phonebook, RasError> {
 pub unsafe extern "C" fn RasHangUpA(hrasconn: HRASCONN) -> DWORD {
     boundary("RasHangUpA", || {
         let handle = from_hrasconn(hrasconn).ok_or(RasError::ERROR_INVALID_HANDLE)?;
-        ras().hang_up(handle)?;
-        // The last reference released (rule 23): the connection is gone.
-        if ras().connect_status(handle).is_err() {
-            phonebooks().remove(&handle);
-        }
-        Ok(())
+        ras().hang_up(handle)
     })
 }
 

@@ -26,12 +26,6 @@ const MSCHAPV2_RETRY: &str = "auth: mschapv2\nretries: 1\nusers: {alice: wonderl
 /// The lab's time scale: modem-sim and the library (`RAS_TIME_SCALE`) run at it.
 const SCALE: TimeScale = TimeScale::DEFAULT;
 
-/// How long the C program waits after a hang-up before the next dial. The handle is gone
-/// as soon as RasHangUp returns, but the engine is still hanging up the modem (3 s of
-/// modem time, ras-reference §4.4 rule 21: 30 ms here) and the modem its own escape and
-/// hang-up, so wait with room for a loaded machine (one with a 400 ms wait failed once).
-const SETTLE_MS: &str = "1000";
-
 fn modem() -> PtyModem {
     let network = Network::from_yaml(NETWORK).expect("network");
     let pap = Script::from_yaml(PAP).expect("script");
@@ -74,7 +68,6 @@ fn the_sdk_style_c_program_dials_the_lab() {
 
     let output = Command::new(&exe)
         .arg(&phonebook)
-        .arg(SETTLE_MS)
         .env("RAS_TIME_SCALE", SCALE.factor().to_string())
         .output()
         .expect("run the C program");

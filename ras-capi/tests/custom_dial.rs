@@ -17,12 +17,6 @@ use sansio::TimeScale;
 const NETWORK: &str = "numbers:\n  \"5551234\": {connect: 33600, peer: builtin}\n";
 const SCRIPT: &str = "auth: pap\nusers: {alice: wonderland}\n";
 const SCALE: TimeScale = TimeScale::DEFAULT;
-/// How long the C program waits after a hang-up before the next dial. The handle is gone
-/// as soon as RasHangUp returns, but the engine is still hanging up the modem (3 s of
-/// modem time, ras-reference §4.4 rule 21: 30 ms here) and the modem its own escape and
-/// hang-up, so wait with room for a loaded machine (one with a 400 ms wait failed once).
-const SETTLE_MS: &str = "1000";
-
 fn entry(name: &str, dll: &Path, port: &Path) -> String {
     format!(
         "[{name}]\r\nCustomDialDll={}\r\nMEDIA=serial\r\nPort={}\r\nDEVICE=modem\r\nPhoneNumber=5551234\r\n\r\n",
@@ -95,7 +89,6 @@ fn custom_dialers_in_c_and_rust_and_the_broken_ones() {
 
     let output = Command::new(&host)
         .arg(&phonebook)
-        .arg(SETTLE_MS)
         .arg(&log)
         .env("RAS_TIME_SCALE", SCALE.factor().to_string())
         .env("RAS_PLUGIN_LOG", &log)

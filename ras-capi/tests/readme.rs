@@ -106,8 +106,6 @@ fn the_use_it_from_c_section_works_as_written() {
             expected.trim() == "connected",
             "{command}"
         );
-        // The modem's settle time after the hang-up (rule 21).
-        std::thread::sleep(std::time::Duration::from_millis(1000));
     }
     drop(modem);
     let _ = std::fs::remove_dir_all(dir);

@@ -5,7 +5,7 @@
  *   "Plugin no entry"   examples/c/no_entry_point.c: no RasCustomDial      -> 755
  *   "Plugin missing"    a file that does not exist                         -> 755
  *
- * usage: custom_host PHONEBOOK SETTLE_MS PLUGIN_LOG
+ * usage: custom_host PHONEBOOK PLUGIN_LOG
  * Prints "ok - ..." or "FAIL - ..." per check; exits 0 when every check passed.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -21,7 +21,6 @@
 #include "raserror.h"
 
 static int failures;
-static long settle_ms;
 static const char *phonebook;
 static const char *plugin_log;
 
@@ -127,7 +126,6 @@ static void hang_up(HRASCONN hrasconn, const char *what)
     status.dwSize = sizeof status;
     rc = RasGetConnectStatus(hrasconn, &status);
     CHECK(rc == ERROR_INVALID_HANDLE, "%s is gone after the hang-up (got %u)", what, rc);
-    sleep_ms(settle_ms);
 }
 
 /* How many lines of the plug-in's log start with `prefix`. */
@@ -252,13 +250,12 @@ static void broken_plugins(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s PHONEBOOK SETTLE_MS PLUGIN_LOG\n", argv[0]);
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PHONEBOOK PLUGIN_LOG\n", argv[0]);
         return 2;
     }
     phonebook = argv[1];
-    settle_ms = strtol(argv[2], NULL, 10);
-    plugin_log = argv[3];
+    plugin_log = argv[2];
 
     broken_plugins();
     c_plugin();

@@ -287,8 +287,9 @@ async fn dial_and_hold(
         }
     }
     let _ = ras.hang_up(handle);
-    // Give the dial's thread time to hang the modem up before the process ends.
-    tokio::time::sleep(ras.hang_up_settle_time()).await;
+    // Let the link terminate and the port close before the process ends (rule 21).
+    let releasing = ras.clone();
+    let _ = tokio::task::spawn_blocking(move || releasing.wait_released(handle)).await;
     say(&format!("Disconnected from {entry}."));
     ExitCode::SUCCESS
 }
