@@ -92,6 +92,35 @@ pub fn check(scenario: &Scenario, driver: Driver, record: &Record) -> Vec<Mismat
             diff: None,
         });
     }
+    let fragments = [
+        (
+            "PPP packets",
+            scenario.file.expect.packets.as_ref(),
+            &record.packets,
+        ),
+        // Only the simulated driver hears the modem's side of the conversation.
+        (
+            "AT conversation",
+            scenario
+                .file
+                .expect
+                .at
+                .as_ref()
+                .filter(|_| driver == Driver::Simulated),
+            &record.transcript,
+        ),
+    ];
+    for (what, expected, actual) in fragments {
+        if let Some(expected) = expected
+            && let Some(missing) = first_missing(expected, actual)
+        {
+            mismatches.push(Mismatch {
+                driver: Some(driver),
+                summary: format!("{what}: no `{missing}` where the expected order puts it"),
+                diff: Some(render(actual)),
+            });
+        }
+    }
     let actual = lists(record);
     for (what, expected) in expected_lists(scenario) {
         let Some(expected) = expected else { continue };
@@ -138,4 +167,14 @@ pub fn compare_drivers(simulated: &Record, realtime: &Record) -> Vec<Mismatch> {
             })
         })
         .collect()
+}
+
+/// The first of `fragments` not found, in order, each in a later line of `lines` than the
+/// one before.
+fn first_missing<'a>(fragments: &'a [String], lines: &[String]) -> Option<&'a str> {
+    let mut rest = lines.iter();
+    fragments
+        .iter()
+        .find(|fragment| !rest.any(|line| line.contains(fragment.as_str())))
+        .map(String::as_str)
 }

@@ -9,6 +9,7 @@ pub mod artifacts;
 pub mod check;
 pub mod junit;
 pub mod outcome;
+pub mod packets;
 pub mod run;
 pub mod scenario;
 pub mod trace;

@@ -231,6 +231,14 @@ pub struct ExpectSpec {
     /// `RasDialFunc2(7, 1, h1, WM_RASDIALEVENT, OpenPort, 0, 0)`.
     #[serde(default)]
     pub calls: Option<Vec<String>>,
+    /// Fragments of the PPP packets on the line, in order (each a part of one packet's
+    /// summary, e.g. `sent PAP Authenticate-Request id=1 peer-id=alice`).
+    #[serde(default)]
+    pub packets: Option<Vec<String>>,
+    /// Fragments of the AT conversation, in order (`> ATDT5551234`, `< CONNECT 33600`);
+    /// checked under the simulated driver, whose modem the harness can hear.
+    #[serde(default)]
+    pub at: Option<Vec<String>>,
     /// A `program`'s log: one line per step (see scenarios/README.md).
     #[serde(default)]
     pub log: Option<Vec<String>>,

@@ -11,7 +11,6 @@ use std::process::Command;
 use modem_sim::Network;
 use modem_sim::realtime::{CallInfo, PtyModem, spawn_pty};
 use ppp_peer_sim::{Script, Server};
-use sansio::TimeScale;
 
 const NETWORK: &str = "numbers:
   \"5551234\": {connect: 33600, peer: builtin}
@@ -22,9 +21,6 @@ const NETWORK: &str = "numbers:
 const PAP: &str = "auth: pap\nusers: {alice: wonderland}\n";
 /// The server on 5552000: a wrong password may be retried once.
 const MSCHAPV2_RETRY: &str = "auth: mschapv2\nretries: 1\nusers: {alice: wonderland}\n";
-
-/// The lab's time scale: modem-sim and the library (`RAS_TIME_SCALE`) run at it.
-const SCALE: TimeScale = TimeScale::DEFAULT;
 
 fn modem() -> PtyModem {
     let network = Network::from_yaml(NETWORK).expect("network");
@@ -38,7 +34,7 @@ fn modem() -> PtyModem {
         };
         Ok(Server::new(script.clone(), 7).boxed())
     });
-    spawn_pty(network, peers, SCALE).expect("modem-sim on a PTY")
+    spawn_pty(network, peers, common::time_scale()).expect("modem-sim on a PTY")
 }
 
 /// A phonebook with the lab's three entries on `port`.
@@ -68,7 +64,7 @@ fn the_sdk_style_c_program_dials_the_lab() {
 
     let output = Command::new(&exe)
         .arg(&phonebook)
-        .env("RAS_TIME_SCALE", SCALE.factor().to_string())
+        .env("RAS_TIME_SCALE", common::time_scale().factor().to_string())
         .output()
         .expect("run the C program");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -12,11 +12,9 @@ use std::process::Command;
 use modem_sim::Network;
 use modem_sim::realtime::{CallInfo, spawn_pty};
 use ppp_peer_sim::{Script, Server};
-use sansio::TimeScale;
 
 const NETWORK: &str = "numbers:\n  \"5551234\": {connect: 33600, peer: builtin}\n";
 const SCRIPT: &str = "auth: pap\nusers: {alice: wonderland}\n";
-const SCALE: TimeScale = TimeScale::DEFAULT;
 fn entry(name: &str, dll: &Path, port: &Path) -> String {
     format!(
         "[{name}]\r\nCustomDialDll={}\r\nMEDIA=serial\r\nPort={}\r\nDEVICE=modem\r\nPhoneNumber=5551234\r\n\r\n",
@@ -74,7 +72,7 @@ fn custom_dialers_in_c_and_rust_and_the_broken_ones() {
     let network = Network::from_yaml(NETWORK).expect("network");
     let script = Script::from_yaml(SCRIPT).expect("script");
     let peers = Box::new(move |_: &CallInfo| Ok(Server::new(script.clone(), 7).boxed()));
-    let modem = spawn_pty(network, peers, SCALE).expect("modem-sim on a PTY");
+    let modem = spawn_pty(network, peers, common::time_scale()).expect("modem-sim on a PTY");
     let port = modem.path();
     let phonebook = dir.join("plugins.pbk");
     let text = [
@@ -90,7 +88,7 @@ fn custom_dialers_in_c_and_rust_and_the_broken_ones() {
     let output = Command::new(&host)
         .arg(&phonebook)
         .arg(&log)
-        .env("RAS_TIME_SCALE", SCALE.factor().to_string())
+        .env("RAS_TIME_SCALE", common::time_scale().factor().to_string())
         .env("RAS_PLUGIN_LOG", &log)
         .env("RAS_LOG", "warn")
         .output()

@@ -1,9 +1,9 @@
 //! The README's "Use it from C" section, run as written: `dial.c` is taken from its
 //! heredoc, compiled with its `cc` line, and each `./dial` line is run and must print what
-//! its `# comment` says. The lab is the walk-through's (its `lab.pbk` heredoc), with two
+//! its `# comment` says. The lab is the walk-through's (its `lab.pbk` heredoc), with these
 //! changes: modem-sim runs in this process on a PTY with the scripted server built in
-//! (instead of `exec: ppp-peer-sim`), at a time scale of 0.01, and the library is the one
-//! this test run built (in `target/PROFILE/deps`) rather than `target/release`.
+//! (instead of `exec: ppp-peer-sim`), both sides at `common::time_scale`, and the library
+//! is the one this test run built (in `target/PROFILE/deps`), not `target/release`.
 
 mod common;
 
@@ -13,7 +13,6 @@ use std::process::Command;
 use modem_sim::Network;
 use modem_sim::realtime::{CallInfo, spawn_pty};
 use ppp_peer_sim::{Script, Server};
-use sansio::TimeScale;
 
 const SECTION: &str = "## Use it from C";
 const WALKTHROUGH: &str = "## Walk-through: dial with `rasdial`";
@@ -21,8 +20,6 @@ const README_DIR: &str = "/tmp/ras-lab";
 const NETWORK: &str =
     "numbers:\n  \"5551234\": {connect: 33600, peer: builtin}\n  \"5550000\": busy\n";
 const SCRIPT: &str = "auth: pap\nusers: {alice: wonderland}\n";
-const SCALE: TimeScale = TimeScale::DEFAULT;
-
 fn section(title: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
     let text = std::fs::read_to_string(path).expect("README.md");
@@ -51,7 +48,7 @@ fn the_use_it_from_c_section_works_as_written() {
         let network = Network::from_yaml(NETWORK).expect("network");
         let script = Script::from_yaml(SCRIPT).expect("script");
         let peers = Box::new(move |_: &CallInfo| Ok(Server::new(script.clone(), 7).boxed()));
-        spawn_pty(network, peers, SCALE).expect("modem-sim on a PTY")
+        spawn_pty(network, peers, common::time_scale()).expect("modem-sim on a PTY")
     };
     let phonebook = heredoc(&section(WALKTHROUGH), "lab.pbk").replace(
         &format!("{README_DIR}/ttyMODEM"),
@@ -96,7 +93,7 @@ fn the_use_it_from_c_section_works_as_written() {
         let output = Command::new(dir.join("dial"))
             .arg(entry)
             .current_dir(&dir)
-            .env("RAS_TIME_SCALE", SCALE.factor().to_string())
+            .env("RAS_TIME_SCALE", common::time_scale().factor().to_string())
             .output()
             .expect("run dial");
         let stdout = String::from_utf8_lossy(&output.stdout);

@@ -54,6 +54,8 @@ pub struct Record {
     pub calls: Vec<String>,
     /// A program's log: one line per step.
     pub log: Vec<String>,
+    /// The PPP packets on the line, summarised ([`crate::packets`]), when captured.
+    pub packets: Vec<String>,
     /// A program's notification traces, by dial name.
     pub traces: std::collections::BTreeMap<String, Vec<TraceLine>>,
     /// The engine's line as a pcap file (`ras_ppp::Capture`), when [`RunOptions::capture`]
@@ -99,11 +101,20 @@ pub fn run_with(
     driver: Driver,
     options: RunOptions,
 ) -> Result<Record, RunError> {
-    match driver {
+    // Packet expectations read the capture.
+    let options = RunOptions {
+        capture: options.capture || scenario.file.expect.packets.is_some(),
+    };
+    let mut record = match driver {
         Driver::Simulated => simulated::run(scenario, options),
         Driver::Realtime => realtime::run(scenario, options),
     }
-    .map_err(|message| RunError { driver, message })
+    .map_err(|message| RunError { driver, message })?;
+    if let Some(capture) = &record.capture {
+        record.packets =
+            crate::packets::summarize(capture).map_err(|message| RunError { driver, message })?;
+    }
+    Ok(record)
 }
 
 /// The dial parameters a scenario asks for.

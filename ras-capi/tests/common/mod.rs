@@ -6,6 +6,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sansio::TimeScale;
+
+/// The lab's time scale: modem-sim and the library (`RAS_TIME_SCALE`) run at it. 0.05
+/// rather than the workspace's usual 0.01: the engine then gives the modem 250 ms, not
+/// 50 ms, to answer a command (5 s of modem time), which a loaded machine needs (a busy
+/// dial once got 666 ERROR_DEVICE_NOT_READY at 0.01 with several builds running).
+pub fn time_scale() -> TimeScale {
+    TimeScale::new(0.05).expect("a valid factor")
+}
+
 /// The C compiler, or `None` (the test skips loudly) outside CI when there is none.
 pub fn compiler() -> Option<PathBuf> {
     testkit::required_program("cc", "gcc")

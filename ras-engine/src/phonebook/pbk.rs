@@ -755,14 +755,16 @@ impl EntryWriter<'_> {
                 self.settings(&device.settings, &[])?;
                 continue;
             }
-            // Per-number keys written before the first number stay with the device.
-            let (early, late): (Vec<&Setting>, Vec<&Setting>) = device
+            // A per-number key among the device's own settings was read before the first
+            // number (after one, it belongs to that number). Everything up to the last such
+            // key goes before the numbers and the rest after, so the keys keep their order.
+            let split = device
                 .settings
                 .iter()
-                .partition(|setting| is_any(&setting.key, NUMBER_KEYS));
-            early
-                .into_iter()
-                .try_for_each(|setting| self.setting(setting, &[]))?;
+                .rposition(|setting| is_any(&setting.key, NUMBER_KEYS))
+                .map_or(0, |last| last + 1);
+            let (early, late) = device.settings.split_at(split);
+            self.settings(early, &[])?;
             for (n, number) in numbers.iter().enumerate() {
                 self.line(PHONE_NUMBER, number)?;
                 for setting in link.number_settings.get(n).into_iter().flatten() {
@@ -774,8 +776,7 @@ impl EntryWriter<'_> {
                     self.setting(setting, &[])?;
                 }
             }
-            late.into_iter()
-                .try_for_each(|setting| self.setting(setting, &[]))?;
+            self.settings(late, &[])?;
         }
         Ok(())
     }
