@@ -13,6 +13,7 @@
 //!
 //! [`TARGETS`] is the one list both use.
 
+pub mod capi;
 pub mod engine;
 pub mod modem;
 pub mod ppp;
@@ -78,6 +79,11 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "pbk_parse",
         run: engine::pbk_parse,
+    },
+    // ras-capi: the C API's structures from a hostile caller.
+    Target {
+        name: "capi_structures",
+        run: capi::capi_structures,
     },
     // modem-sim: the V.250 command line and the whole interpreter.
     Target {

@@ -8,6 +8,7 @@
 
 pub mod api;
 mod driver;
+pub mod env;
 pub mod hayes;
 pub mod phonebook;
 pub mod ras;

@@ -390,7 +390,12 @@ fn encoding() {
 
 #[test]
 fn custom_dialer_and_its_spellings() {
-    for key in ["CustomRasDialDll", "CustomRRASDialDll", "customrasdialdll"] {
+    for key in [
+        "CustomRasDialDll",
+        "CustomRRASDialDll",
+        "customrasdialdll",
+        "CustomDialDll",
+    ] {
         let phonebook = parse(&format!(
             "[A]\n{key}=/usr/lib/libdialer.so\nMEDIA=serial\nPort=COM1\n"
         ));
@@ -403,6 +408,15 @@ fn custom_dialer_and_its_spellings() {
     assert_eq!(
         phonebook.entries[0].custom_dial_dll, None,
         "empty means none"
+    );
+    // Windows 10 writes every spelling, the unused ones empty (§6.2 order: CustomDialDll,
+    // CustomDialFunc, CustomRasDialDll): an empty one clears nothing.
+    let phonebook = parse(
+        "[A]\nCustomDialDll=/opt/d.so\nCustomDialFunc=\nCustomRasDialDll=\nMEDIA=serial\nPort=COM1\n",
+    );
+    assert_eq!(
+        phonebook.entries[0].custom_dial_dll.as_deref(),
+        Some(Path::new("/opt/d.so"))
     );
 }
 

@@ -211,6 +211,8 @@ const AUTH_RESTRICTIONS: &str = "AuthRestrictions";
 const CUSTOM_RAS_DIAL_DLL: &str = "CustomRasDialDll";
 /// S1 §4.10's spelling of `CustomRasDialDll`.
 const CUSTOM_RRAS_DIAL_DLL: &str = "CustomRRASDialDll";
+/// The legacy key for the same DLL (§6.2, `RASENTRY.szCustomDialDll`).
+const CUSTOM_DIAL_DLL: &str = "CustomDialDll";
 const SHARED_PHONE_NUMBERS: &str = "SharedPhoneNumbers";
 const ENTRY_TYPED: &[&str] = &[
     ENCODING,
@@ -219,6 +221,7 @@ const ENTRY_TYPED: &[&str] = &[
     AUTH_RESTRICTIONS,
     CUSTOM_RAS_DIAL_DLL,
     CUSTOM_RRAS_DIAL_DLL,
+    CUSTOM_DIAL_DLL,
     SHARED_PHONE_NUMBERS,
 ];
 
@@ -478,8 +481,15 @@ impl EntryBuilder {
             };
         } else if is(key, AUTH_RESTRICTIONS) {
             self.auth_restrictions = number(key, value)?.map(AuthRestrictions);
-        } else if is(key, CUSTOM_RAS_DIAL_DLL) || is(key, CUSTOM_RRAS_DIAL_DLL) {
-            self.custom_dial_dll = Some(value).filter(|v| !v.is_empty()).map(PathBuf::from);
+        } else if is_any(
+            key,
+            &[CUSTOM_RAS_DIAL_DLL, CUSTOM_RRAS_DIAL_DLL, CUSTOM_DIAL_DLL],
+        ) {
+            // Windows 10 files carry all three keys, mostly empty: an empty one says
+            // nothing and must not clear a DLL another spelling named.
+            if !value.is_empty() {
+                self.custom_dial_dll = Some(PathBuf::from(value));
+            }
         } else if is(key, SHARED_PHONE_NUMBERS) {
             self.shared_phone_numbers = number(key, value)?.is_some_and(|n| n != 0);
         } else {
