@@ -203,6 +203,16 @@ impl RasCore {
             .ok_or(DialError::before_start(
                 RasError::ERROR_CANNOT_FIND_PHONEBOOK_ENTRY,
             ))?;
+        // Custom dialers (ras-reference §4.5 rule 29): an entry that names one is dialed by
+        // its DLL's RasCustomDial (the C API loads it), which dials back through here with
+        // RDEOPT_CustomDial; any other path to such an entry cannot dial it.
+        if entry.custom_dial_dll.is_some()
+            && extensions.is_none_or(|e| e.options & super::rdeopt::CUSTOM_DIAL == 0)
+        {
+            return Err(DialError::before_start(
+                RasError::ERROR_CANNOT_DO_CUSTOMDIAL,
+            ));
+        }
         // Referenced connections (ras-reference §4.4 rule 23): dialing an entry that is
         // already connected succeeds at once and adds a reference, which needs its own
         // hang-up.

@@ -484,6 +484,36 @@ mod tests {
     }
 
     #[test]
+    fn a_custom_dial_entry_needs_its_dialer_or_rdeopt_custom_dial() {
+        let mut entry = Entry::modem("Custom", "/nonexistent/ras-test-port", "5551234");
+        entry.custom_dial_dll = Some("/nonexistent/dialer.so".into());
+        let phonebook = Phonebook::from_entries([entry]);
+        let ras = Ras::default();
+        // Rule 29: every path but the entry's own dialer gives 755 …
+        let refused = ras
+            .dial(None, &phonebook, &params("Custom"), None)
+            .expect_err("not through the engine directly");
+        assert_eq!(
+            refused,
+            DialError {
+                error: RasError::ERROR_CANNOT_DO_CUSTOMDIAL,
+                handle: None
+            }
+        );
+        // … and the dialer itself dials with RDEOPT_CustomDial (here: to a missing port).
+        let extensions = DialExtensions {
+            options: rdeopt::CUSTOM_DIAL,
+        };
+        let through = ras
+            .dial(Some(&extensions), &phonebook, &params("Custom"), None)
+            .expect_err("no such port");
+        assert_eq!(through.error, RasError::ERROR_PORT_NOT_FOUND);
+        if let Some(handle) = through.handle {
+            ras.hang_up(handle).expect("hang up");
+        }
+    }
+
+    #[test]
     fn a_missing_entry_is_error_623_before_anything_starts() {
         let ras = Ras::default();
         let failure = ras
