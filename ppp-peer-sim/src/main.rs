@@ -37,6 +37,12 @@ SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a defau
     identity-prompt: \"Name:\"       # text of the Request/Identity (default empty)
     notification: \"Hello\"          # sent after the identity (default none)
     token-prompt: \"Token:\"         # text of the GTC Request (default \"Token:\")
+  login:                 # a terminal server's text login before PPP (default none)
+    banner: \"ACME\"       #   sent first, then CR LF (default none)
+    prompt: \"login: \"    #   the user-name prompt (default \"login: \")
+    password-prompt: \"Password: \"  # (default \"Password: \")
+    users: {alice: pw}   #   terminal accounts, name: password (required)
+    attempts: 1          #   failed logins before the server hangs up (default 1)
   address:
     server: 10.0.0.1     # the server's own IPCP address (default 10.0.0.1)
     client: 10.0.0.2     # assigned to the caller, Nak'd back to its 0.0.0.0 (default 10.0.0.2)
@@ -60,6 +66,11 @@ WHAT THE SERVER DOES:
   E=, R=1 retries, Change-Password) or GTC (one of the account's unspent `tokens`). It waits
   120 s for a person (a notification, a token, a retry) and retransmits other requests
   every 3 s, 10 times. EAP Success or Failure ends the method; a failure hangs up.
+
+  With login: the banner and prompt go out as the call connects; user names are echoed,
+  passwords not; a good login starts PPP on the same line, \"Login incorrect\" follows a
+  bad one, and the server hangs up once `attempts` are spent. A Windows dial script (.scp)
+  or a person at a terminal answers it.
 
 FAULTS (each deterministic; frames count from 1, every protocol, in each direction):
   silent             read everything, send nothing, never hang up: the caller's LCP times out

@@ -21,6 +21,17 @@
 //!   token-prompt: "Token:"          # text of the GTC Request (default "Token:")
 //! ```
 //!
+//! A `login:` map puts a terminal server's text login before PPP (see [`LoginScript`]):
+//!
+//! ```yaml
+//! login:
+//!   banner: "ACME dial-in"      # sent first (default none)
+//!   prompt: "login: "           # default "login: "
+//!   password-prompt: "Password: "  # default "Password: "
+//!   users: {alice: secret}      # terminal accounts, name: password
+//!   attempts: 1                 # failed logins before the server hangs up (default 1)
+//! ```
+//!
 //! PAP, CHAP-MD5, EAP-MD5 and EAP-GTC carry no error codes and no retry: there every
 //! refusal is a plain failure, and the server ends the link. EAP-MSCHAPv2 behaves as
 //! MS-CHAPv2 (`retries`, outcomes, Change-Password).
@@ -36,6 +47,7 @@ use serde_saphyr::Spanned;
 use ras_ppp::EapMethod;
 
 use crate::fault::{Fault, Faults};
+use crate::login::LoginScript;
 
 /// Which authentication the server demands (LCP Authentication-Protocol, RFC 1661 §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -259,6 +271,8 @@ pub struct Script {
     pub faults: Faults,
     /// How EAP runs, under `auth: eap`.
     pub eap: EapScript,
+    /// A text login before PPP; none by default.
+    pub login: Option<LoginScript>,
 }
 
 impl Default for Script {
@@ -272,6 +286,7 @@ impl Default for Script {
             dns: Vec::new(),
             faults: Faults::default(),
             eap: EapScript::default(),
+            login: None,
         }
     }
 }
@@ -288,6 +303,7 @@ struct RawScript {
     dns: Option<Spanned<Vec<Ipv4Addr>>>,
     faults: Option<Vec<Spanned<Fault>>>,
     eap: Option<Spanned<EapScript>>,
+    login: Option<Spanned<LoginScript>>,
 }
 
 /// A script that cannot be used, with where it went wrong.
@@ -357,6 +373,7 @@ impl Script {
                 dns: None,
                 faults: None,
                 eap: None,
+                login: None,
             }
         } else {
             serde_saphyr::from_str(text).map_err(|error| {
@@ -431,6 +448,22 @@ impl TryFrom<RawScript> for Script {
             Some(spanned) => spanned.value,
             None => EapScript::default(),
         };
+        let login = match raw.login {
+            Some(spanned) if spanned.value.users.is_empty() => {
+                return Err(invalid(
+                    Some(&spanned.referenced),
+                    "login: needs at least one account under its `users:`",
+                ));
+            }
+            Some(spanned) if spanned.value.attempts == 0 => {
+                return Err(invalid(
+                    Some(&spanned.referenced),
+                    "login: `attempts` must be at least 1",
+                ));
+            }
+            Some(spanned) => Some(spanned.value),
+            None => None,
+        };
         let faults = Faults::from_steps(raw.faults.unwrap_or_default())?;
         Ok(Script {
             auth,
@@ -440,6 +473,7 @@ impl TryFrom<RawScript> for Script {
             dns,
             faults,
             eap,
+            login,
         })
     }
 }
@@ -581,6 +615,23 @@ mod tests {
         assert!(matches!(
             Script::from_yaml("auth: eap\nusers: {a: b}\neap: {methods: [leap]}\n"),
             Err(ScriptError::Syntax { line: Some(3), .. })
+        ));
+    }
+
+    #[test]
+    fn login_section() {
+        let script =
+            Script::from_yaml("auth: none\nlogin:\n  banner: ACME\n  users: {alice: secret}\n")
+                .unwrap();
+        let login = script.login.unwrap();
+        assert_eq!(login.prompt, "login: ");
+        assert_eq!(login.password_prompt, "Password: ");
+        assert_eq!(login.attempts, 1);
+        let error = Script::from_yaml("auth: none\nlogin: {users: {}}\n").unwrap_err();
+        assert_eq!(error.location().map(|l| l.0), Some(2));
+        assert!(matches!(
+            Script::from_yaml("auth: none\nlogin: {users: {a: b}, colour: red}\n"),
+            Err(ScriptError::Syntax { line: Some(2), .. })
         ));
     }
 }

@@ -21,6 +21,7 @@ use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
 
 use crate::fault::{Arrival, FaultInjector};
+use crate::login::{LoginProgress, TerminalLogin};
 use crate::script::{Account, AccountOutcome, AuthMode, Script};
 
 /// What the server says in Authenticate-Ack and CHAP Success.
@@ -94,7 +95,11 @@ pub struct Server {
     auth_deadline: Option<Instant>,
     /// The script's fault steps, applied to the frames each way.
     faults: FaultInjector,
+    /// The text login still running before PPP, if the script has one.
+    login: Option<TerminalLogin>,
     hung_up: bool,
+    /// The login's last text, sent before any frame.
+    text: VecDeque<Vec<u8>>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<PeerEvent>,
 }
@@ -133,6 +138,7 @@ impl Server {
         );
         Server {
             faults: FaultInjector::new(script.faults.clone()),
+            login: script.login.clone().map(TerminalLogin::new),
             accounts: script.users.clone(),
             script,
             phase: Phase::Dead,
@@ -147,6 +153,7 @@ impl Server {
             chap_seed: u64::from(magic_seed ^ SERVER_SEED_SALT),
             auth_deadline: None,
             hung_up: false,
+            text: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -587,6 +594,33 @@ impl Machine for Server {
         if self.hung_up {
             return;
         }
+        let rest;
+        let bytes = match self.login.as_mut().map(|login| login.receive(bytes)) {
+            None => bytes,
+            Some(LoginProgress::Pending) => return,
+            Some(LoginProgress::LoggedIn { rest: after }) => {
+                // Its last words (the CR LF after the password) go out before PPP.
+                if let Some(login) = &mut self.login {
+                    self.text
+                        .extend(std::iter::from_fn(|| login.poll_transmit()));
+                }
+                self.login = None;
+                rest = after;
+                if rest.is_empty() {
+                    return;
+                }
+                &rest[..]
+            }
+            Some(LoginProgress::Refused) => {
+                if let Some(login) = &mut self.login {
+                    self.text
+                        .extend(std::iter::from_fn(|| login.poll_transmit()));
+                }
+                self.login = None;
+                self.hang_up();
+                return;
+            }
+        };
         if self.phase == Phase::Dead && !self.faults.is_silent() {
             // The caller is talking: our lower layer is up (RFC 1661 §3.2).
             self.phase = Phase::Establish;
@@ -647,6 +681,13 @@ impl Machine for Server {
     }
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        // The login's text is no PPP frame: the fault steps do not count it.
+        if let Some(text) = self.login.as_mut().and_then(TerminalLogin::poll_transmit) {
+            return Some(text);
+        }
+        if let Some(text) = self.text.pop_front() {
+            return Some(text);
+        }
         let mut frame = self.transmit.pop_front()?;
         self.faults.frame_sent(&mut frame);
         Some(frame)
