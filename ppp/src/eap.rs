@@ -19,6 +19,7 @@
 //! Failure only with the Identifier of its last Response.
 
 use std::collections::VecDeque;
+use std::fmt;
 
 use sansio::{Duration, Instant};
 use tracing::debug;
@@ -93,8 +94,9 @@ impl EapPrompt {
     }
 }
 
-/// The user's answer to an [`EapPrompt`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The user's answer to an [`EapPrompt`]. Its `Debug` leaves the password and the token
+/// out, so logging an answer leaks no secret.
+#[derive(Clone, PartialEq, Eq)]
 pub enum EapAnswer {
     /// For [`EapPrompt::Identity`].
     Identity(String),
@@ -109,6 +111,20 @@ pub enum EapAnswer {
     },
     /// For [`EapPrompt::Token`].
     Token(String),
+}
+
+impl fmt::Debug for EapAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EapAnswer::Identity(identity) => f.debug_tuple("Identity").field(identity).finish(),
+            EapAnswer::Acknowledge => f.write_str("Acknowledge"),
+            EapAnswer::Credentials { user, .. } => f
+                .debug_struct("Credentials")
+                .field("user", user)
+                .finish_non_exhaustive(),
+            EapAnswer::Token(_) => f.write_str("Token(..)"),
+        }
+    }
 }
 
 /// Why an [`EapAnswer`] cannot be sent.
@@ -1146,6 +1162,22 @@ mod tests {
         assert_eq!(
             peer.take_outcome(),
             Some(AuthOutcome::Succeeded(String::new()))
+        );
+    }
+
+    #[test]
+    fn answers_keep_their_secrets_out_of_debug() {
+        let credentials = EapAnswer::Credentials {
+            user: "alice".into(),
+            password: "hunter2".into(),
+        };
+        assert_eq!(
+            format!("{credentials:?}"),
+            "Credentials { user: \"alice\", .. }"
+        );
+        assert_eq!(
+            format!("{:?}", EapAnswer::Token("314159".into())),
+            "Token(..)"
         );
     }
 
