@@ -168,6 +168,8 @@ impl TerminalLogin {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn login(attempts: u32) -> TerminalLogin {
@@ -212,5 +214,24 @@ mod tests {
         assert!(sent(&mut login).ends_with("Login incorrect\r\nlogin: "));
         assert_eq!(login.receive(b"bob\nsecret\n"), LoginProgress::Refused);
         assert!(sent(&mut login).ends_with("Login incorrect\r\n"));
+    }
+
+    proptest! {
+        /// Any input: no panic, and what PPP gets after a login is the input's own tail.
+        #[test]
+        fn any_input_is_handled(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..6)) {
+            let mut login = login(2);
+            for chunk in &chunks {
+                match login.receive(chunk) {
+                    LoginProgress::Pending => {}
+                    LoginProgress::LoggedIn { rest } => {
+                        prop_assert!(chunk.ends_with(&rest));
+                        break;
+                    }
+                    LoginProgress::Refused => break,
+                }
+            }
+            while login.poll_transmit().is_some() {}
+        }
     }
 }
