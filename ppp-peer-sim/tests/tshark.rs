@@ -1,7 +1,7 @@
 //! Interop: Wireshark's `tshark` (Debian package `tshark`) dissects EAP dials (RFC 3748 over
 //! PPP, protocol 0xC227) between the engine's `ras_ppp::Client` and the scripted `Server`,
-//! captured by `ras_ppp::Capture`: EAP-MD5 and EAP-MSCHAPv2 (draft-kamath), each frame as
-//! the protocol it is, no malformed packet and no expert warning. Without tshark the test
+//! captured by `ras_ppp::Capture`: EAP-MD5, EAP-MSCHAPv2 (draft-kamath) and its
+//! Change-Password exchange after an expired password, each frame as the protocol it is, no malformed packet and no expert warning. Without tshark the test
 //! is skipped loudly, except under `CI=true`, where it fails.
 
 #![allow(clippy::unwrap_used)]
@@ -19,14 +19,17 @@ use sansio::{Duration, Instant, Machine};
 const SCRIPT: &str = "
 auth: eap
 eap: {identity-prompt: \"Name:\", notification: \"Hello\"}
-users: {alice: secret}
+users:
+  alice: secret
+  carol: {password: old, outcome: expired}
 ";
 
-/// Dial with EAP `method` until the network is up, capturing the line; the pcap bytes.
-fn captured_dial(method: EapMethod) -> Vec<u8> {
+/// Dial as `user` with EAP `method` until the network is up, capturing the line; the pcap
+/// bytes. An expired password is changed to a new one on the way.
+fn captured_dial(method: EapMethod, user: &str, password: &str) -> Vec<u8> {
     let mut client = Client::new(ClientConfig {
-        user: "alice".into(),
-        password: "secret".into(),
+        user: user.into(),
+        password: password.into(),
         auth_protocols: vec![AuthProtocol::Eap],
         eap: EapPeerConfig {
             methods: vec![method],
@@ -44,18 +47,23 @@ fn captured_dial(method: EapMethod) -> Vec<u8> {
     let mut now = Instant::ZERO;
     client.open(now);
     loop {
+        // Events first: answering one gives the client more to send.
+        while let Some(event) = client.poll_event() {
+            assert!(!matches!(event, ClientEvent::LinkDown(_)), "{event:?}");
+            match event {
+                ClientEvent::NetworkUp { .. } => return capture.into_inner(),
+                ClientEvent::AuthFailed {
+                    error: Some(648), ..
+                } => client.change_password(now, "brand-new").unwrap(),
+                _ => {}
+            }
+        }
         while let Some(bytes) = client.poll_transmit() {
             capture.record(now, Direction::Sent, &bytes).unwrap();
             to_server.send(now, bytes);
         }
         while let Some(bytes) = server.poll_transmit() {
             to_client.send(now, bytes);
-        }
-        while let Some(event) = client.poll_event() {
-            assert!(!matches!(event, ClientEvent::LinkDown(_)), "{event:?}");
-            if matches!(event, ClientEvent::NetworkUp { .. }) {
-                return capture.into_inner();
-            }
         }
         let next = earliest([
             client.poll_timeout(),
@@ -111,29 +119,45 @@ fn write(name: &str, bytes: &[u8]) -> PathBuf {
 
 #[test]
 fn tshark_decodes_eap_md5_and_eap_ms_chap_v2_dials() {
+    const CHALLENGE_RESPONSE_SUCCESS: [&str; 4] = [
+        "EAP-MS-CHAP-v2 OpCode: Challenge (1)",
+        "EAP-MS-CHAP-v2 OpCode: Response (2)",
+        "EAP-MS-CHAP-v2 OpCode: Success (3)",
+        "EAP-MS-CHAP-v2 NT-Response",
+    ];
     let Some(program) = testkit::required_program("tshark", "tshark") else {
         return;
     };
     // What tshark must show of each method, in Wireshark's words (it calls type 26
     // "MS-Authentication EAP" and dissects the draft's OpCodes under it).
-    for (method, name, shows) in [
+    for (method, user, password, name, shows) in [
         (
             EapMethod::Md5,
+            "alice",
+            "secret",
             "md5",
             &["MD5-Challenge EAP (EAP-MD5-CHALLENGE) (4)"][..],
         ),
         (
             EapMethod::MsChapV2,
+            "alice",
+            "secret",
             "mschapv2",
+            &CHALLENGE_RESPONSE_SUCCESS[..],
+        ),
+        (
+            EapMethod::MsChapV2,
+            "carol",
+            "old",
+            "mschapv2-change-password",
             &[
-                "EAP-MS-CHAP-v2 OpCode: Challenge (1)",
-                "EAP-MS-CHAP-v2 OpCode: Response (2)",
+                "EAP-MS-CHAP-v2 OpCode: Failure (4)",
+                "EAP-MS-CHAP-v2 OpCode: Change-Password (7)",
                 "EAP-MS-CHAP-v2 OpCode: Success (3)",
-                "EAP-MS-CHAP-v2 NT-Response",
             ][..],
         ),
     ] {
-        let file = write(name, &captured_dial(method));
+        let file = write(name, &captured_dial(method, user, password));
         let verbose = tshark(&program, &["-V"], &file);
         for dissector in [
             "PPP Link Control Protocol",
