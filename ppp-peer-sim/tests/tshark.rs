@@ -1,8 +1,9 @@
 //! Interop: Wireshark's `tshark` (Debian package `tshark`) dissects EAP dials (RFC 3748 over
 //! PPP, protocol 0xC227) between the engine's `ras_ppp::Client` and the scripted `Server`,
 //! captured by `ras_ppp::Capture`: EAP-MD5, EAP-MSCHAPv2 (draft-kamath) and its
-//! Change-Password exchange after an expired password, each frame as the protocol it is, no malformed packet and no expert warning. Without tshark the test
-//! is skipped loudly, except under `CI=true`, where it fails.
+//! Change-Password exchange after an expired password, each frame as the protocol it is,
+//! no malformed packet and no expert warning. Without tshark the test is skipped loudly,
+//! except under `CI=true`, where it fails.
 
 #![allow(clippy::unwrap_used)]
 
