@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use ppp_peer_sim::{Script, Server};
 use ras_engine::script::{DialScript, ScriptEvent, ScriptRunner};
 use ras_ppp::{Client, ClientConfig, ClientEvent};
-use sansio::sim::{Pipe, earliest};
-use sansio::{Duration, Instant, Machine, PeerEvent};
+use sansio::{Duration, Instant};
 
 const SERVER: &str = "
 auth: pap
@@ -38,81 +36,17 @@ ppp:
 endproc
 "#;
 
-/// Both ends on a virtual clock, joined by pipes.
-struct Line {
-    now: Instant,
-    server: Server,
-    to_server: Pipe,
-    to_client: Pipe,
-    hung_up: bool,
-}
+mod sim;
 
+use sim::Line;
+
+/// What the engine does after CONNECT: the dial script, then PPP.
 impl Line {
-    fn new(script: &str) -> Self {
-        Line {
-            now: Instant::ZERO,
-            server: Server::new(Script::from_yaml(script).unwrap(), 7),
-            to_server: Pipe::new(Duration::from_millis(20)),
-            to_client: Pipe::new(Duration::from_millis(20)),
-            hung_up: false,
-        }
-    }
-
-    /// Run `client` against the server until `done` says so from one of its events, or
-    /// nothing is left to happen; the client's events.
-    fn run<M: Machine>(
-        &mut self,
-        client: &mut M,
-        done: impl Fn(&M::Event) -> bool,
-    ) -> Vec<M::Event> {
-        let mut events = Vec::new();
-        loop {
-            while let Some(event) = client.poll_event() {
-                let stop = done(&event);
-                events.push(event);
-                if stop {
-                    return events;
-                }
-            }
-            while let Some(bytes) = client.poll_transmit() {
-                self.to_server.send(self.now, bytes);
-            }
-            while let Some(bytes) = self.server.poll_transmit() {
-                self.to_client.send(self.now, bytes);
-            }
-            while let Some(PeerEvent::HangUp) = self.server.poll_event() {
-                self.hung_up = true;
-            }
-            let Some(next) = earliest([
-                client.poll_timeout(),
-                self.server.poll_timeout(),
-                self.to_server.next_delivery(),
-                self.to_client.next_delivery(),
-            ]) else {
-                return events;
-            };
-            assert!(next < Instant::ZERO + Duration::from_secs(600), "no end");
-            self.now = self.now.max(next);
-            while let Some(bytes) = self.to_server.take_due(self.now) {
-                self.server.handle_input(self.now, &bytes);
-            }
-            while let Some(bytes) = self.to_client.take_due(self.now) {
-                client.handle_input(self.now, &bytes);
-            }
-            if client.poll_timeout().is_some_and(|t| t <= self.now) {
-                client.handle_timeout(self.now);
-            }
-            if self.server.poll_timeout().is_some_and(|t| t <= self.now) {
-                self.server.handle_timeout(self.now);
-            }
-        }
-    }
-
     /// The dial script, as the engine runs it after CONNECT.
     fn script(&mut self, text: &str, password: &str) -> Vec<ScriptEvent> {
         let mut runner = ScriptRunner::new(DialScript::parse(text).unwrap(), "alice", password);
         runner.start(self.now);
-        self.run(&mut runner, |event| {
+        self.run(&mut runner, |_, _, event| {
             matches!(
                 event,
                 ScriptEvent::Finished | ScriptEvent::Halted | ScriptEvent::Failed(_)
@@ -129,7 +63,7 @@ impl Line {
             ..ClientConfig::default()
         });
         client.open(self.now);
-        self.run(&mut client, |event| {
+        self.run(&mut client, |_, _, event| {
             matches!(
                 event,
                 ClientEvent::NetworkUp { .. } | ClientEvent::LinkDown(_)

@@ -10,12 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ppp_peer_sim::{Script, Server};
-use ras_ppp::{
-    AuthProtocol, Capture, Client, ClientConfig, ClientEvent, Direction, EapMethod, EapPeerConfig,
-};
-use sansio::sim::{Pipe, earliest};
-use sansio::{Duration, Instant, Machine};
+use ras_ppp::{AuthProtocol, Capture, Client, ClientConfig, ClientEvent, EapMethod, EapPeerConfig};
+
+mod sim;
+
+use sim::Line;
 
 const SCRIPT: &str = "
 auth: eap
@@ -39,58 +38,24 @@ fn captured_dial(method: EapMethod, user: &str, password: &str) -> Vec<u8> {
         keepalive: None,
         ..ClientConfig::default()
     });
-    let mut server = Server::new(Script::from_yaml(SCRIPT).unwrap(), 7);
-    let mut capture = Capture::new(Vec::new()).unwrap();
-    let (mut to_server, mut to_client) = (
-        Pipe::new(Duration::from_millis(20)),
-        Pipe::new(Duration::from_millis(20)),
+    let mut line = Line::new(SCRIPT);
+    line.capture = Some(Capture::new(Vec::new()).unwrap());
+    client.open(line.now);
+    let events = line.run(&mut client, |client, now, event| match event {
+        ClientEvent::NetworkUp { .. } => true,
+        ClientEvent::AuthFailed {
+            error: Some(648), ..
+        } => {
+            client.change_password(now, "brand-new").unwrap();
+            false
+        }
+        _ => false,
+    });
+    assert!(
+        matches!(events.last(), Some(ClientEvent::NetworkUp { .. })),
+        "{events:?}"
     );
-    let mut now = Instant::ZERO;
-    client.open(now);
-    loop {
-        // Events first: answering one gives the client more to send.
-        while let Some(event) = client.poll_event() {
-            assert!(!matches!(event, ClientEvent::LinkDown(_)), "{event:?}");
-            match event {
-                ClientEvent::NetworkUp { .. } => return capture.into_inner(),
-                ClientEvent::AuthFailed {
-                    error: Some(648), ..
-                } => client.change_password(now, "brand-new").unwrap(),
-                _ => {}
-            }
-        }
-        while let Some(bytes) = client.poll_transmit() {
-            capture.record(now, Direction::Sent, &bytes).unwrap();
-            to_server.send(now, bytes);
-        }
-        while let Some(bytes) = server.poll_transmit() {
-            to_client.send(now, bytes);
-        }
-        let next = earliest([
-            client.poll_timeout(),
-            server.poll_timeout(),
-            to_server.next_delivery(),
-            to_client.next_delivery(),
-        ]);
-        now = now.max(next.unwrap());
-        while let Some(bytes) = to_server.take_due(now) {
-            server.handle_input(now, &bytes);
-        }
-        while let Some(bytes) = to_client.take_due(now) {
-            capture.record(now, Direction::Received, &bytes).unwrap();
-            client.handle_input(now, &bytes);
-        }
-        if client.poll_timeout().is_some_and(|t| t <= now) {
-            client.handle_timeout(now);
-        }
-        if server.poll_timeout().is_some_and(|t| t <= now) {
-            server.handle_timeout(now);
-        }
-        assert!(
-            now < Instant::ZERO + Duration::from_secs(60),
-            "the dial hangs"
-        );
-    }
+    line.capture.take().unwrap().into_inner()
 }
 
 fn tshark(program: &Path, args: &[&str], file: &Path) -> String {
