@@ -124,6 +124,13 @@ impl ScriptRunner {
         self.wait == Wait::Done
     }
 
+    /// What the line sent that no `waitfor` or `getip` consumed. Once the script has
+    /// finished, this is the start of what follows it (the server's first PPP frames, if
+    /// it spoke first): the engine hands it to PPP.
+    pub fn take_received(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.received)
+    }
+
     fn stop(&mut self, event: ScriptEvent) {
         debug!(?event, "script: stopped");
         self.events.push_back(event);

@@ -76,7 +76,7 @@ fn a_login_script_logs_in() {
     // `raw` applies to the whole expression: the password's caret and the appended "^M"
     // both go out as written (which is why SCRIPT.DOC has `raw`: for passwords).
     assert_eq!(sent(&mut runner), b"s^cret^M");
-    runner.handle_input(now, b"\r\nWelcome, alice\r\n");
+    runner.handle_input(now, b"\r\nWelcome, alice\r\n~\xff\x7d\x23");
     assert_eq!(
         events(&mut runner),
         [
@@ -89,6 +89,14 @@ fn a_login_script_logs_in() {
     );
     assert!(runner.is_done());
     assert_eq!(runner.poll_timeout(), None);
+    // What came after "Welcome" is PPP's.
+    assert_eq!(runner.take_received(), b", alice\r\n~\xff\x7d\x23");
+    runner.handle_input(now, b"more");
+    assert_eq!(
+        runner.take_received(),
+        b"",
+        "a finished script reads nothing"
+    );
 }
 
 #[test]
