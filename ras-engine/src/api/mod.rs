@@ -274,6 +274,7 @@ fn allowed_auth(restrictions: AuthRestrictions, implemented: &[AuthProtocol]) ->
                 AuthProtocol::Pap => AuthRestrictions::PAP,
                 AuthProtocol::ChapMd5 => AuthRestrictions::MD5_CHAP,
                 AuthProtocol::MsChapV2 => AuthRestrictions::MSCHAP_V2,
+                AuthProtocol::Eap => AuthRestrictions::EAP,
                 AuthProtocol::Other(_) => return false,
             };
             restrictions.allows(bit)

@@ -375,6 +375,11 @@ impl Connection {
                     }
                 }
             }
+            // The EAP method needs the user. RASCS_InvokeEapUI comes with the engine
+            // refactor (issue 13); until then this is rule 14's pauses-off answer
+            // (ras-reference §4.3, 703 [inferred]).
+            ClientEvent::EapPrompt(_) => self.fail(RasError::ERROR_INTERACTIVE_MODE),
+            ClientEvent::EapNotification { .. } => {}
             ClientEvent::NetworkUp { .. } => {
                 self.enter(RasConnState::Authenticated);
                 self.enter(RasConnState::Projected);
