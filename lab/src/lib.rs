@@ -291,7 +291,7 @@ impl Lab {
         self.run(&mut done, None)
     }
 
-    /// Run for `time` of virtual time (less if nothing is left to happen).
+    /// Run for `time` of virtual time.
     pub fn run_for(&self, time: Duration) {
         let end = self.now() + time;
         self.run(&mut || false, Some(end));
@@ -360,6 +360,10 @@ impl Lab {
                 break true;
             }
             let Some(next) = self.next_deadline() else {
+                // Nothing is left to happen; the time asked for passes all the same.
+                if let Some(end) = end {
+                    self.set_now(end.max(self.now()));
+                }
                 break false;
             };
             if let Some(end) = end
