@@ -91,8 +91,13 @@ struct Args {
     count: u16,
 
     /// Real time per unit of the modem's time: 1 is a real modem's pace, 0.01 runs a 6 s
-    /// handshake in 60 ms. A dialer with real-time timeouts needs 1.
-    #[arg(long, value_name = "F", default_value = "1")]
+    /// handshake in 60 ms; from 0.0001 to 1000. A dialer with real-time timeouts needs 1.
+    #[arg(
+        long,
+        value_name = "F",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     time_scale: TimeScale,
 }
 

@@ -93,8 +93,14 @@ struct Cli {
     #[arg(long, value_name = "RATE", conflicts_with = "stdio")]
     baud: Option<u32>,
     /// Scale the protocol timers: real time = protocol time × FACTOR (1 = wall clock;
-    /// 0.01 runs the 3 s restart timer in 30 ms). Use the caller's factor.
-    #[arg(long, value_name = "FACTOR", default_value = "1")]
+    /// 0.01 runs the 3 s restart timer in 30 ms), from 0.0001 to 1000. Use the caller's
+    /// factor.
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     time_scale: TimeScale,
     /// Seed for LCP Magic-Numbers and CHAP challenges (runs with the same seed send the same
     /// bytes).

@@ -75,3 +75,25 @@ fn a_bad_script_is_reported_with_its_position() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 16 #1: a factor outside the documented range is refused with the range (and a
+/// negative one is a value, not an unknown option) instead of panicking in the clock.
+#[test]
+fn a_time_scale_out_of_range_names_the_range() {
+    for bad in ["1e-30", "-1", "0"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_ppp-peer-sim"))
+            .args([
+                "--stdio",
+                "--script",
+                "/nonexistent.yaml",
+                "--time-scale",
+                bad,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("from 0.0001 to 1000"), "{bad}: {stderr}");
+    }
+}

@@ -171,7 +171,12 @@ fn bad_command_lines_give_255_and_the_usage() {
         assert_eq!(output.status.code(), Some(255), "{args:?}");
         assert!(stderr(&output).contains("USAGE:"), "{output:?}");
     }
-    let output = rasdial(&["ISP"], &[("RAS_TIME_SCALE", "fast")]);
-    assert_eq!(output.status.code(), Some(255));
-    assert!(stderr(&output).contains("RAS_TIME_SCALE"), "{output:?}");
+    // Issue 16 #1: 1e-30 used to pass the check and panic in the clock (reported as 628).
+    for bad in ["fast", "1e-30", "-1"] {
+        let output = rasdial(&["ISP"], &[("RAS_TIME_SCALE", bad)]);
+        assert_eq!(output.status.code(), Some(255), "{bad}");
+        let text = stderr(&output);
+        assert!(text.contains("RAS_TIME_SCALE"), "{text}");
+        assert!(text.contains("from 0.0001 to 1000"), "{text}");
+    }
 }
