@@ -10,6 +10,23 @@ use conformance::outcome::{Verdict, evaluate_with};
 use conformance::run::{Driver, RunOptions};
 use conformance::scenario::{LoadError, discover, load};
 
+/// `println!` that survives a reader that went away (`conformance run | head -1`): the
+/// exit status stays the documented one instead of a panic's 101 (issue 16 #2).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that survives a closed stderr, as [`say`] does for stdout.
+macro_rules! complain {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 /// Exit status when a scenario failed.
 const EXIT_FAILED: u8 = 1;
 /// Exit status when a scenario file is bad (takes precedence over failures).
@@ -58,6 +75,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("CONFORMANCE_LOG"))
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .init();
     let Cli {
         command:
@@ -76,7 +94,7 @@ fn main() -> ExitCode {
     let artifacts = match artifacts.as_deref().map(Artifacts::create).transpose() {
         Ok(artifacts) => artifacts,
         Err(error) => {
-            eprintln!("--artifacts: {error}");
+            complain!("--artifacts: {error}");
             return ExitCode::from(EXIT_FAILED);
         }
     };
@@ -96,7 +114,7 @@ fn main() -> ExitCode {
         let files = match discover(root) {
             Ok(files) => files,
             Err(error) => {
-                eprintln!("{error}");
+                complain!("{error}");
                 unloadable.push((root.display().to_string(), error.to_string()));
                 continue;
             }
@@ -112,30 +130,34 @@ fn main() -> ExitCode {
                     let verdict = evaluate_with(&scenario, &drivers, options);
                     let mark = if verdict.passed() { "PASS" } else { "FAIL" };
                     let under: Vec<String> = drivers.iter().map(ToString::to_string).collect();
-                    println!(
+                    say!(
                         "{mark} {} ({}) {:.2}s",
                         verdict.name,
                         under.join(", "),
                         verdict.elapsed.as_secs_f64()
                     );
                     if !verdict.passed() {
-                        print!("{}", verdict.explain());
+                        // Ends in a newline of its own; best effort, as say! is.
+                        let _ = std::io::Write::write_all(
+                            &mut std::io::stdout().lock(),
+                            verdict.explain().as_bytes(),
+                        );
                     }
                     if let Some(Err(error)) = artifacts.as_ref().map(|a| a.write(&verdict)) {
-                        eprintln!("--artifacts: {error}");
+                        complain!("--artifacts: {error}");
                         artifacts_failed = true;
                     }
                     verdicts.push(verdict);
                 }
                 Err(LoadError::Invalid(error)) => {
-                    println!("BAD  {}", file.display());
-                    eprintln!("{}", error.summary());
-                    eprintln!("{:?}", error.report());
+                    say!("BAD  {}", file.display());
+                    complain!("{}", error.summary());
+                    complain!("{:?}", error.report());
                     unloadable.push((file.display().to_string(), error.summary()));
                 }
                 Err(LoadError::Read(error)) => {
-                    println!("BAD  {}", file.display());
-                    eprintln!("{error}");
+                    say!("BAD  {}", file.display());
+                    complain!("{error}");
                     unloadable.push((file.display().to_string(), error.to_string()));
                 }
             }
@@ -144,14 +166,14 @@ fn main() -> ExitCode {
 
     let passed = verdicts.iter().filter(|v| v.passed()).count();
     let failed = verdicts.len() - passed + unloadable.len();
-    println!("{passed} passed, {failed} failed");
+    say!("{passed} passed, {failed} failed");
 
     if let Some(path) = junit {
         let written = conformance::junit::report(&verdicts, &unloadable)
             .map_err(|e| e.to_string())
             .and_then(|xml| std::fs::write(&path, xml).map_err(|e| e.to_string()));
         if let Err(error) = written {
-            eprintln!("cannot write JUnit report {}: {error}", path.display());
+            complain!("cannot write JUnit report {}: {error}", path.display());
             return ExitCode::from(EXIT_FAILED);
         }
     }

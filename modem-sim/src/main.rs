@@ -1,7 +1,7 @@
 //! `modem-sim`: a simulated Hayes/V.250 modem on a pseudo-terminal, for any dialer.
 
 use std::fs;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
@@ -248,6 +248,9 @@ async fn main() -> miette::Result<()> {
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // A log nobody reads any more (`2>&1 | head`) is no reason to stop serving, nor
+        // to panic in an eprintln! about it (issue 16 #2).
+        .log_internal_errors(false)
         .init();
 
     let network = load_network(args.network.as_deref())?;
@@ -259,7 +262,13 @@ async fn main() -> miette::Result<()> {
         let pty = ModemPty::open().into_diagnostic()?;
         let slave = pty.path().to_owned();
         make_link(&link, &slave)?;
-        println!("{} -> {}", link.display(), slave.display());
+        // Best effort, like the log: the link works whether or not anyone reads this.
+        let _ = writeln!(
+            std::io::stdout(),
+            "{} -> {}",
+            link.display(),
+            slave.display()
+        );
         // The standalone tool places no calls of its own; callbacks come from the network.
         let (_, no_callers) = mpsc::unbounded_channel();
         let mut stopped = stopped.clone();

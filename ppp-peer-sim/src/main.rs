@@ -116,6 +116,9 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        // A closed stderr only loses the log; tracing's own eprintln! about it would
+        // panic (issue 16 #2).
+        .log_internal_errors(false)
         .init();
     let text = std::fs::read_to_string(&cli.script)
         .with_context(|| format!("cannot read script {}", cli.script.display()))?;

@@ -97,3 +97,28 @@ fn a_time_scale_out_of_range_names_the_range() {
         assert!(stderr.contains("from 0.0001 to 1000"), "{bad}: {stderr}");
     }
 }
+
+/// Issue 16 #2: with stderr going to a reader that has gone, the log is lost but the
+/// documented status stays: 0 when the line closes, 1 for a script it cannot read.
+#[test]
+fn a_closed_stderr_keeps_the_exit_status() {
+    let dir = std::env::temp_dir().join(format!("ppp-peer-sim-epipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("server.yaml");
+    std::fs::write(&script, "users:\n  alice: secret\n").unwrap();
+    for (script, expected) in [
+        (script.as_path(), 0),
+        (dir.join("missing.yaml").as_path(), 1),
+    ] {
+        let status = Command::new(env!("CARGO_BIN_EXE_ppp-peer-sim"))
+            .arg("--stdio")
+            .arg("--script")
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(testkit::reader_gone())
+            .stderr(testkit::reader_gone())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(expected), "{}", script.display());
+    }
+}

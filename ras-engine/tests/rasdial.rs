@@ -180,3 +180,38 @@ fn bad_command_lines_give_255_and_the_usage() {
         assert!(text.contains("from 0.0001 to 1000"), "{text}");
     }
 }
+
+/// Issue 16 #2: with stdout and stderr going to a reader that has gone
+/// (`rasdial X /PHONEBOOK: 2>&1 | head -1`), every outcome keeps its documented exit
+/// status instead of a panic's 101.
+#[test]
+fn a_closed_output_keeps_the_exit_status() {
+    let dir = scratch("closed-output");
+    let book = phonebook(&dir);
+    let book = format!("/PHONEBOOK:{}", book.display());
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case; 6] = [
+        (&["X", "/PHONEBOOK:"], &[]),
+        (&["Lab ISP", &book], &[]),
+        (&["/?"], &[]),
+        (&[], &[]),
+        (&["ISP", "/NOSUCH"], &[]),
+        (&["ISP"], &[("RAS_TIME_SCALE", "1e-30")]),
+    ];
+    for (args, env) in cases {
+        let expected = rasdial(args, env).status.code();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rasdial"));
+        command
+            .args(args)
+            .env_remove("RAS_TIME_SCALE")
+            .envs(env.iter().copied())
+            .stdout(testkit::reader_gone())
+            .stderr(testkit::reader_gone());
+        let status = match command.status() {
+            Ok(status) => status,
+            Err(error) => panic!("cannot run rasdial: {error}"),
+        };
+        assert_eq!(status.code(), expected, "{args:?} {env:?}");
+        assert_ne!(status.code(), Some(101), "{args:?} {env:?}");
+    }
+}

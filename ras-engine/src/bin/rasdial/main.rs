@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     let command = match cli::parse_args(std::env::args_os().skip(1)) {
         Ok(command) => command,
         Err(error) => {
-            eprintln!("rasdial: {error}\n\n{}", cli::USAGE);
+            complain(format_args!("{error}\n\n{}", cli::USAGE));
             return ExitCode::from(cli::exit_status(RasError::ERROR_INVALID_PARAMETER));
         }
     };
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
     let time_scale = match time_scale {
         Ok(scale) => scale,
         Err(error) => {
-            eprintln!("rasdial: RAS_TIME_SCALE: {error}");
+            complain(format_args!("RAS_TIME_SCALE: {error}"));
             return ExitCode::from(cli::exit_status(RasError::ERROR_INVALID_PARAMETER));
         }
     };
@@ -74,6 +74,13 @@ fn say(line: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}");
     let _ = stdout.flush();
+}
+
+/// Print `rasdial: MESSAGE` on stderr. A reader that went away (`2>&1 | head -1`) must not
+/// turn the documented exit status into a panic's 101 (issue 16 #2), so write errors are
+/// dropped, as for [`say`].
+fn complain(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "rasdial: {message}");
 }
 
 /// Report `error` the way rasdial does and give its exit status.
@@ -131,15 +138,15 @@ fn dial(ras: &Ras, args: Dial) -> ExitCode {
         )
     });
     let Some(path) = path else {
-        eprintln!(
-            "rasdial: no default phonebook (neither XDG_CONFIG_HOME nor HOME is set); use /PHONEBOOK:file"
-        );
+        complain(format_args!(
+            "no default phonebook (neither XDG_CONFIG_HOME nor HOME is set); use /PHONEBOOK:file"
+        ));
         return fail(RasError::ERROR_CANNOT_OPEN_PHONEBOOK);
     };
     let phonebook = match Phonebook::read(&path) {
         Ok(phonebook) => phonebook,
         Err(error) => {
-            eprintln!("rasdial: {error}");
+            complain(format_args!("{error}"));
             return fail(error.ras_error());
         }
     };
@@ -152,7 +159,7 @@ fn dial(ras: &Ras, args: Dial) -> ExitCode {
         Password::Prompt => match prompt_password(&args.user, &args.entry) {
             Ok(password) => password,
             Err(error) => {
-                eprintln!("rasdial: cannot read the password: {error}");
+                complain(format_args!("cannot read the password: {error}"));
                 return fail(RasError::ERROR_INVALID_PARAMETER);
             }
         },
@@ -179,7 +186,7 @@ fn dial(ras: &Ras, args: Dial) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("rasdial: cannot start: {error}");
+            complain(format_args!("cannot start: {error}"));
             return fail(RasError::ERROR_UNKNOWN);
         }
     };
@@ -218,7 +225,7 @@ async fn dial_and_hold(
     let mut stop = match Stop::install() {
         Ok(stop) => stop,
         Err(error) => {
-            eprintln!("rasdial: cannot handle signals: {error}");
+            complain(format_args!("cannot handle signals: {error}"));
             return fail(RasError::ERROR_UNKNOWN);
         }
     };
