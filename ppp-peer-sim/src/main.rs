@@ -12,6 +12,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use anyhow::Context;
 use clap::{ArgGroup, Parser};
 use ppp_peer_sim::{Script, Server};
+use ras_ppp::random::Entropy;
 use sansio::{Machine, PeerEvent, RealClock, TimeScale};
 
 mod tty;
@@ -102,10 +103,11 @@ struct Cli {
         allow_negative_numbers = true
     )]
     time_scale: TimeScale,
-    /// Seed for LCP Magic-Numbers and CHAP challenges (runs with the same seed send the same
-    /// bytes).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    magic_seed: u32,
+    /// Seed for LCP Magic-Numbers and CHAP challenges: runs with the same seed send the
+    /// same bytes. Without it they come from the system's random generator, as RFC 1661
+    /// §6.4 and RFC 1994 §2.3 want on a real link.
+    #[arg(long, value_name = "N")]
+    magic_seed: Option<u32>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -123,7 +125,8 @@ fn main() -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&cli.script)
         .with_context(|| format!("cannot read script {}", cli.script.display()))?;
     let script = Script::from_yaml(&text).with_context(|| format!("{}", cli.script.display()))?;
-    let server = Server::new(script, cli.magic_seed);
+    let entropy = cli.magic_seed.map_or(Entropy::Os, Entropy::Seed);
+    let server = Server::with_entropy(script, entropy);
     match &cli.tty {
         Some(path) => {
             let line = tty::open(path, cli.baud)?;

@@ -51,7 +51,7 @@ impl Dial {
             ClientConfig {
                 user: "alice".into(),
                 password: password.into(),
-                magic_seed: 7,
+                entropy: ras_ppp::random::Entropy::Seed(7),
                 // These dials are about negotiation; they run until nothing is left to
                 // happen, which an echo keepalive never allows.
                 keepalive: None,
@@ -276,7 +276,7 @@ fn the_keepalive_probes_an_answering_server_and_finds_a_vanished_one_dead() {
         ClientConfig {
             user: "alice".into(),
             password: "secret".into(),
-            magic_seed: 7,
+            entropy: ras_ppp::random::Entropy::Seed(7),
             keepalive: Some(keepalive),
             ..ClientConfig::default()
         },
@@ -492,7 +492,7 @@ fn dial_as(script: &str, user: &str, password: &str) -> Dial {
     dial.client = Client::new(ClientConfig {
         user: user.into(),
         password: password.into(),
-        magic_seed: 7,
+        entropy: ras_ppp::random::Entropy::Seed(7),
         keepalive: None,
         ..ClientConfig::default()
     });

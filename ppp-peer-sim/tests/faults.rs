@@ -56,7 +56,7 @@ impl Call {
             client: Client::new(ClientConfig {
                 user: "alice".into(),
                 password: password.into(),
-                magic_seed: 7,
+                entropy: ras_ppp::random::Entropy::Seed(7),
                 ..ClientConfig::default()
             }),
             server: Server::new(script, 7),

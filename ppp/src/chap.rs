@@ -18,7 +18,7 @@ use crate::mschapv2::{
     generate_nt_response, new_password_encrypted_with_old_nt_password_hash, nt_password_hash,
     old_nt_password_hash_encrypted_with_new_nt_password_hash, recover_new_password,
 };
-use crate::random::SeededRandom;
+use crate::random::Random;
 use crate::wire::chap::{
     AuthenticatorResponse, ChangePassword, ChapRepr, FailureMessage, MsChapV2Response,
     PASSWORD_CHANGE_VERSION, SuccessMessage, error_code, ms_chap_v2_challenge,
@@ -83,7 +83,7 @@ pub struct ChapClient {
     algorithm: ChapAlgorithm,
     name: Vec<u8>,
     password: String,
-    random: SeededRandom,
+    random: Random,
     /// How long to wait for the authenticator each time we are waiting for it.
     patience: Duration,
     deadline: Option<Instant>,
@@ -102,7 +102,7 @@ impl ChapClient {
         name: &str,
         password: &str,
         patience: Duration,
-        random: SeededRandom,
+        random: Random,
     ) -> Self {
         ChapClient {
             algorithm,
@@ -478,7 +478,7 @@ enum ServerState {
 pub struct ChapServer {
     algorithm: ChapAlgorithm,
     name: Vec<u8>,
-    random: SeededRandom,
+    random: Random,
     restart_interval: Duration,
     max_challenges: u32,
     invitation_wait: Duration,
@@ -503,7 +503,7 @@ impl ChapServer {
         restart_interval: Duration,
         max_challenges: u32,
         invitation_wait: Duration,
-        random: SeededRandom,
+        random: Random,
     ) -> Self {
         ChapServer {
             algorithm,
@@ -848,7 +848,7 @@ mod tests {
             "CORP\\alice",
             password,
             SECOND * 30,
-            SeededRandom::new(1),
+            Random::seeded(1),
         );
         let server = ChapServer::new(
             algorithm,
@@ -856,7 +856,7 @@ mod tests {
             SECOND * 3,
             3,
             SECOND * 60,
-            SeededRandom::new(2),
+            Random::seeded(2),
         );
         (client, server)
     }
