@@ -10,7 +10,7 @@
 use libfuzzer_sys::fuzz_target;
 use ras_ppp::chap::{ChapAlgorithm, ChapClient, ChapServer};
 use ras_ppp::mschapv2::recover_new_password;
-use ras_ppp::random::SeededRandom;
+use ras_ppp::random::Random;
 use ras_ppp::wire::chap::{ChapRepr, FailureMessage, MsChapV2Response, SuccessMessage};
 use sansio::{Duration, Instant};
 
@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
             "alice",
             "secret",
             second * 30,
-            SeededRandom::new(1),
+            Random::seeded(1),
         );
         client.start(Instant::ZERO);
         client.receive(Instant::ZERO, data);
@@ -61,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
             second * 3,
             10,
             second * 120,
-            SeededRandom::new(2),
+            Random::seeded(2),
         );
         server.start(Instant::ZERO);
         let _ = server.receive(data, |_| Some("secret".to_owned()));
