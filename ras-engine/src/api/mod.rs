@@ -228,6 +228,7 @@ impl DialPlan {
         config: &EngineConfig,
         handle: HRasConn,
     ) -> Result<DialPlan, RasError> {
+        params.validate()?;
         let number = if params.phone_number.is_empty() {
             entry.phone_numbers.first().cloned().unwrap_or_default()
         } else {
@@ -236,6 +237,7 @@ impl DialPlan {
         if number.is_empty() {
             return Err(RasError::ERROR_BAD_PHONE_NUMBER);
         }
+        crate::ras::limits::check_phone_number(&number)?;
         let defaults = ClientConfig::default();
         let ppp = ClientConfig {
             user: params.authentication_name(),
