@@ -49,7 +49,8 @@ fuzz_target!(|data: &[u8]| {
             algorithm,
             "alice",
             "secret",
-            second * 30,
+            second * 3,
+            10,
             Random::seeded(1),
         );
         client.start(Instant::ZERO);

@@ -497,7 +497,8 @@ impl Client {
             algorithm,
             &config.user,
             &config.password,
-            config.restart_interval * config.max_configure,
+            config.restart_interval,
+            config.max_configure,
             // A stream of its own, so a renegotiated link draws fresh challenges.
             self.random.split(),
         )))
