@@ -118,6 +118,8 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        // Colours only for a person at a terminal, not in a log file (issue 16 #15).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         // A closed stderr only loses the log; tracing's own eprintln! about it would
         // panic (issue 16 #2).
         .log_internal_errors(false)

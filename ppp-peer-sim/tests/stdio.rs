@@ -122,3 +122,23 @@ fn a_closed_stderr_keeps_the_exit_status() {
         assert_eq!(status.code(), Some(expected), "{}", script.display());
     }
 }
+
+/// Issue 16 #15: a log that goes to a file or pipe carries no ANSI colour codes.
+#[test]
+fn no_colours_when_stderr_is_not_a_terminal() {
+    let dir = std::env::temp_dir().join(format!("ppp-peer-sim-ansi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("server.yaml");
+    std::fs::write(&script, "users:\n  alice: secret\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ppp-peer-sim"))
+        .arg("--stdio")
+        .arg("--script")
+        .arg(&script)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("serving PPP on stdio"), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log:?}");
+}

@@ -10,6 +10,7 @@ pub mod api;
 mod driver;
 pub mod hayes;
 pub mod phonebook;
+pub mod port;
 pub mod ras;
 
 /// Role-agnostic PPP, shared with `ppp-peer-sim` (DESIGN §3).

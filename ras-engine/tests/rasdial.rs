@@ -215,3 +215,31 @@ fn a_closed_output_keeps_the_exit_status() {
         assert_ne!(status.code(), Some(101), "{args:?} {env:?}");
     }
 }
+
+/// Issue 16 #15: a port that is no serial device says why, before the 692 line.
+#[test]
+fn an_unusable_port_says_why() {
+    let dir = scratch("unusable-port");
+    for (port, why) in [
+        ("/dev/null", "not a serial port or terminal"),
+        ("/tmp", "is a directory"),
+    ] {
+        let path = dir.join("rasphone.pbk");
+        std::fs::write(
+            &path,
+            format!(
+                "[Lab]\r\nMEDIA=serial\r\nPort={port}\r\nDEVICE=modem\r\nPhoneNumber=5550100\r\n"
+            ),
+        )
+        .expect("write phonebook");
+        let book = format!("/PHONEBOOK:{}", path.display());
+        let output = rasdial(&["Lab", &book], &[]);
+        let text = stderr(&output);
+        assert!(
+            text.contains(&format!("port {port} cannot be used")),
+            "{port}: {text}"
+        );
+        assert!(text.contains(why), "{port}: {text}");
+        assert_ne!(output.status.code(), Some(0), "{port}");
+    }
+}

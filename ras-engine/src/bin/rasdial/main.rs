@@ -83,6 +83,25 @@ fn complain(message: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "rasdial: {message}");
 }
 
+/// Before a port error's `Remote Access error` line, say what is wrong with the port
+/// (issue 16 #15: `Port=/dev/null` or a folder used to give 692 and nothing else).
+fn explain_port(error: RasError, device: Option<&std::path::Path>) {
+    let port_error = [
+        RasError::ERROR_PORT_NOT_FOUND,
+        RasError::ERROR_PORT_NOT_AVAILABLE,
+        RasError::ERROR_PORT_OR_DEVICE,
+    ]
+    .contains(&error);
+    if let (true, Some(device)) = (port_error, device)
+        && let Err(problem) = ras_engine::port::check(device)
+    {
+        complain(format_args!(
+            "port {} cannot be used: {problem}",
+            device.display()
+        ));
+    }
+}
+
 /// Report `error` the way rasdial does and give its exit status.
 fn fail(error: RasError) -> ExitCode {
     say(&cli::error_line(error));
@@ -230,6 +249,7 @@ async fn dial_and_hold(
         }
     };
     let entry = params.entry_name.as_str();
+    let device = phonebook.entry(entry).map(|e| e.device.as_path());
     // The notifier runs on the dial's thread (ras-reference §4.1 rule 7): hand each
     // notification over to this one.
     let (tx, mut notifications) = tokio::sync::mpsc::unbounded_channel();
@@ -244,6 +264,7 @@ async fn dial_and_hold(
             if let Some(handle) = error.handle {
                 let _ = ras.hang_up(handle);
             }
+            explain_port(error.error, device);
             return fail(error.error);
         }
     };
@@ -260,6 +281,7 @@ async fn dial_and_hold(
                 }
                 Some((_, code)) => {
                     let _ = ras.hang_up(handle);
+                    explain_port(RasError::from_code(code), device);
                     return fail(RasError::from_code(code));
                 }
                 None => {
