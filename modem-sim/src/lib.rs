@@ -17,6 +17,7 @@
 pub mod call;
 pub mod command;
 pub mod escape;
+pub mod far_command;
 pub mod line;
 mod modem;
 pub mod network;

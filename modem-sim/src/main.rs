@@ -36,8 +36,14 @@ const EXAMPLE: &str = r#"NETWORK FILE (YAML)
     The far end of a connected call:
       peer: builtin   this standalone tool has no PPP server of its own, so a builtin peer
                       echoes every byte back (enough to see data cross the call);
-      exec: COMMAND   runs COMMAND with sh -c; its stdin/stdout are the line, its stderr
-                      goes to ours; it exiting is the far end hanging up;
+      exec: COMMAND   runs COMMAND; its stdin/stdout are the line, its stderr goes to
+                      ours; it exiting is the far end hanging up. A plain command is split
+                      into words (spaces separate; '...' and "..." quote, \" and \\ inside
+                      "..."; \ escapes one character) and run without a shell; one using
+                      | & ; < > ( ) $ ` * ? [ ] { } ~ # ! or starting VAR=value goes to
+                      sh -c. It runs in a process group of its own, which is killed (with
+                      everything the command started) when the call ends and when
+                      modem-sim stops;
       tcp: HOST:PORT  connects there; the connection is the line.
     answer-delay (s) replaces the 2 s ring before the far end picks up; drop-after-bytes
     and drop-after-seconds make the network cut the carrier (NO CARRIER after S10);
