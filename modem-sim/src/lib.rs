@@ -16,6 +16,7 @@
 
 pub mod call;
 pub mod command;
+pub mod dte_log;
 pub mod escape;
 pub mod far_command;
 pub mod line;

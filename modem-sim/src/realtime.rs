@@ -32,6 +32,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::call::IncomingCall;
+use crate::dte_log::DteLog;
 use crate::far_command::FarCommand;
 use crate::modem::{Modem, ModemEvent};
 use crate::network::{Network, PeerSpec};
@@ -160,6 +161,8 @@ pub async fn serve(
     let mut peer: Option<FarEnd> = None;
     let mut to_dte: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 4096];
+    // The DTE's bytes as the debug log shows them: PAP and CHAP frames redacted.
+    let mut dte_log = DteLog::default();
     let mut events_buf = [MaybeUninit::<u8>::uninit(); 1024];
     let mut callers_left = true;
     tokio::pin!(shutdown);
@@ -184,7 +187,10 @@ pub async fn serve(
                     // Cannot happen while the slave is held open; nothing left to serve.
                     break;
                 }
-                debug!(bytes = ?String::from_utf8_lossy(&buf[..n]), "from DTE");
+                let shown = dte_log.redact(&buf[..n]);
+                if !shown.is_empty() {
+                    debug!(bytes = ?shown, "from DTE");
+                }
                 modem.handle_input(clock.now(), &buf[..n]);
             }
             written = to_dte_port.write(&to_dte), if !to_dte.is_empty() => {
