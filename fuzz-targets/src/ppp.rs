@@ -14,7 +14,6 @@ use ras_ppp::lcp::{LcpConfig, new_lcp};
 use ras_ppp::mp::{Bundle, BundleConfig, LinkId, MpEvent};
 use ras_ppp::mschapv2::recover_new_password;
 use ras_ppp::pap::{PapClient, PapServer};
-use ras_ppp::random::SeededRandom;
 use ras_ppp::wire::ControlRepr;
 use ras_ppp::wire::chap::{ChapRepr, FailureMessage, MsChapV2Response, SuccessMessage};
 use ras_ppp::wire::control::CodeSet;
@@ -244,8 +243,9 @@ pub fn chap_decode(data: &[u8]) {
             algorithm,
             "alice",
             "secret",
-            second * 30,
-            SeededRandom::new(1),
+            second * 3,
+            10,
+            ras_ppp::random::Random::seeded(1),
         );
         client.start(Instant::ZERO);
         client.receive(Instant::ZERO, data);
@@ -256,7 +256,7 @@ pub fn chap_decode(data: &[u8]) {
             second * 3,
             10,
             second * 120,
-            SeededRandom::new(2),
+            ras_ppp::random::Random::seeded(2),
         );
         server.start(Instant::ZERO);
         let _ = server.receive(data, |_| Some("secret".to_owned()));

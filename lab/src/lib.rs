@@ -62,6 +62,9 @@ use ras_engine::ras::RasError;
 use sansio::sim::{Pipe, earliest};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 
+/// The engine's seed in a lab whose configuration names none.
+pub const LAB_SEED: u32 = 0;
+
 /// Serial-cable latency between the engine and a modem (each way).
 const DTE_LATENCY: Duration = Duration::from_millis(1);
 /// Line latency between the two modems once a call is up (each way).
@@ -126,8 +129,11 @@ impl LabBuilder {
         self
     }
 
-    /// The lab, its clock at zero.
-    pub fn build(self) -> Lab {
+    /// The lab, its clock at zero. A lab is deterministic: an engine configuration
+    /// without a seed gets [`LAB_SEED`], so magic numbers and challenges never come from
+    /// the system's generator here.
+    pub fn build(mut self) -> Lab {
+        self.config.seed.get_or_insert(LAB_SEED);
         let stations = self
             .modems
             .into_iter()

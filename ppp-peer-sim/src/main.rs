@@ -12,6 +12,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use anyhow::Context;
 use clap::{ArgGroup, Parser};
 use ppp_peer_sim::{Script, Server};
+use ras_ppp::random::Entropy;
 use sansio::{Machine, PeerEvent, RealClock, TimeScale};
 
 mod tty;
@@ -116,13 +117,20 @@ struct Cli {
     #[arg(long, value_name = "RATE", conflicts_with = "stdio")]
     baud: Option<u32>,
     /// Scale the protocol timers: real time = protocol time × FACTOR (1 = wall clock;
-    /// 0.01 runs the 3 s restart timer in 30 ms). Use the caller's factor.
-    #[arg(long, value_name = "FACTOR", default_value = "1")]
+    /// 0.01 runs the 3 s restart timer in 30 ms), from 0.0001 to 1000. Use the caller's
+    /// factor.
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     time_scale: TimeScale,
-    /// Seed for LCP Magic-Numbers and CHAP challenges (runs with the same seed send the same
-    /// bytes).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    magic_seed: u32,
+    /// Seed for LCP Magic-Numbers and CHAP challenges: runs with the same seed send the
+    /// same bytes. Without it they come from the system's random generator, as RFC 1661
+    /// §6.4 and RFC 1994 §2.3 want on a real link.
+    #[arg(long, value_name = "N")]
+    magic_seed: Option<u32>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -133,11 +141,17 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        // Colours only for a person at a terminal, not in a log file (issue 16 #15).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // A closed stderr only loses the log; tracing's own eprintln! about it would
+        // panic (issue 16 #2).
+        .log_internal_errors(false)
         .init();
     let text = std::fs::read_to_string(&cli.script)
         .with_context(|| format!("cannot read script {}", cli.script.display()))?;
     let script = Script::from_yaml(&text).with_context(|| format!("{}", cli.script.display()))?;
-    let server = Server::new(script, cli.magic_seed);
+    let entropy = cli.magic_seed.map_or(Entropy::Os, Entropy::Seed);
+    let server = Server::with_entropy(script, entropy);
     match &cli.tty {
         Some(path) => {
             let line = tty::open(path, cli.baud)?;

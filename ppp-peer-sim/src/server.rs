@@ -12,7 +12,7 @@ use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use ras_ppp::lcp::{Lcp, LcpConfig, new_lcp};
 use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
-use ras_ppp::random::SeededRandom;
+use ras_ppp::random::{Entropy, Random, SeededRandom};
 use ras_ppp::wire::Protocol;
 use ras_ppp::wire::chap::error_code;
 use ras_ppp::wire::eap::EapMethod;
@@ -89,7 +89,9 @@ pub struct Server {
     accounts: BTreeMap<String, Account>,
     /// Refusals (E=691) so far, against the script's `retries`.
     refusals: u32,
-    /// Seed of the CHAP challenges.
+    /// Where CHAP challenges come from, and the seed of the next CHAP exchange's stream
+    /// when they come from a seed (the fallback's seed otherwise).
+    chap_entropy: Entropy,
     chap_seed: u64,
     /// When we give up waiting for an Authenticate-Request.
     auth_deadline: Option<Instant>,
@@ -106,8 +108,18 @@ pub struct Server {
 
 impl Server {
     /// A server playing `script`, its Magic-Numbers and CHAP challenges drawn from
-    /// `magic_seed`.
+    /// `magic_seed`: the same seed gives the same bytes.
     pub fn new(script: Script, magic_seed: u32) -> Self {
+        Server::with_entropy(script, Entropy::Seed(magic_seed))
+    }
+
+    /// A server playing `script`, its Magic-Numbers and CHAP challenges drawn from
+    /// `entropy` (the system's generator when it serves real dialers).
+    pub fn with_entropy(script: Script, entropy: Entropy) -> Self {
+        let entropy = match entropy {
+            Entropy::Seed(seed) => Entropy::Seed(seed ^ SERVER_SEED_SALT),
+            Entropy::Os => Entropy::Os,
+        };
         let require_auth = match script.auth {
             AuthMode::Pap => Some(AuthProtocol::Pap),
             AuthMode::ChapMd5 => Some(AuthProtocol::ChapMd5),
@@ -117,7 +129,7 @@ impl Server {
         };
         let mut lcp = new_lcp(
             LcpConfig {
-                magic_seed: magic_seed ^ SERVER_SEED_SALT,
+                entropy,
                 require_auth,
                 accept_auth: Vec::new(),
                 peer_options: script.faults.peer_option_policy(),
@@ -150,7 +162,11 @@ impl Server {
             eap: None,
             ipcp,
             refusals: 0,
-            chap_seed: u64::from(magic_seed ^ SERVER_SEED_SALT),
+            chap_entropy: entropy,
+            chap_seed: match entropy {
+                Entropy::Seed(seed) => u64::from(seed),
+                Entropy::Os => 0,
+            },
             auth_deadline: None,
             hung_up: false,
             text: VecDeque::new(),
@@ -444,7 +460,10 @@ impl Server {
             fsm.restart_interval,
             fsm.max_configure,
             INVITATION_WAIT,
-            SeededRandom::new(self.chap_seed),
+            match self.chap_entropy {
+                Entropy::Seed(_) => Random::seeded(self.chap_seed),
+                Entropy::Os => Random::from_entropy(Entropy::Os, self.chap_seed),
+            },
         );
         chap.start(now);
         self.chap = Some(chap);

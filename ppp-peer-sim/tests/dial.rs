@@ -54,7 +54,7 @@ impl Dial {
             ClientConfig {
                 user: "alice".into(),
                 password: password.into(),
-                magic_seed: 7,
+                entropy: ras_ppp::random::Entropy::Seed(7),
                 // These dials are about negotiation; they run until nothing is left to
                 // happen, which an echo keepalive never allows.
                 keepalive: None,
@@ -279,7 +279,7 @@ fn the_keepalive_probes_an_answering_server_and_finds_a_vanished_one_dead() {
         ClientConfig {
             user: "alice".into(),
             password: "secret".into(),
-            magic_seed: 7,
+            entropy: ras_ppp::random::Entropy::Seed(7),
             keepalive: Some(keepalive),
             ..ClientConfig::default()
         },
@@ -495,7 +495,7 @@ fn dial_as(script: &str, user: &str, password: &str) -> Dial {
     dial.client = Client::new(ClientConfig {
         user: user.into(),
         password: password.into(),
-        magic_seed: 7,
+        entropy: ras_ppp::random::Entropy::Seed(7),
         keepalive: None,
         ..ClientConfig::default()
     });
@@ -768,7 +768,7 @@ fn eap_dial(script: &str, user: &str, password: &str, methods: &[EapMethod]) -> 
     dial.client = Client::new(ClientConfig {
         user: user.into(),
         password: password.into(),
-        magic_seed: 7,
+        entropy: ras_engine::ppp::random::Entropy::Seed(7),
         keepalive: None,
         auth_protocols: vec![AuthProtocol::Eap],
         eap: EapPeerConfig {

@@ -17,7 +17,7 @@ use crate::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use crate::keepalive::{Keepalive, KeepaliveConfig, KeepaliveEvent};
 use crate::lcp::{Lcp, LcpConfig, new_lcp};
 use crate::pap::PapClient;
-use crate::random::SeededRandom;
+use crate::random::{Entropy, Random, SeededRandom};
 use crate::wire::control::CodeSet;
 use crate::wire::lcp::{AuthProtocol, LcpOption};
 use crate::wire::{ControlRepr, Protocol};
@@ -46,9 +46,10 @@ pub struct ClientConfig {
     pub max_terminate: u32,
     /// Max-Failure (default 5).
     pub max_failure: u32,
-    /// Seed of our Magic-Numbers and of the random octets authentication needs
-    /// (MS-CHAPv2 Peer-Challenges, Change-Password padding): same seed, same trace.
-    pub magic_seed: u32,
+    /// Source of our Magic-Numbers and of the random octets authentication needs
+    /// (MS-CHAPv2 Peer-Challenges, Change-Password padding): the system's generator on a
+    /// real link (RFC 1661 §6.4, RFC 2759 §4); with a seed, same seed, same trace.
+    pub entropy: Entropy,
     /// Our Maximum-Receive-Unit (default 1500).
     pub mru: u16,
     /// LCP echo keepalive once the network is up (RFC 1661 §5.8): default an
@@ -73,7 +74,7 @@ impl Default for ClientConfig {
             max_configure: fsm.max_configure,
             max_terminate: fsm.max_terminate,
             max_failure: fsm.max_failure,
-            magic_seed: 1,
+            entropy: Entropy::Os,
             mru: DEFAULT_MRU,
             keepalive: Some(KeepaliveConfig::default()),
         }
@@ -191,7 +192,7 @@ pub struct Client {
     lcp: Lcp,
     auth: Option<Authentication>,
     /// Where authentication randomness comes from.
-    random: SeededRandom,
+    random: Random,
     /// A password change sent and not yet answered.
     new_password: Option<String>,
     ipcp: Ipcp,
@@ -213,7 +214,7 @@ impl Client {
         let lcp = new_lcp(
             LcpConfig {
                 mru: config.mru,
-                magic_seed: config.magic_seed,
+                entropy: config.entropy,
                 require_auth: None,
                 accept_auth: config.auth_protocols.clone(),
                 max_failure: config.max_failure,
@@ -233,7 +234,7 @@ impl Client {
             encoder: Encoder::default(),
             lcp,
             auth: None,
-            random: SeededRandom::new(u64::from(config.magic_seed) ^ AUTH_SEED_SALT),
+            random: Random::from_entropy(config.entropy, AUTH_SEED_SALT),
             new_password: None,
             ipcp,
             keepalive: config.keepalive.map(Keepalive::new),
@@ -512,16 +513,14 @@ impl Client {
                 config.max_configure,
             )));
         }
-        // A stream of its own, so a renegotiated link draws fresh challenges.
-        let random = SeededRandom::new(self.random.next_u64());
-        let patience = config.restart_interval * config.max_configure;
         if protocol == AuthProtocol::Eap {
             return Some(Authentication::Eap(Box::new(EapPeer::new(
                 config.eap.clone(),
                 &config.user,
                 &config.password,
-                patience,
-                random,
+                config.restart_interval * config.max_configure,
+                // A stream of its own, so a renegotiated link draws fresh challenges.
+                SeededRandom::new(self.random.next_u64()),
             ))));
         }
         let algorithm = ChapAlgorithm::from_auth_protocol(protocol)?;
@@ -529,8 +528,10 @@ impl Client {
             algorithm,
             &config.user,
             &config.password,
-            patience,
-            random,
+            config.restart_interval,
+            config.max_configure,
+            // A stream of its own, so a renegotiated link draws fresh challenges.
+            self.random.split(),
         )))
     }
 
@@ -806,6 +807,18 @@ mod tests {
     use super::*;
     use crate::hdlc::DecoderStats;
 
+    /// Issue 16 #16: two clients without a seed open with different Magic-Numbers, so
+    /// two dialer processes no longer send the same one (RFC 1661 §6.4).
+    #[test]
+    fn unseeded_clients_send_different_magic_numbers() {
+        let first_request = || {
+            let mut client = Client::new(ClientConfig::default());
+            client.open(Instant::ZERO);
+            client.poll_transmit().expect("a Configure-Request")
+        };
+        assert_ne!(first_request(), first_request());
+    }
+
     /// A hand-driven far end: a bare LCP (in whatever configuration the test wants) that
     /// ignores PAP and either ignores or Protocol-Rejects IPCP.
     struct Peer {
@@ -819,7 +832,7 @@ mod tests {
     impl Peer {
         fn new(require_auth: Option<AuthProtocol>) -> Self {
             let config = LcpConfig {
-                magic_seed: 1000,
+                entropy: Entropy::Seed(1000),
                 require_auth,
                 ..LcpConfig::default()
             };

@@ -29,7 +29,7 @@ use crate::chap::{
     AuthRetryError, ChapAlgorithm, ChapAttempt, ChapClient, ChapServer, ChapVerdict, Proof,
 };
 use crate::mschapv2::chap_md5_response;
-use crate::random::SeededRandom;
+use crate::random::{Random, SeededRandom};
 use crate::wire::chap::{ChapCode, ChapRepr};
 use crate::wire::eap::{EapMessage, EapMethod, EapRepr, MsChapV2Data, eap_type};
 
@@ -365,9 +365,11 @@ impl EapPeer {
                         ChapAlgorithm::MsChapV2,
                         &self.user,
                         &self.password,
-                        // Never consulted: the EAP layer keeps the time.
+                        // Never consulted: the EAP layer keeps the time and
+                        // retransmits.
                         self.patience,
-                        SeededRandom::new(self.random.next_u64()),
+                        1,
+                        Random::seeded(self.random.next_u64()),
                     )
                 });
                 self.chap_identifier = identifier;
@@ -781,7 +783,7 @@ impl EapAuthenticator {
                     self.config.user_wait,
                     1,
                     self.config.user_wait,
-                    SeededRandom::new(self.random.next_u64()),
+                    Random::seeded(self.random.next_u64()),
                 );
                 chap.start(now);
                 self.chap = Some(chap);

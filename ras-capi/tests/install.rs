@@ -5,7 +5,7 @@ use ras_engine::api::{EngineConfig, Ras};
 /// An engine told apart by its seed, which its `Debug` shows.
 fn engine(seed: u32) -> Ras {
     Ras::new(EngineConfig {
-        seed,
+        seed: Some(seed),
         ..EngineConfig::default()
     })
 }

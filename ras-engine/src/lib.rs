@@ -11,6 +11,7 @@ mod driver;
 pub mod env;
 pub mod hayes;
 pub mod phonebook;
+pub mod port;
 pub mod ras;
 pub mod script;
 

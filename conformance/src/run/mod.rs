@@ -164,7 +164,7 @@ impl Resume {
 /// The engine settings a scenario runs with.
 fn engine_config(scenario: &Scenario) -> EngineConfig {
     EngineConfig {
-        seed: scenario.file.seed,
+        seed: Some(scenario.file.seed),
         time_scale: TimeScale::DEFAULT,
         no_carrier: scenario.no_carrier,
         ..EngineConfig::default()
