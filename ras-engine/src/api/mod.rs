@@ -183,6 +183,11 @@ pub struct EngineConfig {
     /// a single automaton may take with the RFC's defaults (10 × 3 s), which leaves room
     /// for LCP, authentication and IPCP each retrying.
     pub ppp_deadline: Duration,
+    /// How long the modem may take to answer each init command before the dial fails with
+    /// 666 ERROR_DEVICE_NOT_READY. [inferred] Default 5 s, ample for a real modem; a
+    /// harness that shrinks time on a busy machine sets it generously, since it guards
+    /// against a dead device rather than models anything.
+    pub modem_response_timeout: Duration,
     /// Opt-in line capture: when set, every dial records the PPP frames it sends and
     /// receives to a pcap file in this folder (which must exist), named by
     /// [`EngineConfig::capture_path`]. Off by default.
@@ -217,10 +222,14 @@ impl Default for EngineConfig {
             seed: None,
             no_carrier: RasError::ERROR_NO_CARRIER,
             ppp_deadline: DEFAULT_PPP_DEADLINE,
+            modem_response_timeout: DEFAULT_MODEM_RESPONSE_TIMEOUT,
             capture_dir: None,
         }
     }
 }
+
+/// [`EngineConfig::modem_response_timeout`]'s default.
+pub const DEFAULT_MODEM_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// [`EngineConfig::ppp_deadline`]'s default.
 pub const DEFAULT_PPP_DEADLINE: Duration = Duration::from_secs(60);
@@ -261,7 +270,10 @@ impl DialPlan {
             subentry: params.sub_entry.max(1),
             device_type: "modem".to_owned(),
             device_name: entry.device_name.clone(),
-            dialer: DialerConfig::new(number),
+            dialer: DialerConfig {
+                response_timeout: config.modem_response_timeout,
+                ..DialerConfig::new(number)
+            },
             ppp,
             no_carrier: config.no_carrier,
             ppp_deadline: config.ppp_deadline,
