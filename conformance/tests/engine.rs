@@ -3,17 +3,17 @@
 //! connection. Modems are modem-sim machines on real PTYs, all served by one thread of
 //! this test, so the threads counted are the engine's.
 
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use modem_sim::Network;
-use modem_sim::realtime::{CallInfo, ModemPty, serve};
+use modem_sim::rack::{PtyRack, spawn_rack};
+use modem_sim::realtime::CallInfo;
 use ppp_peer_sim::{Script, Server};
 use ras_engine::api::{DialParams, EngineConfig, Notifier, Ras};
 use ras_engine::phonebook::{Entry, Phonebook};
 use ras_engine::ras::RasConnState;
-use sansio::{RealClock, TimeScale};
+use sansio::TimeScale;
 
 const NETWORK: &str = "numbers:\n  \"5551234\": {connect: 33600, peer: builtin}\n";
 const SCRIPT: &str = "auth: pap\nusers: {alice: wonderland}\n";
@@ -21,66 +21,21 @@ const SCRIPT: &str = "auth: pap\nusers: {alice: wonderland}\n";
 /// not run into their own protocol timers.
 const SCALE: f64 = 0.1;
 
-/// `count` modems on PTYs, all served by one thread; dropping it stops them.
-struct ModemRack {
-    paths: Vec<PathBuf>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl ModemRack {
-    fn start(count: usize) -> ModemRack {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let network = Network::from_yaml(NETWORK).expect("network");
-        let script = Script::from_yaml(SCRIPT).expect("script");
-        let clock = RealClock::start(TimeScale::new(SCALE).expect("valid"));
-        let mut paths = Vec::new();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        {
-            let _inside = runtime.enter();
-            for index in 0..count {
-                let pty = ModemPty::open().expect("a PTY");
-                paths.push(pty.path().to_owned());
-                let script = script.clone();
-                let seed = index as u32;
-                let peers =
-                    Box::new(move |_: &CallInfo| Ok(Server::new(script.clone(), seed).boxed()));
-                let (_calls, incoming) = tokio::sync::mpsc::unbounded_channel();
-                runtime.spawn(serve(
-                    modem_sim::Modem::new(network.clone()),
-                    pty,
-                    peers,
-                    clock,
-                    incoming,
-                    std::future::pending(),
-                ));
-            }
-        }
-        let thread = std::thread::spawn(move || {
-            runtime.block_on(async {
-                let _ = stopped.await;
-            });
-        });
-        ModemRack {
-            paths,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for ModemRack {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+/// `count` modems on PTYs, all served by one thread of this test.
+fn rack(count: usize) -> PtyRack {
+    let network = Network::from_yaml(NETWORK).expect("network");
+    let script = Script::from_yaml(SCRIPT).expect("script");
+    spawn_rack(
+        count,
+        &network,
+        |index| {
+            let script = script.clone();
+            let seed = index as u32;
+            Box::new(move |_: &CallInfo| Ok(Server::new(script.clone(), seed).boxed()))
+        },
+        TimeScale::new(SCALE).expect("valid"),
+    )
+    .expect("modems on PTYs")
 }
 
 fn params(entry: &str) -> DialParams {
@@ -118,9 +73,9 @@ const CONNECTIONS: usize = 100;
 
 #[test]
 fn many_connections_share_one_engine_thread() {
-    let rack = ModemRack::start(CONNECTIONS);
+    let rack = rack(CONNECTIONS);
     let entries: Vec<Entry> = rack
-        .paths
+        .paths()
         .iter()
         .enumerate()
         .map(|(index, path)| Entry::modem(format!("ISP {index}"), path, "5551234"))
@@ -175,10 +130,10 @@ fn many_connections_share_one_engine_thread() {
 
 #[test]
 fn a_slow_notifier_holds_up_only_its_own_connection() {
-    let rack = ModemRack::start(2);
+    let rack = rack(2);
     let phonebook = Phonebook::from_entries([
-        Entry::modem("Slow", &rack.paths[0], "5551234"),
-        Entry::modem("Quick", &rack.paths[1], "5551234"),
+        Entry::modem("Slow", &rack.paths()[0], "5551234"),
+        Entry::modem("Quick", &rack.paths()[1], "5551234"),
     ]);
     let ras = ras();
     let (tx, rx) = mpsc::channel();

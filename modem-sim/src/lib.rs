@@ -23,6 +23,7 @@ pub mod line;
 mod modem;
 pub mod network;
 pub mod peer;
+pub mod rack;
 pub mod realtime;
 pub mod registers;
 mod result;
