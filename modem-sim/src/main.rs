@@ -69,7 +69,9 @@ EXAMPLES
     modem-sim --link /tmp/ttyS --count 2         # /tmp/ttyS0 and /tmp/ttyS1
 
     Hanging up: +++ (1 s of silence either side), then ATH; or close the port, which
-    counts as the DTE dropping DTR (AT&D2 hangs up, &D1 keeps the call, &D0 ignores it)."#;
+    counts as the DTE dropping DTR (AT&D2 hangs up, &D1 keeps the call, &D0 ignores it)
+    once the last program holding the port has closed it, as on a real serial port. A
+    close followed at once by a reopen may be too short a DTR drop to notice."#;
 
 /// A simulated Hayes/V.250 modem on a pseudo-terminal.
 ///
