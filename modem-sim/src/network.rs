@@ -532,7 +532,14 @@ numbers:
             Network::from_yaml("numbers:\n  \"555-1\": busy\n  \"5551\": voice\n").unwrap_err();
         assert!(matches!(err, NetworkError::DuplicateNumber { .. }), "{err}");
         let err = Network::from_yaml("numbers:\n  \"--\": busy\n").unwrap_err();
-        assert_eq!(err, NetworkError::EmptyNumber("--".into()));
+        assert_eq!(
+            err,
+            NetworkError::EmptyNumber {
+                number: "--".into(),
+                line: 2,
+                column: 3
+            }
+        );
     }
 
     #[test]
