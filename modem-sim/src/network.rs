@@ -472,7 +472,7 @@ numbers:
         );
         let err =
             Network::from_yaml("numbers:\n  \"1\": {connect: 1, exec: a, tcp: b}\n").unwrap_err();
-        assert!(err.to_string().contains("duplicate"), "{err}");
+        assert!(err.to_string().contains("one far end"), "{err}");
         let err =
             Network::from_yaml("numbers:\n  \"1\": {connect: 1, answer-delay: -1}\n").unwrap_err();
         assert!(err.to_string().contains("seconds"), "{err}");
