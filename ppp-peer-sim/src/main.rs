@@ -20,7 +20,7 @@ mod tty;
 const SCRIPT_HELP: &str = "\
 SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a default):
 
-  auth: pap              # pap (default), chap-md5, mschapv2 or none
+  auth: pap              # pap (default), chap-md5, mschapv2, eap or none
   users:                 # accounts (required unless auth: none)
     alice: secret        #   name: password
     bob:                 #   or the full form:
@@ -29,8 +29,21 @@ SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a defau
       outcome: expired   #   then, for the right password: accept (default), expired (E=648;
                          #   a new password equal to the old is refused with E=709),
                          #   disabled (E=647), no-dial-in (E=649) or logon-hours (E=646)
-  retries: 1             # mschapv2 only: refusals (E=691) sent with R=1 and a new challenge
-                         # before the final R=0 (default 0)
+      tokens: [\"314159\"] #   EAP-GTC one-time tokens: each accepted once, then spent
+  retries: 1             # mschapv2 and eap (EAP-MSCHAPv2) only: refusals (E=691) sent
+                         # with R=1 and a new challenge before the final R=0 (default 0)
+  eap:                   # auth: eap only (RFC 3748); every key has a default
+    methods: [mschapv2, md5, gtc]  # offered in this order (the default); a Nak from
+                                   #   the caller picks the first of the rest it names
+    identity-prompt: \"Name:\"       # text of the Request/Identity (default empty)
+    notification: \"Hello\"          # sent after the identity (default none)
+    token-prompt: \"Token:\"         # text of the GTC Request (default \"Token:\")
+  login:                 # a terminal server's text login before PPP (default none)
+    banner: \"ACME\"       #   sent first, then CR LF (default none)
+    prompt: \"login: \"    #   the user-name prompt (default \"login: \")
+    password-prompt: \"Password: \"  # (default \"Password: \")
+    users: {alice: pw}   #   terminal accounts, name: password (required)
+    attempts: 1          #   failed logins before the server hangs up (default 1)
   address:
     server: 10.0.0.1     # the server's own IPCP address (default 10.0.0.1)
     client: 10.0.0.2     # assigned to the caller, Nak'd back to its 0.0.0.0 (default 10.0.0.2)
@@ -49,6 +62,16 @@ WHAT THE SERVER DOES:
   has the new one and is accepted). It waits 120 s for either (RFC 2759 §6 asks for no short
   timeout here), and 30 s (10 challenges, 3 s apart) for a first answer. PAP and CHAP-MD5
   refusals, whatever the account says, are plain failures. `faults` change all this.
+  With auth: eap it asks for the identity, sends the notification (if any), then runs the
+  first method of `eap.methods` the caller accepts: MD5 (the password), MS-CHAPv2 (as above:
+  E=, R=1 retries, Change-Password) or GTC (one of the account's unspent `tokens`). It waits
+  120 s for a person (a notification, a token, a retry) and retransmits other requests
+  every 3 s, 10 times. EAP Success or Failure ends the method; a failure hangs up.
+
+  With login: the banner and prompt go out as the call connects; user names are echoed,
+  passwords not; a good login starts PPP on the same line, \"Login incorrect\" follows a
+  bad one, and the server hangs up once `attempts` are spent. A Windows dial script (.scp)
+  or a person at a terminal answers it.
 
 FAULTS (each deterministic; frames count from 1, every protocol, in each direction):
   silent             read everything, send nothing, never hang up: the caller's LCP times out

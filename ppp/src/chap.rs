@@ -40,7 +40,7 @@ impl ChapAlgorithm {
         match protocol {
             AuthProtocol::ChapMd5 => Some(ChapAlgorithm::Md5),
             AuthProtocol::MsChapV2 => Some(ChapAlgorithm::MsChapV2),
-            AuthProtocol::Pap | AuthProtocol::Other(_) => None,
+            AuthProtocol::Pap | AuthProtocol::Eap | AuthProtocol::Other(_) => None,
         }
     }
 }

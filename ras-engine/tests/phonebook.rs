@@ -229,6 +229,30 @@ fn examples_round_trip() {
     assert_eq!(round_trip(&all), all);
 }
 
+/// Found by the `pbk_parse` fuzz target: a device key before a per-number key that comes
+/// before the first `PhoneNumber=` was written after the numbers, so the device's keys came
+/// back in another order.
+#[test]
+fn device_keys_before_the_first_number_keep_their_order() {
+    let text = "[Order]\nMEDIA=serial\nPort=COM1\nDEVICE=modem\nSpeaker=0\nFriendlyName=Office\n\
+                Terminal=1\nPhoneNumber=5550100\nAreaCode=020\nHwFlowControl=1\n";
+    let phonebook = parse(text);
+    let keys = |phonebook: &Phonebook| -> Vec<String> {
+        phonebook.entries[0].link.devices[0]
+            .settings
+            .iter()
+            .map(|setting| setting.key.clone())
+            .collect()
+    };
+    assert_eq!(
+        keys(&phonebook),
+        ["Speaker", "FriendlyName", "Terminal", "HwFlowControl"]
+    );
+    let again = round_trip(&phonebook);
+    assert_eq!(keys(&again), keys(&phonebook));
+    assert_eq!(again, phonebook);
+}
+
 #[test]
 fn written_text_looks_like_a_windows_phonebook() {
     let text = parse(MINIMAL).to_pbk_string().expect("writable");
@@ -366,7 +390,12 @@ fn encoding() {
 
 #[test]
 fn custom_dialer_and_its_spellings() {
-    for key in ["CustomRasDialDll", "CustomRRASDialDll", "customrasdialdll"] {
+    for key in [
+        "CustomRasDialDll",
+        "CustomRRASDialDll",
+        "customrasdialdll",
+        "CustomDialDll",
+    ] {
         let phonebook = parse(&format!(
             "[A]\n{key}=/usr/lib/libdialer.so\nMEDIA=serial\nPort=COM1\n"
         ));
@@ -379,6 +408,15 @@ fn custom_dialer_and_its_spellings() {
     assert_eq!(
         phonebook.entries[0].custom_dial_dll, None,
         "empty means none"
+    );
+    // Windows 10 writes every spelling, the unused ones empty (§6.2 order: CustomDialDll,
+    // CustomDialFunc, CustomRasDialDll): an empty one clears nothing.
+    let phonebook = parse(
+        "[A]\nCustomDialDll=/opt/d.so\nCustomDialFunc=\nCustomRasDialDll=\nMEDIA=serial\nPort=COM1\n",
+    );
+    assert_eq!(
+        phonebook.entries[0].custom_dial_dll.as_deref(),
+        Some(Path::new("/opt/d.so"))
     );
 }
 

@@ -243,3 +243,26 @@ fn an_unusable_port_says_why() {
         assert_ne!(output.status.code(), Some(0), "{port}");
     }
 }
+
+#[test]
+fn a_custom_dial_entry_is_755_without_touching_the_port() {
+    // Rule 29 (ras-reference §4.5) [inferred]: rasdial is unattended, so an entry dialed
+    // by a custom dialer gives 755 ERROR_CANNOT_DO_CUSTOMDIAL. The DLL is not loaded.
+    let dir = scratch("custom");
+    let path = dir.join("rasphone.pbk");
+    std::fs::write(
+        &path,
+        "[Custom]\r\nCustomDialDll=/nonexistent/libdialer.so\r\nMEDIA=serial\r\nPort=/nonexistent/ttyMODEM\r\nDEVICE=modem\r\nPhoneNumber=5550100\r\n",
+    )
+    .expect("write phonebook");
+    let phonebook = format!("/PHONEBOOK:{}", path.display());
+    let output = rasdial(&["Custom", &phonebook], &[]);
+    let expected = RasError::ERROR_CANNOT_DO_CUSTOMDIAL;
+    assert_eq!(output.status.code(), Some(155), "{output:?}");
+    assert_eq!(stdout(&output), format!("{}\n", error_line(expected)));
+    assert!(
+        stderr(&output).contains("/nonexistent/libdialer.so"),
+        "{output:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

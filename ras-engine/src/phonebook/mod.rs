@@ -340,6 +340,13 @@ impl Entry {
         lookup(&self.settings, key)
     }
 
+    /// The domain stored with the entry, which `szDomain = "*"` stands for (ras-reference
+    /// §3.2). Windows keeps it with the entry's saved dial parameters, outside the `.pbk`
+    /// file; here it is the entry's `Domain=` key [inferred], empty when there is none.
+    pub fn domain(&self) -> &str {
+        self.setting("Domain").unwrap_or_default()
+    }
+
     /// How many links the entry has (`RASENTRY.dwSubEntries`).
     pub fn link_count(&self) -> usize {
         1 + self.subentries.len()

@@ -281,6 +281,8 @@ const AUTH_RESTRICTIONS: &str = "AuthRestrictions";
 const CUSTOM_RAS_DIAL_DLL: &str = "CustomRasDialDll";
 /// S1 §4.10's spelling of `CustomRasDialDll`.
 const CUSTOM_RRAS_DIAL_DLL: &str = "CustomRRASDialDll";
+/// The legacy key for the same DLL (§6.2, `RASENTRY.szCustomDialDll`).
+const CUSTOM_DIAL_DLL: &str = "CustomDialDll";
 const SHARED_PHONE_NUMBERS: &str = "SharedPhoneNumbers";
 const ENTRY_TYPED: &[&str] = &[
     ENCODING,
@@ -289,6 +291,7 @@ const ENTRY_TYPED: &[&str] = &[
     AUTH_RESTRICTIONS,
     CUSTOM_RAS_DIAL_DLL,
     CUSTOM_RRAS_DIAL_DLL,
+    CUSTOM_DIAL_DLL,
     SHARED_PHONE_NUMBERS,
 ];
 
@@ -548,8 +551,15 @@ impl EntryBuilder {
             };
         } else if is(key, AUTH_RESTRICTIONS) {
             self.auth_restrictions = number(key, value)?.map(AuthRestrictions);
-        } else if is(key, CUSTOM_RAS_DIAL_DLL) || is(key, CUSTOM_RRAS_DIAL_DLL) {
-            self.custom_dial_dll = Some(value).filter(|v| !v.is_empty()).map(PathBuf::from);
+        } else if is_any(
+            key,
+            &[CUSTOM_RAS_DIAL_DLL, CUSTOM_RRAS_DIAL_DLL, CUSTOM_DIAL_DLL],
+        ) {
+            // Windows 10 files carry all three keys, mostly empty: an empty one says
+            // nothing and must not clear a DLL another spelling named.
+            if !value.is_empty() {
+                self.custom_dial_dll = Some(PathBuf::from(value));
+            }
         } else if is(key, SHARED_PHONE_NUMBERS) {
             self.shared_phone_numbers = number(key, value)?.is_some_and(|n| n != 0);
         } else {
@@ -833,14 +843,16 @@ impl EntryWriter<'_> {
                 self.settings(&device.settings, &[])?;
                 continue;
             }
-            // Per-number keys written before the first number stay with the device.
-            let (early, late): (Vec<&Setting>, Vec<&Setting>) = device
+            // A per-number key among the device's own settings was read before the first
+            // number (after one, it belongs to that number). Everything up to the last such
+            // key goes before the numbers and the rest after, so the keys keep their order.
+            let split = device
                 .settings
                 .iter()
-                .partition(|setting| is_any(&setting.key, NUMBER_KEYS));
-            early
-                .into_iter()
-                .try_for_each(|setting| self.setting(setting, &[]))?;
+                .rposition(|setting| is_any(&setting.key, NUMBER_KEYS))
+                .map_or(0, |last| last + 1);
+            let (early, late) = device.settings.split_at(split);
+            self.settings(early, &[])?;
             for (n, number) in numbers.iter().enumerate() {
                 self.line(PHONE_NUMBER, number)?;
                 for setting in link.number_settings.get(n).into_iter().flatten() {
@@ -852,8 +864,7 @@ impl EntryWriter<'_> {
                     self.setting(setting, &[])?;
                 }
             }
-            late.into_iter()
-                .try_for_each(|setting| self.setting(setting, &[]))?;
+            self.settings(late, &[])?;
         }
         Ok(())
     }

@@ -361,6 +361,14 @@ impl Connection {
     }
 
     fn on_ppp_event(&mut self, event: ClientEvent) {
+        // Once Connected, the RAS state stays Connected while PPP renegotiates (a peer may
+        // restart LCP or an NCP at any time, RFC 1661 §3.7): only the link going down
+        // matters. (Treating a second NetworkUp as the first dropped the PPP client and
+        // left a hang-up with nothing to terminate; the fault sweep found it.)
+        if matches!(self.phase, Phase::Connected(_)) && !matches!(event, ClientEvent::LinkDown(_)) {
+            tracing::debug!(?event, "PPP renegotiated on a connected link");
+            return;
+        }
         match event {
             ClientEvent::LinkEstablished { auth: None } => self.enter(RasConnState::AuthProject),
             ClientEvent::LinkEstablished { auth: Some(_) } => {}
@@ -399,6 +407,11 @@ impl Connection {
                     }
                 }
             }
+            // The EAP method needs the user. RASCS_InvokeEapUI comes with the engine
+            // refactor (issue 13); until then this is rule 14's pauses-off answer
+            // (ras-reference §4.3, 703 [inferred]).
+            ClientEvent::EapPrompt(_) => self.fail(RasError::ERROR_INTERACTIVE_MODE),
+            ClientEvent::EapNotification { .. } => {}
             ClientEvent::NetworkUp { .. } => {
                 self.enter(RasConnState::Authenticated);
                 self.enter(RasConnState::Projected);

@@ -40,14 +40,7 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::exit_status(RasError::ERROR_INVALID_PARAMETER));
         }
     };
-    let time_scale = match std::env::var("RAS_TIME_SCALE") {
-        Ok(value) => cli::time_scale(Some(&value)),
-        Err(std::env::VarError::NotPresent) => cli::time_scale(None),
-        Err(std::env::VarError::NotUnicode(value)) => {
-            Err(sansio::TimeScaleError(value.to_string_lossy().into_owned()))
-        }
-    };
-    let time_scale = match time_scale {
+    let time_scale = match ras_engine::env::time_scale_from_env() {
         Ok(scale) => scale,
         Err(error) => {
             complain(format_args!("RAS_TIME_SCALE: {error}"));
@@ -150,12 +143,10 @@ fn disconnect(ras: &Ras, entry: Option<&str>) -> ExitCode {
 
 /// `rasdial ENTRY …`: read the phonebook, dial, hold the connection.
 fn dial(ras: &Ras, args: Dial) -> ExitCode {
-    let path = args.phonebook.clone().or_else(|| {
-        cli::default_phonebook(
-            std::env::var_os("XDG_CONFIG_HOME"),
-            std::env::var_os("HOME"),
-        )
-    });
+    let path = args
+        .phonebook
+        .clone()
+        .or_else(ras_engine::env::default_phonebook_from_env);
     let Some(path) = path else {
         complain(format_args!(
             "no default phonebook (neither XDG_CONFIG_HOME nor HOME is set); use /PHONEBOOK:file"
@@ -169,6 +160,19 @@ fn dial(ras: &Ras, args: Dial) -> ExitCode {
             return fail(error.ras_error());
         }
     };
+    // Rule 29 (ras-reference §4.5) [inferred]: an unattended dialer cannot run an
+    // entry's custom dialer, which expects to talk to a user: 755, as the error's text says.
+    if let Some(dll) = phonebook
+        .entry(&args.entry)
+        .and_then(|entry| entry.custom_dial_dll.as_ref())
+    {
+        eprintln!(
+            "rasdial: entry {:?} is dialed by its custom dialer {}",
+            args.entry,
+            dll.display()
+        );
+        return fail(RasError::ERROR_CANNOT_DO_CUSTOMDIAL);
+    }
     let password = match args.password {
         Password::Omitted => String::new(),
         Password::Given(password) => password,
@@ -312,8 +316,9 @@ async fn dial_and_hold(
         }
     }
     let _ = ras.hang_up(handle);
-    // Give the dial's thread time to hang the modem up before the process ends.
-    tokio::time::sleep(ras.hang_up_settle_time()).await;
+    // Let the link terminate and the port close before the process ends (rule 21).
+    let releasing = ras.clone();
+    let _ = tokio::task::spawn_blocking(move || releasing.wait_released(handle)).await;
     say(&format!("Disconnected from {entry}."));
     ExitCode::SUCCESS
 }
