@@ -8,7 +8,7 @@ use clap::Parser;
 use miette::{Diagnostic, IntoDiagnostic, NamedSource, SourceSpan, WrapErr};
 use modem_sim::peer::LineEcho;
 use modem_sim::realtime::{ModemPty, serve};
-use modem_sim::{CallInfo, Modem, Network, NetworkError, PeerFactory};
+use modem_sim::{CallInfo, Modem, Network, PeerFactory};
 use sansio::{LinePeer, RealClock, TimeScale};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
@@ -69,7 +69,9 @@ EXAMPLES
     modem-sim --link /tmp/ttyS --count 2         # /tmp/ttyS0 and /tmp/ttyS1
 
     Hanging up: +++ (1 s of silence either side), then ATH; or close the port, which
-    counts as the DTE dropping DTR (AT&D2 hangs up, &D1 keeps the call, &D0 ignores it)."#;
+    counts as the DTE dropping DTR (AT&D2 hangs up, &D1 keeps the call, &D0 ignores it)
+    once the last program holding the port has closed it, as on a real serial port. A
+    close followed at once by a reopen may be too short a DTR drop to notice."#;
 
 /// A simulated Hayes/V.250 modem on a pseudo-terminal.
 ///
@@ -110,7 +112,6 @@ struct Args {
 /// A network file that does not parse, shown with the offending line.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{message}")]
-#[diagnostic(code(modem_sim::network))]
 struct NetworkFileError {
     message: String,
     #[source_code]
@@ -127,15 +128,13 @@ fn load_network(path: Option<&Path>) -> miette::Result<Network> {
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot read {}", path.display()))?;
     Network::from_yaml(&text).map_err(|err| {
-        let at = match &err {
-            NetworkError::Yaml { line, column, .. } => {
-                offset_of(&text, *line, *column).map(SourceSpan::from)
-            }
-            NetworkError::EmptyNumber(_) | NetworkError::DuplicateNumber { .. } => None,
-        };
-        let message = match &err {
-            NetworkError::Yaml { message, .. } => message.clone(),
-            other => other.to_string(),
+        let (line, column) = err.position();
+        let at = offset_of(&text, line, column).map(SourceSpan::from);
+        // The position is in the label (`FILE:LINE:COLUMN`), not repeated in the text;
+        // without a position the message names the file itself.
+        let message = match at {
+            Some(_) => err.rule(),
+            None => format!("{}: {}", path.display(), err.rule()),
         };
         NetworkFileError {
             message,

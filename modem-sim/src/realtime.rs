@@ -99,6 +99,9 @@ pub struct ModemPty {
     master: pty_process::Pty,
     slave: pty_process::Pts,
     path: PathBuf,
+    /// Every open and close of the slave, watched from before its path is known to
+    /// anyone, so that no DTE's open goes uncounted.
+    closes: AsyncFd<rustix::fd::OwnedFd>,
 }
 
 impl fmt::Debug for ModemPty {
@@ -121,10 +124,12 @@ impl ModemPty {
         let mut modes = termios::tcgetattr(&slave).map_err(set_up("tcgetattr"))?;
         modes.make_raw();
         termios::tcsetattr(&slave, OptionalActions::Now, &modes).map_err(set_up("tcsetattr"))?;
+        let closes = watch_closes(&path)?;
         Ok(ModemPty {
             master,
             slave,
             path,
+            closes,
         })
     }
 
@@ -155,8 +160,8 @@ pub async fn serve(
         mut master,
         slave,
         path,
+        closes,
     } = pty;
-    let closes = watch_closes(&path)?;
     let (mut from_dte, mut to_dte_port) = master.split();
     let mut peer: Option<FarEnd> = None;
     let mut to_dte: Vec<u8> = Vec::new();
@@ -164,6 +169,8 @@ pub async fn serve(
     // The DTE's bytes as the debug log shows them: PAP and CHAP frames redacted.
     let mut dte_log = DteLog::default();
     let mut events_buf = [MaybeUninit::<u8>::uninit(); 1024];
+    // Programs holding the slave open, other than this one.
+    let mut openers = Openers::default();
     let mut callers_left = true;
     tokio::pin!(shutdown);
     info!(path = %path.display(), "modem ready");
@@ -191,7 +198,17 @@ pub async fn serve(
                 if !shown.is_empty() {
                     debug!(bytes = ?shown, "from DTE");
                 }
+                // Opens and closes reach inotify before the open() or close() returns, so
+                // every one that came before these bytes is queued now. A close after
+                // which nobody holds the port means the bytes came from the old DTE: they
+                // go first, then DTR drops. A close followed by a reopen within one read
+                // is a DTR pulse too short to see (the new DTE's command must not be
+                // cancelled by the old DTE's close).
+                let dropped = openers.update(closes.get_ref(), &mut events_buf);
                 modem.handle_input(clock.now(), &buf[..n]);
+                if dropped {
+                    dtr_dropped(&mut modem, &mut to_dte, &slave, clock.now());
+                }
             }
             written = to_dte_port.write(&to_dte), if !to_dte.is_empty() => {
                 let n = written.map_err(|source| ModemSimError::Io { what: "write", source })?;
@@ -199,14 +216,8 @@ pub async fn serve(
             }
             ready = closes.readable() => {
                 let mut guard = ready.map_err(|source| ModemSimError::Io { what: "inotify", source })?;
-                if drain_closes(closes.get_ref(), &mut events_buf) {
-                    info!("DTE closed the port: DTR dropped");
-                    modem.dtr_drop(clock.now());
-                    // Anything still queued for the old DTE must not reach the next one.
-                    to_dte.clear();
-                    if let Err(errno) = termios::tcflush(&slave, QueueSelector::IFlush) {
-                        warn!(%errno, "cannot discard output the DTE left unread");
-                    }
+                if openers.update(closes.get_ref(), &mut events_buf) {
+                    dtr_dropped(&mut modem, &mut to_dte, &slave, clock.now());
                 }
                 guard.clear_ready();
             }
@@ -239,14 +250,70 @@ pub async fn serve(
     Ok(())
 }
 
-/// An inotify descriptor that reports every close of the slave by anyone.
+/// The last DTE closed the port: DTR drops (issue 16 #6, #7: only the last close of any
+/// number of openers counts, as on a real serial port).
+fn dtr_dropped(modem: &mut Modem, to_dte: &mut Vec<u8>, slave: &pty_process::Pts, now: Instant) {
+    info!("DTE closed the port: DTR dropped");
+    modem.dtr_drop(now);
+    // Anything still queued for the old DTE must not reach the next one.
+    to_dte.clear();
+    if let Err(errno) = termios::tcflush(slave, QueueSelector::IFlush) {
+        warn!(%errno, "cannot discard output the DTE left unread");
+    }
+}
+
+/// How many programs hold the slave open (not counting this one's own descriptor, opened
+/// before the watch began), from the inotify open and close events.
+#[derive(Debug, Default)]
+struct Openers {
+    count: u32,
+}
+
+impl Openers {
+    /// Take the queued events; true if at least one close came and nobody holds the port
+    /// now, which is DTR dropping.
+    fn update(&mut self, fd: &rustix::fd::OwnedFd, buf: &mut [MaybeUninit<u8>]) -> bool {
+        let mut reader = inotify::Reader::new(fd, buf);
+        let mut closed = false;
+        loop {
+            match reader.next() {
+                Ok(event) => {
+                    let flags = event.events();
+                    if flags.contains(inotify::ReadFlags::OPEN) {
+                        self.count += 1;
+                    }
+                    if flags.intersects(
+                        inotify::ReadFlags::CLOSE_WRITE | inotify::ReadFlags::CLOSE_NOWRITE,
+                    ) {
+                        self.count = self.count.saturating_sub(1);
+                        closed = true;
+                    }
+                    if flags.contains(inotify::ReadFlags::QUEUE_OVERFLOW) {
+                        // Events were lost: the count is a guess from here on.
+                        warn!("too many opens and closes of the port to follow");
+                    }
+                }
+                Err(rustix::io::Errno::AGAIN) => break,
+                Err(errno) => {
+                    warn!(%errno, "cannot read open and close notifications");
+                    break;
+                }
+            }
+        }
+        closed && self.count == 0
+    }
+}
+
+/// An inotify descriptor that reports every open and close of the slave by anyone.
 fn watch_closes(path: &Path) -> Result<AsyncFd<rustix::fd::OwnedFd>, ModemSimError> {
     let fd = inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)
         .map_err(set_up("inotify_init"))?;
     inotify::add_watch(
         &fd,
         path,
-        inotify::WatchFlags::CLOSE_WRITE | inotify::WatchFlags::CLOSE_NOWRITE,
+        inotify::WatchFlags::OPEN
+            | inotify::WatchFlags::CLOSE_WRITE
+            | inotify::WatchFlags::CLOSE_NOWRITE,
     )
     .map_err(set_up("inotify_add_watch"))?;
     // `AsyncFd::new` is deprecated for types whose `as_raw_fd` could change under it; an
@@ -257,26 +324,6 @@ fn watch_closes(path: &Path) -> Result<AsyncFd<rustix::fd::OwnedFd>, ModemSimErr
         what: "inotify registration",
         source,
     })
-}
-
-/// Read every pending inotify event; whether any was a close.
-fn drain_closes(fd: &rustix::fd::OwnedFd, buf: &mut [MaybeUninit<u8>]) -> bool {
-    let mut reader = inotify::Reader::new(fd, buf);
-    let mut closed = false;
-    loop {
-        match reader.next() {
-            Ok(event) => {
-                closed |= event.events().intersects(
-                    inotify::ReadFlags::CLOSE_WRITE | inotify::ReadFlags::CLOSE_NOWRITE,
-                );
-            }
-            Err(rustix::io::Errno::AGAIN) => return closed,
-            Err(errno) => {
-                warn!(%errno, "cannot read close notifications");
-                return closed;
-            }
-        }
-    }
 }
 
 /// Move everything that can move without waiting: the modem's output and events, line

@@ -66,3 +66,21 @@ fn a_closed_output_does_not_stop_the_modem() {
         "link left behind"
     );
 }
+
+/// Issue 16 #12: a bad network file is reported with its name, line and column and the
+/// rule in the file's words; the tool's internals (the diagnostic code) stay out.
+#[test]
+fn a_bad_network_file_names_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("modem-sim-badnet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("bad.yaml");
+    std::fs::write(&file, "numbers:\n  \"1\": {connect: 9600}\n  \"1\": busy\n").expect("write");
+    let link = dir.join("tty").to_string_lossy().into_owned();
+    let output = modem_sim(&["--link", &link, "--network", &file.to_string_lossy()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("bad.yaml:3:3"), "{stderr}");
+    assert!(stderr.contains("given twice"), "{stderr}");
+    assert!(!stderr.contains("modem_sim::"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

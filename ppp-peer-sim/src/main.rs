@@ -149,7 +149,8 @@ fn main() -> anyhow::Result<()> {
         .init();
     let text = std::fs::read_to_string(&cli.script)
         .with_context(|| format!("cannot read script {}", cli.script.display()))?;
-    let script = Script::from_yaml(&text).with_context(|| format!("{}", cli.script.display()))?;
+    let script =
+        Script::from_yaml(&text).map_err(|error| anyhow::anyhow!(error.in_file(&cli.script)))?;
     let entropy = cli.magic_seed.map_or(Entropy::Os, Entropy::Seed);
     let server = Server::with_entropy(script, entropy);
     match &cli.tty {

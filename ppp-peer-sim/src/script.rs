@@ -331,6 +331,28 @@ pub enum ScriptError {
     },
 }
 
+impl ScriptError {
+    /// The message as a tool shows it for the script `file`: `FILE:LINE:COLUMN: rule`.
+    pub fn in_file(&self, file: &std::path::Path) -> String {
+        let (ScriptError::Syntax {
+            line,
+            column,
+            message,
+        }
+        | ScriptError::Invalid {
+            line,
+            column,
+            message,
+        }) = self;
+        let at = match (line, column) {
+            (Some(line), Some(column)) => format!(":{line}:{column}"),
+            (Some(line), None) => format!(":{line}"),
+            _ => String::new(),
+        };
+        format!("{}{at}: {message}", file.display())
+    }
+}
+
 fn position(line: Option<u64>, column: Option<u64>) -> String {
     match (line, column) {
         (Some(line), Some(column)) => format!("line {line}, column {column}: "),
@@ -378,10 +400,16 @@ impl Script {
         } else {
             serde_saphyr::from_str(text).map_err(|error| {
                 let location = error.location();
+                // The message alone (the position is in the fields), in the script's
+                // words rather than the YAML library's.
+                let message = serde_saphyr::MessageFormatter::format_message(
+                    &serde_saphyr::DefaultMessageFormatter,
+                    &error,
+                );
                 ScriptError::Syntax {
                     line: location.map(|l| l.line()),
                     column: location.map(|l| l.column()),
-                    message: error.to_string(),
+                    message: sansio::yaml_words::plain(&message).into_owned(),
                 }
             })?
         };

@@ -70,7 +70,7 @@ fn a_bad_script_is_reported_with_its_position() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("line 2, column 10") && stderr.contains("only MS-CHAPv2"),
+        stderr.contains("bad.yaml:2:10: ") && stderr.contains("only MS-CHAPv2"),
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -307,7 +307,7 @@ fn read_and_write_files() {
     let bad = Phonebook::read(&path).expect_err("corrupt");
     assert_eq!(bad.ras_error(), RasError::ERROR_CORRUPT_PHONEBOOK);
     let message = bad.to_string();
-    assert!(message.contains("rasphone.pbk: line 2"), "{message}");
+    assert!(message.contains("rasphone.pbk:2:1: "), "{message}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -359,7 +359,7 @@ fn errors_name_the_line() {
         .to_string();
     assert_eq!(
         message,
-        "/etc/x.pbk: line 2: this `MEDIA=` block has no `Port=` (on Linux, the device path such as /dev/ttyUSB0)"
+        "/etc/x.pbk:2:1: this `MEDIA=` block has no `Port=` (on Linux, the device path such as /dev/ttyUSB0)"
     );
 }
 
@@ -779,4 +779,40 @@ fn broken_utf16_is_corrupt_with_its_line() {
             ..
         })
     ));
+}
+
+/// Issue 16 #12: every phonebook message names the file, the line and the column, and the
+/// rule in the file's terms.
+#[test]
+fn phonebook_messages() {
+    let cases = [
+        ("key before any entry", "Port=COM1\n"),
+        ("not key=value", "[A]\njunk\n"),
+        ("no key", "[A]\n=x\n"),
+        ("unclosed name", "[A\n"),
+        ("empty name", "[]\n"),
+        ("entry twice", "[A]\nMEDIA=serial\nPort=COM1\n[a]\n"),
+        ("no MEDIA", "[A]\nType=1\n"),
+        ("MEDIA without Port", "[A]\nMEDIA=serial\n"),
+        ("DEVICE before MEDIA", "[A]\nDEVICE=modem\n"),
+        (
+            "number before DEVICE",
+            "[A]\nMEDIA=serial\nPort=COM1\nPhoneNumber=1\n",
+        ),
+        (
+            "not a number",
+            "[A]\nMEDIA=serial\nPort=COM1\nConnectBPS=fast\n",
+        ),
+        ("out of range", "[A]\nDialMode=7\nMEDIA=serial\nPort=COM1\n"),
+        ("control characters", "[A]\n\u{1b}]0;title\u{7}\n"),
+    ];
+    let file = Path::new("/home/user/.config/ras/rasphone.pbk");
+    let report: String = cases
+        .iter()
+        .map(|(what, text)| match Phonebook::parse(text, Some(file)) {
+            Ok(phonebook) => panic!("{what}: accepted {phonebook:?}"),
+            Err(error) => format!("{what}:\n  {error}\n"),
+        })
+        .collect();
+    insta::assert_snapshot!(report);
 }

@@ -131,7 +131,7 @@ fn corrupt_phonebook_is_625_with_the_line() {
         stdout(&output).trim_end(),
         error_line(RasError::ERROR_CORRUPT_PHONEBOOK)
     );
-    assert!(stderr(&output).contains("line 4"), "{output:?}");
+    assert!(stderr(&output).contains("bad.pbk:4:12: "), "{output:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

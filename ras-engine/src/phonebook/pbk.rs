@@ -78,12 +78,15 @@ pub enum PhonebookError {
         source: std::io::Error,
     },
     /// The contents are not a valid phonebook (→ 625 ERROR_CORRUPT_PHONEBOOK).
-    #[error("{}line {line}: {problem}", Located(path.as_deref()))]
+    #[error("{}: {problem}", Position(path.as_deref(), *line, *column))]
     Corrupt {
         /// The file, if the text came from one.
         path: Option<PathBuf>,
         /// The 1-based line number.
         line: usize,
+        /// The 1-based column (in characters): of the value for a bad value, of the key
+        /// for a misplaced key, 1 for what concerns the whole line.
+        column: usize,
         /// What is wrong there.
         problem: Problem,
     },
@@ -117,6 +120,18 @@ pub enum PhonebookError {
 
 /// Prefixes a path and a colon, when there is a path.
 struct Located<'a>(Option<&'a Path>);
+
+/// `FILE:LINE:COLUMN`, or `line L, column C` for text that came from no file.
+struct Position<'a>(Option<&'a Path>, usize, usize);
+
+impl fmt::Display for Position<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(path) => write!(f, "{}:{}:{}", path.display(), self.1, self.2),
+            None => write!(f, "line {}, column {}", self.1, self.2),
+        }
+    }
+}
 
 impl fmt::Display for Located<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -631,21 +646,20 @@ fn decode(bytes: &[u8]) -> (Cow<'_, str>, bool) {
 
 /// Read a phonebook from the bytes of a `rasphone.pbk` file.
 pub(super) fn parse(bytes: &[u8], path: Option<&Path>) -> Result<Phonebook, PhonebookError> {
-    let corrupt = |(line, problem)| PhonebookError::Corrupt {
+    let corrupt_at = |line, column, problem| PhonebookError::Corrupt {
         path: path.map(Path::to_owned),
         line,
+        column,
         problem,
     };
+    let corrupt = |(line, problem)| corrupt_at(line, 1, problem);
     if bytes.len() > MAX_PHONEBOOK_BYTES {
         return Err(PhonebookError::TooLarge {
             path: path.map(Path::to_owned),
         });
     }
-    let (encoding, text) = FileEncoding::decode(bytes).map_err(|line| PhonebookError::Corrupt {
-        path: path.map(Path::to_owned),
-        line,
-        problem: Problem::InvalidUtf16,
-    })?;
+    let (encoding, text) =
+        FileEncoding::decode(bytes).map_err(|line| corrupt_at(line, 1, Problem::InvalidUtf16))?;
     let bytes: &[u8] = &text;
     let mut entries: Vec<Entry> = Vec::new();
     let mut first_lines: Vec<usize> = Vec::new();
@@ -678,16 +692,24 @@ pub(super) fn parse(bytes: &[u8], path: Option<&Path>) -> Result<Phonebook, Phon
             }
             Line::KeyValue(key, value) => {
                 let entry = current.as_mut().ok_or_else(|| {
-                    corrupt((
+                    corrupt_at(
                         line,
+                        key_column(&text),
                         Problem::KeyOutsideEntry {
                             key: key.to_owned(),
                         },
-                    ))
+                    )
                 })?;
-                entry
-                    .key_value(line, key, value)
-                    .map_err(|problem| corrupt((line, problem)))?;
+                entry.key_value(line, key, value).map_err(|problem| {
+                    // A bad value is pointed at; a misplaced key at the key.
+                    let column = match problem {
+                        Problem::NotANumber { .. } | Problem::OutOfRange { .. } => {
+                            value_column(&text)
+                        }
+                        _ => key_column(&text),
+                    };
+                    corrupt_at(line, column, problem)
+                })?;
             }
         }
         if let (false, Some(entry)) = (utf8, current.as_mut()) {
@@ -964,6 +986,17 @@ impl FileEncoding {
                 .collect(),
         }
     }
+}
+
+/// The 1-based column of a `key=value` line's key (its first non-blank character).
+fn key_column(line: &str) -> usize {
+    line.chars().take_while(|c| c.is_whitespace()).count() + 1
+}
+
+/// The 1-based column of a `key=value` line's value (just after the first `=`).
+fn value_column(line: &str) -> usize {
+    line.split_once('=')
+        .map_or(1, |(key, _)| key.chars().count() + 2)
 }
 
 /// The 1-based line the next character of a file would be on, after `text`.
