@@ -160,7 +160,9 @@ fn scenario(case: &Case) -> Scenario {
     if let Some(state) = case.stop_at {
         app.push_str(&format!("  stop-at: {state}\n"));
     }
-    if !case.resume.is_empty() {
+    // A synchronous dial never pauses, so a scenario may not give it resumes (the loader
+    // refuses them as unreachable).
+    if !case.resume.is_empty() && case.notifier != "none" {
         let resumes: Vec<String> = case
             .resume
             .iter()

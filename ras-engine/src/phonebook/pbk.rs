@@ -971,7 +971,7 @@ impl FileEncoding {
     }
 
     /// `text` (UTF-8 `rasphone.pbk` text) in this encoding, byte-order mark included.
-    pub(super) fn encode(self, text: &str) -> Vec<u8> {
+    pub fn encode(self, text: &str) -> Vec<u8> {
         let units = || text.encode_utf16();
         match self {
             FileEncoding::Utf8 => text.as_bytes().to_vec(),
