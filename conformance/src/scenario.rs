@@ -78,6 +78,11 @@ pub struct EntrySpec {
     /// Which modem (1-based) the entry's `Port=` names.
     #[serde(default = "one")]
     pub modem: u8,
+    /// `CustomDialDll=`: the entry's custom dialer, one of ras-capi's examples by name
+    /// (`c-predial`, `rust-dialer`, `no-entry-point`) or a path (relative to the
+    /// scenario's folder).
+    #[serde(default)]
+    pub custom_dial: Option<String>,
 }
 
 fn default_entry_name() -> String {
@@ -96,6 +101,7 @@ impl Default for EntrySpec {
             auth_restrictions: None,
             domain: String::new(),
             modem: 1,
+            custom_dial: None,
         }
     }
 }
@@ -126,6 +132,26 @@ pub struct DialSpec {
     /// PasswordExpired) instead of failing.
     #[serde(default)]
     pub paused_states: bool,
+    /// `RDEOPT_CustomDial`: the caller is the custom dialer, so RAS dials the entry
+    /// itself instead of handing the dial to the entry's `CustomDialDll=`.
+    #[serde(default)]
+    pub custom_dial: bool,
+    /// Which API the application dials through.
+    #[serde(default)]
+    pub api: Api,
+}
+
+/// The API a scenario's application dials through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Api {
+    /// `Ras::dial`, as `rasdial` and other Rust programs call it (ras-reference §4.5 rule
+    /// 29: a custom-dial entry is refused with 755).
+    #[default]
+    Rust,
+    /// `RasDialA` of the C API (ras-capi), which hands a custom-dial entry to its
+    /// dialer; the notifier is a C function (or window) of the scenario's kind.
+    C,
 }
 
 /// Engine options a scenario may set.
@@ -780,6 +806,17 @@ fn resolve_program(
                 hint: Some("set `modems:` to how many modems the lab has".to_owned()),
             });
         }
+    }
+    if file.dial.api == Api::C {
+        problems.push(Problem {
+            line: 0,
+            column: 0,
+            message: "`dial: {api: c}` plays the single dial, not a `program`".to_owned(),
+            hint: Some(
+                "a program dials through the Rust API; give the C dial as a scenario of its own"
+                    .to_owned(),
+            ),
+        });
     }
     let mut dialed: Vec<String> = Vec::new();
     let mut steps = Vec::new();
