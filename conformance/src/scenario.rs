@@ -924,3 +924,53 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
     found.sort();
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NETWORK: &str = "network: {numbers: {\"5551234\": {connect: 33600, peer: builtin}}}\n";
+
+    fn parse_text(text: &str) -> Result<Scenario, ScenarioError> {
+        parse("test", Path::new("custom-dial/test.yaml"), text)
+    }
+
+    #[test]
+    fn custom_dial_keys_parse() {
+        let scenario = parse_text(&format!(
+            "entry: {{custom-dial: c-predial}}\ndial: {{api: c, custom-dial: true}}\n{NETWORK}expect: {{result: connected}}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            scenario.file.entry.custom_dial.as_deref(),
+            Some("c-predial")
+        );
+        assert_eq!(scenario.file.dial.api, Api::C);
+        assert!(scenario.file.dial.custom_dial);
+        let plain = parse_text(&format!("{NETWORK}expect: {{result: connected}}\n")).unwrap();
+        assert_eq!(plain.file.dial.api, Api::Rust, "the Rust API by default");
+        assert!(!plain.file.dial.custom_dial);
+    }
+
+    #[test]
+    fn the_c_api_plays_single_dials_only() {
+        let error = parse_text(&format!(
+            "dial: {{api: c}}\nprogram: [dial Scenario]\n{NETWORK}expect: {{log: []}}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            error.problems[0].message.contains("api: c"),
+            "{:?}",
+            error.problems
+        );
+    }
+
+    #[test]
+    fn an_unknown_api_is_refused() {
+        let error = parse_text(&format!(
+            "dial: {{api: pascal}}\n{NETWORK}expect: {{result: connected}}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(error.problems[0].line, 1, "{:?}", error.problems);
+    }
+}

@@ -373,3 +373,57 @@ unsafe extern "C" fn window_procedure(
     });
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(field: &[c_char]) -> String {
+        field
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8 as char)
+            .collect()
+    }
+
+    #[test]
+    fn parameters_fill_their_fields_and_keep_a_nul_when_too_long() {
+        let params = DialParams {
+            entry_name: "Dial-up ISP".to_owned(),
+            user_name: "u".repeat(1000),
+            callback_id: 7,
+            ..DialParams::default()
+        };
+        let c = c_params(&params);
+        assert_eq!(text(&c.szEntryName), "Dial-up ISP");
+        assert_eq!(text(&c.szUserName).len(), c.szUserName.len() - 1);
+        assert_eq!(c.szUserName.last(), Some(&0));
+        // Copies: the SDK's 4-byte packing leaves the fields unaligned.
+        let (callback_id, size) = (c.dwCallbackId, c.dwSize);
+        assert_eq!(callback_id, 7);
+        assert_eq!(size as usize, size_of::<RASDIALPARAMSA>());
+    }
+
+    #[test]
+    fn a_dialer_path_is_relative_to_the_scenario_and_never_a_bare_name() {
+        let mut scenario = crate::scenario::parse(
+            "t",
+            Path::new("t.yaml"),
+            "network: {numbers: {}}\nexpect: {result: connected}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            dialer_path(&scenario, "lib.so").unwrap(),
+            Path::new("./lib.so")
+        );
+        scenario.path = PathBuf::from("scenarios/custom-dial/t.yaml");
+        assert_eq!(
+            dialer_path(&scenario, "lib.so").unwrap(),
+            Path::new("scenarios/custom-dial/lib.so")
+        );
+        assert_eq!(
+            dialer_path(&scenario, "/abs/lib.so").unwrap(),
+            Path::new("/abs/lib.so")
+        );
+    }
+}
