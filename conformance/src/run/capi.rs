@@ -49,8 +49,13 @@ const C_DIALERS: [(&str, &str); 2] = [
     // Exports a misspelt entry point: 755 ERROR_CANNOT_DO_CUSTOMDIAL.
     ("no-entry-point", "libno_entry_point.so"),
 ];
-/// Dials for a named user, refuses a nameless dial with its own 649.
-const RUST_DIALER: (&str, &str) = ("rust-dialer", "librust_dialer.so");
+/// Dials for a named user, refuses a nameless dial with its own 649: ras-capi's
+/// example, as ras-capi builds it or as conformance builds it again for its own tests
+/// (Cargo.toml).
+const RUST_DIALER: (&str, [&str; 2]) = (
+    "rust-dialer",
+    ["librust_dialer.so", "libscenario_rust_dialer.so"],
+);
 
 /// The file of the custom dialer `name` (an example's name, or a path relative to the
 /// scenario's folder).
@@ -86,20 +91,20 @@ pub(super) fn unbuilt_c_dialer(name: &str) -> bool {
     })
 }
 
-/// The Rust example dialer: `target/PROFILE/examples/librust_dialer.so`, next to this
-/// binary (`target/PROFILE/conformance`) or to the test (`target/PROFILE/deps/…`).
+/// The Rust example dialer, in `target/PROFILE/examples` next to this binary
+/// (`target/PROFILE/conformance`) or to the test (`target/PROFILE/deps/…`).
 fn rust_dialer() -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     exe.ancestors()
         .skip(1)
         .take(2)
-        .map(|dir| dir.join("examples").join(RUST_DIALER.1))
+        .flat_map(|dir| RUST_DIALER.1.map(|file| dir.join("examples").join(file)))
         .find(|path| path.is_file())
         .ok_or_else(|| {
             format!(
                 "the example Rust dialer ({}) is not built next to {}: run `cargo build -p \
-                 ras-capi --example rust_dialer` (`cargo test --workspace` builds it)",
-                RUST_DIALER.1,
+                 ras-capi --example rust_dialer` (`cargo test` builds it)",
+                RUST_DIALER.1[0],
                 exe.display()
             )
         })
