@@ -40,9 +40,8 @@ use ras_engine::ras::{RasConnState, RasError};
 
 use crate::scenario::Scenario;
 
-/// ras-capi's example dialers, by the name a scenario gives them: built by conformance's
-/// build script (the C ones, in `CONFORMANCE_DIALERS`) or by cargo as an example of
-/// ras-capi (the Rust one, in `target/PROFILE/examples`).
+/// ras-capi's example C dialers, by the name a scenario gives them and the file
+/// conformance's build script compiles each to (in `CONFORMANCE_DIALERS`).
 const C_DIALERS: [(&str, &str); 2] = [
     // Runs a pre-dial step, then dials through RAS and forwards every notification.
     ("c-predial", "libpredial_dialer.so"),
