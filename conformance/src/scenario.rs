@@ -572,6 +572,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             Some(cut) => message[..cut].to_owned(),
             None => message.to_owned(),
         };
+        let message = in_user_words(&message, text);
         invalid(vec![Problem {
             line,
             column,
@@ -581,6 +582,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
     })?;
 
     let mut problems = Vec::new();
+    check_runnable(&file, text, &mut problems);
     let result = file
         .expect
         .result
@@ -733,14 +735,113 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             app,
             no_carrier,
         }),
-        _ => Err(invalid(problems)),
+        _ => {
+            problems.sort_by_key(|problem| (problem.line, problem.column));
+            Err(invalid(problems))
+        }
     }
+}
+
+/// A YAML library's message, said in the scenario author's words: no library types or
+/// options (issue 16 #12).
+fn in_user_words(message: &str, text: &str) -> String {
+    if text.trim().is_empty() {
+        return "the file is empty: a scenario needs at least `network` and `expect`".to_owned();
+    }
+    if message.contains("untagged enum ResultValue") {
+        return "not a result: write `connected`, `hung-up`, an error number such as 676, or a symbol such as ERROR_LINE_BUSY".to_owned();
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("`{key}` is given twice; give each key once");
+    }
+    if message.contains("budget breached") {
+        return "the file is too large or too deeply nested to be a scenario".to_owned();
+    }
+    if let Some(field) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return format!(
+            "`{field}` is given twice (or together with a key that means the same, such as `exec` with `tcp`); give one"
+        );
+    }
+    message.to_owned()
+}
+
+/// Where `needle` first appears in `text`, as (line, column), 1-based; (0, 0) when absent.
+fn locate(text: &str, needle: &str) -> (u64, u64) {
+    text.lines()
+        .enumerate()
+        .find_map(|(index, line)| {
+            line.find(needle)
+                .map(|column| (index as u64 + 1, column as u64 + 1))
+        })
+        .unwrap_or((0, 0))
+}
+
+/// Rules a scenario must keep to be able to pass at all (issue 16 #3, #13): a result or
+/// trace names an error that exists, a synchronous dial is not given resumes, every number that answers with the built-in server has one, and nothing runs commands.
+fn check_runnable(file: &ScenarioFile, text: &str, problems: &mut Vec<Problem>) {
+    // A synchronous dial with paused states is a fine scenario (the pause becomes the
+    // error, see paused/synchronous-dial-cannot-pause); resumes it can never reach are not.
+    if file.dial.notifier == NotifierKind::None && !file.app.resume.is_empty() {
+        let (line, column) = locate(text, "resume");
+        problems.push(Problem {
+            line,
+            column,
+            message: "`app.resume` with `notifier: none`: a synchronous dial never pauses, so it never resumes".to_owned(),
+            hint: Some("give a notifier (func1 or func2) and `paused-states: true`, or drop the resumes".to_owned()),
+        });
+    }
+    for (number, outcome) in &file.network.numbers {
+        let modem_sim::network::Outcome::Connect { peer, .. } = outcome else {
+            continue;
+        };
+        let (line, column) = locate(text, number);
+        match peer {
+            modem_sim::network::PeerSpec::Builtin if file.server.is_none() => {
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: format!("number {number} answers with `peer: builtin`, but the scenario has no `server:`"),
+                    hint: Some("add a `server:` script (ppp-peer-sim --help lists its keys)".to_owned()),
+                });
+            }
+            modem_sim::network::PeerSpec::Exec(_) | modem_sim::network::PeerSpec::Tcp(_) => {
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: format!("number {number} answers with `exec:` or `tcp:`; a scenario never runs commands or opens sockets"),
+                    hint: Some("use `peer: builtin` and a `server:` script; exec/tcp far ends are for the standalone modem-sim".to_owned()),
+                });
+            }
+            modem_sim::network::PeerSpec::Builtin => {}
+        }
+    }
+}
+
+/// Whether `error` is one the engine knows (a raserror.h code or a Win32 code it names).
+fn known_error(error: RasError) -> bool {
+    error.symbol().is_some()
 }
 
 /// `expect.result` resolved: `connected`, `hung-up`, or an error by number or symbol.
 fn dial_result(spec: &Spanned<ResultValue>, problems: &mut Vec<Problem>) -> Option<DialResult> {
     match &spec.value {
-        ResultValue::Number(code) => Some(DialResult::Failed(RasError::from_code(*code))),
+        ResultValue::Number(code) if known_error(RasError::from_code(*code)) => {
+            Some(DialResult::Failed(RasError::from_code(*code)))
+        }
+        ResultValue::Number(code) => {
+            let (line, column) = at(&spec.referenced);
+            problems.push(Problem {
+                line,
+                column,
+                message: format!("{code} is not an error the engine knows"),
+                hint: Some("see ../shared/ras-reference.md §2 for the raserror.h codes".to_owned()),
+            });
+            None
+        }
         ResultValue::Text(text) if text.eq_ignore_ascii_case("connected") => {
             Some(DialResult::Connected)
         }
@@ -769,6 +870,18 @@ fn trace_lines(lines: &[Spanned<String>], problems: &mut Vec<Problem>) -> Vec<Tr
     lines
         .iter()
         .filter_map(|line| match line.value.parse::<TraceLine>() {
+            Ok(parsed) if parsed.error != 0 && !known_error(RasError::from_code(parsed.error)) => {
+                let (l, c) = at(&line.referenced);
+                problems.push(Problem {
+                    line: l,
+                    column: c,
+                    message: format!("{} is not an error the engine knows", parsed.error),
+                    hint: Some(
+                        "see ../shared/ras-reference.md §2 for the raserror.h codes".to_owned(),
+                    ),
+                });
+                None
+            }
             Ok(parsed) => Some(parsed),
             Err(error) => {
                 let (l, c) = at(&line.referenced);
@@ -929,7 +1042,7 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
 mod tests {
     use super::*;
 
-    const NETWORK: &str = "network: {numbers: {\"5551234\": {connect: 33600, peer: builtin}}}\n";
+    const NETWORK: &str = "network: {numbers: {\"5551234\": busy}}\n";
 
     fn parse_text(text: &str) -> Result<Scenario, ScenarioError> {
         parse("test", Path::new("custom-dial/test.yaml"), text)
@@ -959,7 +1072,10 @@ mod tests {
         ))
         .unwrap_err();
         assert!(
-            error.problems[0].message.contains("api: c"),
+            error
+                .problems
+                .iter()
+                .any(|problem| problem.message.contains("api: c")),
             "{:?}",
             error.problems
         );

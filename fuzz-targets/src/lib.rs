@@ -67,6 +67,14 @@ pub const TARGETS: &[Target] = &[
         name: "line_capture",
         run: ppp::line_capture,
     },
+    Target {
+        name: "eap_decode",
+        run: ppp::eap_decode,
+    },
+    Target {
+        name: "terminal_login",
+        run: ppp::terminal_login,
+    },
     // ras-engine: the modem's answers and the phonebook.
     Target {
         name: "hayes_result",
@@ -75,6 +83,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "hayes_dialer",
         run: engine::hayes_dialer,
+    },
+    Target {
+        name: "scp_parse",
+        run: engine::scp_parse,
     },
     Target {
         name: "pbk_parse",

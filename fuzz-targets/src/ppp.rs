@@ -14,7 +14,6 @@ use ras_ppp::lcp::{LcpConfig, new_lcp};
 use ras_ppp::mp::{Bundle, BundleConfig, LinkId, MpEvent};
 use ras_ppp::mschapv2::recover_new_password;
 use ras_ppp::pap::{PapClient, PapServer};
-use ras_ppp::random::SeededRandom;
 use ras_ppp::wire::ControlRepr;
 use ras_ppp::wire::chap::{ChapRepr, FailureMessage, MsChapV2Response, SuccessMessage};
 use ras_ppp::wire::control::CodeSet;
@@ -244,8 +243,9 @@ pub fn chap_decode(data: &[u8]) {
             algorithm,
             "alice",
             "secret",
-            second * 30,
-            SeededRandom::new(1),
+            second * 3,
+            10,
+            ras_ppp::random::Random::seeded(1),
         );
         client.start(Instant::ZERO);
         client.receive(Instant::ZERO, data);
@@ -256,7 +256,7 @@ pub fn chap_decode(data: &[u8]) {
             second * 3,
             10,
             second * 120,
-            SeededRandom::new(2),
+            ras_ppp::random::Random::seeded(2),
         );
         server.start(Instant::ZERO);
         let _ = server.receive(data, |_| Some("secret".to_owned()));
@@ -361,4 +361,82 @@ pub fn line_capture(data: &[u8]) {
         records += 1;
     }
     assert_eq!(records, written);
+}
+
+/// The EAP decoder and both EAP machines (RFC 3748 §4; pppd's CVE-2020-8597 was an EAP
+/// length overflow): every packet either parses or gives a typed error; whatever parses
+/// has a Length within the octets, and is emitted and reads back equal, its new Length the
+/// octets emitted. The same bytes then go into both machines, which must not panic.
+pub fn eap_decode(data: &[u8]) {
+    use ras_ppp::eap::{EapAuthenticator, EapAuthenticatorConfig, EapPeer, EapPeerConfig};
+    use ras_ppp::random::SeededRandom;
+    use ras_ppp::wire::eap::{EapMethod, EapRepr};
+    use sansio::{Duration, Instant};
+
+    if let Ok(repr) = EapRepr::parse_bytes(data) {
+        let length = usize::from(u16::from_be_bytes([data[2], data[3]]));
+        assert!(length <= data.len(), "Length within the octets");
+        let bytes = repr.to_bytes();
+        assert_eq!(
+            usize::from(u16::from_be_bytes([bytes[2], bytes[3]])),
+            bytes.len()
+        );
+        assert_eq!(EapRepr::parse_bytes(&bytes), Ok(repr), "round trip");
+    }
+    let second = Duration::from_secs(1);
+    let mut peer = EapPeer::new(
+        EapPeerConfig::default(),
+        "alice",
+        "secret",
+        second * 30,
+        SeededRandom::new(1),
+    );
+    peer.start(Instant::ZERO);
+    peer.receive(Instant::ZERO, data);
+    while peer.poll_packet().is_some() {}
+    let mut authenticator = EapAuthenticator::new(
+        EapAuthenticatorConfig {
+            name: "server".into(),
+            methods: EapMethod::ALL.to_vec(),
+            identity_prompt: String::new(),
+            notification: None,
+            token_prompt: "Token:".into(),
+            restart_interval: second * 3,
+            max_requests: 10,
+            user_wait: second * 120,
+        },
+        SeededRandom::new(2),
+    );
+    authenticator.start(Instant::ZERO);
+    let _ = authenticator.receive(Instant::ZERO, data, |_| Some("secret".to_owned()));
+    while authenticator.poll_packet().is_some() {}
+}
+
+/// ppp-peer-sim's terminal login: whatever a caller types, in whatever chunks (the first
+/// octet sets the chunk size), the login never panics, and what it hands to PPP is the
+/// tail of the caller's own input.
+pub fn terminal_login(data: &[u8]) {
+    use ppp_peer_sim::{LoginProgress, LoginScript, TerminalLogin};
+
+    let mut login = TerminalLogin::new(LoginScript {
+        prompt: "login: ".into(),
+        password_prompt: "Password: ".into(),
+        banner: "fuzz".into(),
+        users: std::collections::BTreeMap::from([("alice".to_owned(), "secret".to_owned())]),
+        attempts: 3,
+    });
+    let Some((&size, rest)) = data.split_first() else {
+        return;
+    };
+    for chunk in rest.chunks(usize::from(size).max(1)) {
+        match login.receive(chunk) {
+            LoginProgress::Pending => {}
+            LoginProgress::LoggedIn { rest } => {
+                assert!(chunk.ends_with(&rest));
+                break;
+            }
+            LoginProgress::Refused => break,
+        }
+    }
+    while login.poll_transmit().is_some() {}
 }

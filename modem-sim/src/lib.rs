@@ -16,7 +16,9 @@
 
 pub mod call;
 pub mod command;
+pub mod dte_log;
 pub mod escape;
+pub mod far_command;
 pub mod line;
 mod modem;
 pub mod network;

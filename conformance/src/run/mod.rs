@@ -167,12 +167,19 @@ impl Resume {
 /// The engine settings a scenario runs with.
 fn engine_config(scenario: &Scenario) -> EngineConfig {
     EngineConfig {
-        seed: scenario.file.seed,
+        seed: Some(scenario.file.seed),
         time_scale: TimeScale::DEFAULT,
         no_carrier: scenario.no_carrier,
+        // A guard, not a model: modem-sim always answers, and at the default time scale
+        // the engine's 5 s would be 50 ms of real time, which a loaded machine (parallel
+        // runs, CI) can miss. Both drivers use the same value, so traces still agree.
+        modem_response_timeout: GENEROUS_MODEM_RESPONSE_TIMEOUT,
         ..EngineConfig::default()
     }
 }
+
+/// [`engine_config`]'s modem response timeout (virtual time).
+const GENEROUS_MODEM_RESPONSE_TIMEOUT: sansio::Duration = sansio::Duration::from_secs(60);
 
 /// The server behind `peer: builtin`: the scenario's scripted PPP server.
 fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {

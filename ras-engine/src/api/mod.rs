@@ -23,6 +23,7 @@ pub use notifier::{
 use crate::driver;
 use crate::hayes::DialerConfig;
 use crate::phonebook::{AuthRestrictions, Entry, Phonebook};
+use crate::ppp::random::Entropy;
 use crate::ppp::{AuthProtocol, ClientConfig};
 use crate::ras::{DialPlan, RasConnState, RasError};
 
@@ -166,8 +167,11 @@ impl DialError {
 pub struct EngineConfig {
     /// Scales every protocol timer (see [`TimeScale`]); [`TimeScale::REAL`] for real modems.
     pub time_scale: TimeScale,
-    /// Seeds PPP magic numbers, so that a dial can be replayed byte for byte.
-    pub seed: u32,
+    /// Seeds PPP Magic-Numbers and MS-CHAPv2 Peer-Challenges, so that a dial can be
+    /// replayed byte for byte (the simulated lab, scenarios). `None`, the default, draws
+    /// them from the system's generator, as RFC 1661 §6.4 and RFC 2759 §4 require of a
+    /// real link.
+    pub seed: Option<u32>,
     /// The error a `NO CARRIER` answer to the dial is reported as. The reference leaves
     /// it open (ras-reference §4.6 caveat a): the name says 679 ERROR_NO_CARRIER, which is
     /// the default; TAPI-era Windows is often seen reporting 678 ERROR_NO_ANSWER instead.
@@ -179,6 +183,11 @@ pub struct EngineConfig {
     /// a single automaton may take with the RFC's defaults (10 × 3 s), which leaves room
     /// for LCP, authentication and IPCP each retrying.
     pub ppp_deadline: Duration,
+    /// How long the modem may take to answer each init command before the dial fails with
+    /// 666 ERROR_DEVICE_NOT_READY. [inferred] Default 5 s, ample for a real modem; a
+    /// harness that shrinks time on a busy machine sets it generously, since it guards
+    /// against a dead device rather than models anything.
+    pub modem_response_timeout: Duration,
     /// Opt-in line capture: when set, every dial records the PPP frames it sends and
     /// receives to a pcap file in this folder (which must exist), named by
     /// [`EngineConfig::capture_path`]. Off by default.
@@ -186,11 +195,13 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// The PPP magic-number seed for the connection `handle`: different for every
-    /// connection, the same for the same seed and handle.
-    pub fn magic_seed(&self, handle: HRasConn) -> u32 {
+    /// Where the PPP randomness of connection `handle` comes from: with a seed, a stream
+    /// different for every connection and the same for the same seed and handle.
+    pub fn entropy(&self, handle: HRasConn) -> Entropy {
         // Truncation is fine: the handle only varies the seed.
-        self.seed ^ (handle.0 as u32).wrapping_mul(0x9E37_79B9)
+        self.seed.map_or(Entropy::Os, |seed| {
+            Entropy::Seed(seed ^ (handle.0 as u32).wrapping_mul(0x9E37_79B9))
+        })
     }
 
     /// Where the capture of connection `handle` to `entry_name` goes, when capturing is on:
@@ -208,13 +219,17 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             time_scale: TimeScale::REAL,
-            seed: 0x5241_5331,
+            seed: None,
             no_carrier: RasError::ERROR_NO_CARRIER,
             ppp_deadline: DEFAULT_PPP_DEADLINE,
+            modem_response_timeout: DEFAULT_MODEM_RESPONSE_TIMEOUT,
             capture_dir: None,
         }
     }
 }
+
+/// [`EngineConfig::modem_response_timeout`]'s default.
+pub const DEFAULT_MODEM_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// [`EngineConfig::ppp_deadline`]'s default.
 pub const DEFAULT_PPP_DEADLINE: Duration = Duration::from_secs(60);
@@ -230,6 +245,7 @@ impl DialPlan {
         config: &EngineConfig,
         handle: HRasConn,
     ) -> Result<DialPlan, RasError> {
+        params.validate()?;
         let number = if params.phone_number.is_empty() {
             entry.phone_numbers.first().cloned().unwrap_or_default()
         } else {
@@ -238,11 +254,12 @@ impl DialPlan {
         if number.is_empty() {
             return Err(RasError::ERROR_BAD_PHONE_NUMBER);
         }
+        crate::ras::limits::check_phone_number(&number)?;
         let defaults = ClientConfig::default();
         let ppp = ClientConfig {
             user: params.authentication_name(entry.domain()),
             password: params.password.clone(),
-            magic_seed: config.magic_seed(handle),
+            entropy: config.entropy(handle),
             auth_protocols: match entry.auth_restrictions {
                 Some(restrictions) => allowed_auth(restrictions, &defaults.auth_protocols),
                 None => defaults.auth_protocols.clone(),
@@ -253,7 +270,10 @@ impl DialPlan {
             subentry: params.sub_entry.max(1),
             device_type: "modem".to_owned(),
             device_name: entry.device_name.clone(),
-            dialer: DialerConfig::new(number),
+            dialer: DialerConfig {
+                response_timeout: config.modem_response_timeout,
+                ..DialerConfig::new(number)
+            },
             ppp,
             no_carrier: config.no_carrier,
             ppp_deadline: config.ppp_deadline,
@@ -274,6 +294,7 @@ fn allowed_auth(restrictions: AuthRestrictions, implemented: &[AuthProtocol]) ->
                 AuthProtocol::Pap => AuthRestrictions::PAP,
                 AuthProtocol::ChapMd5 => AuthRestrictions::MD5_CHAP,
                 AuthProtocol::MsChapV2 => AuthRestrictions::MSCHAP_V2,
+                AuthProtocol::Eap => AuthRestrictions::EAP,
                 AuthProtocol::Other(_) => return false,
             };
             restrictions.allows(bit)
