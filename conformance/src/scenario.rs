@@ -78,6 +78,11 @@ pub struct EntrySpec {
     /// Which modem (1-based) the entry's `Port=` names.
     #[serde(default = "one")]
     pub modem: u8,
+    /// `CustomDialDll=`: the entry's custom dialer, one of ras-capi's examples by name
+    /// (`c-predial`, `rust-dialer`, `no-entry-point`) or a path (relative to the
+    /// scenario's folder).
+    #[serde(default)]
+    pub custom_dial: Option<String>,
 }
 
 fn default_entry_name() -> String {
@@ -96,6 +101,7 @@ impl Default for EntrySpec {
             auth_restrictions: None,
             domain: String::new(),
             modem: 1,
+            custom_dial: None,
         }
     }
 }
@@ -126,6 +132,26 @@ pub struct DialSpec {
     /// PasswordExpired) instead of failing.
     #[serde(default)]
     pub paused_states: bool,
+    /// `RDEOPT_CustomDial`: the caller is the custom dialer, so RAS dials the entry
+    /// itself instead of handing the dial to the entry's `CustomDialDll=`.
+    #[serde(default)]
+    pub custom_dial: bool,
+    /// Which API the application dials through.
+    #[serde(default)]
+    pub api: Api,
+}
+
+/// The API a scenario's application dials through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Api {
+    /// `Ras::dial`, as `rasdial` and other Rust programs call it (ras-reference §4.5 rule
+    /// 29: a custom-dial entry is refused with 755).
+    #[default]
+    Rust,
+    /// `RasDialA` of the C API (ras-capi), which hands a custom-dial entry to its
+    /// dialer; the notifier is a C function (or window) of the scenario's kind.
+    C,
 }
 
 /// Engine options a scenario may set.
@@ -894,6 +920,17 @@ fn resolve_program(
             });
         }
     }
+    if file.dial.api == Api::C {
+        problems.push(Problem {
+            line: 0,
+            column: 0,
+            message: "`dial: {api: c}` plays the single dial, not a `program`".to_owned(),
+            hint: Some(
+                "a program dials through the Rust API; give the C dial as a scenario of its own"
+                    .to_owned(),
+            ),
+        });
+    }
     let mut dialed: Vec<String> = Vec::new();
     let mut steps = Vec::new();
     for line in lines {
@@ -999,4 +1036,57 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
     }
     found.sort();
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NETWORK: &str = "network: {numbers: {\"5551234\": busy}}\n";
+
+    fn parse_text(text: &str) -> Result<Scenario, ScenarioError> {
+        parse("test", Path::new("custom-dial/test.yaml"), text)
+    }
+
+    #[test]
+    fn custom_dial_keys_parse() {
+        let scenario = parse_text(&format!(
+            "entry: {{custom-dial: c-predial}}\ndial: {{api: c, custom-dial: true}}\n{NETWORK}expect: {{result: connected}}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            scenario.file.entry.custom_dial.as_deref(),
+            Some("c-predial")
+        );
+        assert_eq!(scenario.file.dial.api, Api::C);
+        assert!(scenario.file.dial.custom_dial);
+        let plain = parse_text(&format!("{NETWORK}expect: {{result: connected}}\n")).unwrap();
+        assert_eq!(plain.file.dial.api, Api::Rust, "the Rust API by default");
+        assert!(!plain.file.dial.custom_dial);
+    }
+
+    #[test]
+    fn the_c_api_plays_single_dials_only() {
+        let error = parse_text(&format!(
+            "dial: {{api: c}}\nprogram: [dial Scenario]\n{NETWORK}expect: {{log: []}}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            error
+                .problems
+                .iter()
+                .any(|problem| problem.message.contains("api: c")),
+            "{:?}",
+            error.problems
+        );
+    }
+
+    #[test]
+    fn an_unknown_api_is_refused() {
+        let error = parse_text(&format!(
+            "dial: {{api: pascal}}\n{NETWORK}expect: {{result: connected}}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(error.problems[0].line, 1, "{:?}", error.problems);
+    }
 }

@@ -143,8 +143,9 @@ fn full_path(phonebook: &Phonebook) -> String {
 /// Remember where `handle` was dialed from, and forget the connections that are gone
 /// (handles are never reused, so a stale path is only memory).
 fn dialed_from(handle: HRasConn, phonebook: &Phonebook) {
+    let ras = ras();
     let mut phonebooks = phonebooks();
-    phonebooks.retain(|&live, _| ras().connect_status(live).is_ok());
+    phonebooks.retain(|&live, _| ras.connect_status(live).is_ok());
     phonebooks.insert(handle, full_path(phonebook));
 }
 

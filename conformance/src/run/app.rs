@@ -14,8 +14,8 @@ use ras_engine::api::{
 use ras_engine::phonebook::Phonebook;
 use ras_engine::ras::{RasConnState, RasError};
 
-use super::{Record, dial_extensions, dial_params, settled};
-use crate::scenario::{App, DialResult, NotifierKind, Scenario, Step};
+use super::{Record, capi, dial_extensions, dial_params, settled};
+use crate::scenario::{Api, App, DialResult, NotifierKind, Scenario, Step};
 use crate::trace::{StatusLine, StatusPoint, StatusResult, TraceLine};
 
 /// Where the application runs: a `Ras` and a way to let time pass.
@@ -217,19 +217,43 @@ fn play(world: &dyn World, scenario: &Scenario, phonebook: &Phonebook) -> Result
     let mut trace = Vec::new();
     let mut calls = Vec::new();
     let mut hung_up = false;
+    // The way in: the Rust API, or RasDialA of the C API (which may hand the dial to the
+    // entry's custom dialer); the session lasts until the port is released below.
+    let c_api = match scenario.file.dial.api {
+        Api::Rust => None,
+        Api::C => Some(capi::Session::open(ras, phonebook)?),
+    };
+    let dial = |notifier| match &c_api {
+        Some(session) => session.dial(&extensions, &params, notifier),
+        None => ras.dial(Some(&extensions), phonebook, &params, notifier),
+    };
     let notifier = recording_notifier(scenario.file.dial.notifier, app, ras, world.spender());
     let (handle, result) = match notifier {
         None => {
             // Synchronous: RasDial itself returns the outcome; nothing is notified.
-            match ras.dial(Some(&extensions), phonebook, &params, None) {
+            match dial(None) {
                 Ok(handle) => (Some(handle), DialResult::Connected),
                 Err(failure) => (failure.handle, DialResult::Failed(failure.error)),
             }
         }
         Some((notifier, inbox)) => {
-            match ras.dial(Some(&extensions), phonebook, &params, Some(notifier)) {
+            match dial(Some(notifier)) {
                 // RasDial refused to start (623, 602, …): its return value is the result.
-                Err(failure) => (failure.handle, DialResult::Failed(failure.error)),
+                // A custom dialer that refuses may have told the notifier first.
+                Err(failure) => {
+                    while let Some(seen) = inbox.try_next() {
+                        match seen {
+                            Seen::Line(line) => trace.push(line),
+                            Seen::Call(call) => calls.push(call),
+                            Seen::Window(line, call) => {
+                                trace.push(line);
+                                calls.push(call);
+                            }
+                            Seen::Status(_) | Seen::HungUp | Seen::Stopped | Seen::Returned => {}
+                        }
+                    }
+                    (failure.handle, DialResult::Failed(failure.error))
+                }
                 Ok(handle) => {
                     let mut follower = Follower {
                         world,

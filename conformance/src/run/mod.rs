@@ -1,6 +1,7 @@
 //! Running a scenario under a driver and recording what happened.
 
 mod app;
+mod capi;
 mod realtime;
 mod simulated;
 
@@ -134,11 +135,13 @@ fn dial_params(scenario: &Scenario) -> DialParams {
 /// The dial extensions a scenario asks for.
 fn dial_extensions(scenario: &Scenario) -> DialExtensions {
     DialExtensions {
-        options: if scenario.file.dial.paused_states {
-            rdeopt::PAUSED_STATES
-        } else {
-            0
-        },
+        options: [
+            (scenario.file.dial.paused_states, rdeopt::PAUSED_STATES),
+            (scenario.file.dial.custom_dial, rdeopt::CUSTOM_DIAL),
+        ]
+        .into_iter()
+        .filter(|&(set, _)| set)
+        .fold(0, |options, (_, flag)| options | flag),
     }
 }
 
@@ -193,24 +196,38 @@ fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
 const SERVER_SEED_SALT: u32 = 0x5345_5256;
 
 /// The scenario's phonebook: `entry` and `entries`, each on the device of its modem
-/// (`devices[0]` is modem 1).
-fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Phonebook {
+/// (`devices[0]` is modem 1), with its custom dialer found ([`capi::dialer_path`]).
+fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Result<Phonebook, String> {
     let file = &scenario.file;
-    Phonebook::from_entries(
-        std::iter::once(&file.entry)
-            .chain(&file.entries)
-            .map(|spec| {
-                let device = devices
-                    .get(usize::from(spec.modem.max(1)) - 1)
-                    .or(devices.first())
-                    .cloned()
-                    .unwrap_or_default();
-                let mut entry = Entry::modem(&spec.name, device, &spec.phone);
-                entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
-                if !spec.domain.is_empty() {
-                    entry.settings.push(Setting::new("Domain", &spec.domain));
-                }
-                entry
-            }),
-    )
+    let entries = std::iter::once(&file.entry)
+        .chain(&file.entries)
+        .map(|spec| {
+            let device = devices
+                .get(usize::from(spec.modem.max(1)) - 1)
+                .or(devices.first())
+                .cloned()
+                .unwrap_or_default();
+            let mut entry = Entry::modem(&spec.name, device, &spec.phone);
+            entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
+            if !spec.domain.is_empty() {
+                entry.settings.push(Setting::new("Domain", &spec.domain));
+            }
+            entry.custom_dial_dll = spec
+                .custom_dial
+                .as_deref()
+                .map(|dialer| capi::dialer_path(scenario, dialer))
+                .transpose()?;
+            Ok(entry)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Phonebook::from_entries(entries))
+}
+
+/// Whether the scenario names one of the example C dialers and they were not built
+/// (conformance's build script found no C compiler).
+pub fn c_dialers_missing(scenario: &Scenario) -> bool {
+    std::iter::once(&scenario.file.entry)
+        .chain(&scenario.file.entries)
+        .filter_map(|spec| spec.custom_dial.as_deref())
+        .any(capi::unbuilt_c_dialer)
 }
