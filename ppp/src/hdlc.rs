@@ -267,6 +267,8 @@ impl DecoderStats {
 #[derive(Debug, Clone)]
 pub struct Decoder {
     accm: ReceiveAccm,
+    /// What each line octet is to the unescaping pass, from the map: see [`octet_classes`].
+    classes: [u8; 256],
     fcs: FcsKind,
     /// The longest frame content (address to FCS, unescaped) accepted.
     max_frame_len: usize,
@@ -292,6 +294,7 @@ impl Decoder {
     pub fn new(mru: u16) -> Self {
         Decoder {
             accm: ReceiveAccm::DEFAULT,
+            classes: octet_classes(ReceiveAccm::DEFAULT),
             fcs: FcsKind::Fcs16,
             max_frame_len: usize::from(mru) + 2 + 2 + FcsKind::Fcs32.octets(),
             buffer: Vec::new(),
@@ -305,6 +308,7 @@ impl Decoder {
     /// Use a negotiated receive map from now on.
     pub fn set_accm(&mut self, accm: ReceiveAccm) {
         self.accm = accm;
+        self.classes = octet_classes(accm);
     }
 
     /// Use a negotiated FCS from now on.
@@ -365,19 +369,19 @@ impl Decoder {
         }
         let start = self.buffer.len();
         self.buffer.resize(start + content.len(), 0);
-        let accm = self.accm;
         let mut end = start;
         let mut escaped = u8::from(self.escaped);
         let mut irregular = 0;
         for &byte in content {
-            let is_escape = u8::from(byte == CONTROL_ESCAPE);
+            let class = self.classes[usize::from(byte)];
+            let is_escape = class & CLASS_ESCAPE;
             // RFC 1662 §4.2: the octet after Control Escape is taken XOR 0x20; Control
             // Escape itself is stored and then overwritten by the next octet.
             if let Some(slot) = self.buffer.get_mut(end) {
                 *slot = byte ^ (escaped * ESCAPE_XOR);
             }
-            end += usize::from(is_escape ^ 1);
-            irregular |= (is_escape & escaped) | u8::from(accm.discards(byte));
+            end += usize::from(is_escape ^ CLASS_ESCAPE);
+            irregular |= (is_escape & escaped) | (class & CLASS_DISCARD);
             escaped = is_escape;
         }
         if irregular != 0 {
@@ -481,6 +485,21 @@ impl Decoder {
             }
         }
     }
+}
+
+/// [`octet_classes`]: Control Escape.
+const CLASS_ESCAPE: u8 = 1;
+/// [`octet_classes`]: a control character the receive map discards (RFC 1662 §7.1).
+const CLASS_DISCARD: u8 = 2;
+
+/// The unescaping pass's table: [`CLASS_ESCAPE`] for 0x7D, [`CLASS_DISCARD`] for the
+/// octets `accm` discards, 0 for the octets that stand for themselves.
+fn octet_classes(accm: ReceiveAccm) -> [u8; 256] {
+    std::array::from_fn(|index| match u8::try_from(index) {
+        Ok(CONTROL_ESCAPE) => CLASS_ESCAPE,
+        Ok(octet) if accm.discards(octet) => CLASS_DISCARD,
+        _ => 0,
+    })
 }
 
 /// RFC 1662 framer for the transmit direction.
