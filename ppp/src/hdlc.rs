@@ -369,15 +369,19 @@ impl Decoder {
         }
         let start = self.buffer.len();
         self.buffer.resize(start + content.len(), 0);
-        let mut end = start;
+        // Slices of their own, so the loop keeps pointers and lengths in registers.
+        let classes = &self.classes;
+        let room = &mut self.buffer[start..];
+        let mut end = 0;
         let mut escaped = u8::from(self.escaped);
         let mut irregular = 0;
         for &byte in content {
-            let class = self.classes[usize::from(byte)];
+            let class = classes[usize::from(byte)];
             let is_escape = class & CLASS_ESCAPE;
             // RFC 1662 §4.2: the octet after Control Escape is taken XOR 0x20; Control
-            // Escape itself is stored and then overwritten by the next octet.
-            if let Some(slot) = self.buffer.get_mut(end) {
+            // Escape itself is stored and then overwritten by the next octet. `end` never
+            // passes the octets seen, so the slot is always there.
+            if let Some(slot) = room.get_mut(end) {
                 *slot = byte ^ (escaped * ESCAPE_XOR);
             }
             end += usize::from(is_escape ^ CLASS_ESCAPE);
@@ -389,7 +393,7 @@ impl Decoder {
             self.unescape_each(content);
             return;
         }
-        self.buffer.truncate(end);
+        self.buffer.truncate(start + end);
         self.escaped = escaped != 0;
         if self.buffer.len() > self.max_frame_len {
             self.overflowed = true;
@@ -543,15 +547,15 @@ impl Encoder {
         header.emit(header_octets);
         let fcs = self.fcs.over(header_octets, information);
         let accm = if is_lcp {
-            TransmitAccm::DEFAULT
+            &TransmitAccm::DEFAULT
         } else {
-            self.accm
+            &self.accm
         };
         // Room for every octet escaped, and the two flags.
         out.reserve(2 * (header_octets.len() + information.len() + fcs.len()) + 2);
         out.push(FLAG);
         for part in [&header_octets[..], information, &fcs[..self.fcs.octets()]] {
-            escape_into(&accm, part, out);
+            escape_into(accm, part, out);
         }
         out.push(FLAG);
     }
@@ -582,18 +586,20 @@ fn escape_into(accm: &TransmitAccm, bytes: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
     // Room for every octet escaped; what is not used is cut off below.
     out.resize(start + 2 * bytes.len(), 0);
-    let mut end = start;
+    // A slice of its own, so the loop keeps its pointer and length in registers.
+    let room = &mut out[start..];
+    let mut end = 0;
     for &byte in bytes {
         let wire = accm.wire[usize::from(byte)];
         // Both octets are stored; the second is overwritten by the next octet unless the
-        // first was Control Escape. `end + 2 <= start + 2 * (octets so far)`, so the slot
-        // is always there.
-        if let Some(slot) = out.get_mut(end..end + 2) {
+        // first was Control Escape. `end + 2 <= 2 * (octets so far)`, so the slot is
+        // always there.
+        if let Some(slot) = room.get_mut(end..end + 2) {
             slot.copy_from_slice(&wire);
         }
         end += 1 + usize::from(wire[0] == CONTROL_ESCAPE);
     }
-    out.truncate(end);
+    out.truncate(start + end);
 }
 
 #[cfg(test)]
