@@ -353,10 +353,11 @@ impl Decoder {
 
     /// Append the unescaped form of `content` (line octets with no flag among them).
     ///
-    /// One branch-free pass assumes the content is regular, as any RFC 1662 sender makes
-    /// it: nothing the receive map discards, no Control Escape escaped. It notes as it goes
-    /// whether that held; when it did not (line noise, a peer escaping 0x7D as 0x7D 0x7D),
-    /// the pass is undone and [`Decoder::unescape_each`] takes the octets one by one.
+    /// Under a receive map of 0, [`Decoder::unescape_runs`]. Otherwise one branch-free
+    /// pass assumes the content is regular, as any RFC 1662 sender makes it: nothing the
+    /// receive map discards, no Control Escape escaped. It notes as it goes whether that
+    /// held; when it did not (line noise, a peer escaping 0x7D as 0x7D 0x7D), the pass is
+    /// undone and [`Decoder::unescape_each`] takes the octets one by one.
     fn unescape(&mut self, content: &[u8]) {
         // The fast pass writes all of `content` before it checks the length: keep that
         // bounded by the longest a frame can be on the wire, every octet escaped.
@@ -367,26 +368,31 @@ impl Decoder {
             self.unescape_each(content);
             return;
         }
+        if self.accm == ReceiveAccm(0) {
+            self.unescape_runs(content);
+            return;
+        }
         let start = self.buffer.len();
         self.buffer.resize(start + content.len(), 0);
         // Slices of their own, so the loop keeps pointers and lengths in registers.
         let classes = &self.classes;
         let room = &mut self.buffer[start..];
         let mut end = 0;
-        let mut escaped = u8::from(self.escaped);
+        // The XOR the next octet takes: ESCAPE_XOR right after Control Escape, else 0.
+        let mut xor = if self.escaped { ESCAPE_XOR } else { 0 };
         let mut irregular = 0;
         for &byte in content {
             let class = classes[usize::from(byte)];
-            let is_escape = class & CLASS_ESCAPE;
             // RFC 1662 §4.2: the octet after Control Escape is taken XOR 0x20; Control
             // Escape itself is stored and then overwritten by the next octet. `end` never
             // passes the octets seen, so the slot is always there.
             if let Some(slot) = room.get_mut(end) {
-                *slot = byte ^ (escaped * ESCAPE_XOR);
+                *slot = byte ^ xor;
             }
-            end += usize::from(is_escape ^ CLASS_ESCAPE);
-            irregular |= (is_escape & escaped) | (class & CLASS_DISCARD);
-            escaped = is_escape;
+            end += usize::from(class & CLASS_ESCAPE == 0);
+            // An escaped Control Escape, or a discarded octet.
+            irregular |= class & (xor | CLASS_DISCARD);
+            xor = class & CLASS_ESCAPE;
         }
         if irregular != 0 {
             self.buffer.truncate(start);
@@ -394,11 +400,49 @@ impl Decoder {
             return;
         }
         self.buffer.truncate(start + end);
-        self.escaped = escaped != 0;
+        self.escaped = xor != 0;
         if self.buffer.len() > self.max_frame_len {
             self.overflowed = true;
             self.buffer.clear();
         }
+    }
+
+    /// [`Decoder::unescape`] under a receive map of 0 (what LCP negotiates on most
+    /// links): nothing is discarded and escapes are rare, so a vectorised search finds
+    /// each Control Escape and the runs between are copied whole.
+    fn unescape_runs(&mut self, mut content: &[u8]) {
+        loop {
+            if std::mem::take(&mut self.escaped) {
+                // RFC 1662 §4.2: the octet after Control Escape, whatever it is, XOR 0x20.
+                let Some((&byte, rest)) = content.split_first() else {
+                    self.escaped = true;
+                    return;
+                };
+                self.push(byte ^ ESCAPE_XOR);
+                content = rest;
+            }
+            let at = memchr::memchr(CONTROL_ESCAPE, content).unwrap_or(content.len());
+            let (run, rest) = content.split_at(at);
+            self.push_run(run);
+            let Some((_escape, rest)) = rest.split_first() else {
+                return;
+            };
+            self.escaped = true;
+            content = rest;
+        }
+    }
+
+    /// Append a run of unescaped octets, or note that the frame outgrew the limit.
+    fn push_run(&mut self, run: &[u8]) {
+        if self.overflowed {
+            return;
+        }
+        if self.buffer.len() + run.len() > self.max_frame_len {
+            self.overflowed = true;
+            self.buffer.clear();
+            return;
+        }
+        self.buffer.extend_from_slice(run);
     }
 
     /// [`Decoder::unescape`] octet by octet, for content that is not regular.
@@ -491,10 +535,11 @@ impl Decoder {
     }
 }
 
-/// [`octet_classes`]: Control Escape.
-const CLASS_ESCAPE: u8 = 1;
+/// [`octet_classes`]: Control Escape. The same bit as [`ESCAPE_XOR`], so that the class of
+/// an octet is also the XOR the octet after it takes.
+const CLASS_ESCAPE: u8 = ESCAPE_XOR;
 /// [`octet_classes`]: a control character the receive map discards (RFC 1662 §7.1).
-const CLASS_DISCARD: u8 = 2;
+const CLASS_DISCARD: u8 = 1;
 
 /// The unescaping pass's table: [`CLASS_ESCAPE`] for 0x7D, [`CLASS_DISCARD`] for the
 /// octets `accm` discards, 0 for the octets that stand for themselves.
