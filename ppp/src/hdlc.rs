@@ -381,18 +381,27 @@ impl Decoder {
         // The XOR the next octet takes: ESCAPE_XOR right after Control Escape, else 0.
         let mut xor = if self.escaped { ESCAPE_XOR } else { 0 };
         let mut irregular = 0;
-        for &byte in content {
-            let class = classes[usize::from(byte)];
-            // RFC 1662 §4.2: the octet after Control Escape is taken XOR 0x20; Control
-            // Escape itself is stored and then overwritten by the next octet. `end` never
-            // passes the octets seen, so the slot is always there.
-            if let Some(slot) = room.get_mut(end) {
-                *slot = byte ^ xor;
+        // Eight octets at a time into an 8-octet window, as the encoder does: `end`
+        // never passes the octets seen, so the window is always inside `room`.
+        let mut octets = content.chunks_exact(8);
+        for eight in &mut octets {
+            let window = &mut room[end..end + 8];
+            let mut kept = 0;
+            for &byte in eight {
+                kept += unescape_octet(classes, byte, &mut xor, &mut irregular, window, kept, 7);
             }
-            end += usize::from(class & CLASS_ESCAPE == 0);
-            // An escaped Control Escape, or a discarded octet.
-            irregular |= class & (xor | CLASS_DISCARD);
-            xor = class & CLASS_ESCAPE;
+            end += kept;
+        }
+        for &byte in octets.remainder() {
+            end += unescape_octet(
+                classes,
+                byte,
+                &mut xor,
+                &mut irregular,
+                room,
+                end,
+                usize::MAX,
+            );
         }
         if irregular != 0 {
             self.buffer.truncate(start);
@@ -535,6 +544,28 @@ impl Decoder {
     }
 }
 
+/// One octet of the decoder's branch-free pass: store `byte` (XOR `xor`, the escape the
+/// octet before it set) at `room[at & mask]` and return 1 if it stays, 0 for Control
+/// Escape, which the next octet overwrites (RFC 1662 §4.2). `irregular` collects what the
+/// pass cannot take: an escaped Control Escape, a discarded octet. `mask` as for
+/// [`escape_octet`].
+#[inline(always)]
+fn unescape_octet(
+    classes: &[u8; 256],
+    byte: u8,
+    xor: &mut u8,
+    irregular: &mut u8,
+    room: &mut [u8],
+    at: usize,
+    mask: usize,
+) -> usize {
+    let class = classes[usize::from(byte)];
+    room[at & mask] = byte ^ *xor;
+    *irregular |= class & (*xor | CLASS_DISCARD);
+    *xor = class & CLASS_ESCAPE;
+    usize::from(class & CLASS_ESCAPE == 0)
+}
+
 /// [`octet_classes`]: Control Escape. The same bit as [`ESCAPE_XOR`], so that the class of
 /// an octet is also the XOR the octet after it takes.
 const CLASS_ESCAPE: u8 = ESCAPE_XOR;
@@ -606,6 +637,18 @@ impl Encoder {
     }
 }
 
+/// Store `byte`'s wire form at `room[at & mask]` and return how many octets it took.
+/// Both octets of the form are stored; the second is overwritten by the next octet unless
+/// the first was Control Escape. `mask` is all ones, or a window's length less one so the
+/// compiler sees the offset in range (the caller keeps it there).
+#[inline(always)]
+fn escape_octet(accm: &TransmitAccm, byte: u8, room: &mut [u8], at: usize, mask: usize) -> usize {
+    let wire = accm.wire[usize::from(byte)];
+    room[at & mask] = wire[0];
+    room[(at + 1) & mask] = wire[1];
+    1 + usize::from(wire[0] == CONTROL_ESCAPE)
+}
+
 /// Append `bytes` to `out` with every octet the map names escaped (RFC 1662 §4.2).
 ///
 /// Under a map that escapes only Flag and Control Escape (a negotiated map of 0), escapes
@@ -631,18 +674,24 @@ fn escape_into(accm: &TransmitAccm, bytes: &[u8], out: &mut Vec<u8>) {
     let start = out.len();
     // Room for every octet escaped; what is not used is cut off below.
     out.resize(start + 2 * bytes.len(), 0);
-    // A slice of its own, so the loop keeps its pointer and length in registers.
+    // A slice of its own, so the loops keep its pointer and length in registers.
     let room = &mut out[start..];
     let mut end = 0;
-    for &byte in bytes {
-        let wire = accm.wire[usize::from(byte)];
-        // Both octets are stored; the second is overwritten by the next octet unless the
-        // first was Control Escape. `end + 2 <= 2 * (octets so far)`, so the slot is
-        // always there.
-        if let Some(slot) = room.get_mut(end..end + 2) {
-            slot.copy_from_slice(&wire);
+    // Eight octets at a time into a 16-octet window: one bounds check per window, and
+    // offsets within it the compiler sees are in range (the mask never changes them:
+    // eight octets take at most 16). The window, and each slot the remainder takes, is
+    // always inside `room`: `end` is at most twice the octets taken so far.
+    let mut octets = bytes.chunks_exact(8);
+    for eight in &mut octets {
+        let window = &mut room[end..end + 16];
+        let mut taken = 0;
+        for &byte in eight {
+            taken += escape_octet(accm, byte, window, taken, 15);
         }
-        end += 1 + usize::from(wire[0] == CONTROL_ESCAPE);
+        end += taken;
+    }
+    for &byte in octets.remainder() {
+        end += escape_octet(accm, byte, room, end, usize::MAX);
     }
     out.truncate(start + end);
 }
