@@ -119,16 +119,15 @@ mod tests {
     fn verdict(drivers: &[Driver]) -> Verdict {
         let record = Record {
             trace: vec!["OpenPort".parse::<TraceLine>().unwrap()],
-            result: None,
-            transcript: Vec::new(),
-            status: Vec::new(),
             capture: Some(b"pcap".to_vec()),
+            ..Record::default()
         };
         Verdict {
             name: "basic/pap-connect".to_owned(),
             runs: drivers.iter().map(|&d| (d, Ok(record.clone()))).collect(),
             mismatches: Vec::new(),
             elapsed: Duration::ZERO,
+            timings: drivers.iter().map(|_| Duration::ZERO).collect(),
         }
     }
 

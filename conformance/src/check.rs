@@ -30,79 +30,151 @@ fn diff(expected_label: &str, expected: &str, actual_label: &str, actual: &str) 
         .to_string()
 }
 
+/// Each list a record keeps, as rendered text, with what a mismatch calls it; a
+/// program's traces come one list per dial name.
+fn lists(record: &Record) -> Vec<(String, String)> {
+    let mut lists = vec![
+        ("notification trace".to_owned(), render(&record.trace)),
+        (
+            "RasGetConnectStatus results".to_owned(),
+            render(&record.status),
+        ),
+        ("notifier calls".to_owned(), render(&record.calls)),
+        ("program log".to_owned(), render(&record.log)),
+    ];
+    for (name, trace) in &record.traces {
+        lists.push((format!("notification trace of `{name}`"), render(trace)));
+    }
+    lists
+}
+
+/// The lists a scenario expects, rendered the same way (absent ones are not checked).
+fn expected_lists(scenario: &Scenario) -> Vec<(String, Option<String>)> {
+    let mut lists = vec![
+        (
+            "notification trace".to_owned(),
+            scenario.trace.as_deref().map(render),
+        ),
+        (
+            "RasGetConnectStatus results".to_owned(),
+            scenario.status.as_deref().map(render),
+        ),
+        (
+            "notifier calls".to_owned(),
+            scenario.file.expect.calls.as_deref().map(render),
+        ),
+        (
+            "program log".to_owned(),
+            scenario.file.expect.log.as_deref().map(render),
+        ),
+    ];
+    for (name, trace) in scenario.traces.iter().flatten() {
+        lists.push((
+            format!("notification trace of `{name}`"),
+            Some(render(trace)),
+        ));
+    }
+    lists
+}
+
 /// Check one driver's record against the scenario.
 pub fn check(scenario: &Scenario, driver: Driver, record: &Record) -> Vec<Mismatch> {
     let mut mismatches = Vec::new();
-    if record.result != Some(scenario.result) {
+    if let Some(expected) = scenario.result
+        && record.result != Some(expected)
+    {
         let actual = record
             .result
             .map_or_else(|| "no result".to_owned(), |r| r.to_string());
         mismatches.push(Mismatch {
             driver: Some(driver),
-            summary: format!("expected result {}, got {actual}", scenario.result),
+            summary: format!("expected result {expected}, got {actual}"),
             diff: None,
         });
     }
-    if let Some(expected) = &scenario.trace
-        && expected != &record.trace
-    {
-        mismatches.push(Mismatch {
-            driver: Some(driver),
-            summary: "notification trace differs from the expected one".to_owned(),
-            diff: Some(diff(
-                "expected",
-                &render(expected),
-                &format!("actual ({driver})"),
-                &render(&record.trace),
-            )),
-        });
+    let fragments = [
+        (
+            "PPP packets",
+            scenario.file.expect.packets.as_ref(),
+            &record.packets,
+        ),
+        // Only the simulated driver hears the modem's side of the conversation.
+        (
+            "AT conversation",
+            scenario
+                .file
+                .expect
+                .at
+                .as_ref()
+                .filter(|_| driver == Driver::Simulated),
+            &record.transcript,
+        ),
+    ];
+    for (what, expected, actual) in fragments {
+        if let Some(expected) = expected
+            && let Some(missing) = first_missing(expected, actual)
+        {
+            mismatches.push(Mismatch {
+                driver: Some(driver),
+                summary: format!("{what}: no `{missing}` where the expected order puts it"),
+                diff: Some(render(actual)),
+            });
+        }
     }
-    if let Some(expected) = &scenario.status
-        && expected != &record.status
-    {
-        mismatches.push(Mismatch {
-            driver: Some(driver),
-            summary: "RasGetConnectStatus results differ from the expected ones".to_owned(),
-            diff: Some(diff(
-                "expected",
-                &render(expected),
-                &format!("actual ({driver})"),
-                &render(&record.status),
-            )),
-        });
+    let actual = lists(record);
+    for (what, expected) in expected_lists(scenario) {
+        let Some(expected) = expected else { continue };
+        let got = actual
+            .iter()
+            .find(|(name, _)| *name == what)
+            .map_or("", |(_, text)| text.as_str());
+        if expected != got {
+            mismatches.push(Mismatch {
+                driver: Some(driver),
+                summary: format!("{what} differs from the expected one"),
+                diff: Some(diff(
+                    "expected",
+                    &expected,
+                    &format!("actual ({driver})"),
+                    got,
+                )),
+            });
+        }
     }
     mismatches
 }
 
-/// The drivers must agree on the notification trace and on every status taken (DESIGN
-/// §2).
+/// The drivers must agree on every list they record: notification traces, statuses,
+/// notifier calls and program logs (DESIGN §2).
 pub fn compare_drivers(simulated: &Record, realtime: &Record) -> Vec<Mismatch> {
-    let mut mismatches = Vec::new();
-    if simulated.trace != realtime.trace {
-        mismatches.push(Mismatch {
-            driver: None,
-            summary: "the simulated and realtime drivers produced different notification traces"
-                .to_owned(),
-            diff: Some(diff(
-                "simulated",
-                &render(&simulated.trace),
-                "realtime",
-                &render(&realtime.trace),
-            )),
-        });
-    }
-    if simulated.status != realtime.status {
-        mismatches.push(Mismatch {
-            driver: None,
-            summary: "the simulated and realtime drivers saw different connection statuses"
-                .to_owned(),
-            diff: Some(diff(
-                "simulated",
-                &render(&simulated.status),
-                "realtime",
-                &render(&realtime.status),
-            )),
-        });
-    }
-    mismatches
+    let realtime_lists = lists(realtime);
+    lists(simulated)
+        .into_iter()
+        .filter_map(|(what, simulated_text)| {
+            let realtime_text = realtime_lists
+                .iter()
+                .find(|(name, _)| *name == what)
+                .map_or("", |(_, text)| text.as_str());
+            (simulated_text != realtime_text).then(|| Mismatch {
+                driver: None,
+                summary: format!("the simulated and realtime drivers disagree on the {what}"),
+                diff: Some(diff(
+                    "simulated",
+                    &simulated_text,
+                    "realtime",
+                    realtime_text,
+                )),
+            })
+        })
+        .collect()
+}
+
+/// The first of `fragments` not found, in order, each in a later line of `lines` than the
+/// one before.
+fn first_missing<'a>(fragments: &'a [String], lines: &[String]) -> Option<&'a str> {
+    let mut rest = lines.iter();
+    fragments
+        .iter()
+        .find(|fragment| !rest.any(|line| line.contains(fragment.as_str())))
+        .map(String::as_str)
 }

@@ -7,10 +7,13 @@
 
 pub mod artifacts;
 pub mod check;
+pub mod json;
 pub mod junit;
 pub mod outcome;
+pub mod packets;
 pub mod run;
 pub mod scenario;
+pub mod select;
 pub mod trace;
 
 use std::path::PathBuf;

@@ -1,19 +1,41 @@
 //! `conformance`: run YAML scenarios against the RAS engine under both drivers.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use clap::{Parser, Subcommand};
 
 use conformance::artifacts::Artifacts;
+use conformance::json::Reported;
 use conformance::outcome::{Verdict, evaluate_with};
 use conformance::run::{Driver, RunOptions};
-use conformance::scenario::{LoadError, discover, load};
+use conformance::scenario::{LoadError, Scenario, discover, load};
+use conformance::select::{NameFilter, Partition};
 
 /// Exit status when a scenario failed.
 const EXIT_FAILED: u8 = 1;
 /// Exit status when a scenario file is bad (takes precedence over failures).
 const EXIT_BAD_SCENARIO: u8 = 2;
+
+/// Print a line on stdout, best effort: a reader that went away (`| head`) must not turn
+/// the run's verdict into a panic, so the exit status stays the documented one.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// The same for stderr.
+macro_rules! complain {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,23 +57,55 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run scenarios and report one line each, then `N passed, M failed`.
-    Run {
-        /// Scenario files or folders to search for *.yaml (default: the bundled scenarios/).
-        paths: Vec<PathBuf>,
-        /// Also write a JUnit XML report to FILE.
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-        /// Run only under this driver (repeatable; default: both).
-        #[arg(long = "driver", value_enum)]
-        drivers: Vec<Driver>,
-        /// Leave each scenario's notification trace (`.trace`, the text the checks compare)
-        /// and the engine's line as PPP frames (`.pcap`, for Wireshark/tshark) in DIR,
-        /// created if missing. Files are named after the scenario (`DIR/basic/busy.pcap`);
-        /// when more than one driver runs, the driver is part of the name
-        /// (`DIR/basic/busy.simulated.pcap`, `DIR/basic/busy.realtime.pcap`).
-        #[arg(long, value_name = "DIR")]
-        artifacts: Option<PathBuf>,
-    },
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Scenario files or folders to search for *.yaml (default: the bundled scenarios/).
+    /// Symlinked folders are not walked; a *.yaml that is not a regular file is an error.
+    paths: Vec<PathBuf>,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write the run as JSON to FILE (versioned format: docs/report-format.md): one
+    /// object per scenario and driver, with result, trace, statuses, timings and artifacts.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Run only under this driver (repeatable; default: both).
+    #[arg(long = "driver", value_enum)]
+    drivers: Vec<Driver>,
+    /// Leave each scenario's notification trace (`.trace`, the text the checks compare)
+    /// and the engine's line as PPP frames (`.pcap`, for Wireshark/tshark) in DIR,
+    /// created if missing. Files are named after the scenario (`DIR/basic/busy.pcap`);
+    /// when more than one driver runs, the driver is part of the name
+    /// (`DIR/basic/busy.simulated.pcap`, `DIR/basic/busy.realtime.pcap`).
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<PathBuf>,
+    /// Run N scenarios at a time (default: the machine's cores). Output keeps the
+    /// scenarios' order whatever finishes first.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<NonZeroUsize>,
+    /// Run only scenarios whose name contains PATTERN (repeatable: any of them).
+    #[arg(long, value_name = "PATTERN")]
+    filter: Vec<String>,
+    /// Leave out scenarios whose name contains PATTERN (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    skip: Vec<String>,
+    /// Run one shard of the suite: `M/N` or `count:M/N` deals scenarios round robin in
+    /// name order, `hash:M/N` by a hash of the name. Shards 1/N … N/N together run
+    /// every scenario exactly once.
+    #[arg(long, value_name = "M/N")]
+    partition: Option<Partition>,
+    /// Succeed when no scenario is selected (otherwise that is a usage error, exit 2).
+    #[arg(long)]
+    allow_empty: bool,
+}
+
+/// A scenario file, loaded or not.
+enum Loaded {
+    Scenario(Box<Scenario>),
+    Invalid { file: PathBuf, message: String },
 }
 
 fn main() -> ExitCode {
@@ -60,44 +114,44 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let Cli {
-        command:
-            Command::Run {
-                paths,
-                junit,
-                drivers,
-                artifacts,
-            },
+        command: Command::Run(args),
     } = Cli::parse();
-    let drivers = if drivers.is_empty() {
+    run(args)
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let drivers = if args.drivers.is_empty() {
         Driver::BOTH.to_vec()
     } else {
-        drivers
+        args.drivers.clone()
     };
-    let artifacts = match artifacts.as_deref().map(Artifacts::create).transpose() {
+    let artifacts = match args.artifacts.as_deref().map(Artifacts::create).transpose() {
         Ok(artifacts) => artifacts,
         Err(error) => {
-            eprintln!("--artifacts: {error}");
-            return ExitCode::from(EXIT_FAILED);
+            // A folder that cannot be made is the command line's fault, not a scenario's.
+            complain!("--artifacts: {error}");
+            return ExitCode::from(EXIT_BAD_SCENARIO);
         }
     };
     let options = RunOptions {
         capture: artifacts.is_some(),
     };
-    let mut artifacts_failed = false;
-    let roots = if paths.is_empty() {
+    let roots = if args.paths.is_empty() {
         vec![conformance::bundled_scenarios()]
     } else {
-        paths
+        args.paths.clone()
     };
 
-    let mut verdicts: Vec<Verdict> = Vec::new();
-    let mut unloadable: Vec<(String, String)> = Vec::new();
+    // Load everything first: selection and sharding work on names.
+    let mut loaded: Vec<Loaded> = Vec::new();
     for root in &roots {
         let files = match discover(root) {
             Ok(files) => files,
             Err(error) => {
-                eprintln!("{error}");
-                unloadable.push((root.display().to_string(), error.to_string()));
+                loaded.push(Loaded::Invalid {
+                    file: root.clone(),
+                    message: error.to_string(),
+                });
                 continue;
             }
         };
@@ -107,59 +161,169 @@ fn main() -> ExitCode {
             root.parent().map(PathBuf::from).unwrap_or_default()
         };
         for file in files {
-            match load(&base, &file) {
-                Ok(scenario) => {
-                    let verdict = evaluate_with(&scenario, &drivers, options);
-                    let mark = if verdict.passed() { "PASS" } else { "FAIL" };
-                    let under: Vec<String> = drivers.iter().map(ToString::to_string).collect();
-                    println!(
-                        "{mark} {} ({}) {:.2}s",
-                        verdict.name,
-                        under.join(", "),
-                        verdict.elapsed.as_secs_f64()
-                    );
-                    if !verdict.passed() {
-                        print!("{}", verdict.explain());
-                    }
-                    if let Some(Err(error)) = artifacts.as_ref().map(|a| a.write(&verdict)) {
-                        eprintln!("--artifacts: {error}");
-                        artifacts_failed = true;
-                    }
-                    verdicts.push(verdict);
-                }
+            loaded.push(match load(&base, &file) {
+                Ok(scenario) => Loaded::Scenario(Box::new(scenario)),
                 Err(LoadError::Invalid(error)) => {
-                    println!("BAD  {}", file.display());
-                    eprintln!("{}", error.summary());
-                    eprintln!("{:?}", error.report());
-                    unloadable.push((file.display().to_string(), error.summary()));
+                    complain!("{:?}", error.report());
+                    Loaded::Invalid {
+                        file,
+                        message: error.summary(),
+                    }
                 }
-                Err(LoadError::Read(error)) => {
-                    println!("BAD  {}", file.display());
-                    eprintln!("{error}");
-                    unloadable.push((file.display().to_string(), error.to_string()));
+                Err(LoadError::Read(error)) => Loaded::Invalid {
+                    file,
+                    message: error.to_string(),
+                },
+            });
+        }
+    }
+    let names = NameFilter {
+        filters: args.filter.clone(),
+        skips: args.skip.clone(),
+    };
+    let mut selected = Vec::new();
+    let mut invalid: Vec<(String, String)> = Vec::new();
+    let mut index = 0;
+    for item in loaded {
+        match item {
+            Loaded::Scenario(scenario) => {
+                if !names.takes(&scenario.name) {
+                    continue;
                 }
+                let in_shard = args
+                    .partition
+                    .is_none_or(|p| p.takes(index, &scenario.name));
+                index += 1;
+                if in_shard {
+                    selected.push(*scenario);
+                }
+            }
+            Loaded::Invalid { file, message } => {
+                say!("BAD  {}", file.display());
+                complain!("{message}");
+                invalid.push((file.display().to_string(), message));
             }
         }
     }
+    if selected.is_empty() && invalid.is_empty() && !args.allow_empty {
+        complain!(
+            "no scenario selected (paths: {}); pass --allow-empty if that is expected",
+            roots
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return ExitCode::from(EXIT_BAD_SCENARIO);
+    }
+
+    let jobs = args
+        .jobs
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, NonZeroUsize::get);
+    let verdicts = run_all(&selected, &drivers, options, jobs, |verdict| {
+        let mark = if verdict.passed() { "PASS" } else { "FAIL" };
+        let under: Vec<String> = drivers.iter().map(ToString::to_string).collect();
+        say!(
+            "{mark} {} ({}) {:.2}s",
+            verdict.name,
+            under.join(", "),
+            verdict.elapsed.as_secs_f64()
+        );
+        if !verdict.passed() {
+            say!("{}", verdict.explain().trim_end());
+        }
+    });
+
+    let mut artifacts_failed = false;
+    let mut reported = Vec::new();
+    for (scenario, verdict) in selected.iter().zip(&verdicts) {
+        let written = match artifacts.as_ref().map(|a| a.write(verdict)) {
+            Some(Ok(paths)) => paths,
+            Some(Err(error)) => {
+                complain!("--artifacts: {error}");
+                artifacts_failed = true;
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        reported.push(Reported {
+            verdict,
+            file: scenario.path.clone(),
+            artifacts: written,
+        });
+    }
 
     let passed = verdicts.iter().filter(|v| v.passed()).count();
-    let failed = verdicts.len() - passed + unloadable.len();
-    println!("{passed} passed, {failed} failed");
+    let failed = verdicts.len() - passed + invalid.len();
+    say!("{passed} passed, {failed} failed");
 
-    if let Some(path) = junit {
-        let written = conformance::junit::report(&verdicts, &unloadable)
+    if let Some(path) = &args.junit {
+        let written = conformance::junit::report(&verdicts, &invalid)
             .map_err(|e| e.to_string())
-            .and_then(|xml| std::fs::write(&path, xml).map_err(|e| e.to_string()));
+            .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
         if let Err(error) = written {
-            eprintln!("cannot write JUnit report {}: {error}", path.display());
+            complain!("cannot write JUnit report {}: {error}", path.display());
             return ExitCode::from(EXIT_FAILED);
         }
     }
-    if !unloadable.is_empty() {
+    if let Some(path) = &args.json {
+        let document = conformance::json::report(&reported, &invalid);
+        let written = serde_json::to_string_pretty(&document)
+            .map_err(|e| e.to_string())
+            .and_then(|text| std::fs::write(path, text + "\n").map_err(|e| e.to_string()));
+        if let Err(error) = written {
+            complain!("cannot write JSON report {}: {error}", path.display());
+            return ExitCode::from(EXIT_FAILED);
+        }
+    }
+    if !invalid.is_empty() {
         ExitCode::from(EXIT_BAD_SCENARIO)
     } else if failed > 0 || artifacts_failed {
         ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Evaluate `scenarios` on `jobs` threads, handing each verdict to `report` in the
+/// scenarios' order as soon as it and all before it are done.
+fn run_all(
+    scenarios: &[Scenario],
+    drivers: &[Driver],
+    options: RunOptions,
+    jobs: usize,
+    mut report: impl FnMut(&Verdict),
+) -> Vec<Verdict> {
+    let next = AtomicUsize::new(0);
+    let (done, finished) = mpsc::channel::<(usize, Verdict)>();
+    let mut verdicts: Vec<Option<Verdict>> = scenarios.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(scenarios.len()).max(1) {
+            let done = done.clone();
+            let next = &next;
+            scope.spawn(move || {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(scenario) = scenarios.get(index) else {
+                        return;
+                    };
+                    let verdict = evaluate_with(scenario, drivers, options);
+                    if done.send((index, verdict)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut printed = 0;
+        for (index, verdict) in finished {
+            verdicts[index] = Some(verdict);
+            while let Some(Some(verdict)) = verdicts.get(printed) {
+                report(verdict);
+                printed += 1;
+            }
+        }
+    });
+    verdicts.into_iter().flatten().collect()
 }

@@ -17,6 +17,8 @@ pub struct Verdict {
     pub mismatches: Vec<Mismatch>,
     /// Wall time taken.
     pub elapsed: Duration,
+    /// Wall time each run took, in the order of `runs`.
+    pub timings: Vec<Duration>,
 }
 
 impl Verdict {
@@ -57,9 +59,15 @@ pub fn evaluate(scenario: &Scenario, drivers: &[Driver]) -> Verdict {
 /// [`evaluate`], with each run recording what `options` ask for.
 pub fn evaluate_with(scenario: &Scenario, drivers: &[Driver], options: RunOptions) -> Verdict {
     let started = Instant::now();
+    let mut timings = Vec::new();
     let runs: Vec<(Driver, Result<Record, RunError>)> = drivers
         .iter()
-        .map(|&driver| (driver, run_with(scenario, driver, options)))
+        .map(|&driver| {
+            let started = Instant::now();
+            let run = run_with(scenario, driver, options);
+            timings.push(started.elapsed());
+            (driver, run)
+        })
         .collect();
     let mut mismatches = Vec::new();
     for (driver, run) in &runs {
@@ -82,5 +90,6 @@ pub fn evaluate_with(scenario: &Scenario, drivers: &[Driver], options: RunOption
         runs,
         mismatches,
         elapsed: started.elapsed(),
+        timings,
     }
 }

@@ -23,9 +23,20 @@ pub struct ScenarioFile {
     /// The clauses it exercises, e.g. `RasDial/async`, `rfc1661#5.3`.
     #[serde(default)]
     pub refs: Vec<String>,
-    /// The phonebook entry dialed.
+    /// The phonebook entry dialed (the program's first entry).
     #[serde(default)]
     pub entry: EntrySpec,
+    /// More phonebook entries, for a `program` that dials several.
+    #[serde(default)]
+    pub entries: Vec<EntrySpec>,
+    /// How many modems the lab has, each on its own port and each with `network` behind
+    /// it; an entry's `modem` picks one (default 1).
+    #[serde(default = "one")]
+    pub modems: u8,
+    /// The application as a sequence of RAS calls (see scenarios/README.md), instead of
+    /// the single dial of `dial` and `app`.
+    #[serde(default)]
+    pub program: Option<Vec<Spanned<String>>>,
     /// The dial parameters and the notifier.
     #[serde(default)]
     pub dial: DialSpec,
@@ -61,10 +72,20 @@ pub struct EntrySpec {
     /// §6.4 bits: 8 PAP, 32 MD5-CHAP, 512 MS-CHAPv2); absent, the engine's defaults.
     #[serde(default)]
     pub auth_restrictions: Option<u32>,
+    /// The domain stored with the entry, which `szDomain: "*"` stands for.
+    #[serde(default)]
+    pub domain: String,
+    /// Which modem (1-based) the entry's `Port=` names.
+    #[serde(default = "one")]
+    pub modem: u8,
 }
 
 fn default_entry_name() -> String {
     "Scenario".to_owned()
+}
+
+fn one() -> u8 {
+    1
 }
 
 impl Default for EntrySpec {
@@ -73,6 +94,8 @@ impl Default for EntrySpec {
             name: default_entry_name(),
             phone: String::new(),
             auth_restrictions: None,
+            domain: String::new(),
+            modem: 1,
         }
     }
 }
@@ -126,11 +149,29 @@ pub struct AppSpec {
     /// Return 0 from RasDialFunc2 (func2 only).
     #[serde(default)]
     pub stop_at: Option<Spanned<String>>,
+    /// Call RasHangUp inside the notifier call that reports the dial's error (func1 or
+    /// func2).
+    #[serde(default)]
+    pub hang_up_on_error: bool,
+    /// A slow application: on entering this state the notifier takes `seconds` (virtual;
+    /// scaled in real time) before it returns, and the dial waits for it.
+    #[serde(default)]
+    pub slow_at: Option<SlowSpec>,
     /// Each time the dial pauses, resume it (RasDial again on the same handle, after the
     /// notifier has returned) with the next of these changes to the dial parameters. A
     /// pause with none left makes the application hang up instead.
     #[serde(default)]
     pub resume: Vec<Resume>,
+}
+
+/// A notifier that takes its time.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SlowSpec {
+    /// The state whose entry notification is slow.
+    pub state: Spanned<String>,
+    /// How long the notifier takes, in (virtual) seconds.
+    pub seconds: u32,
 }
 
 /// The `RASDIALPARAMS` fields an application changes before resuming (ras-reference §4.3
@@ -145,6 +186,10 @@ pub struct Resume {
     pub password: Option<String>,
     /// `szDomain`.
     pub domain: Option<String>,
+    /// `szPhoneNumber`.
+    pub phone: Option<String>,
+    /// `szCallbackNumber`.
+    pub callback: Option<String>,
 }
 
 /// `dwNotifierType`, or none for a synchronous dial.
@@ -178,8 +223,28 @@ pub enum ResultValue {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ExpectSpec {
-    /// `connected`, or the error the dial ends with.
-    pub result: Spanned<ResultValue>,
+    /// `connected`, `hung-up`, or the error the dial ends with (also an error RasDial
+    /// returns at once). Required unless the scenario has a `program`.
+    #[serde(default)]
+    pub result: Option<Spanned<ResultValue>>,
+    /// Every notifier call with all its arguments, e.g.
+    /// `RasDialFunc2(7, 1, h1, WM_RASDIALEVENT, OpenPort, 0, 0)`.
+    #[serde(default)]
+    pub calls: Option<Vec<String>>,
+    /// Fragments of the PPP packets on the line, in order (each a part of one packet's
+    /// summary, e.g. `sent PAP Authenticate-Request id=1 peer-id=alice`).
+    #[serde(default)]
+    pub packets: Option<Vec<String>>,
+    /// Fragments of the AT conversation, in order (`> ATDT5551234`, `< CONNECT 33600`);
+    /// checked under the simulated driver, whose modem the harness can hear.
+    #[serde(default)]
+    pub at: Option<Vec<String>>,
+    /// A `program`'s log: one line per step (see scenarios/README.md).
+    #[serde(default)]
+    pub log: Option<Vec<String>>,
+    /// A `program`'s notification traces, by dial name.
+    #[serde(default)]
+    pub traces: Option<std::collections::BTreeMap<String, Vec<Spanned<String>>>>,
     /// The exact notification trace.
     #[serde(default)]
     pub trace: Option<Vec<Spanned<String>>>,
@@ -222,8 +287,12 @@ pub struct Scenario {
     pub path: PathBuf,
     /// The file's contents, as written.
     pub file: ScenarioFile,
-    /// The expected result, resolved.
-    pub result: DialResult,
+    /// The expected result, resolved (a `program` may leave it out).
+    pub result: Option<DialResult>,
+    /// The application's program, resolved (`None`: the single dial).
+    pub program: Option<Vec<Step>>,
+    /// A program's expected traces by dial name, resolved.
+    pub traces: Option<std::collections::BTreeMap<String, Vec<TraceLine>>>,
     /// The expected trace, resolved.
     pub trace: Option<Vec<TraceLine>>,
     /// The expected status calls, resolved.
@@ -245,6 +314,92 @@ pub struct App {
     pub status_at: Vec<StatusPoint>,
     /// How to resume each pause, in order.
     pub resume: Vec<Resume>,
+    /// Hang up inside the notifier call that reports the error.
+    pub hang_up_on_error: bool,
+    /// Take this many (virtual) seconds in the notifier on entering this state.
+    pub slow_at: Option<(RasConnState, u32)>,
+}
+
+/// One step of a scenario's `program`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// `dial ENTRY [as NAME] [sync]`: RasDial of the entry, with the scenario's `dial`
+    /// parameters and notifier (`sync`: none), its handle known as NAME (default: the
+    /// entry's name).
+    Dial {
+        /// The entry.
+        entry: String,
+        /// The handle's name in later steps.
+        name: String,
+        /// A synchronous dial.
+        sync: bool,
+    },
+    /// `wait NAME STATE`: until that dial's notifier has been told of STATE (or the dial
+    /// has ended).
+    WaitFor {
+        /// The dial.
+        name: String,
+        /// The state.
+        state: RasConnState,
+    },
+    /// `wait SECONDS`: let time pass (virtual seconds; scaled in real time).
+    Sleep(u32),
+    /// `status NAME`: RasGetConnectStatus.
+    Status(String),
+    /// `enum`: RasEnumConnections.
+    Enum,
+    /// `hang-up NAME`: RasHangUp.
+    HangUp(String),
+    /// `released NAME`: poll RasGetConnectStatus until ERROR_INVALID_HANDLE (rule 21).
+    Released(String),
+}
+
+impl Step {
+    /// Parse one program line. (An entry the phonebook lacks is allowed: RasDial then
+    /// fails with 623, which a scenario may want.)
+    fn parse(line: &str) -> Result<Step, String> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["dial", entry, rest @ ..] => {
+                let entry = (*entry).to_owned();
+                let (name, sync) = match rest {
+                    [] => (entry.clone(), false),
+                    ["sync"] => (entry.clone(), true),
+                    ["as", name] => ((*name).to_owned(), false),
+                    ["as", name, "sync"] => ((*name).to_owned(), true),
+                    _ => return Err(format!("`{line}`: write `dial ENTRY [as NAME] [sync]`")),
+                };
+                Ok(Step::Dial { entry, name, sync })
+            }
+            ["wait", seconds] if seconds.parse::<u32>().is_ok() => {
+                Ok(Step::Sleep(seconds.parse().unwrap_or_default()))
+            }
+            ["wait", name, state] => Ok(Step::WaitFor {
+                name: (*name).to_owned(),
+                state: state
+                    .parse()
+                    .map_err(|e: ras_engine::ras::UnknownState| e.to_string())?,
+            }),
+            ["status", name] => Ok(Step::Status((*name).to_owned())),
+            ["enum"] => Ok(Step::Enum),
+            ["hang-up", name] => Ok(Step::HangUp((*name).to_owned())),
+            ["released", name] => Ok(Step::Released((*name).to_owned())),
+            _ => Err(format!(
+                "`{line}` is not a step (dial ENTRY [as NAME] [sync], wait NAME STATE, wait SECONDS, status NAME, enum, hang-up NAME, released NAME)"
+            )),
+        }
+    }
+
+    /// The dial name a step refers to, if it refers to one it does not create.
+    fn refers_to(&self) -> Option<&str> {
+        match self {
+            Step::WaitFor { name, .. }
+            | Step::Status(name)
+            | Step::HangUp(name)
+            | Step::Released(name) => Some(name),
+            Step::Dial { .. } | Step::Sleep(_) | Step::Enum => None,
+        }
+    }
 }
 
 impl App {
@@ -391,6 +546,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             Some(cut) => message[..cut].to_owned(),
             None => message.to_owned(),
         };
+        let message = in_user_words(&message, text);
         invalid(vec![Problem {
             line,
             column,
@@ -400,48 +556,35 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
     })?;
 
     let mut problems = Vec::new();
-    let result_spec = &file.expect.result;
-    let result = match &result_spec.value {
-        ResultValue::Number(code) => Some(DialResult::Failed(RasError::from_code(*code))),
-        ResultValue::Text(text) if text.eq_ignore_ascii_case("connected") => {
-            Some(DialResult::Connected)
-        }
-        ResultValue::Text(text) if text.eq_ignore_ascii_case("hung-up") => Some(DialResult::HungUp),
-        ResultValue::Text(text) => match text.parse::<RasError>() {
-            Ok(error) => Some(DialResult::Failed(error)),
-            Err(error) => {
-                let (line, column) = at(&result_spec.referenced);
-                problems.push(Problem {
-                    line,
-                    column,
-                    message: error.to_string(),
-                    hint: Some(
-                        "`result` is `connected`, `hung-up`, an error number such as 676, or a symbol such as ERROR_LINE_BUSY"
-                            .to_owned(),
-                    ),
-                });
-                None
-            }
-        },
-    };
-    let mut trace = file.expect.trace.as_ref().map(|_| Vec::new());
-    for line in file.expect.trace.iter().flatten() {
-        match line.value.parse::<TraceLine>() {
-            Ok(parsed) => trace.iter_mut().for_each(|t| t.push(parsed)),
-            Err(error) => {
-                let (l, c) = at(&line.referenced);
-                problems.push(Problem {
-                    line: l,
-                    column: c,
-                    message: error.to_string(),
-                    hint: Some(
-                        "trace lines read `State` or `State ERROR`, e.g. `ConnectDevice 676`"
-                            .to_owned(),
-                    ),
-                });
-            }
-        }
+    check_runnable(&file, text, &mut problems);
+    let result = file
+        .expect
+        .result
+        .as_ref()
+        .and_then(|spec| dial_result(spec, &mut problems));
+    if file.expect.result.is_none() && file.program.is_none() {
+        problems.push(Problem {
+            line: 0,
+            column: 0,
+            message: "`expect.result` is missing".to_owned(),
+            hint: Some("a scenario without a `program` says how its dial ends: `result: connected`, or an error".to_owned()),
+        });
     }
+    let program = file
+        .program
+        .as_ref()
+        .map(|lines| resolve_program(&file, lines, &mut problems));
+    let traces = file.expect.traces.as_ref().map(|traces| {
+        traces
+            .iter()
+            .map(|(name, lines)| (name.clone(), trace_lines(lines, &mut problems)))
+            .collect()
+    });
+    let trace = file
+        .expect
+        .trace
+        .as_ref()
+        .map(|lines| trace_lines(lines, &mut problems));
     let notifier = file.dial.notifier;
     let mut status = file.expect.status.as_ref().map(|_| Vec::new());
     for line in file.expect.status.iter().flatten() {
@@ -508,7 +651,32 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
         ),
         status_at: status.iter().flatten().map(|line| line.point).collect(),
         resume: file.app.resume.clone(),
+        hang_up_on_error: file.app.hang_up_on_error,
+        slow_at: file.app.slow_at.as_ref().and_then(|slow| {
+            match slow.state.value.parse::<RasConnState>() {
+                Ok(state) => Some((state, slow.seconds)),
+                Err(error) => {
+                    let (line, column) = at(&slow.state.referenced);
+                    problems.push(Problem {
+                        line,
+                        column,
+                        message: error.to_string(),
+                        hint: None,
+                    });
+                    None
+                }
+            }
+        }),
     };
+    if app.hang_up_on_error && !matches!(notifier, NotifierKind::Func1 | NotifierKind::Func2) {
+        problems.push(Problem {
+            line: 0,
+            column: 0,
+            message: "hang-up-on-error needs a notifier that is given the handle (func1 or func2)"
+                .to_owned(),
+            hint: None,
+        });
+    }
     let no_carrier = match &file.engine.no_carrier {
         None => RasError::ERROR_NO_CARRIER,
         Some(spec) => match &spec.value {
@@ -529,18 +697,233 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
         },
     };
     match result {
-        Some(result) if problems.is_empty() => Ok(Scenario {
+        _ if problems.is_empty() => Ok(Scenario {
             name: name.to_owned(),
             path: path.to_owned(),
             file,
             result,
+            program,
+            traces,
             trace,
             status,
             app,
             no_carrier,
         }),
-        _ => Err(invalid(problems)),
+        _ => {
+            problems.sort_by_key(|problem| (problem.line, problem.column));
+            Err(invalid(problems))
+        }
     }
+}
+
+/// A YAML library's message, said in the scenario author's words: no library types or
+/// options (issue 16 #12).
+fn in_user_words(message: &str, text: &str) -> String {
+    if text.trim().is_empty() {
+        return "the file is empty: a scenario needs at least `network` and `expect`".to_owned();
+    }
+    if message.contains("untagged enum ResultValue") {
+        return "not a result: write `connected`, `hung-up`, an error number such as 676, or a symbol such as ERROR_LINE_BUSY".to_owned();
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("`{key}` is given twice; give each key once");
+    }
+    if message.contains("budget breached") {
+        return "the file is too large or too deeply nested to be a scenario".to_owned();
+    }
+    if let Some(field) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return format!(
+            "`{field}` is given twice (or together with a key that means the same, such as `exec` with `tcp`); give one"
+        );
+    }
+    message.to_owned()
+}
+
+/// Where `needle` first appears in `text`, as (line, column), 1-based; (0, 0) when absent.
+fn locate(text: &str, needle: &str) -> (u64, u64) {
+    text.lines()
+        .enumerate()
+        .find_map(|(index, line)| {
+            line.find(needle)
+                .map(|column| (index as u64 + 1, column as u64 + 1))
+        })
+        .unwrap_or((0, 0))
+}
+
+/// Rules a scenario must keep to be able to pass at all (issue 16 #3, #13): a result or
+/// trace names an error that exists, a synchronous dial is not given resumes, every number that answers with the built-in server has one, and nothing runs commands.
+fn check_runnable(file: &ScenarioFile, text: &str, problems: &mut Vec<Problem>) {
+    // A synchronous dial with paused states is a fine scenario (the pause becomes the
+    // error, see paused/synchronous-dial-cannot-pause); resumes it can never reach are not.
+    if file.dial.notifier == NotifierKind::None && !file.app.resume.is_empty() {
+        let (line, column) = locate(text, "resume");
+        problems.push(Problem {
+            line,
+            column,
+            message: "`app.resume` with `notifier: none`: a synchronous dial never pauses, so it never resumes".to_owned(),
+            hint: Some("give a notifier (func1 or func2) and `paused-states: true`, or drop the resumes".to_owned()),
+        });
+    }
+    for (number, outcome) in &file.network.numbers {
+        let modem_sim::network::Outcome::Connect { peer, .. } = outcome else {
+            continue;
+        };
+        let (line, column) = locate(text, number);
+        match peer {
+            modem_sim::network::PeerSpec::Builtin if file.server.is_none() => {
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: format!("number {number} answers with `peer: builtin`, but the scenario has no `server:`"),
+                    hint: Some("add a `server:` script (ppp-peer-sim --help lists its keys)".to_owned()),
+                });
+            }
+            modem_sim::network::PeerSpec::Exec(_) | modem_sim::network::PeerSpec::Tcp(_) => {
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: format!("number {number} answers with `exec:` or `tcp:`; a scenario never runs commands or opens sockets"),
+                    hint: Some("use `peer: builtin` and a `server:` script; exec/tcp far ends are for the standalone modem-sim".to_owned()),
+                });
+            }
+            modem_sim::network::PeerSpec::Builtin => {}
+        }
+    }
+}
+
+/// Whether `error` is one the engine knows (a raserror.h code or a Win32 code it names).
+fn known_error(error: RasError) -> bool {
+    error.symbol().is_some()
+}
+
+/// `expect.result` resolved: `connected`, `hung-up`, or an error by number or symbol.
+fn dial_result(spec: &Spanned<ResultValue>, problems: &mut Vec<Problem>) -> Option<DialResult> {
+    match &spec.value {
+        ResultValue::Number(code) if known_error(RasError::from_code(*code)) => {
+            Some(DialResult::Failed(RasError::from_code(*code)))
+        }
+        ResultValue::Number(code) => {
+            let (line, column) = at(&spec.referenced);
+            problems.push(Problem {
+                line,
+                column,
+                message: format!("{code} is not an error the engine knows"),
+                hint: Some("see ../shared/ras-reference.md §2 for the raserror.h codes".to_owned()),
+            });
+            None
+        }
+        ResultValue::Text(text) if text.eq_ignore_ascii_case("connected") => {
+            Some(DialResult::Connected)
+        }
+        ResultValue::Text(text) if text.eq_ignore_ascii_case("hung-up") => Some(DialResult::HungUp),
+        ResultValue::Text(text) => match text.parse::<RasError>() {
+            Ok(error) => Some(DialResult::Failed(error)),
+            Err(error) => {
+                let (line, column) = at(&spec.referenced);
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: error.to_string(),
+                    hint: Some(
+                        "`result` is `connected`, `hung-up`, an error number such as 676, or a symbol such as ERROR_LINE_BUSY"
+                            .to_owned(),
+                    ),
+                });
+                None
+            }
+        },
+    }
+}
+
+/// Trace lines as written, parsed; each bad one is a problem.
+fn trace_lines(lines: &[Spanned<String>], problems: &mut Vec<Problem>) -> Vec<TraceLine> {
+    lines
+        .iter()
+        .filter_map(|line| match line.value.parse::<TraceLine>() {
+            Ok(parsed) if parsed.error != 0 && !known_error(RasError::from_code(parsed.error)) => {
+                let (l, c) = at(&line.referenced);
+                problems.push(Problem {
+                    line: l,
+                    column: c,
+                    message: format!("{} is not an error the engine knows", parsed.error),
+                    hint: Some(
+                        "see ../shared/ras-reference.md §2 for the raserror.h codes".to_owned(),
+                    ),
+                });
+                None
+            }
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                let (l, c) = at(&line.referenced);
+                problems.push(Problem {
+                    line: l,
+                    column: c,
+                    message: error.to_string(),
+                    hint: Some(
+                        "trace lines read `State` or `State ERROR`, e.g. `ConnectDevice 676`"
+                            .to_owned(),
+                    ),
+                });
+                None
+            }
+        })
+        .collect()
+}
+
+/// A program's steps, parsed and checked: entries exist, names are dialed before use,
+/// modems exist.
+fn resolve_program(
+    file: &ScenarioFile,
+    lines: &[Spanned<String>],
+    problems: &mut Vec<Problem>,
+) -> Vec<Step> {
+    for entry in std::iter::once(&file.entry).chain(&file.entries) {
+        if entry.modem == 0 || entry.modem > file.modems {
+            problems.push(Problem {
+                line: 0,
+                column: 0,
+                message: format!(
+                    "entry `{}` is on modem {}, but the scenario has modems 1 to {}",
+                    entry.name, entry.modem, file.modems
+                ),
+                hint: Some("set `modems:` to how many modems the lab has".to_owned()),
+            });
+        }
+    }
+    let mut dialed: Vec<String> = Vec::new();
+    let mut steps = Vec::new();
+    for line in lines {
+        let (l, c) = at(&line.referenced);
+        match Step::parse(&line.value) {
+            Ok(step) => {
+                if let Some(name) = step.refers_to()
+                    && !dialed.iter().any(|dialed| dialed == name)
+                {
+                    problems.push(Problem {
+                        line: l,
+                        column: c,
+                        message: format!("`{name}` has not been dialed by this step"),
+                        hint: Some("name a dial with `dial ENTRY as NAME` first".to_owned()),
+                    });
+                }
+                if let Step::Dial { name, .. } = &step {
+                    dialed.push(name.clone());
+                }
+                steps.push(step);
+            }
+            Err(message) => problems.push(Problem {
+                line: l,
+                column: c,
+                message,
+                hint: None,
+            }),
+        }
+    }
+    steps
 }
 
 /// Read and parse the scenario at `path`, naming it relative to `root`.
@@ -563,33 +946,53 @@ pub fn scenario_name(root: &Path, path: &Path) -> String {
 
 /// Every `*.yaml`/`*.yml` file under `path` (or `path` itself if it is a file), sorted.
 pub fn discover(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
+    let failed = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ReadError { path, source }
+    };
+    let not_regular = |path: &Path| ReadError {
+        path: path.to_owned(),
+        source: std::io::Error::other("not a regular file (a scenario is a plain YAML file)"),
+    };
     let mut found = Vec::new();
+    // Folders already walked, by their real path: a symlink loop is walked once.
+    let mut walked = std::collections::HashSet::new();
     let mut pending = vec![path.to_owned()];
     while let Some(next) = pending.pop() {
-        let metadata = std::fs::metadata(&next).map_err(|source| ReadError {
-            path: next.clone(),
-            source,
-        })?;
-        if metadata.is_file() {
+        // A path given by the user may be a symlink; follow it once.
+        let metadata = std::fs::metadata(&next).map_err(failed(&next))?;
+        if !metadata.is_dir() {
+            if !metadata.is_file() {
+                return Err(not_regular(&next));
+            }
             found.push(next);
             continue;
         }
-        let entries = std::fs::read_dir(&next).map_err(|source| ReadError {
-            path: next.clone(),
-            source,
-        })?;
-        for entry in entries {
-            let entry = entry.map_err(|source| ReadError {
-                path: next.clone(),
-                source,
-            })?;
+        let real = std::fs::canonicalize(&next).map_err(failed(&next))?;
+        if !walked.insert(real) {
+            continue;
+        }
+        for entry in std::fs::read_dir(&next).map_err(failed(&next))? {
+            let entry = entry.map_err(failed(&next))?;
             let child = entry.path();
-            if child.is_dir() {
-                pending.push(child);
-            } else if child
+            let kind = entry.file_type().map_err(failed(&child))?;
+            let is_yaml = child
                 .extension()
-                .is_some_and(|ext| ext == "yaml" || ext == "yml")
-            {
+                .is_some_and(|ext| ext == "yaml" || ext == "yml");
+            if kind.is_dir() {
+                pending.push(child);
+            } else if kind.is_symlink() {
+                // Symlinked folders are not walked (loops); symlinked files are read.
+                match std::fs::metadata(&child) {
+                    Ok(target) if target.is_file() && is_yaml => found.push(child),
+                    Ok(target) if !target.is_dir() && is_yaml => return Err(not_regular(&child)),
+                    _ => {}
+                }
+            } else if is_yaml {
+                // A FIFO or device named *.yaml would block the reader for ever.
+                if !kind.is_file() {
+                    return Err(not_regular(&child));
+                }
                 found.push(child);
             }
         }

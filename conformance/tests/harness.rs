@@ -34,10 +34,20 @@ fn both_drivers_produce_the_identical_notification_trace() {
     for scenario in &scenarios {
         let simulated = run(scenario, Driver::Simulated).expect("simulated run");
         let realtime = run(scenario, Driver::Realtime).expect("realtime run");
-        assert!(simulated.result.is_some(), "{}: no outcome", scenario.name);
+        assert!(
+            simulated.result.is_some() || scenario.program.is_some(),
+            "{}: no outcome",
+            scenario.name
+        );
         assert_eq!(
             simulated.trace, realtime.trace,
             "{}: drivers disagree",
+            scenario.name
+        );
+        assert_eq!(
+            (&simulated.log, &simulated.traces),
+            (&realtime.log, &realtime.traces),
+            "{}: drivers disagree on the program",
             scenario.name
         );
         assert_eq!(
@@ -84,9 +94,24 @@ fn canonical_traces_match_their_snapshots() {
         } else {
             format!("\n--- RasGetConnectStatus ---\n{status}")
         };
+        // A program's log and its dials' traces, by name.
+        let mut program = String::new();
+        if !record.log.is_empty() {
+            program.push_str("\n--- program log ---\n");
+            record
+                .log
+                .iter()
+                .for_each(|line| program.push_str(&format!("{line}\n")));
+        }
+        for (name, trace) in &record.traces {
+            program.push_str(&format!("\n--- trace of {name} ---\n"));
+            trace
+                .iter()
+                .for_each(|line| program.push_str(&format!("{line}\n")));
+        }
         insta::assert_snapshot!(
             format!("{}-trace", scenario.name.replace('/', "__")),
-            format!("{rendered}\n--- AT transcript ---\n{transcript}\n{status}")
+            format!("{rendered}\n--- AT transcript ---\n{transcript}\n{status}{program}")
         );
     }
 }
@@ -195,4 +220,20 @@ fn realtime_runs_capture_the_line_through_the_engine() {
             );
         }
     }
+}
+
+/// Issue 16 #2: with stdout and stderr going to a reader that has gone
+/// (`conformance run | head -1`), the exit status is still the documented one (here 2, a
+/// malformed scenario), not a panic's 101.
+#[test]
+fn a_closed_output_keeps_the_exit_status() {
+    let file = fixtures().join("malformed").join("unknown-key.yaml");
+    let status = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(["run", "--driver", "simulated"])
+        .arg(&file)
+        .stdout(testkit::reader_gone())
+        .stderr(testkit::reader_gone())
+        .status()
+        .expect("conformance runs");
+    assert_eq!(status.code(), Some(2), "{status:?}");
 }

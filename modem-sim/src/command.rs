@@ -58,16 +58,19 @@ impl Body {
     pub fn clear(&mut self) {
         self.len = 0;
     }
-
-    /// Whether there is nothing in it.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 impl Default for Body {
     fn default() -> Self {
         Body::new()
+    }
+}
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
     }
 }
 

@@ -1,7 +1,7 @@
 //! `modem-sim`: a simulated Hayes/V.250 modem on a pseudo-terminal, for any dialer.
 
 use std::fs;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
@@ -36,8 +36,14 @@ const EXAMPLE: &str = r#"NETWORK FILE (YAML)
     The far end of a connected call:
       peer: builtin   this standalone tool has no PPP server of its own, so a builtin peer
                       echoes every byte back (enough to see data cross the call);
-      exec: COMMAND   runs COMMAND with sh -c; its stdin/stdout are the line, its stderr
-                      goes to ours; it exiting is the far end hanging up;
+      exec: COMMAND   runs COMMAND; its stdin/stdout are the line, its stderr goes to
+                      ours; it exiting is the far end hanging up. A plain command is split
+                      into words (spaces separate; '...' and "..." quote, \" and \\ inside
+                      "..."; \ escapes one character) and run without a shell; one using
+                      | & ; < > ( ) $ ` * ? [ ] { } ~ # ! or starting VAR=value goes to
+                      sh -c. It runs in a process group of its own, which is killed (with
+                      everything the command started) when the call ends and when
+                      modem-sim stops;
       tcp: HOST:PORT  connects there; the connection is the line.
     answer-delay (s) replaces the 2 s ring before the far end picks up; drop-after-bytes
     and drop-after-seconds make the network cut the carrier (NO CARRIER after S10);
@@ -91,8 +97,13 @@ struct Args {
     count: u16,
 
     /// Real time per unit of the modem's time: 1 is a real modem's pace, 0.01 runs a 6 s
-    /// handshake in 60 ms. A dialer with real-time timeouts needs 1.
-    #[arg(long, value_name = "F", default_value = "1")]
+    /// handshake in 60 ms; from 0.0001 to 1000. A dialer with real-time timeouts needs 1.
+    #[arg(
+        long,
+        value_name = "F",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     time_scale: TimeScale,
 }
 
@@ -243,6 +254,9 @@ async fn main() -> miette::Result<()> {
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // A log nobody reads any more (`2>&1 | head`) is no reason to stop serving, nor
+        // to panic in an eprintln! about it (issue 16 #2).
+        .log_internal_errors(false)
         .init();
 
     let network = load_network(args.network.as_deref())?;
@@ -254,7 +268,13 @@ async fn main() -> miette::Result<()> {
         let pty = ModemPty::open().into_diagnostic()?;
         let slave = pty.path().to_owned();
         make_link(&link, &slave)?;
-        println!("{} -> {}", link.display(), slave.display());
+        // Best effort, like the log: the link works whether or not anyone reads this.
+        let _ = writeln!(
+            std::io::stdout(),
+            "{} -> {}",
+            link.display(),
+            slave.display()
+        );
         // The standalone tool places no calls of its own; callbacks come from the network.
         let (_, no_callers) = mpsc::unbounded_channel();
         let mut stopped = stopped.clone();

@@ -139,7 +139,8 @@ pub enum PeerSpec {
     /// scripted PPP server; the standalone tool an echo).
     #[default]
     Builtin,
-    /// A command run by `sh -c`; its stdin and stdout are the line. It hanging up
+    /// A command (run directly or by `sh -c`, see [`crate::far_command`]); its stdin and
+    /// stdout are the line. It hanging up
     /// (exiting, closing stdout) drops the carrier.
     Exec(String),
     /// A TCP address; the connection is the line, its end drops the carrier.

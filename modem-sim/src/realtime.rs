@@ -32,6 +32,8 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::call::IncomingCall;
+use crate::dte_log::DteLog;
+use crate::far_command::FarCommand;
 use crate::modem::{Modem, ModemEvent};
 use crate::network::{Network, PeerSpec};
 
@@ -160,6 +162,8 @@ pub async fn serve(
     let mut peer: Option<FarEnd> = None;
     let mut to_dte: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 4096];
+    // The DTE's bytes as the debug log shows them: PAP and CHAP frames redacted.
+    let mut dte_log = DteLog::default();
     let mut events_buf = [MaybeUninit::<u8>::uninit(); 1024];
     let mut callers_left = true;
     tokio::pin!(shutdown);
@@ -184,7 +188,10 @@ pub async fn serve(
                     // Cannot happen while the slave is held open; nothing left to serve.
                     break;
                 }
-                debug!(bytes = ?String::from_utf8_lossy(&buf[..n]), "from DTE");
+                let shown = dte_log.redact(&buf[..n]);
+                if !shown.is_empty() {
+                    debug!(bytes = ?shown, "from DTE");
+                }
                 modem.handle_input(clock.now(), &buf[..n]);
             }
             written = to_dte_port.write(&to_dte), if !to_dte.is_empty() => {
@@ -371,11 +378,32 @@ struct StreamPeer {
     to_far: mpsc::UnboundedSender<Vec<u8>>,
     from_far: mpsc::UnboundedReceiver<Vec<u8>>,
     task: JoinHandle<()>,
+    /// An `exec:` far end's process group, ended with the call.
+    group: Option<ProcessGroup>,
 }
 
 impl Drop for StreamPeer {
     fn drop(&mut self) {
         self.task.abort();
+        drop(self.group.take());
+    }
+}
+
+/// The process group an `exec:` far end runs in: the command and everything it forks.
+/// Dropping it kills the whole group, so nothing the command started outlives the call,
+/// or modem-sim (whose stop on SIGTERM or Ctrl-C drops every call).
+#[derive(Debug)]
+struct ProcessGroup(rustix::process::Pid);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        match rustix::process::kill_process_group(self.0, rustix::process::Signal::KILL) {
+            // ESRCH: every member has already exited.
+            Ok(()) | Err(rustix::io::Errno::SRCH) => {}
+            Err(errno) => {
+                warn!(pgid = self.0.as_raw_nonzero().get(), %errno, "cannot end the far end's processes")
+            }
+        }
     }
 }
 
@@ -400,14 +428,32 @@ where
         to_far,
         from_far,
         task: tokio::spawn(bridge(outgoing, incoming)),
+        group: None,
     }
 }
 
-/// `exec:`: run `command` with `sh -c`, its stdin and stdout the line, its stderr ours.
+/// `exec:`: run `command` (directly, or with `sh -c` when it uses shell syntax; see
+/// [`FarCommand`]) in a process group of its own, its stdin and stdout the line, its
+/// stderr ours.
 fn exec_peer(command: &str) -> Result<StreamPeer, String> {
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
+    let mut process = match FarCommand::parse(command) {
+        FarCommand::Direct(words) => {
+            let Some((program, args)) = words.split_first() else {
+                return Err(format!("{command:?} names no program"));
+            };
+            let mut process = tokio::process::Command::new(program);
+            process.args(args);
+            process
+        }
+        FarCommand::Shell(line) => {
+            let mut process = tokio::process::Command::new("sh");
+            process.arg("-c").arg(line);
+            process
+        }
+    };
+    let mut child = process
+        // Its own group (pgid = its pid), so the call's end can reach its children too.
+        .process_group(0)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -417,13 +463,21 @@ fn exec_peer(command: &str) -> Result<StreamPeer, String> {
         return Err(format!("{command:?} has no stdin or stdout"));
     };
     info!(%command, pid = ?child.id(), "far end: process");
-    Ok(stream_peer(move |outgoing, incoming| async move {
+    let group = child
+        .id()
+        .and_then(|pid| i32::try_from(pid).ok())
+        .and_then(rustix::process::Pid::from_raw)
+        .map(ProcessGroup);
+    let mut peer = stream_peer(move |outgoing, incoming| async move {
         if let Err(err) = shuttle(stdout, stdin, outgoing, incoming).await {
             warn!(%err, "far-end process I/O failed");
         }
-        // Dropping the child kills it if it is still running (kill_on_drop).
+        // Dropping the child kills it if it is still running (kill_on_drop); the
+        // StreamPeer's group kills what it forked.
         drop(child);
-    }))
+    });
+    peer.group = group;
+    Ok(peer)
 }
 
 /// `tcp:`: connect to `address`; a refused connection is a far end that hangs up.

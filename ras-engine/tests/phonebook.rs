@@ -229,6 +229,30 @@ fn examples_round_trip() {
     assert_eq!(round_trip(&all), all);
 }
 
+/// Found by the `pbk_parse` fuzz target: a device key before a per-number key that comes
+/// before the first `PhoneNumber=` was written after the numbers, so the device's keys came
+/// back in another order.
+#[test]
+fn device_keys_before_the_first_number_keep_their_order() {
+    let text = "[Order]\nMEDIA=serial\nPort=COM1\nDEVICE=modem\nSpeaker=0\nFriendlyName=Office\n\
+                Terminal=1\nPhoneNumber=5550100\nAreaCode=020\nHwFlowControl=1\n";
+    let phonebook = parse(text);
+    let keys = |phonebook: &Phonebook| -> Vec<String> {
+        phonebook.entries[0].link.devices[0]
+            .settings
+            .iter()
+            .map(|setting| setting.key.clone())
+            .collect()
+    };
+    assert_eq!(
+        keys(&phonebook),
+        ["Speaker", "FriendlyName", "Terminal", "HwFlowControl"]
+    );
+    let again = round_trip(&phonebook);
+    assert_eq!(keys(&again), keys(&phonebook));
+    assert_eq!(again, phonebook);
+}
+
 #[test]
 fn written_text_looks_like_a_windows_phonebook() {
     let text = parse(MINIMAL).to_pbk_string().expect("writable");
@@ -366,7 +390,12 @@ fn encoding() {
 
 #[test]
 fn custom_dialer_and_its_spellings() {
-    for key in ["CustomRasDialDll", "CustomRRASDialDll", "customrasdialdll"] {
+    for key in [
+        "CustomRasDialDll",
+        "CustomRRASDialDll",
+        "customrasdialdll",
+        "CustomDialDll",
+    ] {
         let phonebook = parse(&format!(
             "[A]\n{key}=/usr/lib/libdialer.so\nMEDIA=serial\nPort=COM1\n"
         ));
@@ -379,6 +408,15 @@ fn custom_dialer_and_its_spellings() {
     assert_eq!(
         phonebook.entries[0].custom_dial_dll, None,
         "empty means none"
+    );
+    // Windows 10 writes every spelling, the unused ones empty (§6.2 order: CustomDialDll,
+    // CustomDialFunc, CustomRasDialDll): an empty one clears nothing.
+    let phonebook = parse(
+        "[A]\nCustomDialDll=/opt/d.so\nCustomDialFunc=\nCustomRasDialDll=\nMEDIA=serial\nPort=COM1\n",
+    );
+    assert_eq!(
+        phonebook.entries[0].custom_dial_dll.as_deref(),
+        Some(Path::new("/opt/d.so"))
     );
 }
 
@@ -612,4 +650,133 @@ proptest! {
             prop_assert_eq!(again.ok(), Some(phonebook));
         }
     }
+}
+
+/// A scratch folder for this test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pbk-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Issue 16 #8: an endless or huge file is refused after MAX_PHONEBOOK_BYTES (it used to
+/// grow to gigabytes), as 625.
+#[test]
+fn a_file_larger_than_the_cap_is_refused_without_reading_it_all() {
+    use ras_engine::phonebook::MAX_PHONEBOOK_BYTES;
+    let error = Phonebook::read("/dev/zero").expect_err("not a phonebook");
+    assert!(
+        matches!(error, PhonebookError::TooLarge { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.ras_error(), RasError::ERROR_CORRUPT_PHONEBOOK);
+    assert!(error.to_string().contains("1024 KiB"), "{error}");
+
+    let dir = scratch("cap");
+    let at_limit = dir.join("at-limit.pbk");
+    let mut text = MINIMAL.to_owned();
+    text.push_str(&";".repeat(MAX_PHONEBOOK_BYTES - text.len()));
+    std::fs::write(&at_limit, &text).expect("write");
+    assert!(Phonebook::read(&at_limit).is_ok());
+    text.push(';');
+    std::fs::write(&at_limit, &text).expect("write");
+    assert!(matches!(
+        Phonebook::read(&at_limit),
+        Err(PhonebookError::TooLarge { .. })
+    ));
+}
+
+/// Issue 16 #8: a message quotes at most QUOTE_MAX characters of the file and escapes
+/// control characters, so neither a huge line nor a terminal escape sequence reaches the
+/// user's terminal.
+#[test]
+fn messages_cut_long_quotes_and_escape_control_characters() {
+    let long = format!("[A]\n{}\n", "x".repeat(100_000));
+    let message = Phonebook::parse(&long, None)
+        .expect_err("not key=value")
+        .to_string();
+    assert!(message.len() < 200, "{} bytes", message.len());
+    assert!(
+        message.contains(&format!("{}…", "x".repeat(60))),
+        "{message}"
+    );
+
+    let hostile = "[A]\n\u{1b}]0;pwned\u{7}\n";
+    let message = Phonebook::parse(hostile, None)
+        .expect_err("not key=value")
+        .to_string();
+    assert!(!message.chars().any(char::is_control), "{message:?}");
+    assert!(message.contains("\\u{1b}]0;pwned\\u{7}"), "{message}");
+
+    let (_, problem) = corrupt("[A]\nMEDIA=serial\nPort=/dev/ttyS0\nConnectBPS=\u{1b}[2J\n");
+    assert!(
+        !problem.to_string().chars().any(char::is_control),
+        "{problem}"
+    );
+}
+
+/// Issue 16 #9: UTF-16 phonebooks with a byte-order mark (as some Windows versions write
+/// rasphone.pbk), and UTF-8 with one, read like UTF-8 ones and are written back in the
+/// encoding they came in.
+#[test]
+fn byte_order_marks_choose_the_encoding_and_writing_keeps_it() {
+    use ras_engine::phonebook::FileEncoding;
+    let text =
+        "[Büro ☎]\r\nMEDIA=serial\r\nPort=/dev/ttyS0\r\nDEVICE=modem\r\nPhoneNumber=5551234\r\n";
+    let utf16 = |to: fn(u16) -> [u8; 2]| -> Vec<u8> { text.encode_utf16().flat_map(to).collect() };
+    let cases = [
+        (FileEncoding::Utf8, text.as_bytes().to_vec()),
+        (
+            FileEncoding::Utf8Bom,
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        ),
+        (
+            FileEncoding::Utf16Le,
+            [vec![0xFF, 0xFE], utf16(u16::to_le_bytes)].concat(),
+        ),
+        (
+            FileEncoding::Utf16Be,
+            [vec![0xFE, 0xFF], utf16(u16::to_be_bytes)].concat(),
+        ),
+    ];
+    let dir = scratch("encodings");
+    for (encoding, bytes) in cases {
+        let path = dir.join(format!("{encoding:?}.pbk"));
+        std::fs::write(&path, &bytes).expect("write");
+        let phonebook = Phonebook::read(&path).unwrap_or_else(|e| panic!("{encoding:?}: {e}"));
+        assert_eq!(phonebook.encoding, encoding);
+        let entry = phonebook.entry("Büro ☎").expect("the entry");
+        assert_eq!(entry.phone_numbers, ["5551234"]);
+        phonebook.write(&path).expect("write back");
+        let written = std::fs::read(&path).expect("read back");
+        let again = Phonebook::read(&path).expect("parse back");
+        assert_eq!(again.encoding, encoding, "{encoding:?}");
+        assert_eq!(again.entries, phonebook.entries, "{encoding:?}");
+        assert_eq!(written[..2], bytes[..2], "{encoding:?}: the same mark");
+    }
+}
+
+#[test]
+fn broken_utf16_is_corrupt_with_its_line() {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(
+        "[A]\nMEDIA=serial\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    bytes.extend([0x00, 0xD8, b'x', 0]); // an unpaired high surrogate
+    match Phonebook::parse_bytes(&bytes, None) {
+        Err(PhonebookError::Corrupt { line, problem, .. }) => {
+            assert_eq!((line, problem), (3, Problem::InvalidUtf16));
+        }
+        other => panic!("{other:?}"),
+    }
+    let odd = [0xFF, 0xFE, b'[', 0, b'A'];
+    assert!(matches!(
+        Phonebook::parse_bytes(&odd, None),
+        Err(PhonebookError::Corrupt {
+            problem: Problem::InvalidUtf16,
+            ..
+        })
+    ));
 }

@@ -16,6 +16,8 @@ const README_DIR: &str = "/tmp/ras-lab";
 /// How long any one program may take before the test gives up on it.
 const PROGRAM_LIMIT: Duration = Duration::from_secs(60);
 const TIME_SCALE: &str = "0.01";
+/// The walk-through account's password (its `server.yaml`).
+const PASSWORD: &str = "wonderland";
 
 fn readme_section() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
@@ -179,6 +181,9 @@ fn start_lab(section: &str) -> Lab {
         .args(&words[1..])
         .current_dir(&dir)
         .env("PATH", &path)
+        // Every byte and frame in the log (issue 16 #5: none of them may be the password);
+        // ppp-peer-sim, started by modem-sim, inherits it and logs to the same file.
+        .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(log);
     let mut modem = modem.spawn().expect("start modem-sim");
@@ -234,6 +239,21 @@ fn the_readme_walk_through_works_as_written() {
     std::io::Read::read_to_string(&mut stdout, &mut rest).expect("read");
     assert_eq!(status.code(), Some(0), "rest of output: {rest}");
     assert!(rest.contains("Disconnected from Lab ISP."), "{rest}");
+    let mut errors = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut stderr, &mut errors).expect("read");
+    }
+
+    // Issue 16 #5: the PAP password crossed the line in clear, yet no log holds it.
+    let log = std::fs::read_to_string(lab.dir.join("modem.log")).expect("modem.log");
+    assert!(log.contains("from DTE"), "a debug log: {log}");
+    assert!(log.contains("<PAP frame redacted>"), "{log}");
+    for (what, text) in [
+        ("modem.log", &log),
+        ("rasdial's output", &format!("{seen:?}{rest}{errors}")),
+    ] {
+        assert!(!text.contains(PASSWORD), "the password is in {what}");
+    }
 
     // The failures: each README line's comment says the error and the exit status.
     for line in &rasdial[1..] {

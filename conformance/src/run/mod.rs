@@ -1,23 +1,19 @@
 //! Running a scenario under a driver and recording what happened.
 
+mod app;
 mod realtime;
 mod simulated;
 
 use std::fmt;
-use std::sync::{Arc, mpsc};
-use std::time::Duration;
 
-use ras_engine::api::{
-    DialExtensions, DialParams, EngineConfig, HRasConn, Notifier, NotifyControl, WindowMessage,
-    rdeopt,
-};
-use ras_engine::phonebook::{AuthRestrictions, Entry};
+use ras_engine::api::{DialExtensions, DialParams, EngineConfig, rdeopt};
+use ras_engine::phonebook::{AuthRestrictions, Entry, Phonebook, Setting};
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
 
-use crate::scenario::{App, DialResult, NotifierKind, Resume, Scenario};
-use crate::trace::{StatusLine, StatusPoint, StatusResult, TraceLine};
+use crate::scenario::{DialResult, Resume, Scenario};
+use crate::trace::{StatusLine, TraceLine};
 
 /// Which driver runs the machines (DESIGN §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
@@ -43,7 +39,7 @@ impl fmt::Display for Driver {
 }
 
 /// What one run recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
     /// Every notification the application received, in order.
     pub trace: Vec<TraceLine>,
@@ -54,6 +50,14 @@ pub struct Record {
     pub transcript: Vec<String>,
     /// Every `RasGetConnectStatus` the application made, in order.
     pub status: Vec<StatusLine>,
+    /// Every notifier call with all its arguments (`RasDialFunc2(7, 1, h1, …)`).
+    pub calls: Vec<String>,
+    /// A program's log: one line per step.
+    pub log: Vec<String>,
+    /// The PPP packets on the line, summarised ([`crate::packets`]), when captured.
+    pub packets: Vec<String>,
+    /// A program's notification traces, by dial name.
+    pub traces: std::collections::BTreeMap<String, Vec<TraceLine>>,
     /// The engine's line as a pcap file (`ras_ppp::Capture`), when [`RunOptions::capture`]
     /// asked for it.
     pub capture: Option<Vec<u8>>,
@@ -64,19 +68,6 @@ pub struct Record {
 pub struct RunOptions {
     /// Record every byte the engine sends and receives, as PPP frames in a pcap file.
     pub capture: bool,
-}
-
-impl StatusResult {
-    /// What a `connect_status` call returned.
-    fn of(result: Result<(RasConnState, Option<RasError>), RasError>) -> Self {
-        match result {
-            Ok((state, error)) => StatusResult::Status {
-                state,
-                error: error.map_or(0, RasError::code),
-            },
-            Err(error) => StatusResult::Failed(error.code()),
-        }
-    }
 }
 
 /// How a dial stands once it has settled, as `RasGetConnectStatus` reports it: an error,
@@ -110,11 +101,20 @@ pub fn run_with(
     driver: Driver,
     options: RunOptions,
 ) -> Result<Record, RunError> {
-    match driver {
+    // Packet expectations read the capture.
+    let options = RunOptions {
+        capture: options.capture || scenario.file.expect.packets.is_some(),
+    };
+    let mut record = match driver {
         Driver::Simulated => simulated::run(scenario, options),
         Driver::Realtime => realtime::run(scenario, options),
     }
-    .map_err(|message| RunError { driver, message })
+    .map_err(|message| RunError { driver, message })?;
+    if let Some(capture) = &record.capture {
+        record.packets =
+            crate::packets::summarize(capture).map_err(|message| RunError { driver, message })?;
+    }
+    Ok(record)
 }
 
 /// The dial parameters a scenario asks for.
@@ -150,6 +150,8 @@ impl Resume {
             (&mut params.user_name, &self.user),
             (&mut params.password, &self.password),
             (&mut params.domain, &self.domain),
+            (&mut params.phone_number, &self.phone),
+            (&mut params.callback_number, &self.callback),
         ] {
             if let Some(value) = change {
                 field.clone_from(value);
@@ -162,12 +164,19 @@ impl Resume {
 /// The engine settings a scenario runs with.
 fn engine_config(scenario: &Scenario) -> EngineConfig {
     EngineConfig {
-        seed: scenario.file.seed,
+        seed: Some(scenario.file.seed),
         time_scale: TimeScale::DEFAULT,
         no_carrier: scenario.no_carrier,
+        // A guard, not a model: modem-sim always answers, and at the default time scale
+        // the engine's 5 s would be 50 ms of real time, which a loaded machine (parallel
+        // runs, CI) can miss. Both drivers use the same value, so traces still agree.
+        modem_response_timeout: GENEROUS_MODEM_RESPONSE_TIMEOUT,
         ..EngineConfig::default()
     }
 }
+
+/// [`engine_config`]'s modem response timeout (virtual time).
+const GENEROUS_MODEM_RESPONSE_TIMEOUT: sansio::Duration = sansio::Duration::from_secs(60);
 
 /// The server behind `peer: builtin`: the scenario's scripted PPP server.
 fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
@@ -183,133 +192,25 @@ fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
 /// Keeps the server's magic numbers apart from the engine's for the same seed.
 const SERVER_SEED_SALT: u32 = 0x5345_5256;
 
-/// The phonebook entry a scenario dials, on `device`.
-fn entry(scenario: &Scenario, device: &std::path::Path) -> Entry {
-    let spec = &scenario.file.entry;
-    let mut entry = Entry::modem(&spec.name, device, &spec.phone);
-    entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
-    entry
-}
-
-/// How the application hangs up from inside its notifier, given the handle the notifier
-/// was called with.
-pub(crate) type HangUp = Arc<dyn Fn(HRasConn) + Send + Sync>;
-
-/// How the application calls `RasGetConnectStatus` on a handle.
-pub(crate) type StatusProbe = Arc<dyn Fn(HRasConn) -> StatusResult + Send + Sync>;
-
-/// What the application can do from inside its notifier, as the driver provides it.
-#[derive(Clone)]
-pub(crate) struct AppCalls {
-    /// `RasHangUp`.
-    pub(crate) hang_up: HangUp,
-    /// `RasGetConnectStatus`.
-    pub(crate) status: StatusProbe,
-}
-
-impl AppCalls {
-    /// A status line for `point`, if the scenario asks for one there.
-    fn status_line(&self, app: &App, point: StatusPoint, handle: HRasConn) -> Option<StatusLine> {
-        app.asks_status(point).then(|| StatusLine {
-            point,
-            result: (self.status)(handle),
-        })
-    }
-}
-
-/// What the recording notifier saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seen {
-    /// A notification.
-    Line(TraceLine),
-    /// A status the application took inside the notifier.
-    Status(StatusLine),
-    /// The application hung up from inside the notifier (after recording the line).
-    HungUp,
-    /// The application asked RasDialFunc2 to stop notifying.
-    Stopped,
-}
-
-/// Where a recording notifier's calls arrive.
-enum TraceSource {
-    /// RasDialFunc/1/2 record what they see directly.
-    Calls(mpsc::Receiver<Seen>),
-    /// A window notifier's messages, turned into lines as they are read (the "window
-    /// procedure"); a window message has no subentry, so its lines say 1.
-    Window(mpsc::Receiver<WindowMessage>),
-}
-
-impl TraceSource {
-    /// The next thing seen, waiting at most `timeout`.
-    fn next(&self, timeout: Duration) -> Option<Seen> {
-        match self {
-            TraceSource::Calls(rx) => rx.recv_timeout(timeout).ok(),
-            TraceSource::Window(rx) => rx.recv_timeout(timeout).ok().map(|m| {
-                Seen::Line(TraceLine {
-                    subentry: 1,
-                    state: m.wparam,
-                    error: m.lparam,
-                })
+/// The scenario's phonebook: `entry` and `entries`, each on the device of its modem
+/// (`devices[0]` is modem 1).
+fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Phonebook {
+    let file = &scenario.file;
+    Phonebook::from_entries(
+        std::iter::once(&file.entry)
+            .chain(&file.entries)
+            .map(|spec| {
+                let device = devices
+                    .get(usize::from(spec.modem.max(1)) - 1)
+                    .or(devices.first())
+                    .cloned()
+                    .unwrap_or_default();
+                let mut entry = Entry::modem(&spec.name, device, &spec.phone);
+                entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
+                if !spec.domain.is_empty() {
+                    entry.settings.push(Setting::new("Domain", &spec.domain));
+                }
+                entry
             }),
-        }
-    }
-}
-
-/// A notifier of the scenario's kind that records every call and plays the scenario's
-/// application script; `None` for a synchronous dial. Each kind records what it is
-/// given: RasDialFunc and RasDialFunc1 have no subentry, so their lines say 1.
-fn recording_notifier(
-    kind: NotifierKind,
-    app: App,
-    calls: AppCalls,
-) -> Option<(Notifier, TraceSource)> {
-    let (tx, rx) = mpsc::channel();
-    // The receiver is gone only once the run is over; late calls have nowhere to go.
-    let record = move |handle: Option<HRasConn>, subentry, state, error| {
-        let _ = tx.send(Seen::Line(TraceLine {
-            subentry,
-            state,
-            error,
-        }));
-        let entering = error == 0;
-        if let Some(handle) = handle
-            && entering
-            && let Some(line) = calls.status_line(&app, StatusPoint::At(state), handle)
-        {
-            let _ = tx.send(Seen::Status(line));
-        }
-        if entering
-            && app.hang_up_at == Some(state)
-            && let Some(handle) = handle
-        {
-            (calls.hang_up)(handle);
-            let _ = tx.send(Seen::HungUp);
-        }
-        if entering && app.stop_at == Some(state) {
-            let _ = tx.send(Seen::Stopped);
-            return NotifyControl::Stop;
-        }
-        NotifyControl::Continue
-    };
-    let notifier = match kind {
-        NotifierKind::None => return None,
-        NotifierKind::Window => {
-            let (tx, rx) = mpsc::channel();
-            return Some((Notifier::Window(tx), TraceSource::Window(rx)));
-        }
-        NotifierKind::Func => Notifier::Func(Box::new(move |_msg, state, error| {
-            record(None, 1, state, error);
-        })),
-        NotifierKind::Func1 => {
-            Notifier::Func1(Box::new(move |handle, _msg, state, error, _ext| {
-                record(Some(handle), 1, state, error);
-            }))
-        }
-        NotifierKind::Func2 => Notifier::Func2(Box::new(
-            move |_id, subentry, handle, _msg, state, error, _ext| {
-                record(Some(handle), subentry, state, error)
-            },
-        )),
-    };
-    Some((notifier, TraceSource::Calls(rx)))
+    )
 }

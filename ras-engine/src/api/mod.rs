@@ -1,27 +1,31 @@
 //! The RasDial-style public surface (DESIGN §5): `dial`, `hang_up`, `connect_status`,
-//! `enum_connections`, `error_string`, over a connection table. The realtime driver
-//! (`crate::driver`) runs each dial on its own thread, which is the thread the notifier is
-//! called on (ras-reference §4.1 rule 7).
+//! `enum_connections`, `error_string`. The API's rules live once in [`RasCore`], a sans-IO
+//! connection table; a [`Driver`] runs it: the realtime one (`crate::driver`, real serial
+//! devices, all connections on one engine thread) or a virtual-time one (the `ras-lab`
+//! crate). See DESIGN-NOTES.md for why the seam sits there.
 
+mod core;
 mod notifier;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use sansio::{Duration, TimeScale};
+use sansio::{Duration, Instant, TimeScale};
+
+pub use self::core::{Action, Delivery, RasCore};
 
 pub use notifier::{
     Dispatcher, Notifier, NotifyControl, RasDialFunc, RasDialFunc1, RasDialFunc2, WM_RASDIALEVENT,
     WindowMessage,
 };
 
-use crate::driver::{self, Command};
+use crate::driver;
 use crate::hayes::DialerConfig;
 use crate::phonebook::{AuthRestrictions, Entry, Phonebook};
+use crate::ppp::random::Entropy;
 use crate::ppp::{AuthProtocol, ClientConfig};
-use crate::ras::{DialPlan, Notification, RasConnState, RasError};
+use crate::ras::{DialPlan, RasConnState, RasError};
 
 /// `RDEOPT_*` flags of `RASDIALEXTENSIONS.dwfOptions` (ras-reference §3.3, H1).
 pub mod rdeopt {
@@ -86,12 +90,17 @@ pub struct DialParams {
 impl DialParams {
     /// The name the engine authenticates with: `DOMAIN\user` when a domain is given, as
     /// Windows sends it to a RAS server (MS-CHAPv2's user name field, RFC 2759 §4, carries
-    /// it this way), else the user name alone.
-    pub fn authentication_name(&self) -> String {
-        if self.domain.is_empty() {
+    /// it this way), else the user name alone. `szDomain = "*"` stands for the domain
+    /// stored in the entry, `entry_domain` (ras-reference §3.2).
+    pub fn authentication_name(&self, entry_domain: &str) -> String {
+        let domain = match self.domain.as_str() {
+            "*" => entry_domain,
+            domain => domain,
+        };
+        if domain.is_empty() {
             self.user_name.clone()
         } else {
-            format!("{}\\{}", self.domain, self.user_name)
+            format!("{domain}\\{}", self.user_name)
         }
     }
 }
@@ -158,8 +167,11 @@ impl DialError {
 pub struct EngineConfig {
     /// Scales every protocol timer (see [`TimeScale`]); [`TimeScale::REAL`] for real modems.
     pub time_scale: TimeScale,
-    /// Seeds PPP magic numbers, so that a dial can be replayed byte for byte.
-    pub seed: u32,
+    /// Seeds PPP Magic-Numbers and MS-CHAPv2 Peer-Challenges, so that a dial can be
+    /// replayed byte for byte (the simulated lab, scenarios). `None`, the default, draws
+    /// them from the system's generator, as RFC 1661 §6.4 and RFC 2759 §4 require of a
+    /// real link.
+    pub seed: Option<u32>,
     /// The error a `NO CARRIER` answer to the dial is reported as. The reference leaves
     /// it open (ras-reference §4.6 caveat a): the name says 679 ERROR_NO_CARRIER, which is
     /// the default; TAPI-era Windows is often seen reporting 678 ERROR_NO_ANSWER instead.
@@ -171,6 +183,11 @@ pub struct EngineConfig {
     /// a single automaton may take with the RFC's defaults (10 × 3 s), which leaves room
     /// for LCP, authentication and IPCP each retrying.
     pub ppp_deadline: Duration,
+    /// How long the modem may take to answer each init command before the dial fails with
+    /// 666 ERROR_DEVICE_NOT_READY. [inferred] Default 5 s, ample for a real modem; a
+    /// harness that shrinks time on a busy machine sets it generously, since it guards
+    /// against a dead device rather than models anything.
+    pub modem_response_timeout: Duration,
     /// Opt-in line capture: when set, every dial records the PPP frames it sends and
     /// receives to a pcap file in this folder (which must exist), named by
     /// [`EngineConfig::capture_path`]. Off by default.
@@ -178,11 +195,13 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// The PPP magic-number seed for the connection `handle`: different for every
-    /// connection, the same for the same seed and handle.
-    pub fn magic_seed(&self, handle: HRasConn) -> u32 {
+    /// Where the PPP randomness of connection `handle` comes from: with a seed, a stream
+    /// different for every connection and the same for the same seed and handle.
+    pub fn entropy(&self, handle: HRasConn) -> Entropy {
         // Truncation is fine: the handle only varies the seed.
-        self.seed ^ (handle.0 as u32).wrapping_mul(0x9E37_79B9)
+        self.seed.map_or(Entropy::Os, |seed| {
+            Entropy::Seed(seed ^ (handle.0 as u32).wrapping_mul(0x9E37_79B9))
+        })
     }
 
     /// Where the capture of connection `handle` to `entry_name` goes, when capturing is on:
@@ -200,13 +219,17 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             time_scale: TimeScale::REAL,
-            seed: 0x5241_5331,
+            seed: None,
             no_carrier: RasError::ERROR_NO_CARRIER,
             ppp_deadline: DEFAULT_PPP_DEADLINE,
+            modem_response_timeout: DEFAULT_MODEM_RESPONSE_TIMEOUT,
             capture_dir: None,
         }
     }
 }
+
+/// [`EngineConfig::modem_response_timeout`]'s default.
+pub const DEFAULT_MODEM_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// [`EngineConfig::ppp_deadline`]'s default.
 pub const DEFAULT_PPP_DEADLINE: Duration = Duration::from_secs(60);
@@ -222,6 +245,7 @@ impl DialPlan {
         config: &EngineConfig,
         handle: HRasConn,
     ) -> Result<DialPlan, RasError> {
+        params.validate()?;
         let number = if params.phone_number.is_empty() {
             entry.phone_numbers.first().cloned().unwrap_or_default()
         } else {
@@ -230,11 +254,12 @@ impl DialPlan {
         if number.is_empty() {
             return Err(RasError::ERROR_BAD_PHONE_NUMBER);
         }
+        crate::ras::limits::check_phone_number(&number)?;
         let defaults = ClientConfig::default();
         let ppp = ClientConfig {
-            user: params.authentication_name(),
+            user: params.authentication_name(entry.domain()),
             password: params.password.clone(),
-            magic_seed: config.magic_seed(handle),
+            entropy: config.entropy(handle),
             auth_protocols: match entry.auth_restrictions {
                 Some(restrictions) => allowed_auth(restrictions, &defaults.auth_protocols),
                 None => defaults.auth_protocols.clone(),
@@ -245,7 +270,10 @@ impl DialPlan {
             subentry: params.sub_entry.max(1),
             device_type: "modem".to_owned(),
             device_name: entry.device_name.clone(),
-            dialer: DialerConfig::new(number),
+            dialer: DialerConfig {
+                response_timeout: config.modem_response_timeout,
+                ..DialerConfig::new(number)
+            },
             ppp,
             no_carrier: config.no_carrier,
             ppp_deadline: config.ppp_deadline,
@@ -266,6 +294,7 @@ fn allowed_auth(restrictions: AuthRestrictions, implemented: &[AuthProtocol]) ->
                 AuthProtocol::Pap => AuthRestrictions::PAP,
                 AuthProtocol::ChapMd5 => AuthRestrictions::MD5_CHAP,
                 AuthProtocol::MsChapV2 => AuthRestrictions::MSCHAP_V2,
+                AuthProtocol::Eap => AuthRestrictions::EAP,
                 AuthProtocol::Other(_) => return false,
             };
             restrictions.allows(bit)
@@ -273,54 +302,44 @@ fn allowed_auth(restrictions: AuthRestrictions, implemented: &[AuthProtocol]) ->
         .collect()
 }
 
-struct Record {
-    entry_name: String,
-    /// The serial device the connection holds open.
-    device: PathBuf,
-    status: ConnectStatus,
-    sub_entry: u32,
-    /// Dials of this connected entry not yet balanced by a hang-up (§4.4 rule 23).
-    references: u32,
-    commands: driver::CommandSender,
-}
+/// The connection table behind its lock, shared by the [`Ras`] handles and the driver
+/// that runs it. The lock is never held while a notifier runs.
+#[derive(Debug, Clone)]
+pub struct SharedCore(Arc<Mutex<RasCore>>);
 
-#[derive(Default)]
-struct Table {
-    next_handle: u64,
-    connections: BTreeMap<HRasConn, Record>,
-}
+impl SharedCore {
+    /// A new, empty table.
+    pub fn new(config: EngineConfig) -> Self {
+        SharedCore(Arc::new(Mutex::new(RasCore::new(config))))
+    }
 
-pub(crate) struct Shared {
-    config: EngineConfig,
-    table: Mutex<Table>,
-}
-
-impl Shared {
-    fn table(&self) -> MutexGuard<'_, Table> {
-        // A notifier that panicked poisons nothing we rely on: the table stays consistent
-        // because every update is a single assignment.
-        self.table
+    /// Lock the table. A notifier that panicked poisons nothing the core relies on: every
+    /// call leaves the table consistent before it could panic.
+    pub fn lock(&self) -> MutexGuard<'_, RasCore> {
+        self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
 
-    /// Whether `handle` has not been hung up.
-    pub(crate) fn is_live(&self, handle: HRasConn) -> bool {
-        self.table().connections.contains_key(&handle)
-    }
+/// What runs a [`RasCore`]: carries out its actions on real or simulated ports, keeps its
+/// clock and calls notifiers (DESIGN §2: one API, two drivers). The engine's own realtime
+/// driver opens serial devices by path; a virtual-time driver (the `ras-lab` crate) runs
+/// in-memory modems and servers.
+pub trait Driver: Send + Sync {
+    /// The current instant on the driver's clock (what the core's calls are stamped with).
+    fn now(&self) -> Instant;
+    /// An API call queued actions: have them carried out.
+    fn wake(&self);
+    /// Block the calling thread until `ready` holds for the table (re-checked after every
+    /// step of the driver). A synchronous `RasDial` waits here; a virtual-time driver
+    /// runs its clock forward meanwhile.
+    fn wait(&self, ready: &mut dyn FnMut(&RasCore) -> bool);
+}
 
-    /// Record a state change for `connect_status`.
-    pub(crate) fn set_status(
-        &self,
-        handle: HRasConn,
-        state: RasConnState,
-        error: Option<RasError>,
-    ) {
-        if let Some(record) = self.table().connections.get_mut(&handle) {
-            record.status.state = state;
-            record.status.error = error;
-        }
-    }
+struct Shared {
+    core: SharedCore,
+    driver: Box<dyn Driver>,
 }
 
 /// The RAS client: a connection table and the calls that work on it. Clone it freely
@@ -333,7 +352,7 @@ pub struct Ras {
 impl fmt::Debug for Ras {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ras")
-            .field("config", &self.shared.config)
+            .field("config", self.shared.core.lock().config())
             .finish_non_exhaustive()
     }
 }
@@ -345,14 +364,28 @@ impl Default for Ras {
 }
 
 impl Ras {
-    /// A client with its own, empty connection table.
+    /// A client with its own, empty connection table, dialing real serial devices. All
+    /// its connections share one engine thread; notifiers run on a small pool of other
+    /// threads (ras-reference §4.1 rule 7), each connection waiting for its own.
     pub fn new(config: EngineConfig) -> Self {
+        let core = SharedCore::new(config.clone());
+        let driver = driver::Realtime::start(core.clone(), &config);
+        Ras::with_driver(core, Box::new(driver))
+    }
+
+    /// A client over `core` run by `driver` (a virtual-time lab, for instance).
+    pub fn with_driver(core: SharedCore, driver: Box<dyn Driver>) -> Self {
         Ras {
-            shared: Arc::new(Shared {
-                config,
-                table: Mutex::new(Table::default()),
-            }),
+            shared: Arc::new(Shared { core, driver }),
         }
+    }
+
+    /// Run `call` on the table at the driver's now, then let the driver act on it.
+    fn call<T>(&self, call: impl FnOnce(&mut RasCore, Instant) -> T) -> T {
+        let now = self.shared.driver.now();
+        let result = call(&mut self.shared.core.lock(), now);
+        self.shared.driver.wake();
+        result
     }
 
     /// `RasDial`. With a notifier it returns as soon as the dial has started and reports
@@ -369,205 +402,75 @@ impl Ras {
         params: &DialParams,
         notifier: Option<Notifier>,
     ) -> Result<HRasConn, DialError> {
-        let entry = phonebook
-            .entry(&params.entry_name)
-            .ok_or(DialError::before_start(
-                RasError::ERROR_CANNOT_FIND_PHONEBOOK_ENTRY,
-            ))?;
-        let handle = {
-            let mut table = self.shared.table();
-            // Referenced connections (ras-reference §4.4 rule 23): dialing an entry that
-            // is already connected succeeds at once and adds a reference, which needs
-            // its own hang-up.
-            let connected = table.connections.iter_mut().find(|(_, record)| {
-                record.entry_name.eq_ignore_ascii_case(&entry.name)
-                    && record.status.state == RasConnState::Connected
-            });
-            if let Some((&handle, record)) = connected {
-                record.references += 1;
-                drop(table);
-                tell_already_connected(notifier, handle, params.callback_id);
-                return Ok(handle);
-            }
-            // One dial per port: a second dial on a device in use fails before it starts.
-            if table
-                .connections
-                .values()
-                .any(|record| record.device == entry.device)
-            {
-                return Err(DialError::before_start(RasError::ERROR_PORT_ALREADY_OPEN));
-            }
-            table.next_handle += 1;
-            HRasConn(table.next_handle)
-        };
-        let mut plan = DialPlan::resolve(entry, params, extensions, &self.shared.config, handle)
-            .map_err(DialError::before_start)?;
-        plan.paused_states &= notifier.is_some();
-        let status = ConnectStatus {
-            state: RasConnState::OpenPort,
-            error: None,
-            device_type: plan.device_type.clone(),
-            device_name: plan.device_name.clone(),
-            phone_number: plan.dialer.number.clone(),
-        };
-        let (sync_tx, sync_rx) = mpsc::channel();
         let synchronous = notifier.is_none();
-        let outcome = match notifier {
-            Some(notifier) => {
-                driver::Outcome::Notify(Dispatcher::new(notifier, handle, params.callback_id))
-            }
-            None => driver::Outcome::Sync(sync_tx),
-        };
-        let (commands, receiver) = driver::command_channel();
-        self.shared.table().connections.insert(
-            handle,
-            Record {
-                entry_name: entry.name.clone(),
-                device: entry.device.clone(),
-                status,
-                sub_entry: plan.subentry,
-                references: 1,
-                commands,
-            },
-        );
-        let job = driver::Job {
-            shared: Arc::clone(&self.shared),
-            handle,
-            plan,
-            device: entry.device.clone(),
-            baud: entry.connect_bps,
-            outcome,
-            commands: receiver,
-            time_scale: self.shared.config.time_scale,
-            capture: self.shared.config.capture_path(&entry.name, handle),
-        };
-        if let Err(error) = driver::spawn(job) {
-            tracing::error!(%error, "cannot start the dial thread");
-            self.shared.table().connections.remove(&handle);
-            return Err(DialError::before_start(RasError::ERROR_UNKNOWN));
+        let handle =
+            self.call(|core, now| core.dial(now, extensions, phonebook, params, notifier))?;
+        if !synchronous {
+            return Ok(handle);
         }
-        if synchronous {
-            // Synchronous: wait for the outcome. A worker that vanished without one
-            // counts as a disconnection.
-            return match sync_rx.recv() {
-                Ok(Ok(())) => Ok(handle),
-                Ok(Err(error)) => Err(DialError {
-                    error,
-                    handle: Some(handle),
-                }),
-                Err(_) => Err(DialError {
-                    error: RasError::ERROR_DISCONNECTION,
-                    handle: Some(handle),
-                }),
-            };
+        let mut outcome = None;
+        self.shared.driver.wait(&mut |core| {
+            outcome = core.outcome(handle);
+            outcome.is_some()
+        });
+        match outcome {
+            Some(Ok(())) => Ok(handle),
+            Some(Err(error)) => Err(DialError {
+                error,
+                handle: Some(handle),
+            }),
+            // The driver stopped before the dial had an outcome.
+            None => Err(DialError {
+                error: RasError::ERROR_DISCONNECTION,
+                handle: Some(handle),
+            }),
         }
-        Ok(handle)
     }
 
     /// `RasDial` on the handle of a paused dial: resume it with the updated `params`
-    /// (ras-reference §4.3 rule 15). New credentials after RetryAuthentication; the new
-    /// password in `password` after PasswordExpired. The dial goes on with the notifier
-    /// of the original call (Windows insists the same notifier is passed again; a Rust
-    /// closure cannot be passed twice, so the engine keeps it). Never call this from
-    /// inside the notifier; to give up instead, call [`Ras::hang_up`].
+    /// (ras-reference §4.3 rule 15): new credentials after RetryAuthentication, the new
+    /// password in `password` after PasswordExpired.
+    ///
+    /// The notifier: Windows insists the resuming call passes the same notifier as the
+    /// first. A Rust closure cannot be passed twice, and no other notifier is allowed, so
+    /// this call takes none: the dial goes on with the original call's notifier, which the
+    /// engine keeps. Never call this from inside the notifier; to give up instead, call
+    /// [`Ras::hang_up`]. Called while the notifier that reported the pause is still
+    /// returning, the resume follows its return.
     ///
     /// ERROR_INVALID_HANDLE for an unknown handle, ERROR_INVALID_PARAMETER for a dial that
     /// is not paused [inferred].
     pub fn resume(&self, handle: HRasConn, params: &DialParams) -> Result<(), RasError> {
-        let table = self.shared.table();
-        let record = table
-            .connections
-            .get(&handle)
-            .ok_or(RasError::ERROR_INVALID_HANDLE)?;
-        if !record.status.state.is_paused() {
-            return Err(RasError::ERROR_INVALID_PARAMETER);
-        }
-        record
-            .commands
-            .send(Command::Resume {
-                user: params.authentication_name(),
-                password: params.password.clone(),
-            })
-            .map_err(|_| RasError::ERROR_INVALID_HANDLE)
+        self.call(|core, now| core.resume(now, handle, params))
     }
 
-    /// `RasHangUp`. The handle is invalid as soon as this returns; the link itself goes
-    /// down shortly after (ras-reference §4.4 rule 21). Called from inside a notifier, it
-    /// takes effect once the notifier returns.
+    /// `RasHangUp`. Returns at once; the link terminates and the port closes afterwards.
+    /// Until then the handle stays valid in state Disconnected, so polling
+    /// [`Ras::connect_status`] until ERROR_INVALID_HANDLE tells when the port is free
+    /// (ras-reference §4.4 rule 21; [`Ras::wait_released`] does that poll). Called from
+    /// inside a notifier, it takes effect once the notifier returns.
     pub fn hang_up(&self, handle: HRasConn) -> Result<(), RasError> {
-        let mut table = self.shared.table();
-        let record = table
-            .connections
-            .get_mut(&handle)
-            .ok_or(RasError::ERROR_INVALID_HANDLE)?;
-        // A referenced connection stays up until its last reference is released
-        // (ras-reference §4.4 rule 23 [inferred]).
-        record.references = record.references.saturating_sub(1);
-        if record.references > 0 {
-            return Ok(());
-        }
-        if let Some(record) = table.connections.remove(&handle) {
-            // A worker that already finished has nothing left to hang up.
-            let _ = record.commands.send(Command::HangUp);
-        }
-        Ok(())
+        self.call(|core, now| core.hang_up(now, handle))
+    }
+
+    /// Block until `handle` is no longer valid: its hang-up has finished and its port is
+    /// released (the poll loop of ras-reference §4.4 rule 21, without the polling). Under
+    /// a virtual-time driver the clock runs meanwhile.
+    pub fn wait_released(&self, handle: HRasConn) {
+        self.shared
+            .driver
+            .wait(&mut |core| core.connect_status(handle).is_err());
     }
 
     /// `RasGetConnectStatus`.
     pub fn connect_status(&self, handle: HRasConn) -> Result<ConnectStatus, RasError> {
-        self.shared
-            .table()
-            .connections
-            .get(&handle)
-            .map(|record| record.status.clone())
-            .ok_or(RasError::ERROR_INVALID_HANDLE)
+        self.shared.core.lock().connect_status(handle)
     }
 
     /// `RasEnumConnections`: connections that are connected (NT-family behaviour,
     /// ras-reference §4.4 rule 24).
     pub fn enum_connections(&self) -> Vec<RasConn> {
-        self.shared
-            .table()
-            .connections
-            .iter()
-            .filter(|(_, record)| record.status.state == RasConnState::Connected)
-            .map(|(handle, record)| RasConn {
-                handle: *handle,
-                entry_name: record.entry_name.clone(),
-                device_type: record.status.device_type.clone(),
-                device_name: record.status.device_name.clone(),
-                sub_entry: record.sub_entry,
-            })
-            .collect()
-    }
-
-    /// How long to wait after `hang_up` before the port is surely free, at this
-    /// engine's time scale (the documentation's example waits about 3 s, §4.4 rule 21).
-    pub fn hang_up_settle_time(&self) -> Duration {
-        self.shared
-            .config
-            .time_scale
-            .to_real(Duration::from_secs(3))
-    }
-}
-
-/// A dial of an entry that is already connected: the application hears RASCS_Connected
-/// at once, on a thread of its own as every notification is [inferred: ras-reference
-/// §4.4 rule 23 leaves open whether an asynchronous re-dial notifies at all]. A synchronous
-/// dial simply returns.
-fn tell_already_connected(notifier: Option<Notifier>, handle: HRasConn, callback_id: usize) {
-    let Some(notifier) = notifier else { return };
-    let connected = Notification {
-        subentry: 1,
-        state: RasConnState::Connected,
-        error: None,
-        extended_error: 0,
-    };
-    let spawned = std::thread::Builder::new()
-        .name(format!("ras-ref-{handle}"))
-        .spawn(move || Dispatcher::new(notifier, handle, callback_id).deliver(&connected));
-    if let Err(error) = spawned {
-        tracing::warn!(%error, "cannot notify the referenced connection");
+        self.shared.core.lock().enum_connections()
     }
 }
 
@@ -583,6 +486,8 @@ pub fn error_string(code: u32) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc;
+
     use super::*;
 
     fn phonebook() -> Phonebook {
@@ -596,6 +501,36 @@ mod tests {
         DialParams {
             entry_name: entry.to_owned(),
             ..DialParams::default()
+        }
+    }
+
+    #[test]
+    fn a_custom_dial_entry_needs_its_dialer_or_rdeopt_custom_dial() {
+        let mut entry = Entry::modem("Custom", "/nonexistent/ras-test-port", "5551234");
+        entry.custom_dial_dll = Some("/nonexistent/dialer.so".into());
+        let phonebook = Phonebook::from_entries([entry]);
+        let ras = Ras::default();
+        // Rule 29: every path but the entry's own dialer gives 755 …
+        let refused = ras
+            .dial(None, &phonebook, &params("Custom"), None)
+            .expect_err("not through the engine directly");
+        assert_eq!(
+            refused,
+            DialError {
+                error: RasError::ERROR_CANNOT_DO_CUSTOMDIAL,
+                handle: None
+            }
+        );
+        // … and the dialer itself dials with RDEOPT_CustomDial (here: to a missing port).
+        let extensions = DialExtensions {
+            options: rdeopt::CUSTOM_DIAL,
+        };
+        let through = ras
+            .dial(Some(&extensions), &phonebook, &params("Custom"), None)
+            .expect_err("no such port");
+        assert_eq!(through.error, RasError::ERROR_PORT_NOT_FOUND);
+        if let Some(handle) = through.handle {
+            ras.hang_up(handle).expect("hang up");
         }
     }
 
@@ -638,6 +573,7 @@ mod tests {
             }
         );
         ras.hang_up(handle).expect("hang up");
+        ras.wait_released(handle);
         assert_eq!(
             ras.connect_status(handle),
             Err(RasError::ERROR_INVALID_HANDLE)
@@ -699,6 +635,33 @@ mod tests {
         )
         .expect("resolves");
         assert_eq!(plan.ppp.auth_protocols, [AuthProtocol::Pap]);
+    }
+
+    #[test]
+    fn domain_star_means_the_entry_domain() {
+        let params = |domain: &str| DialParams {
+            user_name: "alice".to_owned(),
+            domain: domain.to_owned(),
+            ..DialParams::default()
+        };
+        // ras-reference §3.2: empty = the server's domain, "*" = the entry's.
+        assert_eq!(params("").authentication_name("CORP"), "alice");
+        assert_eq!(params("*").authentication_name("CORP"), "CORP\\alice");
+        assert_eq!(params("*").authentication_name(""), "alice");
+        assert_eq!(params("LAB").authentication_name("CORP"), "LAB\\alice");
+        let mut entry = Entry::modem("Corp", "/dev/null", "5551234");
+        entry
+            .settings
+            .push(crate::phonebook::Setting::new("Domain", "CORP"));
+        let plan = DialPlan::resolve(
+            &entry,
+            &params("*"),
+            None,
+            &EngineConfig::default(),
+            HRasConn(1),
+        )
+        .expect("resolves");
+        assert_eq!(plan.ppp.user, "CORP\\alice");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! after Connected, after hang-up, or after a RasDialFunc2 asked to stop.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use super::HRasConn;
@@ -72,6 +74,8 @@ pub struct Dispatcher {
     handle: HRasConn,
     callback_id: usize,
     ended: bool,
+    /// Set by RasHangUp: a notification not yet begun is not delivered (§4.1 rule 3c).
+    cancelled: Arc<AtomicBool>,
 }
 
 impl Dispatcher {
@@ -82,7 +86,14 @@ impl Dispatcher {
             handle,
             callback_id,
             ended: false,
+            cancelled: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The same, cancelled when `cancelled` is set (the connection's hang-up flag).
+    pub fn cancelled_by(mut self, cancelled: &Arc<AtomicBool>) -> Self {
+        self.cancelled = Arc::clone(cancelled);
+        self
     }
 
     /// Whether no more notifications will be delivered.
@@ -98,6 +109,9 @@ impl Dispatcher {
     /// Deliver one notification, unless the flow has ended. Returns whether it was
     /// delivered.
     pub fn deliver(&mut self, n: &Notification) -> bool {
+        if self.cancelled.load(Ordering::SeqCst) {
+            self.ended = true;
+        }
         if self.ended {
             return false;
         }

@@ -10,9 +10,10 @@
 
 mod pbk;
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-pub use pbk::{PhonebookError, Problem, Unwritable};
+pub use pbk::{MAX_PHONEBOOK_BYTES, PhonebookError, Problem, QUOTE_MAX, Unwritable};
 
 use crate::ras::RasError;
 
@@ -339,6 +340,13 @@ impl Entry {
         lookup(&self.settings, key)
     }
 
+    /// The domain stored with the entry, which `szDomain = "*"` stands for (ras-reference
+    /// §3.2). Windows keeps it with the entry's saved dial parameters, outside the `.pbk`
+    /// file; here it is the entry's `Domain=` key [inferred], empty when there is none.
+    pub fn domain(&self) -> &str {
+        self.setting("Domain").unwrap_or_default()
+    }
+
     /// How many links the entry has (`RASENTRY.dwSubEntries`).
     pub fn link_count(&self) -> usize {
         1 + self.subentries.len()
@@ -352,6 +360,23 @@ pub struct Phonebook {
     pub path: Option<PathBuf>,
     /// The entries, in file order.
     pub entries: Vec<Entry>,
+    /// How the file was encoded, and so how [`Phonebook::write`] writes it back.
+    pub encoding: FileEncoding,
+}
+
+/// The character encoding of a `rasphone.pbk` file, told by its byte-order mark (see
+/// the `pbk` module).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileEncoding {
+    /// UTF-8 without a byte-order mark: what this engine writes for a new phonebook.
+    #[default]
+    Utf8,
+    /// UTF-8 after an `EF BB BF` byte-order mark.
+    Utf8Bom,
+    /// UTF-16 little-endian after an `FF FE` byte-order mark (Windows' "Unicode").
+    Utf16Le,
+    /// UTF-16 big-endian after an `FE FF` byte-order mark.
+    Utf16Be,
 }
 
 impl Phonebook {
@@ -360,6 +385,7 @@ impl Phonebook {
         Phonebook {
             path: None,
             entries: entries.into_iter().collect(),
+            encoding: FileEncoding::default(),
         }
     }
 
@@ -381,12 +407,20 @@ impl Phonebook {
 
     /// Read a `rasphone.pbk` file (ras-reference §6). A file that cannot be read is
     /// [`PhonebookError::Open`] (→ 621), bad contents [`PhonebookError::Corrupt`] (→ 625).
+    ///
+    /// At most [`MAX_PHONEBOOK_BYTES`] are read: a larger file (or an endless one such
+    /// as `/dev/zero`) is [`PhonebookError::TooLarge`] (→ 625) without being read whole.
     pub fn read(path: impl AsRef<Path>) -> Result<Phonebook, PhonebookError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| PhonebookError::Open {
+        let open = |source| PhonebookError::Open {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(open)?;
+        let mut bytes = Vec::new();
+        // One byte more than allowed tells a file at the limit from a larger one.
+        let limit = u64::try_from(pbk::MAX_PHONEBOOK_BYTES + 1).unwrap_or(u64::MAX);
+        file.take(limit).read_to_end(&mut bytes).map_err(open)?;
         pbk::parse(&bytes, Some(path))
     }
 
@@ -405,11 +439,12 @@ impl Phonebook {
         pbk::write(self)
     }
 
-    /// Write the phonebook to `path` (failure → 624 ERROR_CANNOT_WRITE_PHONEBOOK).
+    /// Write the phonebook to `path` (failure → 624 ERROR_CANNOT_WRITE_PHONEBOOK), in its
+    /// [`Phonebook::encoding`]: a file read as UTF-16 is written back as UTF-16.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<(), PhonebookError> {
         let path = path.as_ref();
-        let text = self.to_pbk_string()?;
-        std::fs::write(path, text).map_err(|source| PhonebookError::Write {
+        let bytes = self.encoding.encode(&self.to_pbk_string()?);
+        std::fs::write(path, bytes).map_err(|source| PhonebookError::Write {
             path: path.to_owned(),
             source,
         })
@@ -422,7 +457,9 @@ impl PhonebookError {
     pub fn ras_error(&self) -> RasError {
         match self {
             PhonebookError::Open { .. } => RasError::ERROR_CANNOT_OPEN_PHONEBOOK,
-            PhonebookError::Corrupt { .. } => RasError::ERROR_CORRUPT_PHONEBOOK,
+            PhonebookError::Corrupt { .. } | PhonebookError::TooLarge { .. } => {
+                RasError::ERROR_CORRUPT_PHONEBOOK
+            }
             PhonebookError::Write { .. } | PhonebookError::Unwritable { .. } => {
                 RasError::ERROR_CANNOT_WRITE_PHONEBOOK
             }

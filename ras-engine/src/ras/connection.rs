@@ -29,7 +29,7 @@ use super::{RasConnState, RasError};
 use crate::hayes::{
     CarrierWatch, DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage,
 };
-use crate::ppp::{Client, ClientConfig, ClientEvent, LinkDownReason};
+use crate::ppp::{Client, ClientConfig, ClientEvent, LinkDownReason, Phase as PppPhase};
 
 /// Everything one link's dial needs, resolved from the phonebook entry and the dial
 /// parameters.
@@ -110,7 +110,9 @@ enum Phase {
     /// `Connected`; PPP keeps running (echo replies, the peer terminating).
     Connected(Box<Client>),
     /// The dial failed; the port stays open until the application hangs up (§4.2 rule 12).
-    Failed,
+    /// A failure during PPP keeps the client running: it still owes the server a
+    /// Terminate-Ack (RFC 1661 §5.5 MUST) and may be terminating the link itself.
+    Failed(Option<Box<Client>>),
     /// Hanging up: PPP is terminating politely before the port closes.
     Terminating(Box<Client>),
     /// The port is (being) closed. Nothing more happens.
@@ -176,7 +178,7 @@ impl Connection {
     pub fn is_settled(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Connected(_) | Phase::Failed | Phase::Closed | Phase::Terminating(_)
+            Phase::Connected(_) | Phase::Failed(_) | Phase::Closed | Phase::Terminating(_)
         )
     }
 
@@ -237,11 +239,11 @@ impl Connection {
     pub fn port_lost(&mut self) {
         match self.phase {
             Phase::Opening | Phase::Dialing(_) | Phase::Ppp(_) => {
-                self.fail(RasError::ERROR_HARDWARE_FAILURE)
+                self.fail_line_gone(RasError::ERROR_HARDWARE_FAILURE)
             }
             Phase::Connected(_) => self.disconnected(RasError::ERROR_HARDWARE_FAILURE),
             Phase::Terminating(_) => self.closed(),
-            Phase::Failed | Phase::Closed => {}
+            Phase::Failed(_) | Phase::Closed => {}
         }
     }
 
@@ -252,10 +254,10 @@ impl Connection {
     fn carrier_lost(&mut self) {
         tracing::info!(state = %self.state, "the modem lost the carrier");
         match self.phase {
-            Phase::Ppp(_) => self.fail(RasError::ERROR_DISCONNECTION),
+            Phase::Ppp(_) => self.fail_line_gone(RasError::ERROR_DISCONNECTION),
             Phase::Connected(_) => self.disconnected(RasError::ERROR_DISCONNECTION),
             Phase::Terminating(_) => self.closed(),
-            Phase::Opening | Phase::Dialing(_) | Phase::Failed | Phase::Closed => {}
+            Phase::Opening | Phase::Dialing(_) | Phase::Failed(_) | Phase::Closed => {}
         }
     }
 
@@ -264,7 +266,7 @@ impl Connection {
     fn disconnected(&mut self, error: RasError) {
         self.state = RasConnState::Disconnected;
         self.error = Some(error);
-        self.phase = Phase::Failed;
+        self.phase = Phase::Failed(None);
     }
 
     /// Hanging up is complete: close the port.
@@ -275,18 +277,29 @@ impl Connection {
 
     /// `RasHangUp`: no notification follows (§4.1 rule 3). A link that got as far as PPP
     /// is terminated politely (LCP Terminate-Request, RFC 1661 §3.7) before the port
-    /// closes; anything earlier closes the port at once, which drops DTR and the call.
+    /// closes, also after a failure during PPP (a refused authentication): the client
+    /// answers the server's pending Terminate-Request and sends its own while LCP is
+    /// still open, bounded as any termination by Max-Terminate (RFC 1661 §4.6).
+    /// Anything earlier closes the port at once, which drops DTR and the call.
     pub fn hang_up(&mut self, now: Instant) {
         match std::mem::replace(&mut self.phase, Phase::Closed) {
-            Phase::Ppp(mut client) | Phase::Connected(mut client) => {
+            Phase::Ppp(mut client)
+            | Phase::Connected(mut client)
+            | Phase::Failed(Some(mut client))
+                if client.phase() != PppPhase::Dead =>
+            {
                 client.close(now);
                 self.phase = Phase::Terminating(client);
+                // The close may already be complete (nothing was negotiated yet).
+                self.pump(now);
             }
             Phase::Terminating(client) => self.phase = Phase::Terminating(client),
             Phase::Closed => {}
-            Phase::Opening | Phase::Dialing(_) | Phase::Failed => {
-                self.events.push_back(ConnectionEvent::ClosePort)
-            }
+            Phase::Opening
+            | Phase::Dialing(_)
+            | Phase::Ppp(_)
+            | Phase::Connected(_)
+            | Phase::Failed(_) => self.events.push_back(ConnectionEvent::ClosePort),
         }
     }
 
@@ -308,12 +321,23 @@ impl Connection {
         self.events.push_back(ConnectionEvent::Notify(notification));
     }
 
-    /// The error notification that ends the dial (§4.1 rule 2–3).
+    /// The error notification that ends the dial (§4.1 rule 2–3). A PPP client keeps
+    /// running (see [`Phase::Failed`]).
     fn fail(&mut self, error: RasError) {
         self.ppp_deadline = None;
         self.error = Some(error);
         self.notify(self.state, Some(error));
-        self.phase = Phase::Failed;
+        let client = match std::mem::replace(&mut self.phase, Phase::Closed) {
+            Phase::Ppp(client) => Some(client),
+            _ => None,
+        };
+        self.phase = Phase::Failed(client);
+    }
+
+    /// A line that is gone: the dial fails and PPP has nobody left to terminate with.
+    fn fail_line_gone(&mut self, error: RasError) {
+        self.fail(error);
+        self.phase = Phase::Failed(None);
     }
 
     fn on_dialer_event(&mut self, now: Instant, event: DialerEvent) {
@@ -337,6 +361,14 @@ impl Connection {
     }
 
     fn on_ppp_event(&mut self, event: ClientEvent) {
+        // Once Connected, the RAS state stays Connected while PPP renegotiates (a peer may
+        // restart LCP or an NCP at any time, RFC 1661 §3.7): only the link going down
+        // matters. (Treating a second NetworkUp as the first dropped the PPP client and
+        // left a hang-up with nothing to terminate; the fault sweep found it.)
+        if matches!(self.phase, Phase::Connected(_)) && !matches!(event, ClientEvent::LinkDown(_)) {
+            tracing::debug!(?event, "PPP renegotiated on a connected link");
+            return;
+        }
         match event {
             ClientEvent::LinkEstablished { auth: None } => self.enter(RasConnState::AuthProject),
             ClientEvent::LinkEstablished { auth: Some(_) } => {}
@@ -375,6 +407,11 @@ impl Connection {
                     }
                 }
             }
+            // The EAP method needs the user. RASCS_InvokeEapUI comes with the engine
+            // refactor (issue 13); until then this is rule 14's pauses-off answer
+            // (ras-reference §4.3, 703 [inferred]).
+            ClientEvent::EapPrompt(_) => self.fail(RasError::ERROR_INTERACTIVE_MODE),
+            ClientEvent::EapNotification { .. } => {}
             ClientEvent::NetworkUp { .. } => {
                 self.enter(RasConnState::Authenticated);
                 self.enter(RasConnState::Projected);
@@ -388,7 +425,7 @@ impl Connection {
                 Phase::Ppp(_) => self.fail(link_down_error(reason)),
                 Phase::Connected(_) => self.disconnected(link_down_error(reason)),
                 Phase::Terminating(_) => self.closed(),
-                Phase::Opening | Phase::Dialing(_) | Phase::Failed | Phase::Closed => {}
+                Phase::Opening | Phase::Dialing(_) | Phase::Failed(_) | Phase::Closed => {}
             },
         }
     }
@@ -405,9 +442,10 @@ impl Connection {
 
     fn client_mut(&mut self) -> Option<&mut Client> {
         match &mut self.phase {
-            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
-                Some(client)
-            }
+            Phase::Ppp(client)
+            | Phase::Connected(client)
+            | Phase::Terminating(client)
+            | Phase::Failed(Some(client)) => Some(client),
             _ => None,
         }
     }
@@ -432,7 +470,16 @@ impl Connection {
                         None => false,
                     }
                 }
-                Phase::Opening | Phase::Failed | Phase::Closed => false,
+                // After the failure only the link's end is left to happen; the
+                // application has had its last notification (§4.1 rule 3).
+                Phase::Failed(Some(client)) => match client.poll_event() {
+                    Some(event) => {
+                        tracing::debug!(?event, "PPP after the failed dial");
+                        true
+                    }
+                    None => false,
+                },
+                Phase::Opening | Phase::Failed(None) | Phase::Closed => false,
             };
             if !progressed {
                 return;
@@ -492,10 +539,11 @@ impl Machine for Connection {
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         match &mut self.phase {
             Phase::Dialing(dialer) => dialer.handle_input(now, bytes),
-            Phase::Ppp(_) | Phase::Connected(_) | Phase::Terminating(_) => {
-                self.receive_data(now, bytes)
-            }
-            Phase::Opening | Phase::Failed | Phase::Closed => {}
+            Phase::Ppp(_)
+            | Phase::Connected(_)
+            | Phase::Terminating(_)
+            | Phase::Failed(Some(_)) => self.receive_data(now, bytes),
+            Phase::Opening | Phase::Failed(None) | Phase::Closed => {}
         }
         self.pump(now);
     }
@@ -510,10 +558,11 @@ impl Machine for Connection {
         }
         match &mut self.phase {
             Phase::Dialing(dialer) => dialer.handle_timeout(now),
-            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
-                client.handle_timeout(now)
-            }
-            Phase::Opening | Phase::Failed | Phase::Closed => {}
+            Phase::Ppp(client)
+            | Phase::Connected(client)
+            | Phase::Terminating(client)
+            | Phase::Failed(Some(client)) => client.handle_timeout(now),
+            Phase::Opening | Phase::Failed(None) | Phase::Closed => {}
         }
         self.pump(now);
     }
@@ -533,8 +582,10 @@ impl Machine for Connection {
         match &self.phase {
             Phase::Dialing(dialer) => dialer.poll_timeout(),
             Phase::Ppp(client) => sansio::sim::earliest([client.poll_timeout(), self.ppp_deadline]),
-            Phase::Connected(client) | Phase::Terminating(client) => client.poll_timeout(),
-            Phase::Opening | Phase::Failed | Phase::Closed => None,
+            Phase::Connected(client) | Phase::Terminating(client) | Phase::Failed(Some(client)) => {
+                client.poll_timeout()
+            }
+            Phase::Opening | Phase::Failed(None) | Phase::Closed => None,
         }
     }
 }

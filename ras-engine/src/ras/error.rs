@@ -46,6 +46,8 @@ impl RasError {
     pub const ERROR_INVALID_HANDLE: RasError = RasError(6);
     /// `ERROR_INVALID_PARAMETER` (Win32).
     pub const ERROR_INVALID_PARAMETER: RasError = RasError(87);
+    /// `ERROR_INSUFFICIENT_BUFFER` (Win32).
+    pub const ERROR_INSUFFICIENT_BUFFER: RasError = RasError(122);
 
     /// The error with this number (any number: unknown ones print as such).
     pub const fn from_code(code: u32) -> Self {

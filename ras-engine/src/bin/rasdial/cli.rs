@@ -5,7 +5,6 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use ras_engine::ras::{RasConnState, RasError};
-use sansio::{TimeScale, TimeScaleError};
 
 /// The usage text (`rasdial /?`).
 pub const USAGE: &str = "\
@@ -41,7 +40,7 @@ such as `rasdial` alone or `rasdial ENTRY /DISCONNECT`, sees none (it prints
 `No connections`). To hang up, stop the dialing process (Ctrl+C, or kill -TERM).
 
 Environment:
-  RAS_TIME_SCALE    Factor applied to every protocol timer, in (0, 1000]; default 1
+  RAS_TIME_SCALE    Factor applied to every protocol timer, from 0.0001 to 1000; default 1
                     (real time). Tests against modem-sim use e.g. 0.01, the same factor
                     as the simulator's --time-scale.
 
@@ -301,31 +300,6 @@ pub fn error_line(error: RasError) -> String {
     format!("Remote Access error {} - {text}", error.code())
 }
 
-/// The default phonebook: `$XDG_CONFIG_HOME/ras/rasphone.pbk` when that variable holds an
-/// absolute path (the XDG Base Directory rule), else `$HOME/.config/ras/rasphone.pbk`;
-/// `None` without either.
-pub fn default_phonebook(
-    xdg_config_home: Option<OsString>,
-    home: Option<OsString>,
-) -> Option<PathBuf> {
-    let config = xdg_config_home
-        .map(PathBuf::from)
-        .filter(|dir| dir.is_absolute())
-        .or_else(|| {
-            home.filter(|home| !home.is_empty())
-                .map(|home| PathBuf::from(home).join(".config"))
-        })?;
-    Some(config.join("ras").join("rasphone.pbk"))
-}
-
-/// The time scale from `RAS_TIME_SCALE` (unset or empty: real time).
-pub fn time_scale(value: Option<&str>) -> Result<TimeScale, TimeScaleError> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(TimeScale::REAL),
-        Some(text) => text.parse(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,34 +470,5 @@ mod tests {
             error_line(RasError::from_code(9999)),
             "Remote Access error 9999 - Unknown error."
         );
-    }
-
-    #[test]
-    fn default_phonebook_paths() {
-        let xdg = Some(OsString::from("/cfg"));
-        let home = Some(OsString::from("/home/u"));
-        assert_eq!(
-            default_phonebook(xdg, home.clone()),
-            Some(PathBuf::from("/cfg/ras/rasphone.pbk"))
-        );
-        assert_eq!(
-            default_phonebook(Some(OsString::from("relative")), home.clone()),
-            Some(PathBuf::from("/home/u/.config/ras/rasphone.pbk")),
-            "XDG: relative paths are ignored"
-        );
-        assert_eq!(
-            default_phonebook(None, home),
-            Some(PathBuf::from("/home/u/.config/ras/rasphone.pbk"))
-        );
-        assert_eq!(default_phonebook(None, None), None);
-    }
-
-    #[test]
-    fn time_scale_from_the_environment() {
-        assert_eq!(time_scale(None), Ok(TimeScale::REAL));
-        assert_eq!(time_scale(Some("")), Ok(TimeScale::REAL));
-        assert_eq!(time_scale(Some("0.01")).map(TimeScale::factor), Ok(0.01));
-        assert!(time_scale(Some("0")).is_err());
-        assert!(time_scale(Some("fast")).is_err());
     }
 }

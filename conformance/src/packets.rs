@@ -1,0 +1,88 @@
+//! The PPP packets on the engine's line, one summary line each, read from a run's capture
+//! (`LINKTYPE_PPP_WITH_DIR` pcap): what `expect.packets` matches, in order, by fragment
+//! (DESIGN §6). A summary names the direction from the dialer's side, the protocol, the
+//! packet and the fields a scenario checks. Secrets stay out: a PAP request shows its
+//! Peer-ID, never its password (only the capture itself holds what the wire holds).
+
+use pcap_file::pcap::PcapReader;
+use ras_engine::ppp::wire::Protocol;
+use ras_engine::ppp::wire::chap::ChapRepr;
+use ras_engine::ppp::wire::control::{CodeSet, ControlRepr};
+use ras_engine::ppp::wire::ipcp::IpcpOption;
+use ras_engine::ppp::wire::lcp::LcpOption;
+use ras_engine::ppp::wire::pap::PapRepr;
+
+/// `LINKTYPE_PPP_WITH_DIR`'s direction octet for a frame the dialer sent.
+const SENT: u8 = 1;
+/// Address and Control of every frame the capture writes (RFC 1662 §3.1).
+const ADDRESS_CONTROL: [u8; 2] = [0xFF, 0x03];
+
+/// Every frame in `pcap`, summarised, in order. A capture that cannot be read is an error.
+pub fn summarize(pcap: &[u8]) -> Result<Vec<String>, String> {
+    let mut reader = PcapReader::new(pcap).map_err(|e| format!("unreadable capture: {e}"))?;
+    let mut lines = Vec::new();
+    while let Some(packet) = reader.next_packet() {
+        let packet = packet.map_err(|e| format!("unreadable capture record: {e}"))?;
+        lines.push(summarize_frame(&packet.data));
+    }
+    Ok(lines)
+}
+
+/// One record: direction octet, `ff 03`, protocol, information.
+fn summarize_frame(record: &[u8]) -> String {
+    let [direction, a, c, hi, lo, information @ ..] = record else {
+        return format!("short record of {} octets", record.len());
+    };
+    let direction = if *direction == SENT {
+        "sent"
+    } else {
+        "received"
+    };
+    if [*a, *c] != ADDRESS_CONTROL {
+        return format!("{direction} frame without ff 03");
+    }
+    let protocol = Protocol(u16::from_be_bytes([*hi, *lo]));
+    let body = match protocol {
+        Protocol::LCP => control::<LcpOption>("LCP", information, CodeSet::Lcp),
+        Protocol::IPCP => control::<IpcpOption>("IPCP", information, CodeSet::Ncp),
+        Protocol::PAP => match PapRepr::parse_bytes(information) {
+            Ok(PapRepr::AuthenticateRequest {
+                identifier,
+                peer_id,
+                ..
+            }) => format!(
+                "PAP Authenticate-Request id={identifier} peer-id={}",
+                String::from_utf8_lossy(&peer_id)
+            ),
+            Ok(PapRepr::AuthenticateAck { identifier, .. }) => {
+                format!("PAP Authenticate-Ack id={identifier}")
+            }
+            Ok(PapRepr::AuthenticateNak { identifier, .. }) => {
+                format!("PAP Authenticate-Nak id={identifier}")
+            }
+            Err(error) => format!("PAP malformed ({error})"),
+        },
+        Protocol::CHAP => match ChapRepr::parse_bytes(information) {
+            Ok(chap) => format!("CHAP {chap}"),
+            Err(error) => format!("CHAP malformed ({error})"),
+        },
+        other => format!(
+            "{} ({} octets)",
+            other
+                .name()
+                .map_or_else(|| format!("protocol {:#06x}", other.0), str::to_owned),
+            information.len()
+        ),
+    };
+    format!("{direction} {body}")
+}
+
+fn control<O>(name: &str, information: &[u8], codes: CodeSet) -> String
+where
+    O: ras_engine::ppp::wire::options::ConfigOption + std::fmt::Display,
+{
+    match ControlRepr::<O>::parse_bytes(information, codes) {
+        Ok(repr) => format!("{name} {repr}"),
+        Err(error) => format!("{name} malformed ({error})"),
+    }
+}
