@@ -36,6 +36,10 @@ pub const TARGETS: &[Target] = &[
         run: ppp::hdlc_deframe,
     },
     Target {
+        name: "hdlc_chunking",
+        run: ppp::hdlc_chunking,
+    },
+    Target {
         name: "lcp_packet",
         run: ppp::lcp_packet,
     },

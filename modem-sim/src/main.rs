@@ -79,7 +79,7 @@ EXAMPLES
 /// commands, result codes, call progress on a simulated phone network, incoming calls,
 /// transparent data once CONNECTed, and the +++ escape (S2, S12 guard time) back to
 /// online command state. Point any dialer (chat, pppd, minicom, your own) at the --link
-/// path. Logs the AT transcript on stderr (set RUST_LOG=debug to see every byte). Serves
+/// path. Logs calls on stderr; RUST_LOG=debug adds the AT transcript and every byte. Serves
 /// until interrupted (Ctrl-C or SIGTERM), then removes the links.
 #[derive(Debug, Parser)]
 #[command(version, after_long_help = EXAMPLE)]

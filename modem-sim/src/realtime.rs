@@ -145,7 +145,8 @@ impl ModemPty {
 /// [`ModemEvent::CallConnected`] a peer comes from `peers` and line bytes flow between it
 /// and the modem until either hangs up. Timers are the earliest of the modem's and the
 /// peer's deadlines, mapped to real time through `clock`. The AT transcript is logged
-/// with `tracing` at info level.
+/// with `tracing` at debug level (one line per command: at info it cost ≈ 20 % of an
+/// `AT`→`OK` round trip, issue 15).
 ///
 /// Each call received on `incoming` rings the modem ([`Modem::incoming_call`]).
 pub async fn serve(
@@ -343,8 +344,8 @@ fn pump(
         while let Some(event) = modem.poll_event() {
             moved = true;
             match event {
-                ModemEvent::CommandLine(line) => info!(%line, "DTE command"),
-                ModemEvent::Result(code) => info!(%code, "modem result"),
+                ModemEvent::CommandLine(line) => debug!(%line, "DTE command"),
+                ModemEvent::Result(code) => debug!(%code, "modem result"),
                 ModemEvent::CallConnected {
                     number,
                     speed,
