@@ -61,6 +61,7 @@ pub unsafe extern "C" fn RasDialA(
             let extensions = unsafe { read_in(lpRasDialExtensions) }?;
             Some(DialExtensions {
                 options: extensions.dwfOptions,
+                ..DialExtensions::default()
             })
         };
         // SAFETY: the caller's promise about the notifier.
