@@ -558,6 +558,10 @@ impl Connection {
     /// The error notification that ends the dial (§4.1 rule 2–3).
     fn fail(&mut self, error: RasError) {
         self.ppp_deadline = None;
+        // A dial that fails while paused (the server gave up, the call dropped) is no
+        // longer paused: nothing is left to resume or answer.
+        self.paused = None;
+        self.eap = None;
         self.error = Some(error);
         self.notify(self.state, Some(error));
         self.phase = Phase::Failed;
