@@ -259,6 +259,8 @@ impl RasCore {
         // A synchronous dial has no way to hear of a pause, so it fails instead
         // [inferred: ras-reference §4.2 rule 13 leaves this undocumented].
         plan.paused_states &= notifier.is_some();
+        // Nor can it show an EAP Notification: acknowledge those at once.
+        plan.ppp.eap.confirm_notifications &= plan.paused_states;
         plan.script = script;
         self.next_handle += 1;
         let status = ConnectStatus {
