@@ -193,7 +193,9 @@ pub struct EngineConfig {
     /// Max-Failure) but not the whole: a peer that keeps renegotiating LCP, or Naks for
     /// ever, would hold the dial indefinitely. [inferred] Default 60 s: twice the longest
     /// a single automaton may take with the RFC's defaults (10 × 3 s), which leaves room
-    /// for LCP, authentication and IPCP each retrying.
+    /// for LCP, authentication and IPCP each retrying. A dial script gets the same time
+    /// before PPP (its `waitfor` without `until` waits at most this long [inferred]); time
+    /// paused in Interactive or InvokeEapUI does not count.
     pub ppp_deadline: Duration,
     /// Opt-in line capture: when set, every dial records the PPP frames it sends and
     /// receives to a pcap file in this folder (which must exist), named by
