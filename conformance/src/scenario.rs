@@ -83,6 +83,31 @@ pub struct EntrySpec {
     /// scenario's folder).
     #[serde(default)]
     pub custom_dial: Option<String>,
+    /// `CustomAuthKey=`: the EAP method type (4 MD5, 6 GTC, 26 EAP-MSCHAPv2) of an entry
+    /// whose `auth-restrictions` has the EAP bit (128, RASEO_RequireEAP).
+    #[serde(default)]
+    pub custom_auth_key: Option<u8>,
+    /// `User=`: the stored user name, which RasGetEapUserIdentity returns.
+    #[serde(default)]
+    pub user: String,
+    /// A terminal window: `before` the dial (RASEO_TerminalBeforeDial, a pre-connect
+    /// `DEVICE=switch` with `Terminal=1`) or `after` it (RASEO_TerminalAfterDial).
+    #[serde(default)]
+    pub terminal: Option<TerminalAt>,
+    /// A dial script (RASEO_CustomScript): a `.scp` file, relative to the scenario's
+    /// folder, run after `CONNECT`.
+    #[serde(default)]
+    pub script: Option<String>,
+}
+
+/// Where an entry's terminal window comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TerminalAt {
+    /// Before the modem dials.
+    Before,
+    /// After the modem connected, before PPP.
+    After,
 }
 
 fn default_entry_name() -> String {
@@ -102,6 +127,10 @@ impl Default for EntrySpec {
             domain: String::new(),
             modem: 1,
             custom_dial: None,
+            custom_auth_key: None,
+            user: String::new(),
+            terminal: None,
+            script: None,
         }
     }
 }
@@ -216,6 +245,40 @@ pub struct Resume {
     pub phone: Option<String>,
     /// `szCallbackNumber`.
     pub callback: Option<String>,
+    /// At InvokeEapUI: the answer given to RasInvokeEapUI before resuming.
+    pub eap: Option<EapAnswerSpec>,
+    /// At Interactive: what the user does on the terminal before resuming, in order.
+    #[serde(default)]
+    pub terminal: Vec<TerminalStep>,
+}
+
+/// The user's answer to the EAP method (RasInvokeEapUI): exactly one of the forms.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum EapAnswerSpec {
+    /// `{token: "123456"}`: a Generic Token Card's one-time token.
+    Token(String),
+    /// `{identity: alice}`: the identity the method asked for.
+    Identity(String),
+    /// `acknowledge`: the Notification was seen.
+    Acknowledge,
+    /// `{credentials: {user, password}}`: for EAP-MSCHAPv2 without stored credentials.
+    Credentials {
+        /// User name.
+        user: String,
+        /// Password.
+        password: String,
+    },
+}
+
+/// One thing the user does on the terminal window.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum TerminalStep {
+    /// `{wait: "login: "}`: read until the line has shown this text.
+    Wait(String),
+    /// `{type: "alice\r"}`: type this.
+    Type(String),
 }
 
 /// `dwNotifierType`, or none for a synchronous dial.
@@ -374,6 +437,8 @@ pub enum Step {
     Status(String),
     /// `enum`: RasEnumConnections.
     Enum,
+    /// `eap-identity ENTRY`: RasGetEapUserIdentity.
+    EapIdentity(String),
     /// `hang-up NAME`: RasHangUp.
     HangUp(String),
     /// `released NAME`: poll RasGetConnectStatus until ERROR_INVALID_HANDLE (rule 21).
@@ -408,10 +473,11 @@ impl Step {
             }),
             ["status", name] => Ok(Step::Status((*name).to_owned())),
             ["enum"] => Ok(Step::Enum),
+            ["eap-identity", entry] => Ok(Step::EapIdentity((*entry).to_owned())),
             ["hang-up", name] => Ok(Step::HangUp((*name).to_owned())),
             ["released", name] => Ok(Step::Released((*name).to_owned())),
             _ => Err(format!(
-                "`{line}` is not a step (dial ENTRY [as NAME] [sync], wait NAME STATE, wait SECONDS, status NAME, enum, hang-up NAME, released NAME)"
+                "`{line}` is not a step (dial ENTRY [as NAME] [sync], wait NAME STATE, wait SECONDS, status NAME, enum, eap-identity ENTRY, hang-up NAME, released NAME)"
             )),
         }
     }
@@ -423,7 +489,7 @@ impl Step {
             | Step::Status(name)
             | Step::HangUp(name)
             | Step::Released(name) => Some(name),
-            Step::Dial { .. } | Step::Sleep(_) | Step::Enum => None,
+            Step::Dial { .. } | Step::Sleep(_) | Step::Enum | Step::EapIdentity(_) => None,
         }
     }
 }

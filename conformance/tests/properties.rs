@@ -88,6 +88,7 @@ struct Case {
     drop_after_bytes: Option<u32>,
     auth: &'static str,
     account: &'static str,
+    terminal: Option<&'static str>,
     retries: u32,
     faults: String,
     right_password: bool,
@@ -106,11 +107,17 @@ fn cases() -> impl Strategy<Value = Case> {
             Just("pap"),
             Just("none"),
             Just("chap-md5"),
-            Just("mschapv2")
+            Just("mschapv2"),
+            Just("eap")
         ],
         account_outcomes(),
         0u32..3,
         server_faults(),
+        prop_oneof![
+            3 => Just(None),
+            1 => Just(Some("before")),
+            1 => Just(Some("after")),
+        ],
     );
     let app = (
         prop::bool::weighted(0.7),
@@ -123,7 +130,7 @@ fn cases() -> impl Strategy<Value = Case> {
     (line, server, app, any::<u32>()).prop_map(
         |(
             (outcome, dialtone, drop_after_bytes),
-            (auth, account, retries, faults),
+            (auth, account, retries, faults, terminal),
             (right_password, notifier, paused_states, resume, hang_up_at, stop_at),
             seed,
         )| Case {
@@ -132,12 +139,18 @@ fn cases() -> impl Strategy<Value = Case> {
             drop_after_bytes,
             auth,
             account,
+            terminal,
             // The script loader allows retries only under MS-CHAPv2.
             retries: if auth == "mschapv2" { retries } else { 0 },
             faults,
             right_password,
             paused_states,
-            resume,
+            // A synchronous dial never pauses, so the loader refuses resumes for it.
+            resume: if notifier == "none" {
+                Vec::new()
+            } else {
+                resume
+            },
             // Actions need a notifier that can take them (the loader rejects the rest).
             hang_up_at: hang_up_at.filter(|_| matches!(notifier, "func1" | "func2")),
             stop_at: stop_at.filter(|_| notifier == "func2"),
@@ -186,6 +199,15 @@ fn scenario(case: &Case) -> Scenario {
         auth = case.auth,
         account = case.account,
     );
+    // EAP (EAP-MSCHAPv2, the outcomes as MS-CHAPv2's) for an entry with RASEO_RequireEAP.
+    let mut entry = String::from("entry:\n  phone: \"5551234\"\n");
+    if case.auth == "eap" {
+        server.push_str("  eap: {methods: [mschapv2]}\n");
+        entry.push_str("  auth-restrictions: 128\n");
+    }
+    if let Some(terminal) = case.terminal {
+        entry.push_str(&format!("  terminal: {terminal}\n"));
+    }
     if case.retries > 0 {
         server.push_str(&format!("  retries: {}\n", case.retries));
     }
@@ -193,7 +215,7 @@ fn scenario(case: &Case) -> Scenario {
         server.push_str(&format!("  faults: {}\n", case.faults));
     }
     let text = format!(
-        "seed: {seed}\nentry:\n  phone: \"5551234\"\ndial:\n  user: alice\n  password: {password}\n  notifier: {notifier}\n  paused-states: {paused}\n\
+        "seed: {seed}\n{entry}dial:\n  user: alice\n  password: {password}\n  notifier: {notifier}\n  paused-states: {paused}\n\
          {app}network:\n  dialtone: {dialtone}\n  numbers:\n    \"5551234\": {outcome}\n\
          {server}expect:\n  result: connected\n",
         seed = case.seed,
@@ -253,13 +275,17 @@ fn check_rules(scenario: &Scenario, record: &Record) -> Result<(), TestCaseError
         // Resumed: the matching resume state follows; not resumed: the application hung
         // up and nothing follows (unless the server gave up on the pause first).
         if let Some(next) = trace.get(at + 1) {
-            let resumed = match line.state {
-                RasConnState::RetryAuthentication => RasConnState::AuthRetry,
-                _ => RasConnState::AuthChangePassword,
+            let resumed: &[RasConnState] = match line.state {
+                RasConnState::RetryAuthentication => &[RasConnState::AuthRetry],
+                RasConnState::Interactive => {
+                    &[RasConnState::ConnectDevice, RasConnState::Authenticate]
+                }
+                RasConnState::InvokeEapUI => &[RasConnState::Authenticate],
+                _ => &[RasConnState::AuthChangePassword],
             };
             prop_assert!(
-                next.state == resumed || next.error != 0,
-                "after {} comes {} or an error, not {}",
+                resumed.contains(&next.state) || next.error != 0,
+                "after {} comes one of {:?} or an error, not {}",
                 line.state,
                 resumed,
                 next

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use ras_engine::phonebook::{
     AuthRestrictions, CallbackMode, Device, DeviceKind, DialMode, Entry, LinkDetails, Phonebook,
-    PhonebookError, Problem, Setting, SubEntry, Unwritable,
+    PhonebookError, Problem, Setting, SubEntry, SwitchPosition, Unwritable,
 };
 use ras_engine::ras::RasError;
 
@@ -172,6 +172,29 @@ fn dd1_entry_with_a_switch_and_an_alternate_number() {
     assert_eq!(entry.link.number_settings.len(), 2);
     assert!(entry.link.number_settings[1].contains(&Setting::new("CountryCode", "91")));
     assert_eq!(entry.link.number_settings[1].len(), 6);
+}
+
+#[test]
+fn switches_before_and_after_the_modem_mean_terminals_and_scripts() {
+    // dd1's switch comes before the modem: RASEO_TerminalBeforeDial (ras-reference §6.1).
+    let dd1 = &parse(DD1).entries[0];
+    assert!(dd1.terminal(SwitchPosition::BeforeDial));
+    assert!(!dd1.terminal(SwitchPosition::AfterDial));
+    assert_eq!(dd1.dial_script(), None);
+    assert!(!dd1.requires_eap());
+    // A post-connect switch with a terminal and a script; EAP by AuthRestrictions.
+    let text = "[Post]\r\nAuthRestrictions=128\r\nCustomAuthKey=26\r\nMEDIA=serial\r\n\
+                Port=/dev/ttyS0\r\nDEVICE=modem\r\nPhoneNumber=5551234\r\n\
+                DEVICE=switch\r\nTerminal=1\r\nName=login.scp\r\nScript=1\r\n";
+    let post = &parse(text).entries[0];
+    assert!(!post.terminal(SwitchPosition::BeforeDial));
+    assert!(post.terminal(SwitchPosition::AfterDial));
+    assert_eq!(post.dial_script(), Some(Path::new("login.scp")));
+    assert!(post.requires_eap());
+    assert_eq!(post.custom_auth_key(), Some(26));
+    // `Script=0` keeps the name but runs nothing.
+    let off = text.replace("Script=1", "Script=0");
+    assert_eq!(parse(&off).entries[0].dial_script(), None);
 }
 
 #[test]

@@ -10,12 +10,16 @@ use sansio::Duration;
 
 use ras_engine::api::{
     DialParams, HRasConn, Notifier, NotifyControl, Ras, WM_RASDIALEVENT, WindowMessage,
+    get_eap_user_identity,
 };
 use ras_engine::phonebook::Phonebook;
+use ras_engine::ppp::EapAnswer;
 use ras_engine::ras::{RasConnState, RasError};
 
 use super::{Record, capi, dial_extensions, dial_params, settled};
-use crate::scenario::{Api, App, DialResult, NotifierKind, Scenario, Step};
+use crate::scenario::{
+    Api, App, DialResult, EapAnswerSpec, NotifierKind, Scenario, Step, TerminalStep,
+};
 use crate::trace::{StatusLine, StatusPoint, StatusResult, TraceLine};
 
 /// Where the application runs: a `Ras` and a way to let time pass.
@@ -415,6 +419,11 @@ impl Follower<'_> {
         let ras = self.world.ras();
         match self.resumes.next() {
             Some(resume) => {
+                self.at_terminal(&resume.terminal)?;
+                if let Some(answer) = &resume.eap {
+                    ras.invoke_eap_ui(self.handle, 0, answer.to_answer())
+                        .map_err(|e| format!("RasInvokeEapUI refused: {e}"))?;
+                }
                 self.params = resume.apply(&self.params);
                 ras.resume(self.handle, &self.params)
                     .map_err(|e| format!("resume refused: {e}"))?;
@@ -426,6 +435,74 @@ impl Follower<'_> {
                 self.hung_up = true;
                 Ok(Some(DialResult::HungUp))
             }
+        }
+    }
+}
+
+impl Follower<'_> {
+    /// The user at the terminal window of a dial paused in Interactive: wait for text on
+    /// the line, type.
+    fn at_terminal(&self, steps: &[TerminalStep]) -> Result<(), String> {
+        let ras = self.world.ras();
+        let mut screen = Vec::new();
+        for step in steps {
+            match step {
+                TerminalStep::Type(text) => ras
+                    .terminal_write(self.handle, text.as_bytes())
+                    .map_err(|e| format!("terminal write refused: {e}"))?,
+                TerminalStep::Wait(text) => {
+                    let mut failed = None;
+                    let seen = self
+                        .world
+                        .wait(&mut || match ras.terminal_read(self.handle) {
+                            Ok(bytes) => {
+                                screen.extend_from_slice(&bytes);
+                                find(&screen, text.as_bytes()).is_some()
+                            }
+                            Err(error) => {
+                                failed = Some(error);
+                                true
+                            }
+                        });
+                    if let Some(error) = failed {
+                        return Err(format!("terminal read refused: {error}"));
+                    }
+                    let Some(at) = find(&screen, text.as_bytes()).filter(|_| seen) else {
+                        return Err(format!(
+                            "the terminal never showed {text:?} (it showed {:?})",
+                            String::from_utf8_lossy(&screen)
+                        ));
+                    };
+                    // What the user has seen is gone from the screen's unread part.
+                    screen.drain(..at + text.len());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where `needle` starts in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+impl EapAnswerSpec {
+    /// The answer as RasInvokeEapUI takes it.
+    fn to_answer(&self) -> EapAnswer {
+        match self {
+            EapAnswerSpec::Token(token) => EapAnswer::Token(token.clone()),
+            EapAnswerSpec::Identity(identity) => EapAnswer::Identity(identity.clone()),
+            EapAnswerSpec::Acknowledge => EapAnswer::Acknowledge,
+            EapAnswerSpec::Credentials { user, password } => EapAnswer::Credentials {
+                user: user.clone(),
+                password: password.clone(),
+            },
         }
     }
 }
@@ -565,6 +642,13 @@ fn run_program(
                 let text = line.to_string();
                 let result = text.split_once(": ").map_or(text.as_str(), |(_, r)| r);
                 log.push(format!("status {name}: {result}"));
+            }
+            Step::EapIdentity(entry) => {
+                let result = match get_eap_user_identity(phonebook, entry) {
+                    Ok(identity) => format!("user {:?}", identity.user_name),
+                    Err(error) => error_name(error),
+                };
+                log.push(format!("eap-identity {entry}: {result}"));
             }
             Step::Enum => {
                 let names: Vec<String> = ras

@@ -8,12 +8,12 @@ mod simulated;
 use std::fmt;
 
 use ras_engine::api::{DialExtensions, DialParams, EngineConfig, rdeopt};
-use ras_engine::phonebook::{AuthRestrictions, Entry, Phonebook, Setting};
+use ras_engine::phonebook::{AuthRestrictions, Device, DeviceKind, Entry, Phonebook, Setting};
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
 
-use crate::scenario::{DialResult, Resume, Scenario};
+use crate::scenario::{DialResult, EntrySpec, Resume, Scenario, TerminalAt};
 use crate::trace::{StatusLine, TraceLine};
 
 /// Which driver runs the machines (DESIGN §2).
@@ -142,6 +142,7 @@ fn dial_extensions(scenario: &Scenario) -> DialExtensions {
         .into_iter()
         .filter(|&(set, _)| set)
         .fold(0, |options, (_, flag)| options | flag),
+        ..DialExtensions::default()
     }
 }
 
@@ -195,6 +196,35 @@ fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
 /// Keeps the server's magic numbers apart from the engine's for the same seed.
 const SERVER_SEED_SALT: u32 = 0x5345_5256;
 
+/// The entry's `DEVICE=switch` subsections (ras-reference §6.1, §6.3): a pre-connect
+/// terminal before the modem, a post-connect terminal and/or script after it. The script
+/// path is made absolute from the scenario's `folder`.
+fn add_switches(entry: &mut Entry, spec: &EntrySpec, folder: Option<&std::path::Path>) {
+    let terminal = || {
+        let mut switch = Device::new(DeviceKind::Switch);
+        switch.settings.push(Setting::new("Terminal", "1"));
+        switch
+    };
+    if spec.terminal == Some(TerminalAt::Before) {
+        entry.link.devices.insert(0, terminal());
+        entry.link.dialing_device = entry.link.dialing_device.map(|index| index + 1);
+    }
+    if spec.terminal == Some(TerminalAt::After) || spec.script.is_some() {
+        let mut switch = match spec.terminal {
+            Some(TerminalAt::After) => terminal(),
+            _ => Device::new(DeviceKind::Switch),
+        };
+        if let Some(script) = &spec.script {
+            let path = folder.map_or_else(|| script.into(), |folder| folder.join(script));
+            switch
+                .settings
+                .push(Setting::new("Name", path.display().to_string()));
+            switch.settings.push(Setting::new("Script", "1"));
+        }
+        entry.link.devices.push(switch);
+    }
+}
+
 /// The scenario's phonebook: `entry` and `entries`, each on the device of its modem
 /// (`devices[0]` is modem 1), with its custom dialer found ([`capi::dialer_path`]).
 fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Result<Phonebook, String> {
@@ -209,9 +239,21 @@ fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Result<Phon
                 .unwrap_or_default();
             let mut entry = Entry::modem(&spec.name, device, &spec.phone);
             entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
-            if !spec.domain.is_empty() {
-                entry.settings.push(Setting::new("Domain", &spec.domain));
+            for (key, value) in [
+                ("Domain", spec.domain.clone()),
+                ("User", spec.user.clone()),
+                (
+                    "CustomAuthKey",
+                    spec.custom_auth_key
+                        .map(|key| key.to_string())
+                        .unwrap_or_default(),
+                ),
+            ] {
+                if !value.is_empty() {
+                    entry.settings.push(Setting::new(key, value));
+                }
             }
+            add_switches(&mut entry, spec, scenario.path.parent());
             entry.custom_dial_dll = spec
                 .custom_dial
                 .as_deref()

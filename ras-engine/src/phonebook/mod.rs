@@ -347,10 +347,74 @@ impl Entry {
         self.setting("Domain").unwrap_or_default()
     }
 
+    /// RASEO_RequireEAP (ras-reference §3.7): the entry authenticates with EAP. In a `.pbk`
+    /// file that is the EAP bit of `AuthRestrictions=` (§6.4) [inferred: the file has no
+    /// key of its own for the flag; `CustomAuthKey=` only names the method].
+    pub fn requires_eap(&self) -> bool {
+        self.auth_restrictions
+            .is_some_and(|restrictions| restrictions.allows(AuthRestrictions::EAP))
+    }
+
+    /// `CustomAuthKey=`: the EAP method type the entry uses (ras-reference §6.2; e.g. 4
+    /// MD5-Challenge, 6 Generic Token Card, 26 EAP-MSCHAPv2), when it names one.
+    pub fn custom_auth_key(&self) -> Option<u8> {
+        self.setting("CustomAuthKey")
+            .and_then(|value| value.trim().parse().ok())
+            .filter(|&key| key != 0)
+    }
+
+    /// Where link 1's switch devices stand (ras-reference §6.1: a `MEDIA=serial` link has
+    /// pre-connect switch, modem, X.25 PAD, post-connect switch, in that order): before or
+    /// after the dialing device.
+    fn switches(&self) -> impl Iterator<Item = (SwitchPosition, &Device)> {
+        let dialing = self.link.dialing_device.unwrap_or(usize::MAX);
+        self.link
+            .devices
+            .iter()
+            .enumerate()
+            .filter(|(_, device)| device.kind == DeviceKind::Switch)
+            .map(move |(index, device)| {
+                let position = if index < dialing {
+                    SwitchPosition::BeforeDial
+                } else {
+                    SwitchPosition::AfterDial
+                };
+                (position, device)
+            })
+    }
+
+    /// RASEO_TerminalBeforeDial / RASEO_TerminalAfterDial (ras-reference §3.7): a
+    /// `DEVICE=switch` subsection with `Terminal=1` (§6.3) before or after the modem.
+    pub fn terminal(&self, position: SwitchPosition) -> bool {
+        self.switches()
+            .any(|(at, device)| at == position && device.setting("Terminal") == Some("1"))
+    }
+
+    /// RASEO_CustomScript's script (ras-reference §3.7, §6.3): the post-connect switch's
+    /// `Name=` when its `Script=1`.
+    pub fn dial_script(&self) -> Option<&Path> {
+        self.switches()
+            .filter(|(at, device)| {
+                *at == SwitchPosition::AfterDial && device.setting("Script") == Some("1")
+            })
+            .find_map(|(_, device)| device.setting("Name"))
+            .filter(|name| !name.is_empty())
+            .map(Path::new)
+    }
+
     /// How many links the entry has (`RASENTRY.dwSubEntries`).
     pub fn link_count(&self) -> usize {
         1 + self.subentries.len()
     }
+}
+
+/// Where a `DEVICE=switch` subsection acts: before the modem dials or after it connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwitchPosition {
+    /// A pre-connect switch (RASEO_TerminalBeforeDial).
+    BeforeDial,
+    /// A post-connect switch (RASEO_TerminalAfterDial, RASEO_CustomScript).
+    AfterDial,
 }
 
 /// A set of entries (`lpszPhonebook`).

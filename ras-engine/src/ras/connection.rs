@@ -14,6 +14,23 @@
 //! | (no authentication demanded)   | AuthProject                          |
 //! | IPCP opened                    | Authenticated, Projected, Connected  |
 //!
+//! Three things may stand between the modem's `CONNECT` and PPP, or before the dial
+//! (ras-reference §3.7, §6.3): a terminal before dialing (RASEO_TerminalBeforeDial) or
+//! after connecting (RASEO_TerminalAfterDial), each a pause in `Interactive` while the
+//! application talks to the raw line ([`Connection::terminal_write`],
+//! [`Connection::terminal_read`]), and a dial script (RASEO_CustomScript), which runs
+//! without pausing. An EAP method that needs the user pauses in `InvokeEapUI`
+//! ([`Connection::invoke_eap_ui`] takes the answer).
+//!
+//! | step                            | notification                           |
+//! |---------------------------------|----------------------------------------|
+//! | terminal before dial            | PortOpened, Interactive (paused)       |
+//! | resumed                         | ConnectDevice                          |
+//! | terminal after dial             | AllDevicesConnected, Interactive       |
+//! | resumed (or a script finished)  | Authenticate                           |
+//! | EAP asks the user               | InvokeEapUI (paused)                   |
+//! | resumed                         | Authenticate [inferred]                |
+//!
 //! A failure is a second notification of the current state with the error (§4.1 rule 2).
 //!
 //! Once the modem has connected, two more things can end a dial besides PPP itself: the
@@ -29,7 +46,10 @@ use super::{RasConnState, RasError};
 use crate::hayes::{
     CarrierWatch, DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage,
 };
-use crate::ppp::{Client, ClientConfig, ClientEvent, LinkDownReason, Phase as PppPhase};
+use crate::ppp::{
+    Client, ClientConfig, ClientEvent, EapAnswer, EapPrompt, LinkDownReason, Phase as PppPhase,
+};
+use crate::script::{DialScript, ScriptEvent, ScriptRunner};
 
 /// Everything one link's dial needs, resolved from the phonebook entry and the dial
 /// parameters.
@@ -54,6 +74,12 @@ pub struct DialPlan {
     /// `RDEOPT_PausedStates`: stop in RetryAuthentication / PasswordExpired and wait for
     /// [`Connection::resume`] instead of failing (ras-reference §4.3 rule 14).
     pub paused_states: bool,
+    /// RASEO_TerminalBeforeDial: pause in Interactive once the port is open.
+    pub terminal_before_dial: bool,
+    /// RASEO_TerminalAfterDial: pause in Interactive once the modem has connected.
+    pub terminal_after_dial: bool,
+    /// RASEO_CustomScript: the dial script run after `CONNECT` (and after a terminal).
+    pub script: Option<DialScript>,
 }
 
 /// Why a dial is paused (ras-reference §1, the RASCS_PAUSED states).
@@ -63,6 +89,10 @@ enum Pause {
     RetryAuthentication,
     /// The server says the password has expired (MS-CHAPv2 `E=648`).
     PasswordExpired,
+    /// The entry wants a terminal window (RASEO_TerminalBeforeDial / AfterDial).
+    Interactive,
+    /// The EAP method needs the user (ras-reference §4.3 rule 16).
+    InvokeEapUi,
 }
 
 impl Pause {
@@ -70,6 +100,8 @@ impl Pause {
         match self {
             Pause::RetryAuthentication => RasConnState::RetryAuthentication,
             Pause::PasswordExpired => RasConnState::PasswordExpired,
+            Pause::Interactive => RasConnState::Interactive,
+            Pause::InvokeEapUi => RasConnState::InvokeEapUI,
         }
     }
 }
@@ -113,6 +145,13 @@ enum Phase {
     /// A failure during PPP keeps the client running: it still owes the server a
     /// Terminate-Ack (RFC 1661 §5.5 MUST) and may be terminating the link itself.
     Failed(Option<Box<Client>>),
+    /// Paused in Interactive: the application has the raw line (before the dial when
+    /// `before_dial`, else between `CONNECT` and PPP).
+    Terminal {
+        before_dial: bool,
+    },
+    /// The dial script runs on the raw line.
+    Script(Box<ScriptRunner>),
     /// Hanging up: PPP is terminating politely before the port closes.
     Terminating(Box<Client>),
     /// The port is (being) closed. Nothing more happens.
@@ -133,6 +172,13 @@ pub struct Connection {
     /// The dial is waiting in a paused state for the application.
     paused: Option<Pause>,
     events: VecDeque<ConnectionEvent>,
+    /// In Interactive: what the line sent that the application has not read yet.
+    terminal_in: Vec<u8>,
+    /// Bytes for the raw line ahead of the phase's own: what the user typed in
+    /// Interactive, what the script sent just before it finished.
+    line_out: VecDeque<Vec<u8>>,
+    /// In InvokeEapUI: what the method asked for, and the answer once given.
+    eap: Option<(EapPrompt, Option<EapAnswer>)>,
 }
 
 impl Connection {
@@ -148,6 +194,9 @@ impl Connection {
             ppp_deadline: None,
             paused: None,
             events: VecDeque::new(),
+            terminal_in: Vec::new(),
+            line_out: VecDeque::new(),
+            eap: None,
         };
         connection.enter(RasConnState::OpenPort);
         connection.events.push_back(ConnectionEvent::OpenPort);
@@ -194,13 +243,39 @@ impl Connection {
     ///
     /// A connection that is not paused refuses with ERROR_INVALID_PARAMETER [inferred:
     /// the documentation only describes resuming a paused dial].
+    ///
+    /// After Interactive the dial goes on (ConnectDevice, or the script / Authenticate);
+    /// after InvokeEapUI the answer given to [`Connection::invoke_eap_ui`] is sent.
     pub fn resume(&mut self, now: Instant, user: &str, password: &str) -> Result<(), RasError> {
+        match self.paused {
+            Some(Pause::Interactive) => self.resume_interactive(now),
+            Some(Pause::InvokeEapUi) => self.resume_eap(now, user, password),
+            _ => self.resume_authentication(now, user, password),
+        }
+    }
+
+    /// Resume RetryAuthentication or PasswordExpired.
+    fn resume_authentication(
+        &mut self,
+        now: Instant,
+        user: &str,
+        password: &str,
+    ) -> Result<(), RasError> {
         let (Some(pause), Phase::Ppp(client)) = (self.paused, &mut self.phase) else {
             return Err(RasError::ERROR_INVALID_PARAMETER);
         };
-        let sent = match pause {
-            Pause::RetryAuthentication => client.retry_authentication(now, user, password),
-            Pause::PasswordExpired => client.change_password(now, password),
+        let (sent, next) = match pause {
+            Pause::RetryAuthentication => (
+                client.retry_authentication(now, user, password),
+                RasConnState::AuthRetry,
+            ),
+            Pause::PasswordExpired => (
+                client.change_password(now, password),
+                RasConnState::AuthChangePassword,
+            ),
+            Pause::Interactive | Pause::InvokeEapUi => {
+                return Err(RasError::ERROR_INVALID_PARAMETER);
+            }
         };
         if let Err(error) = sent {
             // A password PPP cannot carry (longer than PWLEN) leaves the dial paused.
@@ -209,12 +284,96 @@ impl Connection {
         }
         self.paused = None;
         self.ppp_deadline = Some(now + self.plan.ppp_deadline);
-        self.enter(match pause {
-            Pause::RetryAuthentication => RasConnState::AuthRetry,
-            Pause::PasswordExpired => RasConnState::AuthChangePassword,
-        });
+        self.enter(next);
         self.pump(now);
         Ok(())
+    }
+
+    /// Leave Interactive: dial (a terminal before dialing), or go on to the script or PPP
+    /// with what the line sent that the application did not read.
+    fn resume_interactive(&mut self, now: Instant) -> Result<(), RasError> {
+        let Phase::Terminal { before_dial } = self.phase else {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        };
+        self.paused = None;
+        let unread = std::mem::take(&mut self.terminal_in);
+        if before_dial {
+            self.start_dialing(now);
+            if !unread.is_empty() {
+                tracing::debug!(len = unread.len(), "unread terminal text dropped");
+            }
+        } else {
+            self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+            self.after_terminal(now, unread);
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Leave InvokeEapUI: send the answer [`Connection::invoke_eap_ui`] took. For
+    /// credentials the resuming call's `user` and `password` serve when the application
+    /// gave none there [inferred: RASDIALPARAMS is how RasDial takes credentials].
+    fn resume_eap(&mut self, now: Instant, user: &str, password: &str) -> Result<(), RasError> {
+        let (Some((prompt, answer)), Phase::Ppp(client)) = (&self.eap, &mut self.phase) else {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        };
+        let answer = match (answer, prompt) {
+            (Some(answer), _) => answer.clone(),
+            (None, EapPrompt::Credentials { .. }) => EapAnswer::Credentials {
+                user: user.to_owned(),
+                password: password.to_owned(),
+            },
+            // RasInvokeEapUI first (rule 16) [inferred: resuming without it is refused].
+            (None, _) => return Err(RasError::ERROR_INVALID_PARAMETER),
+        };
+        if let Err(error) = client.eap_answer(now, answer) {
+            tracing::info!(%error, "cannot resume with this EAP answer");
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        }
+        self.eap = None;
+        self.paused = None;
+        self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+        // [inferred] The authentication goes on: Authenticate again.
+        self.enter(RasConnState::Authenticate);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// `RasInvokeEapUI` (ras-reference §4.3 rule 16): the user's answer to what the EAP
+    /// method asked, sent on the next resume. ERROR_INVALID_PARAMETER unless the dial is
+    /// paused in InvokeEapUI [inferred].
+    pub fn invoke_eap_ui(&mut self, answer: EapAnswer) -> Result<(), RasError> {
+        match &mut self.eap {
+            Some((_, slot)) if self.paused == Some(Pause::InvokeEapUi) => {
+                *slot = Some(answer);
+                Ok(())
+            }
+            _ => Err(RasError::ERROR_INVALID_PARAMETER),
+        }
+    }
+
+    /// What the EAP method asks the user, while paused in InvokeEapUI.
+    pub fn eap_prompt(&self) -> Option<&EapPrompt> {
+        self.eap.as_ref().map(|(prompt, _)| prompt)
+    }
+
+    /// In Interactive: write what the user typed to the line. ERROR_INVALID_PARAMETER
+    /// outside Interactive [inferred].
+    pub fn terminal_write(&mut self, bytes: &[u8]) -> Result<(), RasError> {
+        if !matches!(self.phase, Phase::Terminal { .. }) {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        }
+        self.line_out.push_back(bytes.to_vec());
+        Ok(())
+    }
+
+    /// In Interactive: what the line sent since the last read. ERROR_INVALID_PARAMETER
+    /// outside Interactive [inferred].
+    pub fn terminal_read(&mut self) -> Result<Vec<u8>, RasError> {
+        if !matches!(self.phase, Phase::Terminal { .. }) {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        }
+        Ok(std::mem::take(&mut self.terminal_in))
     }
 
     /// The driver opened the port.
@@ -223,8 +382,88 @@ impl Connection {
             return;
         }
         self.enter(RasConnState::PortOpened);
+        if self.plan.terminal_before_dial {
+            self.interactive(true);
+        } else {
+            self.start_dialing(now);
+        }
+    }
+
+    /// ConnectDevice: the Hayes dialer takes the line.
+    fn start_dialing(&mut self, now: Instant) {
         self.enter(RasConnState::ConnectDevice);
         self.phase = Phase::Dialing(Box::new(Dialer::new(now, self.plan.dialer.clone())));
+    }
+
+    /// The entry wants a terminal: pause in Interactive, or without paused states fail
+    /// with 703 ERROR_INTERACTIVE_MODE (ras-reference §4.3 rule 14 [inferred]).
+    fn interactive(&mut self, before_dial: bool) {
+        if !self.plan.paused_states {
+            self.fail(RasError::ERROR_INTERACTIVE_MODE);
+            return;
+        }
+        self.phase = Phase::Terminal { before_dial };
+        self.paused = Some(Pause::Interactive);
+        self.ppp_deadline = None;
+        self.enter(RasConnState::Interactive);
+    }
+
+    /// After `CONNECT` and any terminal: run the script, if the entry has one, else PPP.
+    /// `data` is what the line sent that nobody has consumed yet.
+    fn after_terminal(&mut self, now: Instant, data: Vec<u8>) {
+        match self.plan.script.clone() {
+            Some(script) => {
+                let ppp = &self.plan.ppp;
+                let mut runner = Box::new(ScriptRunner::new(script, &ppp.user, &ppp.password));
+                runner.start(now);
+                self.phase = Phase::Script(runner);
+                if !data.is_empty() {
+                    self.receive_data(now, &data);
+                }
+            }
+            None => self.start_ppp(now, &data),
+        }
+    }
+
+    /// Authenticate: PPP starts on the line.
+    fn start_ppp(&mut self, now: Instant, data: &[u8]) {
+        self.enter(RasConnState::Authenticate);
+        let mut client = Box::new(Client::new(self.plan.ppp.clone()));
+        client.open(now);
+        self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+        self.phase = Phase::Ppp(client);
+        if !data.is_empty() {
+            self.receive_data(now, data);
+        }
+    }
+
+    /// What the dial script did.
+    fn on_script_event(&mut self, now: Instant, event: ScriptEvent) {
+        match event {
+            // The line's settings and the address are the driver's and IPCP's business;
+            // the PTYs and modems here take any framing [inferred].
+            ScriptEvent::SetPort(_) | ScriptEvent::Keyboard(_) | ScriptEvent::IpAddress(_) => {
+                tracing::debug!(?event, "script setting not applied");
+            }
+            ScriptEvent::Finished => {
+                let mut rest = Vec::new();
+                if let Phase::Script(runner) = &mut self.phase {
+                    // The last `transmit`s go out before PPP's first frame.
+                    self.line_out
+                        .extend(std::iter::from_fn(|| runner.poll_transmit()));
+                    rest = runner.take_received();
+                }
+                self.start_ppp(now, &rest);
+            }
+            // `halt` leaves the login to the user in Windows' terminal window, which a dial
+            // without one cannot offer: 703 [inferred].
+            ScriptEvent::Halted => self.fail(RasError::ERROR_INTERACTIVE_MODE),
+            // A script that cannot go on: the nearest code is the script error [inferred].
+            ScriptEvent::Failed(error) => {
+                tracing::info!(%error, "the dial script failed");
+                self.fail(RasError::ERROR_SCRIPT_SYNTAX);
+            }
+        }
     }
 
     /// The driver could not open the port.
@@ -238,9 +477,11 @@ impl Connection {
     /// A dial in progress fails with ERROR_HARDWARE_FAILURE; a connected link goes down.
     pub fn port_lost(&mut self) {
         match self.phase {
-            Phase::Opening | Phase::Dialing(_) | Phase::Ppp(_) => {
-                self.fail_line_gone(RasError::ERROR_HARDWARE_FAILURE)
-            }
+            Phase::Opening
+            | Phase::Dialing(_)
+            | Phase::Ppp(_)
+            | Phase::Terminal { .. }
+            | Phase::Script(_) => self.fail_line_gone(RasError::ERROR_HARDWARE_FAILURE),
             Phase::Connected(_) => self.disconnected(RasError::ERROR_HARDWARE_FAILURE),
             Phase::Terminating(_) => self.closed(),
             Phase::Failed(_) | Phase::Closed => {}
@@ -254,10 +495,16 @@ impl Connection {
     fn carrier_lost(&mut self) {
         tracing::info!(state = %self.state, "the modem lost the carrier");
         match self.phase {
-            Phase::Ppp(_) => self.fail_line_gone(RasError::ERROR_DISCONNECTION),
+            Phase::Ppp(_) | Phase::Script(_) | Phase::Terminal { before_dial: false } => {
+                self.fail_line_gone(RasError::ERROR_DISCONNECTION)
+            }
             Phase::Connected(_) => self.disconnected(RasError::ERROR_DISCONNECTION),
             Phase::Terminating(_) => self.closed(),
-            Phase::Opening | Phase::Dialing(_) | Phase::Failed(_) | Phase::Closed => {}
+            Phase::Opening
+            | Phase::Dialing(_)
+            | Phase::Terminal { before_dial: true }
+            | Phase::Failed(_)
+            | Phase::Closed => {}
         }
     }
 
@@ -299,6 +546,8 @@ impl Connection {
             | Phase::Dialing(_)
             | Phase::Ppp(_)
             | Phase::Connected(_)
+            | Phase::Terminal { .. }
+            | Phase::Script(_)
             | Phase::Failed(_) => self.events.push_back(ConnectionEvent::ClosePort),
         }
     }
@@ -325,6 +574,10 @@ impl Connection {
     /// running (see [`Phase::Failed`]).
     fn fail(&mut self, error: RasError) {
         self.ppp_deadline = None;
+        // A dial that fails while paused (the server gave up, the call dropped) is no
+        // longer paused: nothing is left to resume or answer.
+        self.paused = None;
+        self.eap = None;
         self.error = Some(error);
         self.notify(self.state, Some(error));
         let client = match std::mem::replace(&mut self.phase, Phase::Closed) {
@@ -345,13 +598,15 @@ impl Connection {
             DialerEvent::Connected { data, .. } => {
                 self.enter(RasConnState::DeviceConnected);
                 self.enter(RasConnState::AllDevicesConnected);
-                self.enter(RasConnState::Authenticate);
-                let mut client = Box::new(Client::new(self.plan.ppp.clone()));
-                client.open(now);
-                self.ppp_deadline = Some(now + self.plan.ppp_deadline);
-                self.phase = Phase::Ppp(client);
-                if !data.is_empty() {
-                    self.receive_data(now, &data);
+                if self.plan.terminal_after_dial {
+                    self.interactive(false);
+                    if self.paused.is_some() {
+                        self.receive_data(now, &data);
+                    }
+                } else {
+                    // The script, like PPP, has the PPP deadline to get through.
+                    self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+                    self.after_terminal(now, data);
                 }
             }
             DialerEvent::Failed(failure) => {
@@ -407,10 +662,18 @@ impl Connection {
                     }
                 }
             }
-            // The EAP method needs the user. RASCS_InvokeEapUI comes with the engine
-            // refactor (issue 13); until then this is rule 14's pauses-off answer
-            // (ras-reference §4.3, 703 [inferred]).
-            ClientEvent::EapPrompt(_) => self.fail(RasError::ERROR_INTERACTIVE_MODE),
+            // The EAP method needs the user: InvokeEapUI (rule 16), or without paused
+            // states rule 14's answer, 703 [inferred].
+            ClientEvent::EapPrompt(prompt) => {
+                if self.plan.paused_states {
+                    self.eap = Some((prompt, None));
+                    self.paused = Some(Pause::InvokeEapUi);
+                    self.ppp_deadline = None;
+                    self.enter(RasConnState::InvokeEapUI);
+                } else {
+                    self.fail(RasError::ERROR_INTERACTIVE_MODE);
+                }
+            }
             ClientEvent::EapNotification { .. } => {}
             ClientEvent::NetworkUp { .. } => {
                 self.enter(RasConnState::Authenticated);
@@ -425,7 +688,12 @@ impl Connection {
                 Phase::Ppp(_) => self.fail(link_down_error(reason)),
                 Phase::Connected(_) => self.disconnected(link_down_error(reason)),
                 Phase::Terminating(_) => self.closed(),
-                Phase::Opening | Phase::Dialing(_) | Phase::Failed(_) | Phase::Closed => {}
+                Phase::Opening
+                | Phase::Dialing(_)
+                | Phase::Terminal { .. }
+                | Phase::Script(_)
+                | Phase::Failed(_)
+                | Phase::Closed => {}
             },
         }
     }
@@ -435,6 +703,10 @@ impl Connection {
     fn receive_data(&mut self, now: Instant, bytes: &[u8]) {
         if self.carrier.feed(bytes) {
             self.carrier_lost();
+        } else if let Phase::Script(runner) = &mut self.phase {
+            runner.handle_input(now, bytes);
+        } else if let Phase::Terminal { .. } = self.phase {
+            self.terminal_in.extend_from_slice(bytes);
         } else if let Some(client) = self.client_mut() {
             client.handle_input(now, bytes);
         }
@@ -479,7 +751,16 @@ impl Connection {
                     }
                     None => false,
                 },
-                Phase::Opening | Phase::Failed(None) | Phase::Closed => false,
+                Phase::Script(runner) => match runner.poll_event() {
+                    Some(event) => {
+                        self.on_script_event(now, event);
+                        true
+                    }
+                    None => false,
+                },
+                Phase::Opening | Phase::Terminal { .. } | Phase::Failed(None) | Phase::Closed => {
+                    false
+                }
             };
             if !progressed {
                 return;
@@ -539,16 +820,29 @@ impl Machine for Connection {
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         match &mut self.phase {
             Phase::Dialing(dialer) => dialer.handle_input(now, bytes),
+            // Before the dial the terminal talks to the modem: no call to lose yet.
+            Phase::Terminal { before_dial: true } => self.terminal_in.extend_from_slice(bytes),
             Phase::Ppp(_)
             | Phase::Connected(_)
             | Phase::Terminating(_)
-            | Phase::Failed(Some(_)) => self.receive_data(now, bytes),
+            | Phase::Failed(Some(_))
+            | Phase::Terminal { .. }
+            | Phase::Script(_) => self.receive_data(now, bytes),
             Phase::Opening | Phase::Failed(None) | Phase::Closed => {}
         }
         self.pump(now);
     }
 
     fn handle_timeout(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Script(_))
+            && self.ppp_deadline.is_some_and(|deadline| deadline <= now)
+        {
+            // A `waitfor` without `until` waits at most this long; the prompt never came
+            // [inferred: 638 ERROR_REQUEST_TIMEOUT].
+            tracing::info!("the dial script did not finish within the deadline");
+            self.fail(RasError::ERROR_REQUEST_TIMEOUT);
+            return;
+        }
         if matches!(self.phase, Phase::Ppp(_))
             && self.ppp_deadline.is_some_and(|deadline| deadline <= now)
         {
@@ -562,14 +856,19 @@ impl Machine for Connection {
             | Phase::Connected(client)
             | Phase::Terminating(client)
             | Phase::Failed(Some(client)) => client.handle_timeout(now),
-            Phase::Opening | Phase::Failed(None) | Phase::Closed => {}
+            Phase::Script(runner) => runner.handle_timeout(now),
+            Phase::Opening | Phase::Terminal { .. } | Phase::Failed(None) | Phase::Closed => {}
         }
         self.pump(now);
     }
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if let Some(bytes) = self.line_out.pop_front() {
+            return Some(bytes);
+        }
         match &mut self.phase {
             Phase::Dialing(dialer) => dialer.poll_transmit(),
+            Phase::Script(runner) => runner.poll_transmit(),
             _ => self.client_mut().and_then(|client| client.poll_transmit()),
         }
     }
@@ -585,7 +884,10 @@ impl Machine for Connection {
             Phase::Connected(client) | Phase::Terminating(client) | Phase::Failed(Some(client)) => {
                 client.poll_timeout()
             }
-            Phase::Opening | Phase::Failed(None) | Phase::Closed => None,
+            Phase::Script(runner) => {
+                sansio::sim::earliest([runner.poll_timeout(), self.ppp_deadline])
+            }
+            Phase::Opening | Phase::Terminal { .. } | Phase::Failed(None) | Phase::Closed => None,
         }
     }
 }

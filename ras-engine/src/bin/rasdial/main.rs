@@ -202,6 +202,7 @@ fn dial(ras: &Ras, args: Dial) -> ExitCode {
         } else {
             0
         },
+        ..DialExtensions::default()
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
