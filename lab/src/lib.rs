@@ -470,7 +470,14 @@ impl Lab {
                 if let Some(index) = state.ports.remove(&handle) {
                     let station = &mut state.stations[index];
                     station.owner = None;
-                    // What was still on its way to the port is lost with it.
+                    // Closing a serial port drains its output before DTR drops (a tty's
+                    // close waits for the UART): what the dialer wrote reaches the modem
+                    // first, and what the modem answers goes to a closed port.
+                    while let Some(bytes) = station.to_modem.take_due(Instant::from_nanos(u64::MAX))
+                    {
+                        station.modem.handle_input(now, &bytes);
+                    }
+                    while station.modem.poll_transmit().is_some() {}
                     station.to_engine.clear();
                     station.modem.dtr_drop(now);
                 }
@@ -494,7 +501,10 @@ impl Lab {
         for station in &mut state.stations {
             while let Some(bytes) = station.modem.poll_transmit() {
                 moved = true;
-                station.to_engine.send(now, bytes);
+                // With no port open the modem talks to nobody.
+                if station.owner.is_some() {
+                    station.to_engine.send(now, bytes);
+                }
             }
             while let Some(bytes) = station.modem.poll_line_transmit() {
                 moved = true;
