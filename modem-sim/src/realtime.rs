@@ -202,13 +202,19 @@ pub async fn serve(
                 // Opens and closes reach inotify before the open() or close() returns, so
                 // every one that came before these bytes is queued now. A close after
                 // which nobody holds the port means the bytes came from the old DTE: they
-                // go first, then DTR drops. A close followed by a reopen within one read
-                // is a DTR pulse too short to see (the new DTE's command must not be
-                // cancelled by the old DTE's close).
-                let dropped = openers.update(closes.get_ref(), &mut events_buf);
-                modem.handle_input(clock.now(), &buf[..n]);
-                if dropped {
-                    dtr_dropped(&mut modem, &mut to_dte, &slave, clock.now());
+                // go first, then DTR drops. A close followed by a reopen is a DTR pulse:
+                // the modem still hangs up, and before these bytes, which are the new
+                // DTE's (its command must not be cancelled by the old DTE's close).
+                match openers.update(closes.get_ref(), &mut events_buf) {
+                    Dtr::Pulsed => {
+                        dtr_dropped(&mut modem, &mut to_dte, &slave, clock.now());
+                        modem.handle_input(clock.now(), &buf[..n]);
+                    }
+                    Dtr::Dropped => {
+                        modem.handle_input(clock.now(), &buf[..n]);
+                        dtr_dropped(&mut modem, &mut to_dte, &slave, clock.now());
+                    }
+                    Dtr::Held => modem.handle_input(clock.now(), &buf[..n]),
                 }
             }
             written = to_dte_port.write(&to_dte), if !to_dte.is_empty() => {
@@ -217,7 +223,7 @@ pub async fn serve(
             }
             ready = closes.readable() => {
                 let mut guard = ready.map_err(|source| ModemSimError::Io { what: "inotify", source })?;
-                if openers.update(closes.get_ref(), &mut events_buf) {
+                if openers.update(closes.get_ref(), &mut events_buf) != Dtr::Held {
                     dtr_dropped(&mut modem, &mut to_dte, &slave, clock.now());
                 }
                 guard.clear_ready();
@@ -270,12 +276,22 @@ struct Openers {
     count: u32,
 }
 
+/// What the DTE's opens and closes did to DTR since they were last looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dtr {
+    /// Someone held the port throughout.
+    Held,
+    /// The last opener closed it, and nobody has opened it again.
+    Dropped,
+    /// The last opener closed it and a new one has opened it since: DTR dropped and rose.
+    Pulsed,
+}
+
 impl Openers {
-    /// Take the queued events; true if at least one close came and nobody holds the port
-    /// now, which is DTR dropping.
-    fn update(&mut self, fd: &rustix::fd::OwnedFd, buf: &mut [MaybeUninit<u8>]) -> bool {
+    /// Take the queued events and say what they did to DTR.
+    fn update(&mut self, fd: &rustix::fd::OwnedFd, buf: &mut [MaybeUninit<u8>]) -> Dtr {
         let mut reader = inotify::Reader::new(fd, buf);
-        let mut closed = false;
+        let mut dropped = false;
         loop {
             match reader.next() {
                 Ok(event) => {
@@ -287,7 +303,7 @@ impl Openers {
                         inotify::ReadFlags::CLOSE_WRITE | inotify::ReadFlags::CLOSE_NOWRITE,
                     ) {
                         self.count = self.count.saturating_sub(1);
-                        closed = true;
+                        dropped |= self.count == 0;
                     }
                     if flags.contains(inotify::ReadFlags::QUEUE_OVERFLOW) {
                         // Events were lost: the count is a guess from here on.
@@ -301,7 +317,11 @@ impl Openers {
                 }
             }
         }
-        closed && self.count == 0
+        match (dropped, self.count) {
+            (false, _) => Dtr::Held,
+            (true, 0) => Dtr::Dropped,
+            (true, _) => Dtr::Pulsed,
+        }
     }
 }
 
