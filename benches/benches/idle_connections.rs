@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use modem_sim::Network;
-use modem_sim::rack::spawn_rack;
+use modem_sim::rack::{DtrWatch, spawn_rack};
 use modem_sim::realtime::CallInfo;
 use ppp_peer_sim::{Script, Server};
 use ras_engine::api::{DialParams, EngineConfig, Notifier, Ras};
@@ -56,6 +56,7 @@ fn measure(count: usize) -> (u64, usize) {
             Box::new(move |_: &CallInfo| Ok(Server::new(script.clone(), index as u32).boxed()))
         },
         scale,
+        DtrWatch::Unwatched,
     )
     .expect("modems");
     let phonebook = Phonebook::from_entries(

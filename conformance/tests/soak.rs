@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use modem_sim::Network;
-use modem_sim::rack::spawn_rack;
+use modem_sim::rack::{DtrWatch, spawn_rack};
 use modem_sim::realtime::CallInfo;
 use ppp_peer_sim::{Script, Server};
 use ras_engine::api::{DialParams, EngineConfig, Ras};
@@ -51,6 +51,7 @@ fn ten_thousand_realtime_dials_leave_memory_descriptors_and_threads_flat() {
             Box::new(move |_: &CallInfo| Ok(Server::new(script.clone(), index as u32).boxed()))
         },
         scale,
+        DtrWatch::Watched,
     )
     .expect("modems on PTYs");
     let phonebook = Arc::new(Phonebook::from_entries(

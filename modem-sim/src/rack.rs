@@ -47,6 +47,17 @@ impl Drop for PtyRack {
     }
 }
 
+/// Whether a rack's modems watch their DTE's opens and closes (DTR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DtrWatch {
+    /// Closing the port drops DTR, as for a standalone modem: one inotify instance per
+    /// modem, of which Linux allows 128 a user by default.
+    Watched,
+    /// DTR never drops ([`ModemPty::open_unwatched`]): for DTEs that keep their ports
+    /// open while served, in any number.
+    Unwatched,
+}
+
 /// Serve `count` modems on `network`, each call's far end built by `peers(index)`'s
 /// factory, at `scale`, all on one new thread. Returns once every slave path is ready.
 pub fn spawn_rack(
@@ -54,6 +65,7 @@ pub fn spawn_rack(
     network: &Network,
     mut peers: impl FnMut(usize) -> PeerFactory,
     scale: TimeScale,
+    dtr: DtrWatch,
 ) -> Result<PtyRack, ModemSimError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -65,7 +77,10 @@ pub fn spawn_rack(
     {
         let _inside = runtime.enter();
         for index in 0..count {
-            let pty = ModemPty::open()?;
+            let pty = match dtr {
+                DtrWatch::Watched => ModemPty::open()?,
+                DtrWatch::Unwatched => ModemPty::open_unwatched()?,
+            };
             paths.push(pty.path().to_owned());
             // The rack places no calls of its own.
             let (_callers, no_calls) = mpsc::unbounded_channel();

@@ -100,8 +100,9 @@ pub struct ModemPty {
     slave: pty_process::Pts,
     path: PathBuf,
     /// Every open and close of the slave, watched from before its path is known to
-    /// anyone, so that no DTE's open goes uncounted.
-    closes: AsyncFd<rustix::fd::OwnedFd>,
+    /// anyone, so that no DTE's open goes uncounted; `None` for a PTY whose DTE never
+    /// closes it while served ([`ModemPty::open_unwatched`]).
+    closes: Option<AsyncFd<rustix::fd::OwnedFd>>,
 }
 
 impl fmt::Debug for ModemPty {
@@ -118,18 +119,26 @@ impl ModemPty {
     ///
     /// Must be called inside a tokio runtime: the master registers with its reactor.
     pub fn open() -> Result<ModemPty, ModemSimError> {
+        let mut pty = ModemPty::open_unwatched()?;
+        pty.closes = Some(watch_closes(&pty.path)?);
+        Ok(pty)
+    }
+
+    /// The same without watching the DTE's opens and closes: DTR never drops. Each watch
+    /// is an inotify instance, of which Linux allows 128 a user by default; a test that
+    /// holds a thousand connections and never closes a port mid-call needs none.
+    pub fn open_unwatched() -> Result<ModemPty, ModemSimError> {
         let (master, slave) = pty_process::open().map_err(ModemSimError::OpenPty)?;
         let name = rustix::pty::ptsname(&master, Vec::new()).map_err(set_up("ptsname"))?;
         let path = PathBuf::from(OsStr::from_bytes(name.as_bytes()));
         let mut modes = termios::tcgetattr(&slave).map_err(set_up("tcgetattr"))?;
         modes.make_raw();
         termios::tcsetattr(&slave, OptionalActions::Now, &modes).map_err(set_up("tcsetattr"))?;
-        let closes = watch_closes(&path)?;
         Ok(ModemPty {
             master,
             slave,
             path,
-            closes,
+            closes: None,
         })
     }
 
@@ -205,7 +214,10 @@ pub async fn serve(
                 // go first, then DTR drops. A close followed by a reopen is a DTR pulse:
                 // the modem still hangs up, and before these bytes, which are the new
                 // DTE's (its command must not be cancelled by the old DTE's close).
-                match openers.update(closes.get_ref(), &mut events_buf) {
+                let dtr = closes
+                    .as_ref()
+                    .map_or(Dtr::Held, |closes| openers.update(closes.get_ref(), &mut events_buf));
+                match dtr {
                     Dtr::Pulsed => {
                         dtr_dropped(&mut modem, &mut to_dte, &slave, clock.now());
                         modem.handle_input(clock.now(), &buf[..n]);
@@ -221,9 +233,9 @@ pub async fn serve(
                 let n = written.map_err(|source| ModemSimError::Io { what: "write", source })?;
                 to_dte.drain(..n);
             }
-            ready = closes.readable() => {
+            ready = readable(closes.as_ref()) => {
                 let mut guard = ready.map_err(|source| ModemSimError::Io { what: "inotify", source })?;
-                if openers.update(closes.get_ref(), &mut events_buf) != Dtr::Held {
+                if openers.update(guard.get_inner(), &mut events_buf) != Dtr::Held {
                     dtr_dropped(&mut modem, &mut to_dte, &slave, clock.now());
                 }
                 guard.clear_ready();
@@ -274,6 +286,16 @@ fn dtr_dropped(modem: &mut Modem, to_dte: &mut Vec<u8>, slave: &pty_process::Pts
 #[derive(Debug, Default)]
 struct Openers {
     count: u32,
+}
+
+/// The watch's next readiness; never, without a watch.
+async fn readable(
+    closes: Option<&AsyncFd<rustix::fd::OwnedFd>>,
+) -> io::Result<tokio::io::unix::AsyncFdReadyGuard<'_, rustix::fd::OwnedFd>> {
+    match closes {
+        Some(closes) => closes.readable().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// What the DTE's opens and closes did to DTR since they were last looked at.
