@@ -174,10 +174,17 @@ fn serve(
             }
             Err(error) => return Err(error).with_context(|| format!("writing to {name}")),
         }
-        // HangUp is the only thing a line peer reports, and the end of the call.
-        if let Some(PeerEvent::HangUp) = server.poll_event() {
-            tracing::info!("hung up: the call is over");
-            return Ok(());
+        match server.poll_event() {
+            // The end of the call.
+            Some(PeerEvent::HangUp) => {
+                tracing::info!("hung up: the call is over");
+                return Ok(());
+            }
+            Some(PeerEvent::CallBack { number, after }) => {
+                // Over a bare stream there is no network to place the call through.
+                tracing::warn!(%number, ?after, "a callback was agreed, but this line has no network to call back through");
+            }
+            None => {}
         }
         let received = match server.poll_timeout() {
             Some(deadline) => {

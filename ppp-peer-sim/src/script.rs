@@ -8,7 +8,19 @@
 //!   bob: {password: pw, fail: 2}              # the first 2 attempts refused (E=691)
 //!   carol: {password: old, outcome: expired}  # E=648, then a Change-Password from "old"
 //!   dave: {password: pw, outcome: disabled}   # E=647 (no-dial-in: 649, logon-hours: 646)
+//!   erin: {password: pw, callback: caller-set}  # this account's callback privilege
+//! callback: {server-set: "5550100"}   # everyone else's: none (default) | caller-set |
+//!                                     # {server-set: NUMBER}; faults: never: true (agree,
+//!                                     # hang up, never call), busy-callee: true (call at
+//!                                     # once, while the caller's line is still busy)
+//! callback-delay: 5                   # seconds between hanging up and calling back
 //! ```
+//!
+//! Callback (MS-CBCP): when the client asked for it in LCP (Callback operation 6), the
+//! server runs CBCP after authentication, offering what the account's privilege allows.
+//! Once a callback is acknowledged it terminates LCP, hangs up and asks the network to call
+//! the number ([`sansio::PeerEvent::CallBack`]); on that call it answers PPP afresh (LCP,
+//! authentication, IPCP) and offers no callback.
 //!
 //! PAP and CHAP-MD5 carry no error codes and no retry: there every refusal is a plain
 //! failure, and the server ends the link.
@@ -20,6 +32,8 @@ use std::net::Ipv4Addr;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
+
+use ras_ppp::cbcp::CallbackPrivilege;
 
 use crate::fault::{Fault, Faults};
 
@@ -83,6 +97,88 @@ pub struct Account {
     /// What happens after that, for the right password.
     #[serde(default)]
     pub outcome: AccountOutcome,
+    /// This account's callback privilege; the script's `callback:` when absent.
+    #[serde(default)]
+    pub callback: Option<Callback>,
+}
+
+/// A callback privilege (MS-CBCP §2.3.1) and how the server then misbehaves, if it does.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawCallback")]
+pub struct Callback {
+    /// What CBCP offers.
+    pub privilege: CallbackPrivilege,
+    /// Fault: agree on the callback, hang up, and never call.
+    pub never: bool,
+    /// Fault: call back at once, before the caller's modem has put the phone down, so the
+    /// callee's line is busy and the callback fails.
+    pub busy_callee: bool,
+}
+
+impl Default for Callback {
+    /// No callback.
+    fn default() -> Self {
+        Callback {
+            privilege: CallbackPrivilege::NoCallback,
+            never: false,
+            busy_callee: false,
+        }
+    }
+}
+
+/// `callback:` as written: `none`, `caller-set`, or a map.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawCallback {
+    Name(String),
+    Map(RawCallbackMap),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCallbackMap {
+    server_set: Option<String>,
+    #[serde(default)]
+    caller_set: bool,
+    #[serde(default)]
+    never: bool,
+    #[serde(default)]
+    busy_callee: bool,
+}
+
+impl TryFrom<RawCallback> for Callback {
+    type Error = String;
+
+    fn try_from(raw: RawCallback) -> Result<Callback, String> {
+        let usage = "callback: none | caller-set | {server-set: \"NUMBER\"} | {caller-set: true}, with never: true or busy-callee: true";
+        match raw {
+            RawCallback::Name(name) => {
+                let privilege = match name.as_str() {
+                    "none" => CallbackPrivilege::NoCallback,
+                    "caller-set" => CallbackPrivilege::CallerSet,
+                    other => return Err(format!("unknown callback {other:?}; {usage}")),
+                };
+                Ok(Callback {
+                    privilege,
+                    ..Callback::default()
+                })
+            }
+            RawCallback::Map(map) => {
+                let privilege = match (map.server_set, map.caller_set) {
+                    (Some(number), false) if !number.trim().is_empty() => {
+                        CallbackPrivilege::AdminSet { number }
+                    }
+                    (None, true) => CallbackPrivilege::CallerSet,
+                    _ => return Err(format!("name exactly one privilege; {usage}")),
+                };
+                Ok(Callback {
+                    privilege,
+                    never: map.never,
+                    busy_callee: map.busy_callee,
+                })
+            }
+        }
+    }
 }
 
 impl Account {
@@ -92,6 +188,7 @@ impl Account {
             password: password.into(),
             fail: 0,
             outcome: AccountOutcome::Accept,
+            callback: None,
         }
     }
 }
@@ -183,6 +280,10 @@ pub struct Script {
     pub dns: Vec<Ipv4Addr>,
     /// Deliberate misbehaviour (`faults:`); none by default.
     pub faults: Faults,
+    /// The callback privilege of accounts that name none (`callback:`; default none).
+    pub callback: Callback,
+    /// Seconds between hanging up and calling back (`callback-delay:`; default 0).
+    pub callback_delay: u8,
 }
 
 impl Default for Script {
@@ -195,6 +296,8 @@ impl Default for Script {
             address: AddressPlan::default(),
             dns: Vec::new(),
             faults: Faults::default(),
+            callback: Callback::default(),
+            callback_delay: 0,
         }
     }
 }
@@ -210,6 +313,10 @@ struct RawScript {
     address: AddressPlan,
     dns: Option<Spanned<Vec<Ipv4Addr>>>,
     faults: Option<Vec<Spanned<Fault>>>,
+    #[serde(default)]
+    callback: Callback,
+    #[serde(default)]
+    callback_delay: u8,
 }
 
 /// A script that cannot be used, with where it went wrong.
@@ -278,6 +385,8 @@ impl Script {
                 address: AddressPlan::default(),
                 dns: None,
                 faults: None,
+                callback: Callback::default(),
+                callback_delay: 0,
             }
         } else {
             serde_saphyr::from_str(text).map_err(|error| {
@@ -342,6 +451,8 @@ impl TryFrom<RawScript> for Script {
             address: raw.address,
             dns,
             faults,
+            callback: raw.callback,
+            callback_delay: raw.callback_delay,
         })
     }
 }
@@ -423,11 +534,47 @@ mod tests {
             Account {
                 password: "pw".into(),
                 fail: 2,
-                outcome: AccountOutcome::Accept
+                outcome: AccountOutcome::Accept,
+                callback: None,
             }
         );
         assert_eq!(script.users["carol"].outcome, AccountOutcome::Expired);
         assert_eq!(script.users["dave"].outcome, AccountOutcome::NoDialIn);
+    }
+
+    #[test]
+    fn callback_privileges_default_and_per_account() {
+        let script = Script::from_yaml(
+            "users:\n  a: pw\n  b: {password: pw, callback: caller-set}\n  c: {password: pw, callback: none}\ncallback: {server-set: \"5550100\", never: true}\ncallback-delay: 7\n",
+        )
+        .unwrap();
+        assert_eq!(script.callback_delay, 7);
+        assert_eq!(
+            script.callback.privilege,
+            CallbackPrivilege::AdminSet {
+                number: "5550100".into()
+            }
+        );
+        assert!(script.callback.never && !script.callback.busy_callee);
+        assert_eq!(script.users["a"].callback, None);
+        assert_eq!(
+            script.users["b"].callback.as_ref().map(|c| &c.privilege),
+            Some(&CallbackPrivilege::CallerSet)
+        );
+        assert_eq!(
+            script.users["c"].callback.as_ref().map(|c| &c.privilege),
+            Some(&CallbackPrivilege::NoCallback)
+        );
+        assert_eq!(Script::default().callback, Callback::default());
+        for bad in [
+            "callback: sometimes\nauth: none\n",
+            "callback: {server-set: \"1\", caller-set: true}\nauth: none\n",
+            "callback: {server-set: \"\"}\nauth: none\n",
+            "callback: {never: true}\nauth: none\n",
+            "callback: {server-set: \"1\", nevr: true}\nauth: none\n",
+        ] {
+            assert!(Script::from_yaml(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

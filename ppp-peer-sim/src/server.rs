@@ -1,25 +1,27 @@
 //! The server role: LCP demanding the script's authentication, PAP, CHAP-MD5 or MS-CHAPv2
-//! checked against the script's accounts (with their scripted outcomes), IPCP assigning the
-//! script's addresses.
+//! checked against the script's accounts (with their scripted outcomes), callback control
+//! (MS-CBCP) when the client asks for it, IPCP assigning the script's addresses.
 
 use std::collections::{BTreeMap, VecDeque};
 
+use ras_ppp::cbcp::{CallbackPrivilege, CbcpOutcome, CbcpServer, CbcpServerConfig};
 use ras_ppp::chap::{ChapAlgorithm, ChapAttempt, ChapServer, ChapVerdict, Proof};
 use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
 use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
-use ras_ppp::lcp::{Lcp, LcpConfig, new_lcp};
+use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, new_lcp};
 use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
 use ras_ppp::random::SeededRandom;
 use ras_ppp::wire::Protocol;
 use ras_ppp::wire::chap::error_code;
+use ras_ppp::wire::lcp::CallbackOperation;
 use ras_ppp::{AuthProtocol, Phase};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
 
 use crate::fault::{Arrival, FaultInjector};
-use crate::script::{Account, AccountOutcome, AuthMode, Script};
+use crate::script::{Account, AccountOutcome, AuthMode, Callback, Script};
 
 /// What the server says in Authenticate-Ack and CHAP Success.
 const WELCOME: &str = "Welcome";
@@ -67,12 +69,23 @@ fn auth_wait() -> Duration {
 /// different Magic-Numbers (equal ones look like a looped line, RFC 1661 §6.4).
 const SERVER_SEED_SALT: u32 = 0x5345_5256; // "SERV"
 
+/// Which call of a dial the server is answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leg {
+    /// The client called: a callback may be agreed.
+    Called,
+    /// The server called the client back: no callback is offered again.
+    CalledBack,
+}
+
 /// A scripted PPP server (sans-IO). It stays quiet until the client's first bytes arrive,
 /// then sends its own Configure-Request and follows the script; once the link is finished
 /// it reports [`PeerEvent::HangUp`] and ignores the line.
 #[derive(Debug)]
 pub struct Server {
     script: Script,
+    magic_seed: u32,
+    leg: Leg,
     phase: Phase,
     decoder: Decoder,
     encoder: Encoder,
@@ -89,6 +102,12 @@ pub struct Server {
     chap_seed: u64,
     /// When we give up waiting for an Authenticate-Request.
     auth_deadline: Option<Instant>,
+    /// The account that authenticated (its callback privilege applies).
+    authenticated: Option<String>,
+    /// Callback control, between authentication and the Network phase.
+    cbcp: Option<CbcpServer>,
+    /// The callback agreed and the fault it runs under, carried out once LCP has finished.
+    calling_back: Option<(String, Duration, Callback)>,
     /// The script's fault steps, applied to the frames each way.
     faults: FaultInjector,
     hung_up: bool,
@@ -100,6 +119,10 @@ impl Server {
     /// A server playing `script`, its Magic-Numbers and CHAP challenges drawn from
     /// `magic_seed`.
     pub fn new(script: Script, magic_seed: u32) -> Self {
+        Server::answering(script, magic_seed, Leg::Called)
+    }
+
+    fn answering(script: Script, magic_seed: u32, leg: Leg) -> Self {
         let require_auth = match script.auth {
             AuthMode::Pap => Some(AuthProtocol::Pap),
             AuthMode::ChapMd5 => Some(AuthProtocol::ChapMd5),
@@ -112,6 +135,15 @@ impl Server {
                 require_auth,
                 accept_auth: Vec::new(),
                 peer_options: script.faults.peer_option_policy(),
+                // A RAS server agrees to run CBCP (MS-CBCP §2.2.1) on the call it answered;
+                // on the call it placed there is nothing more to agree.
+                extensions: LcpExtensions {
+                    accept_callback: match leg {
+                        Leg::Called => vec![CallbackOperation::Cbcp],
+                        Leg::CalledBack => Vec::new(),
+                    },
+                    ..LcpExtensions::default()
+                },
                 ..LcpConfig::default()
             },
             FsmConfig::default(),
@@ -131,6 +163,8 @@ impl Server {
             faults: FaultInjector::new(script.faults.clone()),
             accounts: script.users.clone(),
             script,
+            magic_seed,
+            leg,
             phase: Phase::Dead,
             decoder: Decoder::default(),
             encoder: Encoder::default(),
@@ -141,6 +175,9 @@ impl Server {
             refusals: 0,
             chap_seed: u64::from(magic_seed ^ SERVER_SEED_SALT),
             auth_deadline: None,
+            authenticated: None,
+            cbcp: None,
+            calling_back: None,
             hung_up: false,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -178,6 +215,12 @@ impl Server {
                     .push_back(self.encoder.encode(Protocol::CHAP, &packet));
             }
         }
+        if let Some(cbcp) = &mut self.cbcp {
+            while let Some(packet) = cbcp.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::CBCP, &packet));
+            }
+        }
         while let Some(packet) = self.ipcp.poll_packet() {
             if self.phase == Phase::Network {
                 self.transmit
@@ -191,6 +234,7 @@ impl Server {
             return;
         }
         info!(why, "peer-sim: terminating the link");
+        self.cbcp = None;
         self.leave_network(now);
         self.phase = Phase::Terminate;
         self.lcp.close(now);
@@ -243,6 +287,11 @@ impl Server {
                 });
                 if let Some(attempt) = attempt {
                     self.chap_attempt(now, attempt);
+                }
+            }
+            Protocol::CBCP if self.cbcp.is_some() => {
+                if let Some(cbcp) = &mut self.cbcp {
+                    cbcp.receive(&frame.information);
                 }
             }
             Protocol::IPCP
@@ -302,7 +351,10 @@ impl Server {
         }
         let error = match (proof, account.outcome) {
             (Proof::Invalid, _) => error_code::AUTHENTICATION_FAILURE,
-            (_, AccountOutcome::Accept) => return Decision::Accept,
+            (_, AccountOutcome::Accept) => {
+                self.authenticated = Some(key);
+                return Decision::Accept;
+            }
             (_, AccountOutcome::Expired) => error_code::PASSWD_EXPIRED,
             (_, AccountOutcome::Disabled) => error_code::ACCT_DISABLED,
             (_, AccountOutcome::NoDialIn) => error_code::NO_DIALIN_PERMISSION,
@@ -338,7 +390,9 @@ impl Server {
     /// Into the network phase, or (unless a retry or Change-Password is invited) off the line.
     fn after_decision(&mut self, now: Instant, decision: Decision, invited: bool) {
         match decision {
-            Decision::Accept if self.phase == Phase::Authenticate => self.enter_network(now),
+            Decision::Accept if self.phase == Phase::Authenticate && self.cbcp.is_none() => {
+                self.after_authentication(now)
+            }
             Decision::Accept => {}
             Decision::Refuse { .. } if invited => {}
             Decision::Refuse { .. } => {
@@ -347,6 +401,81 @@ impl Server {
                 self.terminate(now, "authentication failed");
             }
         }
+    }
+
+    /// The callback privilege that applies: the authenticated account's, else the script's.
+    fn callback(&self) -> Callback {
+        self.authenticated
+            .as_ref()
+            .and_then(|name| self.accounts.get(name))
+            .and_then(|account| account.callback.clone())
+            .unwrap_or_else(|| self.script.callback.clone())
+    }
+
+    /// Authenticated (or nothing to authenticate): callback control when LCP agreed on
+    /// it (MS-CBCP §1.3: after authentication, before the Network phase), else IPCP.
+    fn after_authentication(&mut self, now: Instant) {
+        let agreed = self.lcp.negotiator().peer_callback() == Some(CallbackOperation::Cbcp);
+        if self.leg == Leg::CalledBack || !agreed {
+            self.enter_network(now);
+            return;
+        }
+        let mut cbcp = CbcpServer::new(CbcpServerConfig {
+            privilege: self.callback().privilege,
+            delay: self.script.callback_delay,
+            ..CbcpServerConfig::default()
+        });
+        cbcp.start(now);
+        self.cbcp = Some(cbcp);
+    }
+
+    fn on_cbcp(&mut self, now: Instant, outcome: CbcpOutcome) {
+        match outcome {
+            CbcpOutcome::NoCallback => {
+                self.cbcp = None;
+                self.enter_network(now);
+            }
+            CbcpOutcome::Callback { number, delay } => {
+                let callback = self.callback();
+                // The server's own number for an admin-set callback; the caller's else.
+                let number = match (&callback.privilege, number) {
+                    (CallbackPrivilege::AdminSet { number }, _) => number.clone(),
+                    (_, Some(number)) => number,
+                    (_, None) => String::new(),
+                };
+                info!(%number, ?delay, "peer-sim: callback agreed; hanging up to call back");
+                // The Ack must reach the line before the Terminate-Request.
+                self.flush();
+                self.calling_back = Some((number, delay, callback));
+                self.terminate(now, "calling back");
+            }
+            CbcpOutcome::TimedOut | CbcpOutcome::NoAcceptableOffer => {
+                self.terminate(now, "callback control failed")
+            }
+        }
+    }
+
+    /// The link is down after an agreed callback: ask the network for the call (unless
+    /// the script's fault says never), hang up, and become the server answering it.
+    fn call_back(&mut self, number: String, delay: Duration, callback: Callback) {
+        if callback.never {
+            info!("peer-sim: fault never: the callback is never placed");
+            self.hang_up();
+            return;
+        }
+        let after = if callback.busy_callee {
+            info!("peer-sim: fault busy-callee: calling back before the caller has hung up");
+            Duration::ZERO
+        } else {
+            delay
+        };
+        self.events.push_back(PeerEvent::CallBack { number, after });
+        self.hang_up();
+        let events = std::mem::take(&mut self.events);
+        let accounts = std::mem::take(&mut self.accounts);
+        *self = Server::answering(self.script.clone(), self.magic_seed, Leg::CalledBack);
+        self.accounts = accounts;
+        self.events = events;
     }
 
     /// The authenticator challenges on LCP's restart timer and counts (RFC 1994 §4.1 asks
@@ -377,6 +506,10 @@ impl Server {
             while let Some(event) = self.lcp.poll_event() {
                 progressed = true;
                 self.on_lcp(now, event);
+            }
+            if let Some(outcome) = self.cbcp.as_mut().and_then(CbcpServer::take_outcome) {
+                progressed = true;
+                self.on_cbcp(now, outcome);
             }
             while let Some(event) = self.ipcp.poll_event() {
                 progressed = true;
@@ -411,7 +544,7 @@ impl Server {
                 self.encoder = parameters.encoder();
                 self.decoder.set_accm(parameters.decoder_accm());
                 match (self.script.auth, parameters.we_require) {
-                    (AuthMode::None, _) => self.enter_network(now),
+                    (AuthMode::None, _) => self.after_authentication(now),
                     (_, Some(AuthProtocol::Pap)) => {
                         self.phase = Phase::Authenticate;
                         self.auth_deadline = Some(now + auth_wait());
@@ -427,6 +560,7 @@ impl Server {
             LayerEvent::Down { cause } => {
                 self.auth_deadline = None;
                 self.chap = None;
+                self.cbcp = None;
                 self.encoder = Encoder::default();
                 self.decoder.set_accm(ReceiveAccm::DEFAULT);
                 self.leave_network(now);
@@ -439,7 +573,10 @@ impl Server {
             LayerEvent::Started => {}
             LayerEvent::Finished { cause } => {
                 info!(?cause, "peer-sim: link finished");
-                self.hang_up();
+                match self.calling_back.take() {
+                    Some((number, delay, callback)) => self.call_back(number, delay, callback),
+                    None => self.hang_up(),
+                }
             }
             LayerEvent::ProtocolRejected(protocol) => {
                 if protocol == Protocol::IPCP {
@@ -530,6 +667,9 @@ impl Machine for Server {
             self.auth_deadline = None;
             self.terminate(now, "the client never sent an Authenticate-Request");
         }
+        if let Some(cbcp) = &mut self.cbcp {
+            cbcp.handle_timeout(now);
+        }
         if let Some(chap) = &mut self.chap {
             chap.handle_timeout(now);
             if chap.gave_up() {
@@ -559,6 +699,7 @@ impl Machine for Server {
             self.ipcp.poll_timeout(),
             self.auth_deadline,
             self.chap.as_ref().and_then(ChapServer::poll_timeout),
+            self.cbcp.as_ref().and_then(CbcpServer::poll_timeout),
         ])
     }
 }
