@@ -250,11 +250,16 @@ async fn main() -> miette::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let mut modems = JoinSet::new();
     let mut links = Vec::new();
-    for link in link_paths(&args.link, args.count) {
+    for (index, link) in link_paths(&args.link, args.count).into_iter().enumerate() {
         let pty = ModemPty::open().into_diagnostic()?;
         let slave = pty.path().to_owned();
         make_link(&link, &slave)?;
-        println!("{} -> {}", link.display(), slave.display());
+        let number = network.modem_number(index);
+        println!(
+            "{} -> {} (number {number})",
+            link.display(),
+            slave.display()
+        );
         // The standalone tool places no calls of its own; callbacks come from the network.
         let (_, no_callers) = mpsc::unbounded_channel();
         let mut stopped = stopped.clone();
@@ -265,7 +270,7 @@ async fn main() -> miette::Result<()> {
         let span = info_span!("modem", link = %link.display());
         modems.spawn(
             serve(
-                Modem::new(network.clone()),
+                Modem::new(network.clone()).with_number(&number),
                 pty,
                 standalone_peers(),
                 clock,

@@ -13,6 +13,11 @@
 //! driver's [`PeerFactory`]) or a byte stream the driver opens itself: a spawned
 //! process's stdin and stdout (`exec:`) or a TCP connection (`tcp:`). A stream that
 //! ends, or cannot be opened, is the far end hanging up.
+//!
+//! A machine far end that asks to call back ([`PeerEvent::CallBack`]) keeps running: if the
+//! number is this modem's own ([`Modem::number`]) the network rings the modem after the
+//! delay and, once answered, puts the same machine on the new call. Any other number is
+//! not in service on this driver's one-modem network, and the callback fails.
 
 use std::ffi::OsStr;
 use std::future::Future;
@@ -157,6 +162,7 @@ pub async fn serve(
     let closes = watch_closes(&path)?;
     let (mut from_dte, mut to_dte_port) = master.split();
     let mut peer: Option<FarEnd> = None;
+    let mut calling_back: Option<LinePeer> = None;
     let mut to_dte: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 4096];
     let mut events_buf = [MaybeUninit::<u8>::uninit(); 1024];
@@ -165,7 +171,14 @@ pub async fn serve(
     info!(path = %path.display(), "modem ready");
 
     loop {
-        pump(&mut modem, &mut peer, &mut peers, &mut to_dte, clock.now());
+        pump(
+            &mut modem,
+            &mut peer,
+            &mut calling_back,
+            &mut peers,
+            &mut to_dte,
+            clock.now(),
+        );
         let deadline = earliest([
             modem.poll_timeout(),
             match &peer {
@@ -277,6 +290,7 @@ fn drain_closes(fd: &rustix::fd::OwnedFd, buf: &mut [MaybeUninit<u8>]) -> bool {
 fn pump(
     modem: &mut Modem,
     peer: &mut Option<FarEnd>,
+    calling_back: &mut Option<LinePeer>,
     peers: &mut PeerFactory,
     to_dte: &mut Vec<u8>,
     now: Instant,
@@ -301,10 +315,14 @@ fn pump(
                         speed,
                         peer: spec,
                     };
-                    let far_end = match &call.peer {
-                        PeerSpec::Builtin => peers(&call).map(FarEnd::Machine),
-                        PeerSpec::Exec(command) => exec_peer(command).map(FarEnd::Stream),
-                        PeerSpec::Tcp(address) => Ok(FarEnd::Stream(tcp_peer(address.clone()))),
+                    let far_end = match (&call.peer, calling_back.take()) {
+                        // The far end that asked for this callback answers it.
+                        (_, Some(machine)) => Ok(FarEnd::Machine(machine)),
+                        (PeerSpec::Builtin, None) => peers(&call).map(FarEnd::Machine),
+                        (PeerSpec::Exec(command), None) => exec_peer(command).map(FarEnd::Stream),
+                        (PeerSpec::Tcp(address), None) => {
+                            Ok(FarEnd::Stream(tcp_peer(address.clone())))
+                        }
                     };
                     match far_end {
                         Ok(far_end) => {
@@ -339,9 +357,27 @@ fn pump(
                 moved = true;
             }
             let mut hung_up = false;
+            let mut call_back = None;
             while let Some(event) = far_end.poll_event() {
                 match event {
                     PeerEvent::HangUp => hung_up = true,
+                    PeerEvent::CallBack { number, after } => call_back = Some((number, after)),
+                }
+            }
+            if let Some((number, after)) = call_back
+                && let Some(FarEnd::Machine(machine)) = peer.take()
+            {
+                if modem.owns_number(&number) {
+                    info!(%number, ?after, "far end calls back");
+                    let call = IncomingCall {
+                        number: modem.number().to_owned(),
+                        speed: modem.call_speed().unwrap_or(CALLBACK_SPEED),
+                        peer: PeerSpec::Builtin,
+                    };
+                    modem.schedule_call(now + after, call);
+                    *calling_back = Some(machine);
+                } else {
+                    warn!(%number, "callback to a number not in service");
                 }
             }
             if hung_up {
@@ -355,6 +391,9 @@ fn pump(
         }
     }
 }
+
+/// The line rate of a callback when the call it follows has already gone.
+const CALLBACK_SPEED: u32 = 33_600;
 
 /// The far end of a connected call.
 enum FarEnd {

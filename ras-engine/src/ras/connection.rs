@@ -14,6 +14,22 @@
 //! | (no authentication demanded)   | AuthProject                          |
 //! | IPCP opened                    | Authenticated, Projected, Connected  |
 //!
+//! A callback (§4.7 B, [inferred] there; ours) adds, between authentication and projection:
+//!
+//! | step                                        | notification                       |
+//! |---------------------------------------------|------------------------------------|
+//! | server's CBCP Request offers a callback     | AuthCallback                       |
+//! | it lets us set the number and ours is `"*"` | CallbackSetByCaller (paused)       |
+//! | server's CBCP Ack: it will call back        | AuthAck, PrepareForCallback        |
+//! | the call is down (LCP ended, NO CARRIER)    | WaitForModemReset                  |
+//! | modem reset and armed to auto-answer        | WaitForCallback                    |
+//! | the server's call connected                 | ReAuthenticate                     |
+//! | authentication on the new call succeeded    | AuthNotify, then as above          |
+//!
+//! RASCS_CallbackComplete is left out: ras-reference §1 marks it Windows 9x/Me only.
+//! The callback leg reports ReAuthenticate where a dial reports DeviceConnected …
+//! Authenticate, since the device states belong to the call we placed.
+//!
 //! A failure is a second notification of the current state with the error (§4.1 rule 2).
 //!
 //! Once the modem has connected, two more things can end a dial besides PPP itself: the
@@ -30,6 +46,14 @@ use crate::hayes::{
     CarrierWatch, DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage,
 };
 use crate::ppp::{Client, ClientConfig, ClientEvent, LinkDownReason};
+
+/// How long after the agreed callback delay the server's call may take to connect before
+/// the dial fails with ERROR_REQUEST_TIMEOUT [inferred: Windows documents no figure; one
+/// minute covers ringing (S0=1 answers the first ring) and training with room to spare].
+const CALLBACK_ANSWER_WAIT: Duration = Duration::from_secs(60);
+/// How long WaitForModemReset waits for the modem to report the dropped call (`NO
+/// CARRIER`) before resetting it anyway [inferred].
+const CARRIER_DROP_WAIT: Duration = Duration::from_secs(10);
 
 /// Everything one link's dial needs, resolved from the phonebook entry and the dial
 /// parameters.
@@ -51,9 +75,21 @@ pub struct DialPlan {
     /// How long PPP may take from `CONNECT` to `Connected` (see
     /// `EngineConfig::ppp_deadline`); time spent paused does not count.
     pub ppp_deadline: Duration,
-    /// `RDEOPT_PausedStates`: stop in RetryAuthentication / PasswordExpired and wait for
-    /// [`Connection::resume`] instead of failing (ras-reference §4.3 rule 14).
+    /// `RDEOPT_PausedStates`: stop in RetryAuthentication / PasswordExpired /
+    /// CallbackSetByCaller and wait for [`Connection::resume`] instead of failing
+    /// (ras-reference §4.3 rule 14).
     pub paused_states: bool,
+}
+
+/// Where a callback stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Callback {
+    /// None agreed (yet).
+    None,
+    /// The server acknowledged a callback due at this instant; the call we placed ends.
+    Agreed { due: Instant },
+    /// The server's call connected: the dial goes on on the new call.
+    CalledBack,
 }
 
 /// Why a dial is paused (ras-reference §1, the RASCS_PAUSED states).
@@ -63,6 +99,8 @@ enum Pause {
     RetryAuthentication,
     /// The server says the password has expired (MS-CHAPv2 `E=648`).
     PasswordExpired,
+    /// The server will call back and lets us give the number; ours was `"*"`.
+    CallbackSetByCaller,
 }
 
 impl Pause {
@@ -70,6 +108,7 @@ impl Pause {
         match self {
             Pause::RetryAuthentication => RasConnState::RetryAuthentication,
             Pause::PasswordExpired => RasConnState::PasswordExpired,
+            Pause::CallbackSetByCaller => RasConnState::CallbackSetByCaller,
         }
     }
 }
@@ -107,6 +146,9 @@ enum Phase {
     Dialing(Box<Dialer>),
     /// PPP is negotiating (`Authenticate` … `AuthProject`).
     Ppp(Box<Client>),
+    /// A callback is agreed and the call is going down: waiting (until the instant) for
+    /// the modem to say `NO CARRIER` before resetting it.
+    AwaitingHangUp(Instant),
     /// `Connected`; PPP keeps running (echo replies, the peer terminating).
     Connected(Box<Client>),
     /// The dial failed; the port stays open until the application hangs up (§4.2 rule 12).
@@ -130,6 +172,7 @@ pub struct Connection {
     ppp_deadline: Option<Instant>,
     /// The dial is waiting in a paused state for the application.
     paused: Option<Pause>,
+    callback: Callback,
     events: VecDeque<ConnectionEvent>,
 }
 
@@ -145,6 +188,7 @@ impl Connection {
             carrier: CarrierWatch::default(),
             ppp_deadline: None,
             paused: None,
+            callback: Callback::None,
             events: VecDeque::new(),
         };
         connection.enter(RasConnState::OpenPort);
@@ -188,17 +232,45 @@ impl Connection {
     /// Resume a paused dial with the application's updated dial parameters (ras-reference
     /// §4.3 rule 15): after RetryAuthentication `user` and `password` are the new
     /// credentials (AuthRetry follows); after PasswordExpired `password` is the new
-    /// password, which the change-password exchange sets (AuthChangePassword follows).
+    /// password, which the change-password exchange sets (AuthChangePassword follows);
+    /// after CallbackSetByCaller `callback_number` is where to be called back (AuthAck
+    /// follows once the server agrees), or empty to decline the callback (rule 18).
     ///
     /// A connection that is not paused refuses with ERROR_INVALID_PARAMETER [inferred:
-    /// the documentation only describes resuming a paused dial].
-    pub fn resume(&mut self, now: Instant, user: &str, password: &str) -> Result<(), RasError> {
+    /// the documentation only describes resuming a paused dial]; a callback number that
+    /// is `"*"` again, or has a character a number cannot have, is refused with
+    /// ERROR_INVALID_CALLBACK_NUMBER and the dial stays paused.
+    pub fn resume(
+        &mut self,
+        now: Instant,
+        user: &str,
+        password: &str,
+        callback_number: &str,
+    ) -> Result<(), RasError> {
         let (Some(pause), Phase::Ppp(client)) = (self.paused, &mut self.phase) else {
             return Err(RasError::ERROR_INVALID_PARAMETER);
         };
-        let sent = match pause {
-            Pause::RetryAuthentication => client.retry_authentication(now, user, password),
-            Pause::PasswordExpired => client.change_password(now, password),
+        let (sent, next) = match pause {
+            Pause::RetryAuthentication => (
+                client.retry_authentication(now, user, password),
+                RasConnState::AuthRetry,
+            ),
+            Pause::PasswordExpired => (
+                client.change_password(now, password),
+                RasConnState::AuthChangePassword,
+            ),
+            Pause::CallbackSetByCaller => {
+                if callback_number == ASK_FOR_NUMBER || !is_valid_callback_number(callback_number) {
+                    return Err(RasError::ERROR_INVALID_CALLBACK_NUMBER);
+                }
+                // Empty declines the callback (rule 18); the server's Ack brings AuthAck.
+                let number = (!callback_number.is_empty()).then(|| callback_number.to_owned());
+                client.provide_callback_number(now, number);
+                self.paused = None;
+                self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+                self.pump(now);
+                return Ok(());
+            }
         };
         if let Err(error) = sent {
             // A password PPP cannot carry (longer than PWLEN) leaves the dial paused.
@@ -207,10 +279,7 @@ impl Connection {
         }
         self.paused = None;
         self.ppp_deadline = Some(now + self.plan.ppp_deadline);
-        self.enter(match pause {
-            Pause::RetryAuthentication => RasConnState::AuthRetry,
-            Pause::PasswordExpired => RasConnState::AuthChangePassword,
-        });
+        self.enter(next);
         self.pump(now);
         Ok(())
     }
@@ -236,7 +305,7 @@ impl Connection {
     /// A dial in progress fails with ERROR_HARDWARE_FAILURE; a connected link goes down.
     pub fn port_lost(&mut self) {
         match self.phase {
-            Phase::Opening | Phase::Dialing(_) | Phase::Ppp(_) => {
+            Phase::Opening | Phase::Dialing(_) | Phase::Ppp(_) | Phase::AwaitingHangUp(_) => {
                 self.fail(RasError::ERROR_HARDWARE_FAILURE)
             }
             Phase::Connected(_) => self.disconnected(RasError::ERROR_HARDWARE_FAILURE),
@@ -249,14 +318,38 @@ impl Connection {
     /// in PPP fails with ERROR_DISCONNECTION [inferred: ras-reference §4.6 offers 628, 629
     /// or 630 for a carrier lost after CONNECT; the modem cannot tell us which end dropped
     /// it, and 629 would claim the remote did]; a connected link goes down with it.
-    fn carrier_lost(&mut self) {
+    fn carrier_lost(&mut self, now: Instant) {
         tracing::info!(state = %self.state, "the modem lost the carrier");
         match self.phase {
+            // The server hung up to call back, as agreed.
+            Phase::Ppp(_) | Phase::AwaitingHangUp(_)
+                if matches!(self.callback, Callback::Agreed { .. }) =>
+            {
+                self.reset_for_callback(now)
+            }
             Phase::Ppp(_) => self.fail(RasError::ERROR_DISCONNECTION),
             Phase::Connected(_) => self.disconnected(RasError::ERROR_DISCONNECTION),
             Phase::Terminating(_) => self.closed(),
-            Phase::Opening | Phase::Dialing(_) | Phase::Failed | Phase::Closed => {}
+            Phase::Opening
+            | Phase::Dialing(_)
+            | Phase::AwaitingHangUp(_)
+            | Phase::Failed
+            | Phase::Closed => {}
         }
+    }
+
+    /// The call is down after an agreed callback: WaitForModemReset (reset the modem and
+    /// arm auto-answer), then WaitForCallback.
+    fn reset_for_callback(&mut self, now: Instant) {
+        let Callback::Agreed { due } = self.callback else {
+            return;
+        };
+        if !matches!(self.state, RasConnState::WaitForModemReset) {
+            self.enter(RasConnState::WaitForModemReset);
+        }
+        self.carrier = CarrierWatch::default();
+        let wait = due.saturating_duration_since(now) + CALLBACK_ANSWER_WAIT;
+        self.phase = Phase::Dialing(Box::new(Dialer::new(now, DialerConfig::answer(wait))));
     }
 
     /// A connected link went down. Notifications ended with Connected (§4.1 rule 3); the
@@ -284,7 +377,7 @@ impl Connection {
             }
             Phase::Terminating(client) => self.phase = Phase::Terminating(client),
             Phase::Closed => {}
-            Phase::Opening | Phase::Dialing(_) | Phase::Failed => {
+            Phase::Opening | Phase::Dialing(_) | Phase::AwaitingHangUp(_) | Phase::Failed => {
                 self.events.push_back(ConnectionEvent::ClosePort)
             }
         }
@@ -319,10 +412,18 @@ impl Connection {
     fn on_dialer_event(&mut self, now: Instant, event: DialerEvent) {
         match event {
             DialerEvent::Connected { data, .. } => {
-                self.enter(RasConnState::DeviceConnected);
-                self.enter(RasConnState::AllDevicesConnected);
-                self.enter(RasConnState::Authenticate);
-                let mut client = Box::new(Client::new(self.plan.ppp.clone()));
+                let mut config = self.plan.ppp.clone();
+                if let Callback::Agreed { .. } = self.callback {
+                    // The server's call: authenticate again, and ask for no more callbacks.
+                    self.callback = Callback::CalledBack;
+                    self.enter(RasConnState::ReAuthenticate);
+                    config.callback = None;
+                } else {
+                    self.enter(RasConnState::DeviceConnected);
+                    self.enter(RasConnState::AllDevicesConnected);
+                    self.enter(RasConnState::Authenticate);
+                }
+                let mut client = Box::new(Client::new(config));
                 client.open(now);
                 self.ppp_deadline = Some(now + self.plan.ppp_deadline);
                 self.phase = Phase::Ppp(client);
@@ -330,19 +431,37 @@ impl Connection {
                     self.receive_data(now, &data);
                 }
             }
+            DialerEvent::AwaitingCall => self.enter(RasConnState::WaitForCallback),
             DialerEvent::Failed(failure) => {
                 self.fail(dial_failure_error(&failure, self.plan.no_carrier))
             }
         }
     }
 
-    fn on_ppp_event(&mut self, event: ClientEvent) {
+    fn on_ppp_event(&mut self, now: Instant, event: ClientEvent) {
         match event {
-            ClientEvent::LinkEstablished { auth: None } => self.enter(RasConnState::AuthProject),
-            ClientEvent::LinkEstablished { auth: Some(_) } => {}
-            ClientEvent::AuthSucceeded { .. } => {
-                self.enter(RasConnState::AuthNotify);
-                self.enter(RasConnState::AuthProject);
+            ClientEvent::LinkEstablished { .. } => {}
+            ClientEvent::AuthSucceeded { .. } => self.enter(RasConnState::AuthNotify),
+            ClientEvent::NetworkPhase => self.enter(RasConnState::AuthProject),
+            ClientEvent::CallbackOffered { number_wanted, .. } => {
+                self.enter(RasConnState::AuthCallback);
+                if number_wanted {
+                    if self.plan.paused_states {
+                        self.paused = Some(Pause::CallbackSetByCaller);
+                        self.ppp_deadline = None;
+                        self.enter(RasConnState::CallbackSetByCaller);
+                    } else {
+                        // ras-reference §4.3 rule 17 [inferred]: "*" without paused states.
+                        self.fail(RasError::ERROR_BAD_CALLBACK_NUMBER);
+                    }
+                }
+            }
+            ClientEvent::CallbackAgreed { delay, .. } => {
+                self.callback = Callback::Agreed { due: now + delay };
+                // The rest of the dial happens on the server's call.
+                self.ppp_deadline = None;
+                self.enter(RasConnState::AuthAck);
+                self.enter(RasConnState::PrepareForCallback);
             }
             ClientEvent::AuthFailed {
                 error,
@@ -384,11 +503,24 @@ impl Connection {
                     self.phase = Phase::Connected(client);
                 }
             }
+            ClientEvent::LinkDown(LinkDownReason::PeerTerminated)
+                if matches!(self.callback, Callback::Agreed { .. })
+                    && matches!(self.phase, Phase::Ppp(_)) =>
+            {
+                // The server ended the link to call back: wait for the modem to report
+                // the call gone, then reset it.
+                self.enter(RasConnState::WaitForModemReset);
+                self.phase = Phase::AwaitingHangUp(now + CARRIER_DROP_WAIT);
+            }
             ClientEvent::LinkDown(reason) => match self.phase {
                 Phase::Ppp(_) => self.fail(link_down_error(reason)),
                 Phase::Connected(_) => self.disconnected(link_down_error(reason)),
                 Phase::Terminating(_) => self.closed(),
-                Phase::Opening | Phase::Dialing(_) | Phase::Failed | Phase::Closed => {}
+                Phase::Opening
+                | Phase::Dialing(_)
+                | Phase::AwaitingHangUp(_)
+                | Phase::Failed
+                | Phase::Closed => {}
             },
         }
     }
@@ -397,7 +529,7 @@ impl Connection {
     /// call and says so.
     fn receive_data(&mut self, now: Instant, bytes: &[u8]) {
         if self.carrier.feed(bytes) {
-            self.carrier_lost();
+            self.carrier_lost(now);
         } else if let Some(client) = self.client_mut() {
             client.handle_input(now, bytes);
         }
@@ -426,13 +558,13 @@ impl Connection {
                 Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
                     match client.poll_event() {
                         Some(event) => {
-                            self.on_ppp_event(event);
+                            self.on_ppp_event(now, event);
                             true
                         }
                         None => false,
                     }
                 }
-                Phase::Opening | Phase::Failed | Phase::Closed => false,
+                Phase::Opening | Phase::AwaitingHangUp(_) | Phase::Failed | Phase::Closed => false,
             };
             if !progressed {
                 return;
@@ -469,7 +601,26 @@ fn dial_failure_error(failure: &DialFailure, no_carrier: RasError) -> RasError {
         DialFailure::NoResponse {
             stage: Stage::Dial, ..
         } => RasError::ERROR_NO_ANSWER,
+        // The server's callback never connected [inferred: raserror.h has no code for
+        // it; 638 is the generic one for a request that timed out].
+        DialFailure::NoResponse {
+            stage: Stage::Answer,
+            ..
+        } => RasError::ERROR_REQUEST_TIMEOUT,
     }
+}
+
+/// `szCallbackNumber = "*"`: ask the application for the number (ras-reference §4.3
+/// rule 17).
+pub const ASK_FOR_NUMBER: &str = "*";
+
+/// Whether `number` may be a callback number: ras-reference §2 (751
+/// ERROR_INVALID_CALLBACK_NUMBER) allows only `0-9 T P W ( ) - @` and space. Empty is valid
+/// (no callback).
+pub fn is_valid_callback_number(number: &str) -> bool {
+    number
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, 'T' | 'P' | 'W' | '(' | ')' | '-' | '@' | ' '))
 }
 
 /// PPP failure → RAS error (DESIGN §7: the ERROR_PPP_* family).
@@ -483,6 +634,9 @@ fn link_down_error(reason: LinkDownReason) -> RasError {
         LinkDownReason::ServerNotAuthenticated => RasError::ERROR_UNABLE_TO_AUTHENTICATE_SERVER,
         LinkDownReason::AuthNotSupported => RasError::ERROR_PPP_NO_PROTOCOLS_CONFIGURED,
         LinkDownReason::LocalClose => RasError::ERROR_USER_DISCONNECTION,
+        // The server never acknowledged our callback choice: it refused the number
+        // [inferred].
+        LinkDownReason::CallbackFailed => RasError::ERROR_BAD_CALLBACK_NUMBER,
     }
 }
 
@@ -494,6 +648,11 @@ impl Machine for Connection {
             Phase::Dialing(dialer) => dialer.handle_input(now, bytes),
             Phase::Ppp(_) | Phase::Connected(_) | Phase::Terminating(_) => {
                 self.receive_data(now, bytes)
+            }
+            Phase::AwaitingHangUp(_) => {
+                if self.carrier.feed(bytes) {
+                    self.carrier_lost(now);
+                }
             }
             Phase::Opening | Phase::Failed | Phase::Closed => {}
         }
@@ -512,6 +671,12 @@ impl Machine for Connection {
             Phase::Dialing(dialer) => dialer.handle_timeout(now),
             Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
                 client.handle_timeout(now)
+            }
+            Phase::AwaitingHangUp(until) => {
+                if *until <= now {
+                    tracing::info!("the modem never reported the call gone; resetting it");
+                    self.reset_for_callback(now);
+                }
             }
             Phase::Opening | Phase::Failed | Phase::Closed => {}
         }
@@ -534,6 +699,7 @@ impl Machine for Connection {
             Phase::Dialing(dialer) => dialer.poll_timeout(),
             Phase::Ppp(client) => sansio::sim::earliest([client.poll_timeout(), self.ppp_deadline]),
             Phase::Connected(client) | Phase::Terminating(client) => client.poll_timeout(),
+            Phase::AwaitingHangUp(until) => Some(*until),
             Phase::Opening | Phase::Failed | Phase::Closed => None,
         }
     }
