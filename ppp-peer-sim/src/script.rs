@@ -12,7 +12,9 @@
 //! callback: {server-set: "5550100"}   # everyone else's: none (default) | caller-set |
 //!                                     # {server-set: NUMBER}; faults: never: true (agree,
 //!                                     # hang up, never call), busy-callee: true (call at
-//!                                     # once, while the caller's line is still busy)
+//!                                     # once, while the caller's line is still busy),
+//!                                     # reauth-fails: true (refuse the credentials on the
+//!                                     # callback, E=691)
 //! callback-delay: 5                   # seconds between hanging up and calling back
 //! ```
 //!
@@ -113,6 +115,8 @@ pub struct Callback {
     /// Fault: call back at once, before the caller's modem has put the phone down, so the
     /// callee's line is busy and the callback fails.
     pub busy_callee: bool,
+    /// Fault: on the callback, refuse the credentials that were good on the first call.
+    pub reauth_fails: bool,
 }
 
 impl Default for Callback {
@@ -122,6 +126,7 @@ impl Default for Callback {
             privilege: CallbackPrivilege::NoCallback,
             never: false,
             busy_callee: false,
+            reauth_fails: false,
         }
     }
 }
@@ -144,13 +149,15 @@ struct RawCallbackMap {
     never: bool,
     #[serde(default)]
     busy_callee: bool,
+    #[serde(default)]
+    reauth_fails: bool,
 }
 
 impl TryFrom<RawCallback> for Callback {
     type Error = String;
 
     fn try_from(raw: RawCallback) -> Result<Callback, String> {
-        let usage = "callback: none | caller-set | {server-set: \"NUMBER\"} | {caller-set: true}, with never: true or busy-callee: true";
+        let usage = "callback: none | caller-set | {server-set: \"NUMBER\"} | {caller-set: true}, with never: true, busy-callee: true or reauth-fails: true";
         match raw {
             RawCallback::Name(name) => {
                 let privilege = match name.as_str() {
@@ -175,6 +182,7 @@ impl TryFrom<RawCallback> for Callback {
                     privilege,
                     never: map.never,
                     busy_callee: map.busy_callee,
+                    reauth_fails: map.reauth_fails,
                 })
             }
         }

@@ -20,7 +20,7 @@ use ras_ppp::{AuthProtocol, Phase};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
 
-use crate::fault::{Arrival, FaultInjector};
+use crate::fault::{Arrival, FaultInjector, Faults};
 use crate::script::{Account, AccountOutcome, AuthMode, Callback, Script};
 
 /// What the server says in Authenticate-Ack and CHAP Success.
@@ -342,6 +342,13 @@ impl Server {
             account.password = password.clone();
             account.outcome = AccountOutcome::Accept;
         }
+        let callback = account.callback.as_ref().unwrap_or(&self.script.callback);
+        if self.leg == Leg::CalledBack && callback.reauth_fails {
+            info!(%name, "peer-sim: fault reauth-fails: refused on the callback");
+            return Decision::Refuse {
+                error: error_code::AUTHENTICATION_FAILURE,
+            };
+        }
         if account.fail > 0 {
             account.fail -= 1;
             info!(%name, left = account.fail, "peer-sim: scripted refusal");
@@ -432,6 +439,8 @@ impl Server {
     fn on_cbcp(&mut self, now: Instant, outcome: CbcpOutcome) {
         match outcome {
             CbcpOutcome::NoCallback => {
+                // The Ack must go out before callback control is dropped.
+                self.flush();
                 self.cbcp = None;
                 self.enter_network(now);
             }
@@ -473,9 +482,12 @@ impl Server {
         self.hang_up();
         let events = std::mem::take(&mut self.events);
         let accounts = std::mem::take(&mut self.accounts);
+        // The fault steps count the dial's frames across both calls.
+        let faults = std::mem::replace(&mut self.faults, FaultInjector::new(Faults::default()));
         *self = Server::answering(self.script.clone(), self.magic_seed, Leg::CalledBack);
         self.accounts = accounts;
         self.events = events;
+        self.faults = faults;
     }
 
     /// The authenticator challenges on LCP's restart timer and counts (RFC 1994 §4.1 asks

@@ -7,7 +7,7 @@ mod simulated;
 use std::fmt;
 
 use ras_engine::api::{DialExtensions, DialParams, EngineConfig, rdeopt};
-use ras_engine::phonebook::{AuthRestrictions, Entry, Phonebook, Setting};
+use ras_engine::phonebook::{AuthRestrictions, CallbackMode, Entry, Phonebook, Setting};
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
@@ -127,6 +127,7 @@ fn dial_params(scenario: &Scenario) -> DialParams {
         password: dial.password.clone(),
         domain: dial.domain.clone(),
         callback_id: dial.callback_id,
+        callback_number: dial.callback.clone(),
         ..DialParams::default()
     }
 }
@@ -200,6 +201,11 @@ fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Phonebook {
                     .unwrap_or_default();
                 let mut entry = Entry::modem(&spec.name, device, &spec.phone);
                 entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
+                entry.callback_mode = match spec.callback_mode {
+                    0 => CallbackMode::NoCallback,
+                    1 => CallbackMode::Optional,
+                    _ => CallbackMode::Negotiated,
+                };
                 if !spec.domain.is_empty() {
                     entry.settings.push(Setting::new("Domain", &spec.domain));
                 }
