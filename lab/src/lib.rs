@@ -553,7 +553,10 @@ impl Lab {
                 if let Some((number, after)) = call_back
                     && let Some(machine) = station.peer.take()
                 {
-                    let speed = station.modem.call_speed().unwrap_or(CALLBACK_SPEED);
+                    let speed = station
+                        .modem
+                        .call_terms()
+                        .map_or(CALLBACK_SPEED, |(speed, _)| speed);
                     callbacks.push((number, now + after, speed, machine));
                 }
                 if hung_up {

@@ -43,6 +43,15 @@ const EXAMPLE: &str = r#"NETWORK FILE (YAML)
     and drop-after-seconds make the network cut the carrier (NO CARRIER after S10);
     call-back rings this modem `after` seconds once the call is over (RING every 6 s;
     answer with ATA, or set S0 to auto-answer).
+    modems: ["5550100", ...] gives each modem (--count) its own number (default 5550100
+    + index); a far end that calls back calls that number.
+
+CALLBACK CONTROL
+    An exec: far end finds the modem's control socket (a Unix socket) in the environment
+    variable MODEM_SIM_CONTROL. Writing one line `callback NUMBER SECONDS` to it asks the
+    network to call NUMBER that many seconds later; if NUMBER is this modem's own, it rings
+    and the answered call runs the same exec: command again (ppp-peer-sim does this for
+    its callback: script key). Other numbers are not in service.
     line: pacing delivers data at the CONNECT rate (10 bits a byte); bit-error-rate and
     drop-rate damage bytes crossing the call, from a generator seeded with seed.
 

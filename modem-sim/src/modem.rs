@@ -242,9 +242,11 @@ impl Modem {
         normalise_number(dial_string) == self.number
     }
 
-    /// The line rate of the call that is up, if one is.
-    pub fn call_speed(&self) -> Option<u32> {
-        self.call.as_ref().map(|call| call.terms.speed)
+    /// The line rate and far end of the call that is up, if one is.
+    pub fn call_terms(&self) -> Option<(u32, PeerSpec)> {
+        self.call
+            .as_ref()
+            .map(|call| (call.terms.speed, call.terms.peer.clone()))
     }
 
     /// The network will call the modem at `at` ([`Modem::incoming_call`] then), as it

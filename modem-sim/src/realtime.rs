@@ -18,6 +18,12 @@
 //! number is this modem's own ([`Modem::number`]) the network rings the modem after the
 //! delay and, once answered, puts the same machine on the new call. Any other number is
 //! not in service on this driver's one-modem network, and the callback fails.
+//!
+//! A process far end (`exec:`) asks the same through the modem's control socket, whose
+//! path it finds in the [`CONTROL_ENV`] environment variable: it connects and writes one
+//! line, `callback NUMBER SECONDS` (seconds may have a fraction). If the number is this
+//! modem's, the network rings it that long after and runs the call's `exec:` command
+//! again to answer the new call.
 
 use std::ffi::OsStr;
 use std::future::Future;
@@ -39,6 +45,81 @@ use tracing::{debug, info, warn};
 use crate::call::IncomingCall;
 use crate::modem::{Modem, ModemEvent};
 use crate::network::{Network, PeerSpec};
+
+/// The environment variable that gives an `exec:` far end the path of the modem's control
+/// socket (see the module docs).
+pub const CONTROL_ENV: &str = "MODEM_SIM_CONTROL";
+
+/// The longest control request read, and how long a client may take to send it.
+const CONTROL_LIMIT: usize = 256;
+const CONTROL_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The modem's control socket: a Unix socket in the temporary folder, removed on drop.
+struct Control {
+    listener: tokio::net::UnixListener,
+    path: PathBuf,
+}
+
+impl Control {
+    fn bind() -> Result<Control, ModemSimError> {
+        static SOCKETS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "modem-sim-{}-{}.sock",
+            std::process::id(),
+            SOCKETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        // A socket left by an earlier process with the same id is stale.
+        let _ = std::fs::remove_file(&path);
+        let listener =
+            tokio::net::UnixListener::bind(&path).map_err(|source| ModemSimError::Io {
+                what: "bind the control socket",
+                source,
+            })?;
+        Ok(Control { listener, path })
+    }
+}
+
+impl Drop for Control {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Read one control request (`callback NUMBER SECONDS`) from a client.
+async fn control_request(
+    mut stream: tokio::net::UnixStream,
+) -> Result<(String, sansio::Duration), String> {
+    let mut text = Vec::new();
+    let read = async {
+        let mut buf = [0u8; CONTROL_LIMIT];
+        while text.len() < CONTROL_LIMIT && !text.contains(&b'\n') {
+            let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            text.extend_from_slice(&buf[..n]);
+        }
+        Ok::<(), String>(())
+    };
+    tokio::time::timeout(CONTROL_WAIT, read)
+        .await
+        .map_err(|_| "the control client sent no request in time".to_owned())??;
+    let text = String::from_utf8_lossy(&text);
+    let line = text.lines().next().unwrap_or_default();
+    match line.split_whitespace().collect::<Vec<_>>()[..] {
+        ["callback", number, seconds] => {
+            let after = seconds
+                .parse::<f64>()
+                .ok()
+                .and_then(|s| sansio::Duration::try_from_secs_f64(s).ok())
+                .ok_or_else(|| format!("{seconds:?} is not a number of seconds"))?;
+            Ok((number.to_owned(), after))
+        }
+        _ => Err(format!(
+            "unknown control request {line:?}; expected `callback NUMBER SECONDS`"
+        )),
+    }
+}
 
 /// A call the driver needs a far end for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +241,7 @@ pub async fn serve(
         path,
     } = pty;
     let closes = watch_closes(&path)?;
+    let control = Control::bind()?;
     let (mut from_dte, mut to_dte_port) = master.split();
     let mut peer: Option<FarEnd> = None;
     let mut calling_back: Option<LinePeer> = None;
@@ -176,6 +258,7 @@ pub async fn serve(
             &mut peer,
             &mut calling_back,
             &mut peers,
+            &control.path,
             &mut to_dte,
             clock.now(),
         );
@@ -230,6 +313,28 @@ pub async fn serve(
                     modem.incoming_call(clock.now(), call);
                 }
                 None => callers_left = false,
+            },
+            accepted = control.listener.accept() => match accepted {
+                Ok((stream, _)) => match control_request(stream).await {
+                    Ok((number, after)) => {
+                        let now = clock.now();
+                        match modem.call_terms() {
+                            Some((speed, spec)) if modem.owns_number(&number) => {
+                                info!(%number, ?after, "far end calls back");
+                                let call = IncomingCall {
+                                    number: modem.number().to_owned(),
+                                    speed,
+                                    peer: spec,
+                                };
+                                modem.schedule_call(now + after, call);
+                            }
+                            Some(_) => warn!(%number, "callback to a number not in service"),
+                            None => warn!(%number, "callback asked for with no call up"),
+                        }
+                    }
+                    Err(reason) => warn!(%reason, "bad control request"),
+                },
+                Err(error) => warn!(%error, "control socket"),
             },
             received = from_stream(&mut peer) => match received {
                 Some(bytes) => modem.handle_line_input(clock.now(), &bytes),
@@ -292,6 +397,7 @@ fn pump(
     peer: &mut Option<FarEnd>,
     calling_back: &mut Option<LinePeer>,
     peers: &mut PeerFactory,
+    control: &Path,
     to_dte: &mut Vec<u8>,
     now: Instant,
 ) {
@@ -319,7 +425,9 @@ fn pump(
                         // The far end that asked for this callback answers it.
                         (_, Some(machine)) => Ok(FarEnd::Machine(machine)),
                         (PeerSpec::Builtin, None) => peers(&call).map(FarEnd::Machine),
-                        (PeerSpec::Exec(command), None) => exec_peer(command).map(FarEnd::Stream),
+                        (PeerSpec::Exec(command), None) => {
+                            exec_peer(command, control).map(FarEnd::Stream)
+                        }
                         (PeerSpec::Tcp(address), None) => {
                             Ok(FarEnd::Stream(tcp_peer(address.clone())))
                         }
@@ -371,7 +479,9 @@ fn pump(
                     info!(%number, ?after, "far end calls back");
                     let call = IncomingCall {
                         number: modem.number().to_owned(),
-                        speed: modem.call_speed().unwrap_or(CALLBACK_SPEED),
+                        speed: modem
+                            .call_terms()
+                            .map_or(CALLBACK_SPEED, |(speed, _)| speed),
                         peer: PeerSpec::Builtin,
                     };
                     modem.schedule_call(now + after, call);
@@ -442,10 +552,11 @@ where
 }
 
 /// `exec:`: run `command` with `sh -c`, its stdin and stdout the line, its stderr ours.
-fn exec_peer(command: &str) -> Result<StreamPeer, String> {
+fn exec_peer(command: &str, control: &Path) -> Result<StreamPeer, String> {
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
+        .env(CONTROL_ENV, control)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)

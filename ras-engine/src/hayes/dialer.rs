@@ -217,6 +217,14 @@ impl Dialer {
             // RING while dialing out is an incoming call racing ours; keep waiting. While
             // answering, the modem answers it itself (S0).
             (_, ResultCode::Ring) => false,
+            // Answering after a call: the modem reporting that call gone, late, while we
+            // reset it. The reset starts again on a modem now surely in command state.
+            (Stage::Init(_), ResultCode::NoCarrier) if self.config.answer => {
+                tracing::debug!("NO CARRIER from the previous call: resetting again");
+                self.stage = Stage::Init(0);
+                self.send_stage(now);
+                false
+            }
             (stage, code) => {
                 self.finish(DialerEvent::Failed(DialFailure::Result { stage, code }));
                 true
@@ -358,6 +366,17 @@ mod tests {
                 data: b"~".to_vec()
             })
         );
+    }
+
+    #[test]
+    fn a_late_no_carrier_restarts_the_reset() {
+        let mut d = Dialer::new(at(0), DialerConfig::answer(Duration::from_secs(90)));
+        assert_eq!(sent(&mut d), "ATZ\r");
+        d.handle_input(at(0), b"\r\nNO CARRIER\r\n");
+        assert_eq!(sent(&mut d), "ATZ\r");
+        assert_eq!(d.poll_event(), None);
+        d.handle_input(at(0), b"OK\r\n");
+        assert_eq!(sent(&mut d), "ATE0V1\r");
     }
 
     #[test]

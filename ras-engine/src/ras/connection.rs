@@ -52,8 +52,11 @@ use crate::ppp::{Client, ClientConfig, ClientEvent, LinkDownReason};
 /// minute covers ringing (S0=1 answers the first ring) and training with room to spare].
 const CALLBACK_ANSWER_WAIT: Duration = Duration::from_secs(60);
 /// How long WaitForModemReset waits for the modem to report the dropped call (`NO
-/// CARRIER`) before resetting it anyway [inferred].
-const CARRIER_DROP_WAIT: Duration = Duration::from_secs(10);
+/// CARRIER`) before resetting it anyway [inferred: a modem reports it S10 (1.4 s) after
+/// the carrier goes; this is only a bound for one that never does]. A `NO CARRIER` that
+/// arrives during the reset after all starts the reset again (the Hayes dialer's answer
+/// mode).
+const CARRIER_DROP_WAIT: Duration = Duration::from_secs(30);
 
 /// Everything one link's dial needs, resolved from the phonebook entry and the dial
 /// parameters.
