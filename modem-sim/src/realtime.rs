@@ -43,6 +43,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::call::IncomingCall;
+use crate::control::ControlRequest;
 use crate::modem::{Modem, ModemEvent};
 use crate::network::{Network, PeerSpec};
 
@@ -85,10 +86,8 @@ impl Drop for Control {
     }
 }
 
-/// Read one control request (`callback NUMBER SECONDS`) from a client.
-async fn control_request(
-    mut stream: tokio::net::UnixStream,
-) -> Result<(String, sansio::Duration), String> {
+/// Read one control request from a client (see [`crate::control`]).
+async fn control_request(mut stream: tokio::net::UnixStream) -> Result<ControlRequest, String> {
     let mut text = Vec::new();
     let read = async {
         let mut buf = [0u8; CONTROL_LIMIT];
@@ -105,20 +104,7 @@ async fn control_request(
         .await
         .map_err(|_| "the control client sent no request in time".to_owned())??;
     let text = String::from_utf8_lossy(&text);
-    let line = text.lines().next().unwrap_or_default();
-    match line.split_whitespace().collect::<Vec<_>>()[..] {
-        ["callback", number, seconds] => {
-            let after = seconds
-                .parse::<f64>()
-                .ok()
-                .and_then(|s| sansio::Duration::try_from_secs_f64(s).ok())
-                .ok_or_else(|| format!("{seconds:?} is not a number of seconds"))?;
-            Ok((number.to_owned(), after))
-        }
-        _ => Err(format!(
-            "unknown control request {line:?}; expected `callback NUMBER SECONDS`"
-        )),
-    }
+    ControlRequest::parse(text.lines().next().unwrap_or_default()).map_err(|e| e.to_string())
 }
 
 /// A call the driver needs a far end for.
@@ -316,7 +302,7 @@ pub async fn serve(
             },
             accepted = control.listener.accept() => match accepted {
                 Ok((stream, _)) => match control_request(stream).await {
-                    Ok((number, after)) => {
+                    Ok(ControlRequest::CallBack { number, after }) => {
                         let now = clock.now();
                         match modem.call_terms() {
                             Some((speed, spec)) if modem.owns_number(&number) => {
