@@ -55,6 +55,7 @@ impl ModemRack {
                     peers,
                     clock,
                     incoming,
+                    modem_sim::realtime::Exchange::default(),
                     std::future::pending(),
                 ));
             }

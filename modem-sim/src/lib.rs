@@ -31,5 +31,7 @@ pub use call::IncomingCall;
 pub use line::LineConditions;
 pub use modem::{Modem, ModemEvent};
 pub use network::{CallBack, Network, NetworkError, Outcome, PeerSpec};
-pub use realtime::{CallInfo, ModemSimError, PeerFactory, PtyModem, spawn_pty};
+pub use realtime::{
+    CallInfo, Exchange, ModemSimError, PeerFactory, PtyModem, spawn_pty, spawn_pty_on,
+};
 pub use result::ResultCode;

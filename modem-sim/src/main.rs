@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use miette::{Diagnostic, IntoDiagnostic, NamedSource, SourceSpan, WrapErr};
 use modem_sim::peer::LineEcho;
-use modem_sim::realtime::{ModemPty, serve};
+use modem_sim::realtime::{Exchange, ModemPty, serve};
 use modem_sim::{CallInfo, Modem, Network, NetworkError, PeerFactory};
 use sansio::{LinePeer, RealClock, TimeScale};
 use tokio::signal::unix::{SignalKind, signal};
@@ -259,6 +259,7 @@ async fn main() -> miette::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let mut modems = JoinSet::new();
     let mut links = Vec::new();
+    let exchange = Exchange::default();
     for (index, link) in link_paths(&args.link, args.count).into_iter().enumerate() {
         let pty = ModemPty::open().into_diagnostic()?;
         let slave = pty.path().to_owned();
@@ -269,8 +270,9 @@ async fn main() -> miette::Result<()> {
             link.display(),
             slave.display()
         );
-        // The standalone tool places no calls of its own; callbacks come from the network.
-        let (_, no_callers) = mpsc::unbounded_channel();
+        // Calls to the modem's number (callbacks) ring it through the exchange.
+        let (line, calls) = mpsc::unbounded_channel();
+        exchange.connect(&number, line);
         let mut stopped = stopped.clone();
         let shutdown = async move {
             // An error means the sender is gone, which is a stop too.
@@ -283,7 +285,8 @@ async fn main() -> miette::Result<()> {
                 pty,
                 standalone_peers(),
                 clock,
-                no_callers,
+                calls,
+                exchange.clone(),
                 shutdown,
             )
             .instrument(span),

@@ -16,8 +16,9 @@
 //!
 //! A machine far end that asks to call back ([`PeerEvent::CallBack`]) keeps running: if the
 //! number is this modem's own ([`Modem::number`]) the network rings the modem after the
-//! delay and, once answered, puts the same machine on the new call. Any other number is
-//! not in service on this driver's one-modem network, and the callback fails.
+//! delay and, once answered, puts the same machine on the new call. A number another modem
+//! on the same [`Exchange`] owns rings that modem instead, where its own far end answers;
+//! any other number is not in service, and the callback fails.
 //!
 //! A process far end (`exec:`) asks the same through the modem's control socket, whose
 //! path it finds in the [`CONTROL_ENV`] environment variable: it connects and writes one
@@ -25,6 +26,7 @@
 //! modem's, the network rings it that long after and runs the call's `exec:` command
 //! again to answer the new call.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::future::Future;
 use std::mem::MaybeUninit;
@@ -45,7 +47,7 @@ use tracing::{debug, info, warn};
 use crate::call::IncomingCall;
 use crate::control::ControlRequest;
 use crate::modem::{Modem, ModemEvent};
-use crate::network::{Network, PeerSpec};
+use crate::network::{Network, PeerSpec, normalise_number};
 
 /// The environment variable that gives an `exec:` far end the path of the modem's control
 /// socket (see the module docs).
@@ -105,6 +107,100 @@ async fn control_request(mut stream: tokio::net::UnixStream) -> Result<ControlRe
         .map_err(|_| "the control client sent no request in time".to_owned())??;
     let text = String::from_utf8_lossy(&text);
     ControlRequest::parse(text.lines().next().unwrap_or_default()).map_err(|e| e.to_string())
+}
+
+/// The modems of one phone network, by their own numbers: where a callback to a number
+/// that is not the calling modem's own goes. Clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange(std::sync::Arc<std::sync::Mutex<Lines>>);
+
+/// Each modem's line, by its normalised number.
+type Lines = BTreeMap<String, mpsc::UnboundedSender<IncomingCall>>;
+
+impl Exchange {
+    /// Calls to `number` ring the modem that `line` reaches (the `incoming` of its
+    /// [`serve`]).
+    pub fn connect(&self, number: &str, line: mpsc::UnboundedSender<IncomingCall>) {
+        self.lines().insert(normalise_number(number), line);
+    }
+
+    fn line(&self, number: &str) -> Option<mpsc::UnboundedSender<IncomingCall>> {
+        self.lines().get(&normalise_number(number)).cloned()
+    }
+
+    fn lines(&self) -> std::sync::MutexGuard<'_, Lines> {
+        // The map stays consistent whatever a panicking holder was doing.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Callbacks in progress on one modem.
+#[derive(Default)]
+struct CallBacks {
+    /// The machine far end that will answer the callback ringing this modem.
+    answering: Option<LinePeer>,
+    /// Requests from machine far ends, to route once the pump is done.
+    requests: Vec<CallBackRequest>,
+}
+
+/// A far end's request for a call back, and the machine that answers it if it is one.
+struct CallBackRequest {
+    number: String,
+    after: sansio::Duration,
+    machine: Option<LinePeer>,
+}
+
+/// Place a call back: ring this modem later (its `calling_back` machine answering), or the
+/// exchange's modem owning the number, or nobody.
+fn route_call_back(
+    modem: &mut Modem,
+    calling_back: &mut Option<LinePeer>,
+    exchange: &Exchange,
+    clock: &RealClock,
+    request: CallBackRequest,
+) {
+    let CallBackRequest {
+        number,
+        after,
+        machine,
+    } = request;
+    let (speed, spec) = modem
+        .call_terms()
+        .unwrap_or((CALLBACK_SPEED, PeerSpec::Builtin));
+    // A machine far end answers its own callback here; elsewhere the callee's far end does.
+    let spec = if machine.is_some() {
+        PeerSpec::Builtin
+    } else {
+        spec
+    };
+    let now = clock.now();
+    if modem.owns_number(&number) {
+        info!(%number, ?after, "far end calls back");
+        let call = IncomingCall {
+            number: modem.number().to_owned(),
+            speed,
+            peer: spec,
+        };
+        modem.schedule_call(now + after, call);
+        *calling_back = machine;
+    } else if let Some(line) = exchange.line(&number) {
+        info!(%number, ?after, "far end calls back another modem");
+        let call = IncomingCall {
+            number: normalise_number(&number),
+            speed,
+            peer: spec,
+        };
+        let wait = clock.real_deadline(now + after);
+        tokio::spawn(async move {
+            tokio::time::sleep_until(wait.into()).await;
+            // A modem that has stopped is a line out of service.
+            let _ = line.send(call);
+        });
+    } else {
+        warn!(%number, "callback to a number not in service");
+    }
 }
 
 /// A call the driver needs a far end for.
@@ -219,6 +315,7 @@ pub async fn serve(
     mut peers: PeerFactory,
     clock: RealClock,
     mut incoming: mpsc::UnboundedReceiver<IncomingCall>,
+    exchange: Exchange,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ModemSimError> {
     let ModemPty {
@@ -230,7 +327,7 @@ pub async fn serve(
     let control = Control::bind()?;
     let (mut from_dte, mut to_dte_port) = master.split();
     let mut peer: Option<FarEnd> = None;
-    let mut calling_back: Option<LinePeer> = None;
+    let mut call_backs = CallBacks::default();
     let mut to_dte: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 4096];
     let mut events_buf = [MaybeUninit::<u8>::uninit(); 1024];
@@ -242,12 +339,21 @@ pub async fn serve(
         pump(
             &mut modem,
             &mut peer,
-            &mut calling_back,
+            &mut call_backs,
             &mut peers,
             &control.path,
             &mut to_dte,
             clock.now(),
         );
+        for request in std::mem::take(&mut call_backs.requests) {
+            route_call_back(
+                &mut modem,
+                &mut call_backs.answering,
+                &exchange,
+                &clock,
+                request,
+            );
+        }
         let deadline = earliest([
             modem.poll_timeout(),
             match &peer {
@@ -303,20 +409,8 @@ pub async fn serve(
             accepted = control.listener.accept() => match accepted {
                 Ok((stream, _)) => match control_request(stream).await {
                     Ok(ControlRequest::CallBack { number, after }) => {
-                        let now = clock.now();
-                        match modem.call_terms() {
-                            Some((speed, spec)) if modem.owns_number(&number) => {
-                                info!(%number, ?after, "far end calls back");
-                                let call = IncomingCall {
-                                    number: modem.number().to_owned(),
-                                    speed,
-                                    peer: spec,
-                                };
-                                modem.schedule_call(now + after, call);
-                            }
-                            Some(_) => warn!(%number, "callback to a number not in service"),
-                            None => warn!(%number, "callback asked for with no call up"),
-                        }
+                        let request = CallBackRequest { number, after, machine: None };
+                        route_call_back(&mut modem, &mut call_backs.answering, &exchange, &clock, request);
                     }
                     Err(reason) => warn!(%reason, "bad control request"),
                 },
@@ -381,7 +475,7 @@ fn drain_closes(fd: &rustix::fd::OwnedFd, buf: &mut [MaybeUninit<u8>]) -> bool {
 fn pump(
     modem: &mut Modem,
     peer: &mut Option<FarEnd>,
-    calling_back: &mut Option<LinePeer>,
+    call_backs: &mut CallBacks,
     peers: &mut PeerFactory,
     control: &Path,
     to_dte: &mut Vec<u8>,
@@ -407,7 +501,7 @@ fn pump(
                         speed,
                         peer: spec,
                     };
-                    let far_end = match (&call.peer, calling_back.take()) {
+                    let far_end = match (&call.peer, call_backs.answering.take()) {
                         // The far end that asked for this callback answers it.
                         (_, Some(machine)) => Ok(FarEnd::Machine(machine)),
                         (PeerSpec::Builtin, None) => peers(&call).map(FarEnd::Machine),
@@ -461,20 +555,11 @@ fn pump(
             if let Some((number, after)) = call_back
                 && let Some(FarEnd::Machine(machine)) = peer.take()
             {
-                if modem.owns_number(&number) {
-                    info!(%number, ?after, "far end calls back");
-                    let call = IncomingCall {
-                        number: modem.number().to_owned(),
-                        speed: modem
-                            .call_terms()
-                            .map_or(CALLBACK_SPEED, |(speed, _)| speed),
-                        peer: PeerSpec::Builtin,
-                    };
-                    modem.schedule_call(now + after, call);
-                    *calling_back = Some(machine);
-                } else {
-                    warn!(%number, "callback to a number not in service");
-                }
+                call_backs.requests.push(CallBackRequest {
+                    number,
+                    after,
+                    machine: Some(machine),
+                });
             }
             if hung_up {
                 info!("far end hung up");
@@ -653,10 +738,24 @@ impl Drop for PtyModem {
 
 /// Serve a fresh [`Modem`] on `network` on a new PTY, on its own thread with a
 /// current-thread tokio runtime, at `scale`. Returns once the slave path is ready to open.
+/// The modem is the network's first (its number `network.modem_number(0)`), alone on its
+/// exchange.
 pub fn spawn_pty(
     network: Network,
     peers: PeerFactory,
     scale: TimeScale,
+) -> Result<PtyModem, ModemSimError> {
+    spawn_pty_on(network, peers, scale, &Exchange::default(), 0)
+}
+
+/// As [`spawn_pty`], for the network's modem number `index` (0-based), reachable through
+/// `exchange` by its number: modems spawned on one exchange can call each other back.
+pub fn spawn_pty_on(
+    network: Network,
+    peers: PeerFactory,
+    scale: TimeScale,
+    exchange: &Exchange,
+    index: usize,
 ) -> Result<PtyModem, ModemSimError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -670,6 +769,9 @@ pub fn spawn_pty(
     let (stop, stopped) = oneshot::channel::<()>();
     let (incoming, calls) = mpsc::unbounded_channel();
     let clock = RealClock::start(scale);
+    let number = network.modem_number(index);
+    exchange.connect(&number, incoming.clone());
+    let exchange = exchange.clone();
     let thread = thread::Builder::new()
         .name(format!("modem-sim {}", path.display()))
         .spawn(move || {
@@ -678,11 +780,12 @@ pub fn spawn_pty(
                 let _ = stopped.await;
             };
             runtime.block_on(serve(
-                Modem::new(network),
+                Modem::new(network).with_number(&number),
                 pty,
                 peers,
                 clock,
                 calls,
+                exchange,
                 shutdown,
             ))
         })
