@@ -333,7 +333,7 @@ pub async fn serve(
     let mut events_buf = [MaybeUninit::<u8>::uninit(); 1024];
     let mut callers_left = true;
     tokio::pin!(shutdown);
-    info!(path = %path.display(), "modem ready");
+    info!(path = %path.display(), number = %modem.number(), control = %control.path.display(), "modem ready");
 
     loop {
         pump(
