@@ -60,6 +60,7 @@ fn callbacks() -> impl Strategy<Value = &'static str> {
         1 => Just("{server-set: \"5550100\", busy-callee: true}"),
         1 => Just("{server-set: \"5550100\", reauth-fails: true}"),
         1 => Just("{caller-set: true, reauth-fails: true}"),
+        1 => Just("{caller-set: true, refuse-number: true}"),
     ]
 }
 

@@ -81,7 +81,8 @@ CALLBACK:
   Run as a modem-sim `exec:` far end, the request goes to modem-sim's control socket, whose
   path modem-sim puts in MODEM_SIM_CONTROL: one line `callback NUMBER SECONDS`. Faults:
   never: true (hang up, never call), busy-callee: true (call at once, into a busy line),
-  reauth-fails: true (refuse the credentials on the callback).
+  reauth-fails: true (refuse the credentials on the callback), refuse-number: true (end
+  the link instead of acknowledging the caller's choice).
 
 Set RUST_LOG=debug to see every PPP packet on stderr.";
 

@@ -14,7 +14,8 @@
 //!                                     # hang up, never call), busy-callee: true (call at
 //!                                     # once, while the caller's line is still busy),
 //!                                     # reauth-fails: true (refuse the credentials on the
-//!                                     # callback, E=691)
+//!                                     # callback, E=691), refuse-number: true (end the
+//!                                     # link instead of acknowledging the caller's choice)
 //! callback-delay: 5                   # seconds between hanging up and calling back
 //! ```
 //!
@@ -117,6 +118,9 @@ pub struct Callback {
     pub busy_callee: bool,
     /// Fault: on the callback, refuse the credentials that were good on the first call.
     pub reauth_fails: bool,
+    /// Fault: refuse the caller's choice (its number): terminate the link instead of
+    /// sending the CBCP Ack.
+    pub refuse_number: bool,
 }
 
 impl Default for Callback {
@@ -127,6 +131,7 @@ impl Default for Callback {
             never: false,
             busy_callee: false,
             reauth_fails: false,
+            refuse_number: false,
         }
     }
 }
@@ -151,13 +156,15 @@ struct RawCallbackMap {
     busy_callee: bool,
     #[serde(default)]
     reauth_fails: bool,
+    #[serde(default)]
+    refuse_number: bool,
 }
 
 impl TryFrom<RawCallback> for Callback {
     type Error = String;
 
     fn try_from(raw: RawCallback) -> Result<Callback, String> {
-        let usage = "callback: none | caller-set | {server-set: \"NUMBER\"} | {caller-set: true}, with never: true, busy-callee: true or reauth-fails: true";
+        let usage = "callback: none | caller-set | {server-set: \"NUMBER\"} | {caller-set: true}, with never, busy-callee, reauth-fails or refuse-number: true";
         match raw {
             RawCallback::Name(name) => {
                 let privilege = match name.as_str() {
@@ -183,6 +190,7 @@ impl TryFrom<RawCallback> for Callback {
                     never: map.never,
                     busy_callee: map.busy_callee,
                     reauth_fails: map.reauth_fails,
+                    refuse_number: map.refuse_number,
                 })
             }
         }

@@ -444,6 +444,11 @@ impl Server {
                 self.cbcp = None;
                 self.enter_network(now);
             }
+            CbcpOutcome::Callback { .. } if self.callback().refuse_number => {
+                // The Ack queued for the caller is dropped with callback control.
+                info!("peer-sim: fault refuse-number: ending the link instead of the Ack");
+                self.terminate(now, "callback number refused");
+            }
             CbcpOutcome::Callback { number, delay } => {
                 let callback = self.callback();
                 // The server's own number for an admin-set callback; the caller's else.

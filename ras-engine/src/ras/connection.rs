@@ -330,6 +330,11 @@ impl Connection {
             {
                 self.reset_for_callback(now)
             }
+            // The server hung up in callback control without agreeing: it refused the
+            // number (see the LinkDown case) [inferred].
+            Phase::Ppp(_) if self.state == RasConnState::AuthCallback => {
+                self.fail(RasError::ERROR_BAD_CALLBACK_NUMBER)
+            }
             Phase::Ppp(_) => self.fail(RasError::ERROR_DISCONNECTION),
             Phase::Connected(_) => self.disconnected(RasError::ERROR_DISCONNECTION),
             Phase::Terminating(_) => self.closed(),
@@ -514,6 +519,14 @@ impl Connection {
                 // the call gone, then reset it.
                 self.enter(RasConnState::WaitForModemReset);
                 self.phase = Phase::AwaitingHangUp(now + CARRIER_DROP_WAIT);
+            }
+            // The server ended the link in callback control instead of acknowledging our
+            // choice: it refused the number [inferred].
+            ClientEvent::LinkDown(LinkDownReason::PeerTerminated)
+                if self.state == RasConnState::AuthCallback
+                    && matches!(self.phase, Phase::Ppp(_)) =>
+            {
+                self.fail(RasError::ERROR_BAD_CALLBACK_NUMBER)
             }
             ClientEvent::LinkDown(reason) => match self.phase {
                 Phase::Ppp(_) => self.fail(link_down_error(reason)),
