@@ -107,6 +107,15 @@ enum Pause {
 }
 
 impl Pause {
+    /// The state whose event led to the pause: authentication failures are reported on
+    /// AuthNotify (§4.7 A′), the callback offer on AuthCallback.
+    fn origin(self) -> RasConnState {
+        match self {
+            Pause::RetryAuthentication | Pause::PasswordExpired => RasConnState::AuthNotify,
+            Pause::CallbackSetByCaller => RasConnState::AuthCallback,
+        }
+    }
+
     fn state(self) -> RasConnState {
         match self {
             Pause::RetryAuthentication => RasConnState::RetryAuthentication,
@@ -270,6 +279,10 @@ impl Connection {
                 let number = (!callback_number.is_empty()).then(|| callback_number.to_owned());
                 client.provide_callback_number(now, number);
                 self.paused = None;
+                // No state is entered until the server answers (AuthAck, or AuthProject for a
+                // declined callback); until then the dial is back in callback control, which
+                // is what the status says and where a failure is reported [inferred].
+                self.state = pause.origin();
                 self.ppp_deadline = Some(now + self.plan.ppp_deadline);
                 self.pump(now);
                 return Ok(());
@@ -413,6 +426,12 @@ impl Connection {
     fn fail(&mut self, error: RasError) {
         self.ppp_deadline = None;
         self.error = Some(error);
+        if let Some(pause) = self.paused.take() {
+            // A paused state is only ever entered (§4.3, with error 0); a dial that fails
+            // while paused (the server gave up waiting, the line dropped) fails on the
+            // state that led to the pause [inferred].
+            self.state = pause.origin();
+        }
         self.notify(self.state, Some(error));
         self.phase = Phase::Failed;
     }
