@@ -6,6 +6,10 @@
 //! map, where every control octet is escaped (RFC 1662 §7.1), and under a negotiated map
 //! of 0, where none is; and a small LCP Configure-Request, which always goes out under the
 //! default map (RFC 1662 §7.1).
+//!
+//! The `stream` groups frame 64 KiB of such datagrams back to back into one buffer and
+//! deframe that buffer in one call, as a link under load does, against a copy of the same
+//! 64 KiB.
 
 use std::hint::black_box;
 
@@ -111,5 +115,66 @@ fn framing(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, framing);
+/// Datagrams in a 64 KiB stream: 64 KiB of information fields, framed back to back.
+const STREAM_OCTETS: usize = 64 * 1024;
+
+fn streams(c: &mut Criterion) {
+    for case in cases()
+        .into_iter()
+        .filter(|case| case.information.len() == 1500)
+    {
+        let count = STREAM_OCTETS.div_ceil(case.information.len());
+        let mut wire = Vec::new();
+        for _ in 0..count {
+            case.encoder
+                .encode_into(case.protocol, &case.information, &mut wire);
+        }
+        let mut decoder = Decoder::default();
+        decoder.set_accm(case.receive_accm);
+        let mut frames = Vec::new();
+        decoder.decode(&wire, &mut frames);
+        assert_eq!(
+            frames.len(),
+            count,
+            "{}: the stream does not decode",
+            case.name
+        );
+
+        let mut group = c.benchmark_group(format!("hdlc/stream_64k_{}", case.name));
+        let octets = count * case.information.len();
+        group.throughput(Throughput::Bytes(octets as u64));
+        let mut out = Vec::with_capacity(wire.len());
+        group.bench_function("encode", |b| {
+            b.iter(|| {
+                out.clear();
+                for _ in 0..count {
+                    case.encoder.encode_into(
+                        black_box(case.protocol),
+                        black_box(&case.information),
+                        &mut out,
+                    );
+                }
+                out.len()
+            });
+        });
+        group.bench_function("decode", |b| {
+            b.iter(|| {
+                frames.clear();
+                decoder.decode(black_box(&wire), &mut frames);
+                frames.len()
+            });
+        });
+        let source = case.information.repeat(count);
+        let mut copy = vec![0u8; octets];
+        group.bench_function("memcpy", |b| {
+            b.iter(|| {
+                copy.copy_from_slice(black_box(&source));
+                black_box(&copy);
+            });
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, framing, streams);
 criterion_main!(benches);

@@ -20,6 +20,23 @@ const EXIT_FAILED: u8 = 1;
 /// Exit status when a scenario file is bad (takes precedence over failures).
 const EXIT_BAD_SCENARIO: u8 = 2;
 
+/// Print a line on stdout, best effort: a reader that went away (`| head`) must not turn
+/// the run's verdict into a panic, so the exit status stays the documented one.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// The same for stderr.
+macro_rules! complain {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "conformance",
@@ -93,7 +110,12 @@ enum Loaded {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("CONFORMANCE_LOG"))
+        // The report is the output; the libraries' logs only when asked for (a dialer
+        // that a scenario expects to fail to load would otherwise print errors).
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONFORMANCE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let Cli {
@@ -112,7 +134,7 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(artifacts) => artifacts,
         Err(error) => {
             // A folder that cannot be made is the command line's fault, not a scenario's.
-            eprintln!("--artifacts: {error}");
+            complain!("--artifacts: {error}");
             return ExitCode::from(EXIT_BAD_SCENARIO);
         }
     };
@@ -147,7 +169,7 @@ fn run(args: RunArgs) -> ExitCode {
             loaded.push(match load(&base, &file) {
                 Ok(scenario) => Loaded::Scenario(Box::new(scenario)),
                 Err(LoadError::Invalid(error)) => {
-                    eprintln!("{:?}", error.report());
+                    complain!("{:?}", error.report());
                     Loaded::Invalid {
                         file,
                         message: error.summary(),
@@ -182,14 +204,14 @@ fn run(args: RunArgs) -> ExitCode {
                 }
             }
             Loaded::Invalid { file, message } => {
-                say(&format!("BAD  {}", file.display()));
-                eprintln!("{message}");
+                say!("BAD  {}", file.display());
+                complain!("{message}");
                 invalid.push((file.display().to_string(), message));
             }
         }
     }
     if selected.is_empty() && invalid.is_empty() && !args.allow_empty {
-        eprintln!(
+        complain!(
             "no scenario selected (paths: {}); pass --allow-empty if that is expected",
             roots
                 .iter()
@@ -207,14 +229,14 @@ fn run(args: RunArgs) -> ExitCode {
     let verdicts = run_all(&selected, &drivers, options, jobs, |verdict| {
         let mark = if verdict.passed() { "PASS" } else { "FAIL" };
         let under: Vec<String> = drivers.iter().map(ToString::to_string).collect();
-        say(&format!(
+        say!(
             "{mark} {} ({}) {:.2}s",
             verdict.name,
             under.join(", "),
             verdict.elapsed.as_secs_f64()
-        ));
+        );
         if !verdict.passed() {
-            say(verdict.explain().trim_end());
+            say!("{}", verdict.explain().trim_end());
         }
     });
 
@@ -224,7 +246,7 @@ fn run(args: RunArgs) -> ExitCode {
         let written = match artifacts.as_ref().map(|a| a.write(verdict)) {
             Some(Ok(paths)) => paths,
             Some(Err(error)) => {
-                eprintln!("--artifacts: {error}");
+                complain!("--artifacts: {error}");
                 artifacts_failed = true;
                 Vec::new()
             }
@@ -239,14 +261,14 @@ fn run(args: RunArgs) -> ExitCode {
 
     let passed = verdicts.iter().filter(|v| v.passed()).count();
     let failed = verdicts.len() - passed + invalid.len();
-    say(&format!("{passed} passed, {failed} failed"));
+    say!("{passed} passed, {failed} failed");
 
     if let Some(path) = &args.junit {
         let written = conformance::junit::report(&verdicts, &invalid)
             .map_err(|e| e.to_string())
             .and_then(|xml| std::fs::write(path, xml).map_err(|e| e.to_string()));
         if let Err(error) = written {
-            eprintln!("cannot write JUnit report {}: {error}", path.display());
+            complain!("cannot write JUnit report {}: {error}", path.display());
             return ExitCode::from(EXIT_FAILED);
         }
     }
@@ -256,7 +278,7 @@ fn run(args: RunArgs) -> ExitCode {
             .map_err(|e| e.to_string())
             .and_then(|text| std::fs::write(path, text + "\n").map_err(|e| e.to_string()));
         if let Err(error) = written {
-            eprintln!("cannot write JSON report {}: {error}", path.display());
+            complain!("cannot write JSON report {}: {error}", path.display());
             return ExitCode::from(EXIT_FAILED);
         }
     }
@@ -266,16 +288,6 @@ fn run(args: RunArgs) -> ExitCode {
         ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-/// Print a line on stdout; a reader that went away (`| head`) ends the program quietly
-/// with the failure status rather than a panic.
-fn say(line: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
-        std::process::exit(i32::from(EXIT_FAILED));
     }
 }
 

@@ -82,6 +82,36 @@ pub struct EntrySpec {
     /// negotiated. Not 0: the dial asks the server for a callback.
     #[serde(default)]
     pub callback_mode: u8,
+    /// `CustomDialDll=`: the entry's custom dialer, one of ras-capi's examples by name
+    /// (`c-predial`, `rust-dialer`, `no-entry-point`) or a path (relative to the
+    /// scenario's folder).
+    #[serde(default)]
+    pub custom_dial: Option<String>,
+    /// `CustomAuthKey=`: the EAP method type (4 MD5, 6 GTC, 26 EAP-MSCHAPv2) of an entry
+    /// whose `auth-restrictions` has the EAP bit (128, RASEO_RequireEAP).
+    #[serde(default)]
+    pub custom_auth_key: Option<u8>,
+    /// `User=`: the stored user name, which RasGetEapUserIdentity returns.
+    #[serde(default)]
+    pub user: String,
+    /// A terminal window: `before` the dial (RASEO_TerminalBeforeDial, a pre-connect
+    /// `DEVICE=switch` with `Terminal=1`) or `after` it (RASEO_TerminalAfterDial).
+    #[serde(default)]
+    pub terminal: Option<TerminalAt>,
+    /// A dial script (RASEO_CustomScript): a `.scp` file, relative to the scenario's
+    /// folder, run after `CONNECT`.
+    #[serde(default)]
+    pub script: Option<String>,
+}
+
+/// Where an entry's terminal window comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TerminalAt {
+    /// Before the modem dials.
+    Before,
+    /// After the modem connected, before PPP.
+    After,
 }
 
 fn default_entry_name() -> String {
@@ -101,6 +131,11 @@ impl Default for EntrySpec {
             domain: String::new(),
             modem: 1,
             callback_mode: 0,
+            custom_dial: None,
+            custom_auth_key: None,
+            user: String::new(),
+            terminal: None,
+            script: None,
         }
     }
 }
@@ -135,6 +170,26 @@ pub struct DialSpec {
     /// PasswordExpired) instead of failing.
     #[serde(default)]
     pub paused_states: bool,
+    /// `RDEOPT_CustomDial`: the caller is the custom dialer, so RAS dials the entry
+    /// itself instead of handing the dial to the entry's `CustomDialDll=`.
+    #[serde(default)]
+    pub custom_dial: bool,
+    /// Which API the application dials through.
+    #[serde(default)]
+    pub api: Api,
+}
+
+/// The API a scenario's application dials through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Api {
+    /// `Ras::dial`, as `rasdial` and other Rust programs call it (ras-reference §4.5 rule
+    /// 29: a custom-dial entry is refused with 755).
+    #[default]
+    Rust,
+    /// `RasDialA` of the C API (ras-capi), which hands a custom-dial entry to its
+    /// dialer; the notifier is a C function (or window) of the scenario's kind.
+    C,
 }
 
 /// Engine options a scenario may set.
@@ -199,6 +254,40 @@ pub struct Resume {
     pub phone: Option<String>,
     /// `szCallbackNumber`.
     pub callback: Option<String>,
+    /// At InvokeEapUI: the answer given to RasInvokeEapUI before resuming.
+    pub eap: Option<EapAnswerSpec>,
+    /// At Interactive: what the user does on the terminal before resuming, in order.
+    #[serde(default)]
+    pub terminal: Vec<TerminalStep>,
+}
+
+/// The user's answer to the EAP method (RasInvokeEapUI): exactly one of the forms.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum EapAnswerSpec {
+    /// `{token: "123456"}`: a Generic Token Card's one-time token.
+    Token(String),
+    /// `{identity: alice}`: the identity the method asked for.
+    Identity(String),
+    /// `acknowledge`: the Notification was seen.
+    Acknowledge,
+    /// `{credentials: {user, password}}`: for EAP-MSCHAPv2 without stored credentials.
+    Credentials {
+        /// User name.
+        user: String,
+        /// Password.
+        password: String,
+    },
+}
+
+/// One thing the user does on the terminal window.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum TerminalStep {
+    /// `{wait: "login: "}`: read until the line has shown this text.
+    Wait(String),
+    /// `{type: "alice\r"}`: type this.
+    Type(String),
 }
 
 /// `dwNotifierType`, or none for a synchronous dial.
@@ -357,6 +446,8 @@ pub enum Step {
     Status(String),
     /// `enum`: RasEnumConnections.
     Enum,
+    /// `eap-identity ENTRY`: RasGetEapUserIdentity.
+    EapIdentity(String),
     /// `hang-up NAME`: RasHangUp.
     HangUp(String),
     /// `released NAME`: poll RasGetConnectStatus until ERROR_INVALID_HANDLE (rule 21).
@@ -391,10 +482,11 @@ impl Step {
             }),
             ["status", name] => Ok(Step::Status((*name).to_owned())),
             ["enum"] => Ok(Step::Enum),
+            ["eap-identity", entry] => Ok(Step::EapIdentity((*entry).to_owned())),
             ["hang-up", name] => Ok(Step::HangUp((*name).to_owned())),
             ["released", name] => Ok(Step::Released((*name).to_owned())),
             _ => Err(format!(
-                "`{line}` is not a step (dial ENTRY [as NAME] [sync], wait NAME STATE, wait SECONDS, status NAME, enum, hang-up NAME, released NAME)"
+                "`{line}` is not a step (dial ENTRY [as NAME] [sync], wait NAME STATE, wait SECONDS, status NAME, enum, eap-identity ENTRY, hang-up NAME, released NAME)"
             )),
         }
     }
@@ -406,7 +498,7 @@ impl Step {
             | Step::Status(name)
             | Step::HangUp(name)
             | Step::Released(name) => Some(name),
-            Step::Dial { .. } | Step::Sleep(_) | Step::Enum => None,
+            Step::Dial { .. } | Step::Sleep(_) | Step::Enum | Step::EapIdentity(_) => None,
         }
     }
 }
@@ -555,6 +647,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             Some(cut) => message[..cut].to_owned(),
             None => message.to_owned(),
         };
+        let message = in_user_words(&message, text);
         invalid(vec![Problem {
             line,
             column,
@@ -577,6 +670,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             });
         }
     }
+    check_runnable(&file, text, &mut problems);
     let result = file
         .expect
         .result
@@ -729,14 +823,113 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             app,
             no_carrier,
         }),
-        _ => Err(invalid(problems)),
+        _ => {
+            problems.sort_by_key(|problem| (problem.line, problem.column));
+            Err(invalid(problems))
+        }
     }
+}
+
+/// A YAML library's message, said in the scenario author's words: no library types or
+/// options (issue 16 #12).
+fn in_user_words(message: &str, text: &str) -> String {
+    if text.trim().is_empty() {
+        return "the file is empty: a scenario needs at least `network` and `expect`".to_owned();
+    }
+    if message.contains("untagged enum ResultValue") {
+        return "not a result: write `connected`, `hung-up`, an error number such as 676, or a symbol such as ERROR_LINE_BUSY".to_owned();
+    }
+    if let Some(rest) = message.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(',').next().unwrap_or(rest).trim();
+        return format!("`{key}` is given twice; give each key once");
+    }
+    if message.contains("budget breached") {
+        return "the file is too large or too deeply nested to be a scenario".to_owned();
+    }
+    if let Some(field) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return format!(
+            "`{field}` is given twice (or together with a key that means the same, such as `exec` with `tcp`); give one"
+        );
+    }
+    message.to_owned()
+}
+
+/// Where `needle` first appears in `text`, as (line, column), 1-based; (0, 0) when absent.
+fn locate(text: &str, needle: &str) -> (u64, u64) {
+    text.lines()
+        .enumerate()
+        .find_map(|(index, line)| {
+            line.find(needle)
+                .map(|column| (index as u64 + 1, column as u64 + 1))
+        })
+        .unwrap_or((0, 0))
+}
+
+/// Rules a scenario must keep to be able to pass at all (issue 16 #3, #13): a result or
+/// trace names an error that exists, a synchronous dial is not given resumes, every number that answers with the built-in server has one, and nothing runs commands.
+fn check_runnable(file: &ScenarioFile, text: &str, problems: &mut Vec<Problem>) {
+    // A synchronous dial with paused states is a fine scenario (the pause becomes the
+    // error, see paused/synchronous-dial-cannot-pause); resumes it can never reach are not.
+    if file.dial.notifier == NotifierKind::None && !file.app.resume.is_empty() {
+        let (line, column) = locate(text, "resume");
+        problems.push(Problem {
+            line,
+            column,
+            message: "`app.resume` with `notifier: none`: a synchronous dial never pauses, so it never resumes".to_owned(),
+            hint: Some("give a notifier (func1 or func2) and `paused-states: true`, or drop the resumes".to_owned()),
+        });
+    }
+    for (number, outcome) in &file.network.numbers {
+        let modem_sim::network::Outcome::Connect { peer, .. } = outcome else {
+            continue;
+        };
+        let (line, column) = locate(text, number);
+        match peer {
+            modem_sim::network::PeerSpec::Builtin if file.server.is_none() => {
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: format!("number {number} answers with `peer: builtin`, but the scenario has no `server:`"),
+                    hint: Some("add a `server:` script (ppp-peer-sim --help lists its keys)".to_owned()),
+                });
+            }
+            modem_sim::network::PeerSpec::Exec(_) | modem_sim::network::PeerSpec::Tcp(_) => {
+                problems.push(Problem {
+                    line,
+                    column,
+                    message: format!("number {number} answers with `exec:` or `tcp:`; a scenario never runs commands or opens sockets"),
+                    hint: Some("use `peer: builtin` and a `server:` script; exec/tcp far ends are for the standalone modem-sim".to_owned()),
+                });
+            }
+            modem_sim::network::PeerSpec::Builtin => {}
+        }
+    }
+}
+
+/// Whether `error` is one the engine knows (a raserror.h code or a Win32 code it names).
+fn known_error(error: RasError) -> bool {
+    error.symbol().is_some()
 }
 
 /// `expect.result` resolved: `connected`, `hung-up`, or an error by number or symbol.
 fn dial_result(spec: &Spanned<ResultValue>, problems: &mut Vec<Problem>) -> Option<DialResult> {
     match &spec.value {
-        ResultValue::Number(code) => Some(DialResult::Failed(RasError::from_code(*code))),
+        ResultValue::Number(code) if known_error(RasError::from_code(*code)) => {
+            Some(DialResult::Failed(RasError::from_code(*code)))
+        }
+        ResultValue::Number(code) => {
+            let (line, column) = at(&spec.referenced);
+            problems.push(Problem {
+                line,
+                column,
+                message: format!("{code} is not an error the engine knows"),
+                hint: Some("see ../shared/ras-reference.md §2 for the raserror.h codes".to_owned()),
+            });
+            None
+        }
         ResultValue::Text(text) if text.eq_ignore_ascii_case("connected") => {
             Some(DialResult::Connected)
         }
@@ -765,6 +958,18 @@ fn trace_lines(lines: &[Spanned<String>], problems: &mut Vec<Problem>) -> Vec<Tr
     lines
         .iter()
         .filter_map(|line| match line.value.parse::<TraceLine>() {
+            Ok(parsed) if parsed.error != 0 && !known_error(RasError::from_code(parsed.error)) => {
+                let (l, c) = at(&line.referenced);
+                problems.push(Problem {
+                    line: l,
+                    column: c,
+                    message: format!("{} is not an error the engine knows", parsed.error),
+                    hint: Some(
+                        "see ../shared/ras-reference.md §2 for the raserror.h codes".to_owned(),
+                    ),
+                });
+                None
+            }
             Ok(parsed) => Some(parsed),
             Err(error) => {
                 let (l, c) = at(&line.referenced);
@@ -802,6 +1007,17 @@ fn resolve_program(
                 hint: Some("set `modems:` to how many modems the lab has".to_owned()),
             });
         }
+    }
+    if file.dial.api == Api::C {
+        problems.push(Problem {
+            line: 0,
+            column: 0,
+            message: "`dial: {api: c}` plays the single dial, not a `program`".to_owned(),
+            hint: Some(
+                "a program dials through the Rust API; give the C dial as a scenario of its own"
+                    .to_owned(),
+            ),
+        });
     }
     let mut dialed: Vec<String> = Vec::new();
     let mut steps = Vec::new();
@@ -908,4 +1124,57 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
     }
     found.sort();
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NETWORK: &str = "network: {numbers: {\"5551234\": busy}}\n";
+
+    fn parse_text(text: &str) -> Result<Scenario, ScenarioError> {
+        parse("test", Path::new("custom-dial/test.yaml"), text)
+    }
+
+    #[test]
+    fn custom_dial_keys_parse() {
+        let scenario = parse_text(&format!(
+            "entry: {{custom-dial: c-predial}}\ndial: {{api: c, custom-dial: true}}\n{NETWORK}expect: {{result: connected}}\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            scenario.file.entry.custom_dial.as_deref(),
+            Some("c-predial")
+        );
+        assert_eq!(scenario.file.dial.api, Api::C);
+        assert!(scenario.file.dial.custom_dial);
+        let plain = parse_text(&format!("{NETWORK}expect: {{result: connected}}\n")).unwrap();
+        assert_eq!(plain.file.dial.api, Api::Rust, "the Rust API by default");
+        assert!(!plain.file.dial.custom_dial);
+    }
+
+    #[test]
+    fn the_c_api_plays_single_dials_only() {
+        let error = parse_text(&format!(
+            "dial: {{api: c}}\nprogram: [dial Scenario]\n{NETWORK}expect: {{log: []}}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            error
+                .problems
+                .iter()
+                .any(|problem| problem.message.contains("api: c")),
+            "{:?}",
+            error.problems
+        );
+    }
+
+    #[test]
+    fn an_unknown_api_is_refused() {
+        let error = parse_text(&format!(
+            "dial: {{api: pascal}}\n{NETWORK}expect: {{result: connected}}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(error.problems[0].line, 1, "{:?}", error.problems);
+    }
 }

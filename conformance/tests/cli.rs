@@ -26,11 +26,27 @@ fn ran(output: &Output) -> Vec<String> {
         .collect()
 }
 
-fn scratch(name: &str) -> PathBuf {
+/// A scratch folder, removed when the test is done with it.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("conformance-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+    Scratch(dir)
 }
 
 fn bundled(path: &str) -> String {
@@ -135,7 +151,7 @@ fn an_empty_folder_is_a_usage_error_unless_allowed() {
 fn a_symlink_loop_is_walked_once() {
     let dir = scratch("loop");
     std::fs::copy(bundled("basic/busy.yaml"), dir.join("busy.yaml")).expect("copy");
-    std::os::unix::fs::symlink(&dir, dir.join("again")).expect("symlink");
+    std::os::unix::fs::symlink(&*dir, dir.join("again")).expect("symlink");
     let output = conformance(&["run", "--driver", "simulated", &dir.display().to_string()]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert_eq!(ran(&output), ["busy"]);

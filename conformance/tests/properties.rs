@@ -120,6 +120,7 @@ struct Case {
     drop_after_bytes: Option<u32>,
     auth: &'static str,
     account: &'static str,
+    terminal: Option<&'static str>,
     retries: u32,
     faults: String,
     callback: &'static str,
@@ -141,11 +142,17 @@ fn cases() -> impl Strategy<Value = Case> {
             Just("pap"),
             Just("none"),
             Just("chap-md5"),
-            Just("mschapv2")
+            Just("mschapv2"),
+            Just("eap")
         ],
         account_outcomes(),
         0u32..3,
         server_faults(),
+        prop_oneof![
+            3 => Just(None),
+            1 => Just(Some("before")),
+            1 => Just(Some("after")),
+        ],
     );
     let app = (
         prop::bool::weighted(0.7),
@@ -159,7 +166,7 @@ fn cases() -> impl Strategy<Value = Case> {
     (line, server, app, callback, any::<u32>()).prop_map(
         |(
             (outcome, dialtone, drop_after_bytes),
-            (auth, account, retries, faults),
+            (auth, account, retries, faults, terminal),
             (right_password, notifier, paused_states, resume, hang_up_at, stop_at),
             (callback, callback_mode, callback_number),
             seed,
@@ -169,6 +176,7 @@ fn cases() -> impl Strategy<Value = Case> {
             drop_after_bytes,
             auth,
             account,
+            terminal,
             // The script loader allows retries only under MS-CHAPv2.
             retries: if auth == "mschapv2" { retries } else { 0 },
             faults,
@@ -177,7 +185,12 @@ fn cases() -> impl Strategy<Value = Case> {
             callback_number,
             right_password,
             paused_states,
-            resume,
+            // A synchronous dial never pauses, so the loader refuses resumes for it.
+            resume: if notifier == "none" {
+                Vec::new()
+            } else {
+                resume
+            },
             // Actions need a notifier that can take them (the loader rejects the rest).
             hang_up_at: hang_up_at.filter(|_| matches!(notifier, "func1" | "func2")),
             stop_at: stop_at.filter(|_| notifier == "func2"),
@@ -200,7 +213,9 @@ fn scenario(case: &Case) -> Scenario {
     if let Some(state) = case.stop_at {
         app.push_str(&format!("  stop-at: {state}\n"));
     }
-    if !case.resume.is_empty() {
+    // A synchronous dial never pauses, so a scenario may not give it resumes (the loader
+    // refuses them as unreachable).
+    if !case.resume.is_empty() && case.notifier != "none" {
         let resumes: Vec<String> = case
             .resume
             .iter()
@@ -224,6 +239,18 @@ fn scenario(case: &Case) -> Scenario {
         auth = case.auth,
         account = case.account,
     );
+    // EAP (EAP-MSCHAPv2, the outcomes as MS-CHAPv2's) for an entry with RASEO_RequireEAP.
+    let mut entry = format!(
+        "entry:\n  phone: \"5551234\"\n  callback-mode: {}\n",
+        case.callback_mode
+    );
+    if case.auth == "eap" {
+        server.push_str("  eap: {methods: [mschapv2]}\n");
+        entry.push_str("  auth-restrictions: 128\n");
+    }
+    if let Some(terminal) = case.terminal {
+        entry.push_str(&format!("  terminal: {terminal}\n"));
+    }
     if case.retries > 0 {
         server.push_str(&format!("  retries: {}\n", case.retries));
     }
@@ -237,11 +264,10 @@ fn scenario(case: &Case) -> Scenario {
         ));
     }
     let text = format!(
-        "seed: {seed}\nentry:\n  phone: \"5551234\"\n  callback-mode: {mode}\ndial:\n  user: alice\n  password: {password}\n  callback: \"{number}\"\n  notifier: {notifier}\n  paused-states: {paused}\n\
+        "seed: {seed}\n{entry}dial:\n  user: alice\n  password: {password}\n  callback: \"{number}\"\n  notifier: {notifier}\n  paused-states: {paused}\n\
          {app}network:\n  dialtone: {dialtone}\n  modems: [\"5550100\"]\n  numbers:\n    \"5551234\": {outcome}\n\
          {server}expect:\n  result: connected\n",
         seed = case.seed,
-        mode = case.callback_mode,
         number = case.callback_number,
         notifier = case.notifier,
         paused = case.paused_states,
@@ -305,6 +331,10 @@ fn check_rules(scenario: &Scenario, record: &Record) -> Result<(), TestCaseError
                 RasConnState::CallbackSetByCaller => {
                     &[RasConnState::AuthAck, RasConnState::AuthProject]
                 }
+                RasConnState::Interactive => {
+                    &[RasConnState::ConnectDevice, RasConnState::Authenticate]
+                }
+                RasConnState::InvokeEapUI => &[RasConnState::Authenticate],
                 _ => &[RasConnState::AuthChangePassword],
             };
             prop_assert!(

@@ -97,7 +97,7 @@ fn ppp_dial(script: &str, password: &str) -> (Vec<u8>, Vec<u8>) {
     let mut client = Client::new(ClientConfig {
         user: "alice".into(),
         password: password.into(),
-        magic_seed: 7,
+        entropy: ras_engine::ppp::random::Entropy::Seed(7),
         keepalive: None,
         ..ClientConfig::default()
     });

@@ -53,8 +53,40 @@ pub fn pbk_parse(data: &[u8]) {
     let Ok(text) = phonebook.to_pbk_string() else {
         return;
     };
-    match Phonebook::parse(&text, None) {
+    // Written back in the encoding it came in (a UTF-16 or BOM file stays one).
+    match Phonebook::parse_bytes(&phonebook.encoding.encode(&text), None) {
         Ok(again) => assert_eq!(again, phonebook, "round trip changed the phonebook"),
         Err(error) => panic!("written phonebook does not read back: {error}\n{text}"),
+    }
+}
+
+/// The Windows dial-script (`.scp`) parser and runner: any text either parses or gives a
+/// positioned error; a script that parses then runs against the same bytes as line input,
+/// and through its timers, without panicking.
+pub fn scp_parse(data: &[u8]) {
+    use ras_engine::script::{DialScript, ScriptRunner, translate};
+    use sansio::{Duration, Instant, Machine};
+
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = translate(text);
+    match DialScript::parse(text) {
+        Ok(script) => {
+            let mut runner = ScriptRunner::new(script, "alice", "secret");
+            runner.start(Instant::ZERO);
+            runner.handle_input(Instant::ZERO, data);
+            let mut now = Instant::ZERO;
+            for _ in 0..8 {
+                let Some(next) = runner.poll_timeout() else {
+                    break;
+                };
+                now = next.max(now + Duration::from_millis(1));
+                runner.handle_timeout(now);
+            }
+            while runner.poll_transmit().is_some() {}
+            while runner.poll_event().is_some() {}
+        }
+        Err(error) => assert!(error.line >= 1 && error.column >= 1),
     }
 }

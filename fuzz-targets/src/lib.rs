@@ -36,6 +36,10 @@ pub const TARGETS: &[Target] = &[
         run: ppp::hdlc_deframe,
     },
     Target {
+        name: "hdlc_chunking",
+        run: ppp::hdlc_chunking,
+    },
+    Target {
         name: "lcp_packet",
         run: ppp::lcp_packet,
     },
@@ -67,6 +71,14 @@ pub const TARGETS: &[Target] = &[
         name: "line_capture",
         run: ppp::line_capture,
     },
+    Target {
+        name: "eap_decode",
+        run: ppp::eap_decode,
+    },
+    Target {
+        name: "terminal_login",
+        run: ppp::terminal_login,
+    },
     // ras-engine: the modem's answers and the phonebook.
     Target {
         name: "hayes_result",
@@ -75,6 +87,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "hayes_dialer",
         run: engine::hayes_dialer,
+    },
+    Target {
+        name: "scp_parse",
+        run: engine::scp_parse,
     },
     Target {
         name: "pbk_parse",

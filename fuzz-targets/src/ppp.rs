@@ -8,14 +8,14 @@ use ras_ppp::cbcp::{
 };
 use ras_ppp::chap::{ChapAlgorithm, ChapClient, ChapServer};
 use ras_ppp::fsm::{Fsm, FsmConfig, Negotiator};
-use ras_ppp::hdlc::{Decoder, Encoder, FcsKind, Frame, ReceiveAccm};
+use ras_ppp::hdlc::{Decoder, Encoder, FcsKind, Frame, ReceiveAccm, TransmitAccm};
 use ras_ppp::ipcp::{IpcpConfig, new_ipcp};
 use ras_ppp::lcp::{LcpConfig, new_lcp};
 use ras_ppp::mp::{Bundle, BundleConfig, LinkId, MpEvent};
 use ras_ppp::mschapv2::recover_new_password;
 use ras_ppp::pap::{PapClient, PapServer};
-use ras_ppp::random::SeededRandom;
 use ras_ppp::wire::ControlRepr;
+use ras_ppp::wire::Protocol;
 use ras_ppp::wire::chap::{ChapRepr, FailureMessage, MsChapV2Response, SuccessMessage};
 use ras_ppp::wire::control::CodeSet;
 use ras_ppp::wire::ipcp::IpcpOption;
@@ -26,6 +26,74 @@ use ras_ppp::wire::pap::PapRepr;
 use ras_ppp::wire::ppp_frame::FrameRepr;
 use ras_ppp::{Capture, Client, ClientConfig, Direction};
 use sansio::{Duration, Instant, Machine};
+
+/// The RFC 1662 deframer's paths agree: the decoder takes each stretch of a line one of
+/// three ways (a branch-free pass, an octet-by-octet fallback for irregular content, run
+/// copying under a receive map of 0), so feeding the line in chunks, which moves where
+/// stretches start and end, must give exactly what one call gives, frames and every
+/// counter. Four leading octets pick the receive map (0, all, or one from the input), the
+/// FCS, the MRU and the chunk size. Then the line, framed by the encoder under that map,
+/// must decode back to itself.
+pub fn hdlc_chunking(data: &[u8]) {
+    let Some((&[pick, map0, map1, chunk], line)) = data.split_first_chunk::<4>() else {
+        return;
+    };
+    let accm = match pick & 3 {
+        0 => 0,
+        1 => u32::MAX,
+        _ => u32::from_le_bytes([map0, map1, map0 ^ map1, pick]),
+    };
+    let fcs = if pick & 4 == 0 {
+        FcsKind::Fcs16
+    } else {
+        FcsKind::Fcs32
+    };
+    let mru = if pick & 8 == 0 { 1500 } else { 32 };
+    let chunk = usize::from(chunk).max(1);
+    let fresh = || {
+        let mut decoder = Decoder::new(mru);
+        decoder.set_accm(ReceiveAccm(accm));
+        decoder.set_fcs(fcs);
+        decoder
+    };
+
+    let mut whole = fresh();
+    let mut expected = Vec::new();
+    whole.decode(line, &mut expected);
+    let mut chunked = fresh();
+    let mut frames = Vec::new();
+    for piece in line.chunks(chunk) {
+        chunked.decode(piece, &mut frames);
+    }
+    assert_eq!(frames, expected, "chunking changed the frames");
+    assert_eq!(
+        chunked.stats(),
+        whole.stats(),
+        "chunking changed the counts"
+    );
+
+    // The sender escapes every control character the receiver may discard.
+    let encoder = Encoder {
+        accm: TransmitAccm::from_async_map(accm),
+        fcs,
+        ..Encoder::default()
+    };
+    let information = &line[..line.len().min(usize::from(mru))];
+    let wire = encoder.encode(Protocol::IPV4, information);
+    let mut decoder = fresh();
+    let mut frames = Vec::new();
+    for piece in wire.chunks(chunk) {
+        decoder.decode(piece, &mut frames);
+    }
+    assert_eq!(
+        frames,
+        vec![Frame {
+            protocol: Protocol::IPV4,
+            information: information.to_vec(),
+        }],
+        "a frame did not survive the encoder and decoder"
+    );
+}
 
 /// The RFC 1662 deframer. The first octet picks the read size, the FCS (RFC 1662 §C.2 or
 /// §C.3) and whether the receive map is the default or empty; the rest is the line. The
@@ -244,8 +312,9 @@ pub fn chap_decode(data: &[u8]) {
             algorithm,
             "alice",
             "secret",
-            second * 30,
-            SeededRandom::new(1),
+            second * 3,
+            10,
+            ras_ppp::random::Random::seeded(1),
         );
         client.start(Instant::ZERO);
         client.receive(Instant::ZERO, data);
@@ -256,7 +325,7 @@ pub fn chap_decode(data: &[u8]) {
             second * 3,
             10,
             second * 120,
-            SeededRandom::new(2),
+            ras_ppp::random::Random::seeded(2),
         );
         server.start(Instant::ZERO);
         let _ = server.receive(data, |_| Some("secret".to_owned()));
@@ -361,4 +430,82 @@ pub fn line_capture(data: &[u8]) {
         records += 1;
     }
     assert_eq!(records, written);
+}
+
+/// The EAP decoder and both EAP machines (RFC 3748 §4; pppd's CVE-2020-8597 was an EAP
+/// length overflow): every packet either parses or gives a typed error; whatever parses
+/// has a Length within the octets, and is emitted and reads back equal, its new Length the
+/// octets emitted. The same bytes then go into both machines, which must not panic.
+pub fn eap_decode(data: &[u8]) {
+    use ras_ppp::eap::{EapAuthenticator, EapAuthenticatorConfig, EapPeer, EapPeerConfig};
+    use ras_ppp::random::SeededRandom;
+    use ras_ppp::wire::eap::{EapMethod, EapRepr};
+    use sansio::{Duration, Instant};
+
+    if let Ok(repr) = EapRepr::parse_bytes(data) {
+        let length = usize::from(u16::from_be_bytes([data[2], data[3]]));
+        assert!(length <= data.len(), "Length within the octets");
+        let bytes = repr.to_bytes();
+        assert_eq!(
+            usize::from(u16::from_be_bytes([bytes[2], bytes[3]])),
+            bytes.len()
+        );
+        assert_eq!(EapRepr::parse_bytes(&bytes), Ok(repr), "round trip");
+    }
+    let second = Duration::from_secs(1);
+    let mut peer = EapPeer::new(
+        EapPeerConfig::default(),
+        "alice",
+        "secret",
+        second * 30,
+        SeededRandom::new(1),
+    );
+    peer.start(Instant::ZERO);
+    peer.receive(Instant::ZERO, data);
+    while peer.poll_packet().is_some() {}
+    let mut authenticator = EapAuthenticator::new(
+        EapAuthenticatorConfig {
+            name: "server".into(),
+            methods: EapMethod::ALL.to_vec(),
+            identity_prompt: String::new(),
+            notification: None,
+            token_prompt: "Token:".into(),
+            restart_interval: second * 3,
+            max_requests: 10,
+            user_wait: second * 120,
+        },
+        SeededRandom::new(2),
+    );
+    authenticator.start(Instant::ZERO);
+    let _ = authenticator.receive(Instant::ZERO, data, |_| Some("secret".to_owned()));
+    while authenticator.poll_packet().is_some() {}
+}
+
+/// ppp-peer-sim's terminal login: whatever a caller types, in whatever chunks (the first
+/// octet sets the chunk size), the login never panics, and what it hands to PPP is the
+/// tail of the caller's own input.
+pub fn terminal_login(data: &[u8]) {
+    use ppp_peer_sim::{LoginProgress, LoginScript, TerminalLogin};
+
+    let mut login = TerminalLogin::new(LoginScript {
+        prompt: "login: ".into(),
+        password_prompt: "Password: ".into(),
+        banner: "fuzz".into(),
+        users: std::collections::BTreeMap::from([("alice".to_owned(), "secret".to_owned())]),
+        attempts: 3,
+    });
+    let Some((&size, rest)) = data.split_first() else {
+        return;
+    };
+    for chunk in rest.chunks(usize::from(size).max(1)) {
+        match login.receive(chunk) {
+            LoginProgress::Pending => {}
+            LoginProgress::LoggedIn { rest } => {
+                assert!(chunk.ends_with(&rest));
+                break;
+            }
+            LoginProgress::Refused => break,
+        }
+    }
+    while login.poll_transmit().is_some() {}
 }

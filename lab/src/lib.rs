@@ -62,6 +62,9 @@ use ras_engine::ras::RasError;
 use sansio::sim::{Pipe, earliest};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 
+/// The engine's seed in a lab whose configuration names none.
+pub const LAB_SEED: u32 = 0;
+
 /// Serial-cable latency between the engine and a modem (each way).
 const DTE_LATENCY: Duration = Duration::from_millis(1);
 /// Line latency between the two modems once a call is up (each way).
@@ -129,8 +132,11 @@ impl LabBuilder {
         self
     }
 
-    /// The lab, its clock at zero.
-    pub fn build(self) -> Lab {
+    /// The lab, its clock at zero. A lab is deterministic: an engine configuration
+    /// without a seed gets [`LAB_SEED`], so magic numbers and challenges never come from
+    /// the system's generator here.
+    pub fn build(mut self) -> Lab {
+        self.config.seed.get_or_insert(LAB_SEED);
         let stations = self
             .modems
             .into_iter()
@@ -305,7 +311,7 @@ impl Lab {
         self.run(&mut done, None)
     }
 
-    /// Run for `time` of virtual time (less if nothing is left to happen).
+    /// Run for `time` of virtual time.
     pub fn run_for(&self, time: Duration) {
         let end = self.now() + time;
         self.run(&mut || false, Some(end));
@@ -374,6 +380,10 @@ impl Lab {
                 break true;
             }
             let Some(next) = self.next_deadline() else {
+                // Nothing is left to happen; the time asked for passes all the same.
+                if let Some(end) = end {
+                    self.set_now(end.max(self.now()));
+                }
                 break false;
             };
             if let Some(end) = end
@@ -474,7 +484,14 @@ impl Lab {
                 if let Some(index) = state.ports.remove(&handle) {
                     let station = &mut state.stations[index];
                     station.owner = None;
-                    // What was still on its way to the port is lost with it.
+                    // Closing a serial port drains its output before DTR drops (a tty's
+                    // close waits for the UART): what the dialer wrote reaches the modem
+                    // first, and what the modem answers goes to a closed port.
+                    while let Some(bytes) = station.to_modem.take_due(Instant::from_nanos(u64::MAX))
+                    {
+                        station.modem.handle_input(now, &bytes);
+                    }
+                    while station.modem.poll_transmit().is_some() {}
                     station.to_engine.clear();
                     station.modem.dtr_drop(now);
                 }
@@ -500,7 +517,10 @@ impl Lab {
         for station in &mut state.stations {
             while let Some(bytes) = station.modem.poll_transmit() {
                 moved = true;
-                station.to_engine.send(now, bytes);
+                // With no port open the modem talks to nobody.
+                if station.owner.is_some() {
+                    station.to_engine.send(now, bytes);
+                }
             }
             while let Some(bytes) = station.modem.poll_line_transmit() {
                 moved = true;

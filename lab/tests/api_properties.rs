@@ -160,6 +160,7 @@ fn check(entries: &[EntrySpec], ops: &[Op]) -> Result<(), TestCaseError> {
                     } else {
                         0
                     },
+                    ..DialExtensions::default()
                 };
                 let connected_same_entry = held.iter().find(|h| {
                     h.entry == entry

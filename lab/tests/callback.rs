@@ -127,6 +127,7 @@ fn caller_set_star_pauses_and_resumes_with_the_number() {
     let (trace, notifier) = recorder();
     let extensions = DialExtensions {
         options: rdeopt::PAUSED_STATES,
+        ..DialExtensions::default()
     };
     let handle = ras
         .dial(

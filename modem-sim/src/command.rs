@@ -10,14 +10,88 @@ use crate::registers::SRegister;
 /// this many and then answered with ERROR rather than silently cut.
 const MAX_BODY_LEN: usize = 255;
 
+/// A command line's body, held in place: bodies are at most [`MAX_BODY_LEN`] characters,
+/// so taking a line in costs no allocation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Body {
+    octets: [u8; MAX_BODY_LEN],
+    len: usize,
+}
+
+impl Body {
+    /// An empty body.
+    pub const fn new() -> Body {
+        Body {
+            octets: [0; MAX_BODY_LEN],
+            len: 0,
+        }
+    }
+
+    /// The body's characters.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.octets[..self.len]
+    }
+
+    /// A body holding the first [`MAX_BODY_LEN`] characters of `bytes`.
+    pub fn from_bytes(bytes: &[u8]) -> Body {
+        let mut body = Body::new();
+        bytes.iter().take_while(|&&octet| body.push(octet)).count();
+        body
+    }
+
+    /// Append `octet`; `false`, and nothing appended, when the body is full.
+    fn push(&mut self, octet: u8) -> bool {
+        let Some(slot) = self.octets.get_mut(self.len) else {
+            return false;
+        };
+        *slot = octet;
+        self.len += 1;
+        true
+    }
+
+    /// Remove the last character, if any.
+    fn pop(&mut self) {
+        self.len = self.len.saturating_sub(1);
+    }
+
+    /// Empty the body.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::new()
+    }
+}
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Body({:?})", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
 /// What a byte from the DTE completed, if anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the body is held in place so that no command line allocates"
+)]
 pub enum Assembled {
     /// `AT<body><S3>`: a command line to execute. `overflowed` when the body was longer
     /// than this modem accepts.
     Line {
         /// The body, after the `AT` prefix, with S5 edits applied.
-        body: Vec<u8>,
+        body: Body,
         /// The body outgrew the 255 characters this modem keeps.
         overflowed: bool,
     },
@@ -27,6 +101,10 @@ pub enum Assembled {
 
 /// Where the assembler is within a command line (V.250 §5.2.1, §5.2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the body is held in place so that no command line allocates"
+)]
 enum Stage {
     /// Waiting for the `A` of a prefix; everything else is ignored.
     #[default]
@@ -34,7 +112,7 @@ enum Stage {
     /// Saw `A` or `a`; `T` starts a command line and `/` repeats the last one.
     Prefix,
     /// Inside the body, collecting until S3.
-    Body { body: Vec<u8>, overflowed: bool },
+    Body { body: Body, overflowed: bool },
 }
 
 /// Turns the DTE's byte stream into command lines.
@@ -61,7 +139,7 @@ impl LineAssembler {
             Stage::Prefix => {
                 if byte.eq_ignore_ascii_case(&b'T') {
                     self.stage = Stage::Body {
-                        body: Vec::new(),
+                        body: Body::new(),
                         overflowed: false,
                     };
                     None
@@ -78,7 +156,7 @@ impl LineAssembler {
             Stage::Body { body, overflowed } => {
                 if byte == termination {
                     let line = Assembled::Line {
-                        body: std::mem::take(body),
+                        body: *body,
                         overflowed: *overflowed,
                     };
                     self.stage = Stage::Idle;
@@ -89,11 +167,10 @@ impl LineAssembler {
                     None
                 } else if byte.is_ascii_control() {
                     None
-                } else if body.len() < MAX_BODY_LEN {
-                    body.push(byte);
-                    None
                 } else {
-                    *overflowed = true;
+                    if !body.push(byte) {
+                        *overflowed = true;
+                    }
                     None
                 }
             }
@@ -309,23 +386,27 @@ impl<'a> Commands<'a> {
             .iter()
             .position(|&b| b == b';')
             .unwrap_or(self.rest.len());
-        let text: String = String::from_utf8_lossy(&self.rest[..end])
-            .chars()
-            .filter(|c| *c != ' ')
-            .collect::<String>()
-            .to_ascii_uppercase();
+        // The command without spaces, in upper case, `+` restored: a suffix of the body,
+        // so it fits in one.
+        let mut text = Body::new();
+        text.push(b'+');
+        for &octet in self.rest[..end].iter().filter(|&&octet| octet != b' ') {
+            text.push(octet.to_ascii_uppercase());
+        }
         self.rest = self.rest.get(end + 1..).unwrap_or_default();
-        let text = format!("+{text}");
-        let (name, value) = text.split_once('=').unwrap_or((&text, ""));
-        if let Some((_, _, info)) = IDENTIFICATION
-            .iter()
-            .find(|(_, extended, _)| *extended == Some(name) && value.is_empty())
-        {
+        let text = text.as_bytes();
+        let (name, value) = match text.iter().position(|&octet| octet == b'=') {
+            Some(at) => (&text[..at], &text[at + 1..]),
+            None => (text, &[][..]),
+        };
+        if let Some((_, _, info)) = IDENTIFICATION.iter().find(|(_, extended, _)| {
+            extended.is_some_and(|extended| extended.as_bytes() == name) && value.is_empty()
+        }) {
             return Some(Command::Identification(info));
         }
         ACCEPTED_EXTENDED
             .iter()
-            .any(|&(accepted, only)| accepted == name && only == value)
+            .any(|&(accepted, only)| accepted.as_bytes() == name && only.as_bytes() == value)
             .then_some(Command::Accepted)
     }
 
@@ -423,7 +504,7 @@ mod tests {
 
     fn line(body: &str) -> Assembled {
         Assembled::Line {
-            body: body.as_bytes().to_vec(),
+            body: Body::from_bytes(body.as_bytes()),
             overflowed: false,
         }
     }
@@ -454,7 +535,7 @@ mod tests {
                     body,
                     overflowed: true,
                 },
-            ] => assert_eq!(body.len(), MAX_BODY_LEN),
+            ] => assert_eq!(body.as_bytes().len(), MAX_BODY_LEN),
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -18,11 +18,14 @@
 pub mod call;
 pub mod command;
 pub mod control;
+pub mod dte_log;
 pub mod escape;
+pub mod far_command;
 pub mod line;
 mod modem;
 pub mod network;
 pub mod peer;
+pub mod rack;
 pub mod realtime;
 pub mod registers;
 mod result;

@@ -1,14 +1,14 @@
 //! `modem-sim`: a simulated Hayes/V.250 modem on a pseudo-terminal, for any dialer.
 
 use std::fs;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use miette::{Diagnostic, IntoDiagnostic, NamedSource, SourceSpan, WrapErr};
 use modem_sim::peer::LineEcho;
 use modem_sim::realtime::{Exchange, ModemPty, serve};
-use modem_sim::{CallInfo, Modem, Network, NetworkError, PeerFactory};
+use modem_sim::{CallInfo, Modem, Network, PeerFactory};
 use sansio::{LinePeer, RealClock, TimeScale};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
@@ -36,8 +36,14 @@ const EXAMPLE: &str = r#"NETWORK FILE (YAML)
     The far end of a connected call:
       peer: builtin   this standalone tool has no PPP server of its own, so a builtin peer
                       echoes every byte back (enough to see data cross the call);
-      exec: COMMAND   runs COMMAND with sh -c; its stdin/stdout are the line, its stderr
-                      goes to ours; it exiting is the far end hanging up;
+      exec: COMMAND   runs COMMAND; its stdin/stdout are the line, its stderr goes to
+                      ours; it exiting is the far end hanging up. A plain command is split
+                      into words (spaces separate; '...' and "..." quote, \" and \\ inside
+                      "..."; \ escapes one character) and run without a shell; one using
+                      | & ; < > ( ) $ ` * ? [ ] { } ~ # ! or starting VAR=value goes to
+                      sh -c. It runs in a process group of its own, which is killed (with
+                      everything the command started) when the call ends and when
+                      modem-sim stops;
       tcp: HOST:PORT  connects there; the connection is the line.
     answer-delay (s) replaces the 2 s ring before the far end picks up; drop-after-bytes
     and drop-after-seconds make the network cut the carrier (NO CARRIER after S10);
@@ -72,7 +78,9 @@ EXAMPLES
     modem-sim --link /tmp/ttyS --count 2         # /tmp/ttyS0 and /tmp/ttyS1
 
     Hanging up: +++ (1 s of silence either side), then ATH; or close the port, which
-    counts as the DTE dropping DTR (AT&D2 hangs up, &D1 keeps the call, &D0 ignores it)."#;
+    counts as the DTE dropping DTR (AT&D2 hangs up, &D1 keeps the call, &D0 ignores it)
+    once the last program holding the port has closed it, as on a real serial port. A
+    close followed at once by a reopen may be too short a DTR drop to notice."#;
 
 /// A simulated Hayes/V.250 modem on a pseudo-terminal.
 ///
@@ -80,7 +88,7 @@ EXAMPLES
 /// commands, result codes, call progress on a simulated phone network, incoming calls,
 /// transparent data once CONNECTed, and the +++ escape (S2, S12 guard time) back to
 /// online command state. Point any dialer (chat, pppd, minicom, your own) at the --link
-/// path. Logs the AT transcript on stderr (set RUST_LOG=debug to see every byte). Serves
+/// path. Logs calls on stderr; RUST_LOG=debug adds the AT transcript and every byte. Serves
 /// until interrupted (Ctrl-C or SIGTERM), then removes the links.
 #[derive(Debug, Parser)]
 #[command(version, after_long_help = EXAMPLE)]
@@ -100,15 +108,19 @@ struct Args {
     count: u16,
 
     /// Real time per unit of the modem's time: 1 is a real modem's pace, 0.01 runs a 6 s
-    /// handshake in 60 ms. A dialer with real-time timeouts needs 1.
-    #[arg(long, value_name = "F", default_value = "1")]
+    /// handshake in 60 ms; from 0.0001 to 1000. A dialer with real-time timeouts needs 1.
+    #[arg(
+        long,
+        value_name = "F",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     time_scale: TimeScale,
 }
 
 /// A network file that does not parse, shown with the offending line.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{message}")]
-#[diagnostic(code(modem_sim::network))]
 struct NetworkFileError {
     message: String,
     #[source_code]
@@ -125,15 +137,13 @@ fn load_network(path: Option<&Path>) -> miette::Result<Network> {
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot read {}", path.display()))?;
     Network::from_yaml(&text).map_err(|err| {
-        let at = match &err {
-            NetworkError::Yaml { line, column, .. } => {
-                offset_of(&text, *line, *column).map(SourceSpan::from)
-            }
-            NetworkError::EmptyNumber(_) | NetworkError::DuplicateNumber { .. } => None,
-        };
-        let message = match &err {
-            NetworkError::Yaml { message, .. } => message.clone(),
-            other => other.to_string(),
+        let (line, column) = err.position();
+        let at = offset_of(&text, line, column).map(SourceSpan::from);
+        // The position is in the label (`FILE:LINE:COLUMN`), not repeated in the text;
+        // without a position the message names the file itself.
+        let message = match at {
+            Some(_) => err.rule(),
+            None => format!("{}: {}", path.display(), err.rule()),
         };
         NetworkFileError {
             message,
@@ -252,6 +262,9 @@ async fn main() -> miette::Result<()> {
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // A log nobody reads any more (`2>&1 | head`) is no reason to stop serving, nor
+        // to panic in an eprintln! about it (issue 16 #2).
+        .log_internal_errors(false)
         .init();
 
     let network = load_network(args.network.as_deref())?;
@@ -265,7 +278,9 @@ async fn main() -> miette::Result<()> {
         let slave = pty.path().to_owned();
         make_link(&link, &slave)?;
         let number = network.modem_number(index);
-        println!(
+        // Best effort, like the log: the link works whether or not anyone reads this.
+        let _ = writeln!(
+            std::io::stdout(),
             "{} -> {} (number {number})",
             link.display(),
             slave.display()

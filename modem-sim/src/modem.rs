@@ -13,7 +13,7 @@ use crate::call::{
     ABORT_GRACE, CALLER_PATIENCE, CallAttempt, CallProgress, CallTerms, Ending, HANDSHAKE,
     IncomingCall, RING_CADENCE, place_call,
 };
-use crate::command::{Assembled, Command, DialTarget, DtrMode, LineAssembler, parse};
+use crate::command::{Assembled, Body, Command, DialTarget, DtrMode, LineAssembler, parse};
 use crate::escape::EscapeGuard;
 use crate::line::{Channel, SplitMix64};
 use crate::network::{Network, PeerSpec, normalise_number};
@@ -174,11 +174,11 @@ pub struct Modem {
     stored: Configuration,
     assembler: LineAssembler,
     /// The last command line's body, for `A/` (V.250 §5.2.4).
-    last_body: Vec<u8>,
+    last_body: Body,
     /// The last dial string, for `ATDL`.
     last_dial: Option<String>,
     /// What follows `;` on a dial command line, run once the digits are out.
-    resume: Vec<u8>,
+    resume: Body,
     mode: Mode,
     /// `Some` exactly while the mode is online data or online command.
     call: Option<ActiveCall>,
@@ -211,9 +211,9 @@ impl Modem {
             config: Configuration::default(),
             stored: Configuration::default(),
             assembler: LineAssembler::default(),
-            last_body: Vec::new(),
+            last_body: Body::new(),
             last_dial: None,
-            resume: Vec::new(),
+            resume: Body::new(),
             mode: Mode::Command,
             call: None,
             off_hook: false,
@@ -392,21 +392,26 @@ impl Modem {
             self.to_dte.extend([cr, lf]);
         } else {
             // Numeric codes carry no detail: `CONNECT 33600` is plain `1` under V0.
-            self.to_dte
-                .extend_from_slice(code.numeric().to_string().as_bytes());
+            let digits = three_digits(code.numeric());
+            // No leading zeros; the last digit stays.
+            let first = digits[..2]
+                .iter()
+                .take_while(|&&digit| digit == b'0')
+                .count();
+            self.to_dte.extend_from_slice(&digits[first..]);
             self.to_dte.push(cr);
         }
     }
 
     /// Queue information text (V.250 §5.7.1): `S3 S4 text S3 S4` verbose, `text S3 S4`
     /// numeric. Q1 does not suppress it.
-    fn information_text(&mut self, text: &str) {
+    fn information_text(&mut self, text: impl AsRef<[u8]>) {
         let cr = self.config.registers.get(SRegister::CommandLineTermination);
         let lf = self.config.registers.get(SRegister::ResponseFormatting);
         if self.config.verbose {
             self.to_dte.extend([cr, lf]);
         }
-        self.to_dte.extend_from_slice(text.as_bytes());
+        self.to_dte.extend_from_slice(text.as_ref());
         self.to_dte.extend([cr, lf]);
     }
 
@@ -421,19 +426,19 @@ impl Modem {
             None => {}
             Some(Assembled::Repeat) => {
                 self.events.push_back(ModemEvent::CommandLine("A/".into()));
-                let body = self.last_body.clone();
-                self.execute(now, &body);
+                let body = self.last_body;
+                self.execute(now, body.as_bytes());
             }
             Some(Assembled::Line { body, overflowed }) => {
                 self.events.push_back(ModemEvent::CommandLine(format!(
                     "AT{}",
-                    String::from_utf8_lossy(&body)
+                    String::from_utf8_lossy(body.as_bytes())
                 )));
                 if overflowed {
                     // V.250 §5.2.1: a line longer than the buffer is an error.
                     self.result(ResultCode::Error);
                 } else {
-                    self.execute(now, &body);
+                    self.execute(now, body.as_bytes());
                     self.last_body = body;
                 }
             }
@@ -452,7 +457,7 @@ impl Modem {
             match flow {
                 Ok(Flow::Next) => {}
                 Ok(Flow::Finished) => {
-                    self.resume = commands.rest().to_vec();
+                    self.resume = Body::from_bytes(commands.rest());
                     return;
                 }
                 Err(code) => {
@@ -512,8 +517,7 @@ impl Modem {
                 .map_err(|_| ResultCode::Error)?,
             Command::ReadRegister(register) => {
                 // V.250 §5.3.2: three decimal digits with leading zeros.
-                let text = format!("{:03}", self.config.registers.get(register));
-                self.information_text(&text);
+                self.information_text(three_digits(self.config.registers.get(register)));
             }
             Command::Answer => {
                 if self.is_online() {
@@ -612,7 +616,7 @@ impl Modem {
             Ending::Dialled => {
                 self.mode = Mode::Command;
                 let rest = std::mem::take(&mut self.resume);
-                self.execute(now, &rest);
+                self.execute(now, rest.as_bytes());
             }
             Ending::Connects(terms) => {
                 self.resume.clear();
@@ -792,6 +796,16 @@ impl Machine for Modem {
             self.ringing.as_ref().map(|ringing| ringing.next_ring),
         ])
     }
+}
+
+/// `value` in three decimal digits, leading zeros included: written in place, so that
+/// answering a command allocates nothing.
+fn three_digits(value: u8) -> [u8; 3] {
+    [
+        b'0' + value / 100,
+        b'0' + value / 10 % 10,
+        b'0' + value % 10,
+    ]
 }
 
 #[cfg(test)]

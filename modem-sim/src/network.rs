@@ -154,7 +154,8 @@ pub enum PeerSpec {
     /// scripted PPP server; the standalone tool an echo).
     #[default]
     Builtin,
-    /// A command run by `sh -c`; its stdin and stdout are the line. It hanging up
+    /// A command (run directly or by `sh -c`, see [`crate::far_command`]); its stdin and
+    /// stdout are the line. It hanging up
     /// (exiting, closing stdout) drops the carrier.
     Exec(String),
     /// A TCP address; the connection is the line, its end drops the carrier.
@@ -165,7 +166,6 @@ pub enum PeerSpec {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetworkError {
     /// The YAML is malformed or does not fit the schema.
-    #[error("{message} (line {line}, column {column})")]
     Yaml {
         /// What is wrong, without the position.
         message: String,
@@ -175,16 +175,74 @@ pub enum NetworkError {
         column: u64,
     },
     /// A key under `numbers` has nothing left to dial once normalised.
-    #[error("number {0:?} has no digits, '*' or '#' to dial")]
-    EmptyNumber(String),
+    EmptyNumber {
+        /// The key as written.
+        number: String,
+        /// 1-based line of the key.
+        line: u64,
+        /// 1-based column of the key.
+        column: u64,
+    },
     /// Two keys under `numbers` normalise to the same number.
-    #[error("numbers {first:?} and {second:?} are the same number once normalised")]
     DuplicateNumber {
         /// The key seen first.
         first: String,
         /// The key that collides with it.
         second: String,
+        /// 1-based line of the second key.
+        line: u64,
+        /// 1-based column of the second key.
+        column: u64,
     },
+}
+
+impl NetworkError {
+    /// What is wrong, in the file's terms, without the position.
+    pub fn rule(&self) -> String {
+        match self {
+            NetworkError::Yaml { message, .. } => message.clone(),
+            NetworkError::EmptyNumber { number, .. } => {
+                format!("number {number:?} has no digits, '*' or '#' to dial")
+            }
+            NetworkError::DuplicateNumber { first, second, .. } => format!(
+                "numbers {first:?} and {second:?} are the same number once normalised (only digits, '*' and '#' count)"
+            ),
+        }
+    }
+
+    /// The 1-based line and column, (0, 0) when unknown.
+    pub fn position(&self) -> (u64, u64) {
+        match self {
+            NetworkError::Yaml { line, column, .. }
+            | NetworkError::EmptyNumber { line, column, .. }
+            | NetworkError::DuplicateNumber { line, column, .. } => (*line, *column),
+        }
+    }
+}
+
+impl fmt::Display for NetworkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (line, column) = self.position();
+        write!(f, "{} (line {line}, column {column})", self.rule())
+    }
+}
+
+/// Where the number key `key` is written in `text` (quoted or not, followed by `:`), as a
+/// 1-based line and column; (0, 0) if it cannot be found (a flow mapping on one line with
+/// unusual spacing, say).
+fn key_position(text: &str, key: &str) -> (u64, u64) {
+    let spellings = [format!("\"{key}\""), format!("'{key}'"), key.to_owned()];
+    for (index, line) in text.lines().enumerate() {
+        for spelling in &spellings {
+            if let Some(at) = line.find(spelling.as_str())
+                && line[at + spelling.len()..].trim_start().starts_with(':')
+            {
+                let column = line[..at].chars().count() + 1;
+                return (index as u64 + 1, column as u64);
+            }
+        }
+    }
+    (0, 0)
 }
 
 impl Network {
@@ -193,10 +251,15 @@ impl Network {
     pub fn from_yaml(text: &str) -> Result<Network, NetworkError> {
         let raw: Network = serde_saphyr::from_str(text).map_err(|err| {
             let location = err.location();
+            let message = serde_saphyr::DefaultMessageFormatter.format_message(&err);
             NetworkError::Yaml {
-                message: serde_saphyr::DefaultMessageFormatter
-                    .format_message(&err)
-                    .into_owned(),
+                message: if message.starts_with("duplicate field `peer`") {
+                    // `peer:`, `exec:` and `tcp:` are three spellings of one field.
+                    "a number has one far end: give only one of `peer:`, `exec:` and `tcp:`"
+                        .to_owned()
+                } else {
+                    sansio::yaml_words::plain(&message).into_owned()
+                },
                 line: location.map_or(0, |l| l.line()),
                 column: location.map_or(0, |l| l.column()),
             }
@@ -206,10 +269,21 @@ impl Network {
         for (key, outcome) in raw.numbers {
             let number = normalise_number(&key);
             if number.is_empty() {
-                return Err(NetworkError::EmptyNumber(key));
+                let (line, column) = key_position(text, &key);
+                return Err(NetworkError::EmptyNumber {
+                    number: key,
+                    line,
+                    column,
+                });
             }
             if let Some(first) = written_as.insert(number.clone(), key.clone()) {
-                return Err(NetworkError::DuplicateNumber { first, second: key });
+                let (line, column) = key_position(text, &key);
+                return Err(NetworkError::DuplicateNumber {
+                    first,
+                    second: key,
+                    line,
+                    column,
+                });
             }
             numbers.insert(number, outcome);
         }
@@ -217,12 +291,18 @@ impl Network {
         for written in raw.modems {
             let number = normalise_number(&written);
             if number.is_empty() {
-                return Err(NetworkError::EmptyNumber(written));
+                return Err(NetworkError::EmptyNumber {
+                    number: written,
+                    line: 0,
+                    column: 0,
+                });
             }
             if modems.contains(&number) {
                 return Err(NetworkError::DuplicateNumber {
                     first: number,
                     second: written,
+                    line: 0,
+                    column: 0,
                 });
             }
             modems.push(number);
@@ -302,7 +382,7 @@ mod own_number_tests {
         ));
         assert!(matches!(
             Network::from_yaml("modems: [\"-\"]\n"),
-            Err(NetworkError::EmptyNumber(_))
+            Err(NetworkError::EmptyNumber { .. })
         ));
     }
 }
@@ -458,7 +538,7 @@ numbers:
         );
         let err =
             Network::from_yaml("numbers:\n  \"1\": {connect: 1, exec: a, tcp: b}\n").unwrap_err();
-        assert!(err.to_string().contains("duplicate"), "{err}");
+        assert!(err.to_string().contains("one far end"), "{err}");
         let err =
             Network::from_yaml("numbers:\n  \"1\": {connect: 1, answer-delay: -1}\n").unwrap_err();
         assert!(err.to_string().contains("seconds"), "{err}");
@@ -518,7 +598,14 @@ numbers:
             Network::from_yaml("numbers:\n  \"555-1\": busy\n  \"5551\": voice\n").unwrap_err();
         assert!(matches!(err, NetworkError::DuplicateNumber { .. }), "{err}");
         let err = Network::from_yaml("numbers:\n  \"--\": busy\n").unwrap_err();
-        assert_eq!(err, NetworkError::EmptyNumber("--".into()));
+        assert_eq!(
+            err,
+            NetworkError::EmptyNumber {
+                number: "--".into(),
+                line: 2,
+                column: 3
+            }
+        );
     }
 
     #[test]

@@ -53,6 +53,8 @@ impl ModemSim {
             .arg(&network_file)
             .arg("--time-scale")
             .arg(TIME_SCALE)
+            // The AT transcript is logged at debug level (issue 15); these tests read it.
+            .env("RUST_LOG", "modem_sim=debug")
             .stdout(Stdio::piped())
             .stderr(File::create(dir.join("transcript.log")).unwrap())
             .spawn()

@@ -12,6 +12,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use anyhow::Context;
 use clap::{ArgGroup, Parser};
 use ppp_peer_sim::{Script, Server};
+use ras_ppp::random::Entropy;
 use sansio::{Machine, PeerEvent, RealClock, TimeScale};
 
 mod tty;
@@ -19,7 +20,7 @@ mod tty;
 const SCRIPT_HELP: &str = "\
 SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a default):
 
-  auth: pap              # pap (default), chap-md5, mschapv2 or none
+  auth: pap              # pap (default), chap-md5, mschapv2, eap or none
   users:                 # accounts (required unless auth: none)
     alice: secret        #   name: password
     bob:                 #   or the full form:
@@ -28,8 +29,21 @@ SCRIPT FORMAT (YAML; unknown keys are errors, everything but `users` has a defau
       outcome: expired   #   then, for the right password: accept (default), expired (E=648;
                          #   a new password equal to the old is refused with E=709),
                          #   disabled (E=647), no-dial-in (E=649) or logon-hours (E=646)
-  retries: 1             # mschapv2 only: refusals (E=691) sent with R=1 and a new challenge
-                         # before the final R=0 (default 0)
+      tokens: [\"314159\"] #   EAP-GTC one-time tokens: each accepted once, then spent
+  retries: 1             # mschapv2 and eap (EAP-MSCHAPv2) only: refusals (E=691) sent
+                         # with R=1 and a new challenge before the final R=0 (default 0)
+  eap:                   # auth: eap only (RFC 3748); every key has a default
+    methods: [mschapv2, md5, gtc]  # offered in this order (the default); a Nak from
+                                   #   the caller picks the first of the rest it names
+    identity-prompt: \"Name:\"       # text of the Request/Identity (default empty)
+    notification: \"Hello\"          # sent after the identity (default none)
+    token-prompt: \"Token:\"         # text of the GTC Request (default \"Token:\")
+  login:                 # a terminal server's text login before PPP (default none)
+    banner: \"ACME\"       #   sent first, then CR LF (default none)
+    prompt: \"login: \"    #   the user-name prompt (default \"login: \")
+    password-prompt: \"Password: \"  # (default \"Password: \")
+    users: {alice: pw}   #   terminal accounts, name: password (required)
+    attempts: 1          #   failed logins before the server hangs up (default 1)
   address:
     server: 10.0.0.1     # the server's own IPCP address (default 10.0.0.1)
     client: 10.0.0.2     # assigned to the caller, Nak'd back to its 0.0.0.0 (default 10.0.0.2)
@@ -48,6 +62,16 @@ WHAT THE SERVER DOES:
   has the new one and is accepted). It waits 120 s for either (RFC 2759 §6 asks for no short
   timeout here), and 30 s (10 challenges, 3 s apart) for a first answer. PAP and CHAP-MD5
   refusals, whatever the account says, are plain failures. `faults` change all this.
+  With auth: eap it asks for the identity, sends the notification (if any), then runs the
+  first method of `eap.methods` the caller accepts: MD5 (the password), MS-CHAPv2 (as above:
+  E=, R=1 retries, Change-Password) or GTC (one of the account's unspent `tokens`). It waits
+  120 s for a person (a notification, a token, a retry) and retransmits other requests
+  every 3 s, 10 times. EAP Success or Failure ends the method; a failure hangs up.
+
+  With login: the banner and prompt go out as the call connects; user names are echoed,
+  passwords not; a good login starts PPP on the same line, \"Login incorrect\" follows a
+  bad one, and the server hangs up once `attempts` are spent. A Windows dial script (.scp)
+  or a person at a terminal answers it.
 
 FAULTS (each deterministic; frames count from 1, every protocol, in each direction):
   silent             read everything, send nothing, never hang up: the caller's LCP times out
@@ -104,13 +128,20 @@ struct Cli {
     #[arg(long, value_name = "RATE", conflicts_with = "stdio")]
     baud: Option<u32>,
     /// Scale the protocol timers: real time = protocol time × FACTOR (1 = wall clock;
-    /// 0.01 runs the 3 s restart timer in 30 ms). Use the caller's factor.
-    #[arg(long, value_name = "FACTOR", default_value = "1")]
+    /// 0.01 runs the 3 s restart timer in 30 ms), from 0.0001 to 1000. Use the caller's
+    /// factor.
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
     time_scale: TimeScale,
-    /// Seed for LCP Magic-Numbers and CHAP challenges (runs with the same seed send the same
-    /// bytes).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    magic_seed: u32,
+    /// Seed for LCP Magic-Numbers and CHAP challenges: runs with the same seed send the
+    /// same bytes. Without it they come from the system's random generator, as RFC 1661
+    /// §6.4 and RFC 1994 §2.3 want on a real link.
+    #[arg(long, value_name = "N")]
+    magic_seed: Option<u32>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -121,11 +152,18 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        // Colours only for a person at a terminal, not in a log file (issue 16 #15).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // A closed stderr only loses the log; tracing's own eprintln! about it would
+        // panic (issue 16 #2).
+        .log_internal_errors(false)
         .init();
     let text = std::fs::read_to_string(&cli.script)
         .with_context(|| format!("cannot read script {}", cli.script.display()))?;
-    let script = Script::from_yaml(&text).with_context(|| format!("{}", cli.script.display()))?;
-    let server = Server::new(script, cli.magic_seed);
+    let script =
+        Script::from_yaml(&text).map_err(|error| anyhow::anyhow!(error.in_file(&cli.script)))?;
+    let entropy = cli.magic_seed.map_or(Entropy::Os, Entropy::Seed);
+    let server = Server::with_entropy(script, entropy);
     match &cli.tty {
         Some(path) => {
             let line = tty::open(path, cli.baud)?;

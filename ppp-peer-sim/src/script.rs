@@ -1,14 +1,15 @@
 //! The server script: what the scripted peer does, as YAML.
 //!
 //! ```yaml
-//! auth: mschapv2        # pap (default), chap-md5, mschapv2 or none
+//! auth: mschapv2        # pap (default), chap-md5, mschapv2, eap or none
 //! retries: 2            # MS-CHAPv2: refusals answered with R=1 and a new C= before R=0
 //! users:
 //!   alice: secret                             # name: password, accepted
 //!   bob: {password: pw, fail: 2}              # the first 2 attempts refused (E=691)
 //!   carol: {password: old, outcome: expired}  # E=648, then a Change-Password from "old"
 //!   dave: {password: pw, outcome: disabled}   # E=647 (no-dial-in: 649, logon-hours: 646)
-//!   erin: {password: pw, callback: caller-set}  # this account's callback privilege
+//!   erin: {password: pw, tokens: ["314159", "271828"]}  # EAP-GTC one-time tokens
+//!   frank: {password: pw, callback: caller-set}  # this account's callback privilege
 //! callback: {server-set: "5550100"}   # everyone else's: none (default) | caller-set |
 //!                                     # {server-set: NUMBER}; faults: never: true (agree,
 //!                                     # hang up, never call), busy-callee: true (call at
@@ -25,8 +26,30 @@
 //! the number ([`sansio::PeerEvent::CallBack`]); on that call it answers PPP afresh (LCP,
 //! authentication, IPCP) and offers no callback.
 //!
-//! PAP and CHAP-MD5 carry no error codes and no retry: there every refusal is a plain
-//! failure, and the server ends the link.
+//! With `auth: eap` (RFC 3748), an `eap:` map says how the server runs it:
+//!
+//! ```yaml
+//! eap:
+//!   methods: [md5, mschapv2, gtc]   # offered in order; a Nak picks among the rest
+//!   identity-prompt: "Name:"        # text of Request/Identity (default empty)
+//!   notification: "Hello"           # a Notification after the identity (default none)
+//!   token-prompt: "Token:"          # text of the GTC Request (default "Token:")
+//! ```
+//!
+//! A `login:` map puts a terminal server's text login before PPP (see [`LoginScript`]):
+//!
+//! ```yaml
+//! login:
+//!   banner: "ACME dial-in"      # sent first (default none)
+//!   prompt: "login: "           # default "login: "
+//!   password-prompt: "Password: "  # default "Password: "
+//!   users: {alice: secret}      # terminal accounts, name: password
+//!   attempts: 1                 # failed logins before the server hangs up (default 1)
+//! ```
+//!
+//! PAP, CHAP-MD5, EAP-MD5 and EAP-GTC carry no error codes and no retry: there every
+//! refusal is a plain failure, and the server ends the link. EAP-MSCHAPv2 behaves as
+//! MS-CHAPv2 (`retries`, outcomes, Change-Password).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -36,9 +59,11 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
+use ras_ppp::EapMethod;
 use ras_ppp::cbcp::CallbackPrivilege;
 
 use crate::fault::{Fault, Faults};
+use crate::login::LoginScript;
 
 /// Which authentication the server demands (LCP Authentication-Protocol, RFC 1661 §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -54,6 +79,8 @@ pub enum AuthMode {
     /// MS-CHAP-V2 (RFC 2759): error codes, retries and password changes.
     #[serde(rename = "mschapv2")]
     MsChapV2,
+    /// EAP (RFC 3748), run as the `eap:` map says.
+    Eap,
 }
 
 impl fmt::Display for AuthMode {
@@ -63,6 +90,7 @@ impl fmt::Display for AuthMode {
             AuthMode::None => "none",
             AuthMode::ChapMd5 => "chap-md5",
             AuthMode::MsChapV2 => "mschapv2",
+            AuthMode::Eap => "eap",
         })
     }
 }
@@ -88,7 +116,8 @@ pub enum AccountOutcome {
     LogonHours,
 }
 
-/// An account: `name: password`, or `name: {password: ..., fail: N, outcome: ...}`.
+/// An account: `name: password`, or `name: {password: ..., fail: N, outcome: ...,
+/// tokens: [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Account {
@@ -100,6 +129,9 @@ pub struct Account {
     /// What happens after that, for the right password.
     #[serde(default)]
     pub outcome: AccountOutcome,
+    /// EAP-GTC one-time tokens (RFC 3748 §5.6): each is accepted once, then spent.
+    #[serde(default)]
+    pub tokens: Vec<String>,
     /// This account's callback privilege; the script's `callback:` when absent.
     #[serde(default)]
     pub callback: Option<Callback>,
@@ -205,6 +237,7 @@ impl Account {
             fail: 0,
             outcome: AccountOutcome::Accept,
             callback: None,
+            tokens: Vec::new(),
         }
     }
 }
@@ -259,6 +292,58 @@ fn deserialize_users<'de, D: Deserializer<'de>>(
         .collect())
 }
 
+/// An EAP method as a script names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EapMethodName {
+    /// MD5-Challenge (RFC 3748 §5.4).
+    Md5,
+    /// EAP-MSCHAPv2 (draft-kamath-pppext-eap-mschapv2).
+    #[serde(rename = "mschapv2")]
+    MsChapV2,
+    /// Generic Token Card (RFC 3748 §5.6): a one-time token from the account's `tokens`.
+    Gtc,
+}
+
+impl From<EapMethodName> for EapMethod {
+    fn from(name: EapMethodName) -> EapMethod {
+        match name {
+            EapMethodName::Md5 => EapMethod::Md5,
+            EapMethodName::MsChapV2 => EapMethod::MsChapV2,
+            EapMethodName::Gtc => EapMethod::Gtc,
+        }
+    }
+}
+
+/// How the server runs EAP (`eap:`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct EapScript {
+    /// Methods offered in order (default `[mschapv2, md5, gtc]`).
+    pub methods: Vec<EapMethodName>,
+    /// The Request/Identity text (default empty).
+    pub identity_prompt: String,
+    /// A Notification sent after the identity (default none).
+    pub notification: Option<String>,
+    /// The GTC Request text (default `Token:`).
+    pub token_prompt: String,
+}
+
+impl Default for EapScript {
+    fn default() -> Self {
+        EapScript {
+            methods: vec![
+                EapMethodName::MsChapV2,
+                EapMethodName::Md5,
+                EapMethodName::Gtc,
+            ],
+            identity_prompt: String::new(),
+            notification: None,
+            token_prompt: "Token:".into(),
+        }
+    }
+}
+
 /// Addresses IPCP hands out (RFC 1332 §3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -300,6 +385,10 @@ pub struct Script {
     pub callback: Callback,
     /// Seconds between hanging up and calling back (`callback-delay:`; default 0).
     pub callback_delay: u8,
+    /// How EAP runs, under `auth: eap`.
+    pub eap: EapScript,
+    /// A text login before PPP; none by default.
+    pub login: Option<LoginScript>,
 }
 
 impl Default for Script {
@@ -314,6 +403,8 @@ impl Default for Script {
             faults: Faults::default(),
             callback: Callback::default(),
             callback_delay: 0,
+            eap: EapScript::default(),
+            login: None,
         }
     }
 }
@@ -333,6 +424,8 @@ struct RawScript {
     callback: Callback,
     #[serde(default)]
     callback_delay: u8,
+    eap: Option<Spanned<EapScript>>,
+    login: Option<Spanned<LoginScript>>,
 }
 
 /// A script that cannot be used, with where it went wrong.
@@ -358,6 +451,28 @@ pub enum ScriptError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl ScriptError {
+    /// The message as a tool shows it for the script `file`: `FILE:LINE:COLUMN: rule`.
+    pub fn in_file(&self, file: &std::path::Path) -> String {
+        let (ScriptError::Syntax {
+            line,
+            column,
+            message,
+        }
+        | ScriptError::Invalid {
+            line,
+            column,
+            message,
+        }) = self;
+        let at = match (line, column) {
+            (Some(line), Some(column)) => format!(":{line}:{column}"),
+            (Some(line), None) => format!(":{line}"),
+            _ => String::new(),
+        };
+        format!("{}{at}: {message}", file.display())
+    }
 }
 
 fn position(line: Option<u64>, column: Option<u64>) -> String {
@@ -403,14 +518,22 @@ impl Script {
                 faults: None,
                 callback: Callback::default(),
                 callback_delay: 0,
+                eap: None,
+                login: None,
             }
         } else {
             serde_saphyr::from_str(text).map_err(|error| {
                 let location = error.location();
+                // The message alone (the position is in the fields), in the script's
+                // words rather than the YAML library's.
+                let message = serde_saphyr::MessageFormatter::format_message(
+                    &serde_saphyr::DefaultMessageFormatter,
+                    &error,
+                );
                 ScriptError::Syntax {
                     line: location.map(|l| l.line()),
                     column: location.map(|l| l.column()),
-                    message: error.to_string(),
+                    message: sansio::yaml_words::plain(&message).into_owned(),
                 }
             })?
         };
@@ -436,8 +559,10 @@ impl TryFrom<RawScript> for Script {
             ));
         }
         let retries = match raw.retries {
-            // RFC 2759 §6 R=1 exists in MS-CHAPv2 only.
-            Some(spanned) if spanned.value > 0 && auth != AuthMode::MsChapV2 => {
+            // RFC 2759 §6 R=1 exists in MS-CHAPv2 (and EAP-MSCHAPv2) only.
+            Some(spanned)
+                if spanned.value > 0 && !matches!(auth, AuthMode::MsChapV2 | AuthMode::Eap) =>
+            {
                 return Err(invalid(
                     Some(&spanned.referenced),
                     format!("retries: only MS-CHAPv2 can invite a retry (auth is {auth})"),
@@ -459,6 +584,38 @@ impl TryFrom<RawScript> for Script {
             Some(spanned) => spanned.value,
             None => Vec::new(),
         };
+        let eap = match raw.eap {
+            Some(spanned) if auth != AuthMode::Eap => {
+                return Err(invalid(
+                    Some(&spanned.referenced),
+                    format!("eap: only applies to `auth: eap` (auth is {auth})"),
+                ));
+            }
+            Some(spanned) if spanned.value.methods.is_empty() => {
+                return Err(invalid(
+                    Some(&spanned.referenced),
+                    "eap: `methods` needs at least one of md5, mschapv2, gtc",
+                ));
+            }
+            Some(spanned) => spanned.value,
+            None => EapScript::default(),
+        };
+        let login = match raw.login {
+            Some(spanned) if spanned.value.users.is_empty() => {
+                return Err(invalid(
+                    Some(&spanned.referenced),
+                    "login: needs at least one account under its `users:`",
+                ));
+            }
+            Some(spanned) if spanned.value.attempts == 0 => {
+                return Err(invalid(
+                    Some(&spanned.referenced),
+                    "login: `attempts` must be at least 1",
+                ));
+            }
+            Some(spanned) => Some(spanned.value),
+            None => None,
+        };
         let faults = Faults::from_steps(raw.faults.unwrap_or_default())?;
         Ok(Script {
             auth,
@@ -469,6 +626,8 @@ impl TryFrom<RawScript> for Script {
             faults,
             callback: raw.callback,
             callback_delay: raw.callback_delay,
+            eap,
+            login,
         })
     }
 }
@@ -552,6 +711,7 @@ mod tests {
                 fail: 2,
                 outcome: AccountOutcome::Accept,
                 callback: None,
+                tokens: Vec::new(),
             }
         );
         assert_eq!(script.users["carol"].outcome, AccountOutcome::Expired);
@@ -618,5 +778,50 @@ mod tests {
         let error = Script::from_yaml("users: {a: b}\nretries: 1\n").unwrap_err();
         assert_eq!(error.location(), Some((2, Some(10))));
         assert!(error.to_string().contains("MS-CHAPv2"), "{error}");
+    }
+
+    #[test]
+    fn eap_section() {
+        let script = Script::from_yaml(
+            "auth: eap\neap:\n  methods: [gtc, md5]\n  identity-prompt: \"Name:\"\n  notification: Hello\nusers:\n  erin: {password: pw, tokens: [\"314159\", \"271828\"]}\n",
+        )
+        .unwrap();
+        assert_eq!(script.auth, AuthMode::Eap);
+        assert_eq!(script.eap.methods, [EapMethodName::Gtc, EapMethodName::Md5]);
+        assert_eq!(script.eap.identity_prompt, "Name:");
+        assert_eq!(script.eap.notification.as_deref(), Some("Hello"));
+        assert_eq!(script.eap.token_prompt, "Token:");
+        assert_eq!(script.users["erin"].tokens, ["314159", "271828"]);
+        // `eap:` without `auth: eap`, an empty method list, an unknown method.
+        let error = Script::from_yaml("users: {a: b}\neap: {methods: [md5]}\n").unwrap_err();
+        assert_eq!(error.location().map(|l| l.0), Some(2));
+        assert!(error.to_string().contains("auth: eap"), "{error}");
+        assert!(
+            Script::from_yaml("auth: eap\nusers: {a: b}\neap: {methods: []}\n")
+                .unwrap_err()
+                .to_string()
+                .contains("at least one")
+        );
+        assert!(matches!(
+            Script::from_yaml("auth: eap\nusers: {a: b}\neap: {methods: [leap]}\n"),
+            Err(ScriptError::Syntax { line: Some(3), .. })
+        ));
+    }
+
+    #[test]
+    fn login_section() {
+        let script =
+            Script::from_yaml("auth: none\nlogin:\n  banner: ACME\n  users: {alice: secret}\n")
+                .unwrap();
+        let login = script.login.unwrap();
+        assert_eq!(login.prompt, "login: ");
+        assert_eq!(login.password_prompt, "Password: ");
+        assert_eq!(login.attempts, 1);
+        let error = Script::from_yaml("auth: none\nlogin: {users: {}}\n").unwrap_err();
+        assert_eq!(error.location().map(|l| l.0), Some(2));
+        assert!(matches!(
+            Script::from_yaml("auth: none\nlogin: {users: {a: b}, colour: red}\n"),
+            Err(ScriptError::Syntax { line: Some(2), .. })
+        ));
     }
 }

@@ -1,26 +1,30 @@
-//! The server role: LCP demanding the script's authentication, PAP, CHAP-MD5 or MS-CHAPv2
-//! checked against the script's accounts (with their scripted outcomes), callback control
-//! (MS-CBCP) when the client asks for it, IPCP assigning the script's addresses.
+//! The server role: LCP demanding the script's authentication, PAP, CHAP-MD5, MS-CHAPv2 or
+//! EAP (MD5, MS-CHAPv2, GTC) checked against the script's accounts (with their scripted
+//! outcomes), callback control (MS-CBCP) when the client asks for it, IPCP assigning the
+//! script's addresses.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use ras_ppp::cbcp::{CallbackPrivilege, CbcpOutcome, CbcpServer, CbcpServerConfig};
 use ras_ppp::chap::{ChapAlgorithm, ChapAttempt, ChapServer, ChapVerdict, Proof};
+use ras_ppp::eap::{EapAttempt, EapAuthenticator, EapAuthenticatorConfig, EapProof};
 use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
 use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, new_lcp};
 use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
-use ras_ppp::random::SeededRandom;
+use ras_ppp::random::{Entropy, Random, SeededRandom};
 use ras_ppp::wire::Protocol;
 use ras_ppp::wire::chap::error_code;
+use ras_ppp::wire::eap::EapMethod;
 use ras_ppp::wire::lcp::CallbackOperation;
 use ras_ppp::{AuthProtocol, Phase};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
 
 use crate::fault::{Arrival, FaultInjector, Faults};
+use crate::login::{LoginProgress, TerminalLogin};
 use crate::script::{Account, AccountOutcome, AuthMode, Callback, Script};
 
 /// What the server says in Authenticate-Ack and CHAP Success.
@@ -84,7 +88,9 @@ enum Leg {
 #[derive(Debug)]
 pub struct Server {
     script: Script,
-    magic_seed: u32,
+    /// Where the randomness comes from, as given (the callback leg's server draws from it
+    /// afresh).
+    entropy: Entropy,
     leg: Leg,
     phase: Phase,
     decoder: Decoder,
@@ -92,13 +98,16 @@ pub struct Server {
     lcp: Lcp,
     pap: PapServer,
     chap: Option<ChapServer>,
+    eap: Option<EapAuthenticator>,
     ipcp: Ipcp,
     /// The accounts as they stand now: `fail` counts down, a changed password replaces the
     /// old one.
     accounts: BTreeMap<String, Account>,
     /// Refusals (E=691) so far, against the script's `retries`.
     refusals: u32,
-    /// Seed of the CHAP challenges.
+    /// Where CHAP challenges come from, and the seed of the next CHAP exchange's stream
+    /// when they come from a seed (the fallback's seed otherwise).
+    chap_entropy: Entropy,
     chap_seed: u64,
     /// When we give up waiting for an Authenticate-Request.
     auth_deadline: Option<Instant>,
@@ -110,28 +119,43 @@ pub struct Server {
     calling_back: Option<(String, Duration, Callback)>,
     /// The script's fault steps, applied to the frames each way.
     faults: FaultInjector,
+    /// The text login still running before PPP, if the script has one.
+    login: Option<TerminalLogin>,
     hung_up: bool,
+    /// The login's last text, sent before any frame.
+    text: VecDeque<Vec<u8>>,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<PeerEvent>,
 }
 
 impl Server {
     /// A server playing `script`, its Magic-Numbers and CHAP challenges drawn from
-    /// `magic_seed`.
+    /// `magic_seed`: the same seed gives the same bytes.
     pub fn new(script: Script, magic_seed: u32) -> Self {
-        Server::answering(script, magic_seed, Leg::Called)
+        Server::with_entropy(script, Entropy::Seed(magic_seed))
     }
 
-    fn answering(script: Script, magic_seed: u32, leg: Leg) -> Self {
+    /// A server playing `script`, its Magic-Numbers and CHAP challenges drawn from
+    /// `entropy` (the system's generator when it serves real dialers).
+    pub fn with_entropy(script: Script, entropy: Entropy) -> Self {
+        Server::answering(script, entropy, Leg::Called)
+    }
+
+    fn answering(script: Script, given_entropy: Entropy, leg: Leg) -> Self {
+        let entropy = match given_entropy {
+            Entropy::Seed(seed) => Entropy::Seed(seed ^ SERVER_SEED_SALT),
+            Entropy::Os => Entropy::Os,
+        };
         let require_auth = match script.auth {
             AuthMode::Pap => Some(AuthProtocol::Pap),
             AuthMode::ChapMd5 => Some(AuthProtocol::ChapMd5),
             AuthMode::MsChapV2 => Some(AuthProtocol::MsChapV2),
+            AuthMode::Eap => Some(AuthProtocol::Eap),
             AuthMode::None => None,
         };
         let mut lcp = new_lcp(
             LcpConfig {
-                magic_seed: magic_seed ^ SERVER_SEED_SALT,
+                entropy,
                 require_auth,
                 accept_auth: Vec::new(),
                 peer_options: script.faults.peer_option_policy(),
@@ -161,9 +185,15 @@ impl Server {
         );
         Server {
             faults: FaultInjector::new(script.faults.clone()),
+            // The server's own call goes straight to PPP: the caller, called back, runs no
+            // login script [inferred].
+            login: match leg {
+                Leg::Called => script.login.clone().map(TerminalLogin::new),
+                Leg::CalledBack => None,
+            },
             accounts: script.users.clone(),
             script,
-            magic_seed,
+            entropy: given_entropy,
             leg,
             phase: Phase::Dead,
             decoder: Decoder::default(),
@@ -171,14 +201,20 @@ impl Server {
             lcp,
             pap: PapServer::default(),
             chap: None,
+            eap: None,
             ipcp,
             refusals: 0,
-            chap_seed: u64::from(magic_seed ^ SERVER_SEED_SALT),
+            chap_entropy: entropy,
+            chap_seed: match entropy {
+                Entropy::Seed(seed) => u64::from(seed),
+                Entropy::Os => 0,
+            },
             auth_deadline: None,
             authenticated: None,
             cbcp: None,
             calling_back: None,
             hung_up: false,
+            text: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
         }
@@ -219,6 +255,12 @@ impl Server {
             while let Some(packet) = cbcp.poll_packet() {
                 self.transmit
                     .push_back(self.encoder.encode(Protocol::CBCP, &packet));
+            }
+        }
+        if let Some(eap) = &mut self.eap {
+            while let Some(packet) = eap.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::EAP, &packet));
             }
         }
         while let Some(packet) = self.ipcp.poll_packet() {
@@ -294,6 +336,19 @@ impl Server {
                     cbcp.receive(&frame.information);
                 }
             }
+            Protocol::EAP if self.phase == Phase::Authenticate => {
+                let accounts = &self.accounts;
+                let attempt = self.eap.as_mut().and_then(|eap| {
+                    eap.receive(now, &frame.information, |name| {
+                        let name = account_name(accounts, name)?;
+                        accounts.get(name).map(|account| account.password.clone())
+                    })
+                });
+                if let Some(attempt) = attempt {
+                    self.eap_attempt(now, attempt);
+                }
+                self.eap_progress(now);
+            }
             Protocol::IPCP
                 if self.phase == Phase::Network
                     && self.script.faults.refuses_network_protocols() =>
@@ -304,7 +359,7 @@ impl Server {
             Protocol::IPCP if self.phase == Phase::Network => {
                 self.ipcp.receive(now, &frame.information)
             }
-            Protocol::PAP | Protocol::CHAP | Protocol::IPCP => {
+            Protocol::PAP | Protocol::CHAP | Protocol::EAP | Protocol::IPCP => {
                 debug!(protocol = %frame.protocol, phase = ?self.phase, "peer-sim: packet out of phase discarded")
             }
             Protocol::IPV4 => debug!(
@@ -371,27 +426,75 @@ impl Server {
         Decision::Refuse { error }
     }
 
-    fn chap_attempt(&mut self, now: Instant, attempt: ChapAttempt) {
-        let decision = self.decide(&attempt.name, attempt.proof);
-        let verdict = match decision {
+    /// The verdict for `decision`; with `can_retry` (MS-CHAPv2), a wrong password may be
+    /// invited to try again.
+    fn verdict(&mut self, decision: Decision, can_retry: bool) -> ChapVerdict {
+        match decision {
             Decision::Accept => ChapVerdict::Accept,
             Decision::Refuse { error } => {
                 // The script's `retries` budget is for wrong credentials (RFC 2759 §6 R=1);
                 // a disabled account gains nothing from another try.
-                let retry = error == error_code::AUTHENTICATION_FAILURE
+                let retry = can_retry
+                    && error == error_code::AUTHENTICATION_FAILURE
                     && self.refusals < self.script.retries;
                 if error == error_code::AUTHENTICATION_FAILURE {
                     self.refusals += 1;
                 }
                 ChapVerdict::Reject { error, retry }
             }
-        };
+        }
+    }
+
+    fn chap_attempt(&mut self, now: Instant, attempt: ChapAttempt) {
+        let decision = self.decide(&attempt.name, attempt.proof);
+        let verdict = self.verdict(decision, true);
         let Some(chap) = &mut self.chap else {
             return;
         };
         chap.answer(now, verdict, message(decision));
         let invited = chap.awaiting_answer();
         self.after_decision(now, decision, invited);
+    }
+
+    /// Judge an EAP attempt: a password proof as under CHAP; a GTC token is good if it is
+    /// one of the account's unspent tokens, which it then spends (RFC 3748 §5.6: one-time).
+    fn eap_attempt(&mut self, now: Instant, attempt: EapAttempt) {
+        let proof = match attempt.proof {
+            EapProof::Password(proof) => proof,
+            EapProof::Token(token) => {
+                let account = account_name(&self.accounts, &attempt.name)
+                    .map(str::to_owned)
+                    .and_then(|key| self.accounts.get_mut(&key));
+                match account.and_then(|a| Some((a.tokens.iter().position(|t| *t == token)?, a))) {
+                    Some((at, account)) => {
+                        account.tokens.remove(at);
+                        info!(name = %attempt.name, left = account.tokens.len(), "peer-sim: token spent");
+                        Proof::Valid
+                    }
+                    None => Proof::Invalid,
+                }
+            }
+        };
+        let decision = self.decide(&attempt.name, proof);
+        let verdict = self.verdict(decision, attempt.method == EapMethod::MsChapV2);
+        if let Some(eap) = &mut self.eap {
+            eap.answer(now, verdict, message(decision));
+        }
+    }
+
+    /// Once EAP has sent Success or Failure: into the network phase, or off the line.
+    fn eap_progress(&mut self, now: Instant) {
+        let Some(eap) = &self.eap else {
+            return;
+        };
+        let decision = match eap.outcome() {
+            Some(true) => Decision::Accept,
+            Some(false) => Decision::Refuse {
+                error: error_code::AUTHENTICATION_FAILURE,
+            },
+            None => return,
+        };
+        self.after_decision(now, decision, false);
     }
 
     /// Into the network phase, or (unless a retry or Change-Password is invited) off the line.
@@ -489,7 +592,7 @@ impl Server {
         let accounts = std::mem::take(&mut self.accounts);
         // The fault steps count the dial's frames across both calls.
         let faults = std::mem::replace(&mut self.faults, FaultInjector::new(Faults::default()));
-        *self = Server::answering(self.script.clone(), self.magic_seed, Leg::CalledBack);
+        *self = Server::answering(self.script.clone(), self.entropy, Leg::CalledBack);
         self.accounts = accounts;
         self.events = events;
         self.faults = faults;
@@ -511,10 +614,35 @@ impl Server {
             fsm.restart_interval,
             fsm.max_configure,
             INVITATION_WAIT,
-            SeededRandom::new(self.chap_seed),
+            match self.chap_entropy {
+                Entropy::Seed(_) => Random::seeded(self.chap_seed),
+                Entropy::Os => Random::from_entropy(Entropy::Os, self.chap_seed),
+            },
         );
         chap.start(now);
         self.chap = Some(chap);
+    }
+
+    /// EAP as the script's `eap:` says, retransmitting on LCP's restart timer as CHAP does.
+    fn start_eap(&mut self, now: Instant) {
+        let fsm = FsmConfig::default();
+        self.chap_seed = self.chap_seed.wrapping_add(1);
+        let eap = &self.script.eap;
+        let mut authenticator = EapAuthenticator::new(
+            EapAuthenticatorConfig {
+                name: CHAP_NAME.to_owned(),
+                methods: eap.methods.iter().copied().map(EapMethod::from).collect(),
+                identity_prompt: eap.identity_prompt.clone(),
+                notification: eap.notification.clone(),
+                token_prompt: eap.token_prompt.clone(),
+                restart_interval: fsm.restart_interval,
+                max_requests: fsm.max_configure,
+                user_wait: INVITATION_WAIT,
+            },
+            SeededRandom::new(self.chap_seed),
+        );
+        authenticator.start(now);
+        self.eap = Some(authenticator);
     }
 
     fn pump(&mut self, now: Instant) {
@@ -570,6 +698,10 @@ impl Server {
                         self.phase = Phase::Authenticate;
                         self.start_chap(now, protocol);
                     }
+                    (_, Some(AuthProtocol::Eap)) => {
+                        self.phase = Phase::Authenticate;
+                        self.start_eap(now);
+                    }
                     // The client rejected authentication: no account, no link.
                     _ => self.terminate(now, "client refused to authenticate"),
                 }
@@ -578,6 +710,7 @@ impl Server {
                 self.auth_deadline = None;
                 self.chap = None;
                 self.cbcp = None;
+                self.eap = None;
                 self.encoder = Encoder::default();
                 self.decoder.set_accm(ReceiveAccm::DEFAULT);
                 self.leave_network(now);
@@ -642,6 +775,33 @@ impl Machine for Server {
         if self.hung_up {
             return;
         }
+        let rest;
+        let bytes = match self.login.as_mut().map(|login| login.receive(bytes)) {
+            None => bytes,
+            Some(LoginProgress::Pending) => return,
+            Some(LoginProgress::LoggedIn { rest: after }) => {
+                // Its last words (the CR LF after the password) go out before PPP.
+                if let Some(login) = &mut self.login {
+                    self.text
+                        .extend(std::iter::from_fn(|| login.poll_transmit()));
+                }
+                self.login = None;
+                rest = after;
+                if rest.is_empty() {
+                    return;
+                }
+                &rest[..]
+            }
+            Some(LoginProgress::Refused) => {
+                if let Some(login) = &mut self.login {
+                    self.text
+                        .extend(std::iter::from_fn(|| login.poll_transmit()));
+                }
+                self.login = None;
+                self.hang_up();
+                return;
+            }
+        };
         if self.phase == Phase::Dead && !self.faults.is_silent() {
             // The caller is talking: our lower layer is up (RFC 1661 §3.2).
             self.phase = Phase::Establish;
@@ -694,10 +854,24 @@ impl Machine for Server {
                 self.terminate(now, "the client never answered the CHAP exchange");
             }
         }
+        if let Some(eap) = &mut self.eap {
+            eap.handle_timeout(now);
+            if eap.gave_up() {
+                self.eap = None;
+                self.terminate(now, "the client never answered the EAP exchange");
+            }
+        }
         self.pump(now);
     }
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        // The login's text is no PPP frame: the fault steps do not count it.
+        if let Some(text) = self.login.as_mut().and_then(TerminalLogin::poll_transmit) {
+            return Some(text);
+        }
+        if let Some(text) = self.text.pop_front() {
+            return Some(text);
+        }
         let mut frame = self.transmit.pop_front()?;
         self.faults.frame_sent(&mut frame);
         Some(frame)
@@ -717,6 +891,7 @@ impl Machine for Server {
             self.auth_deadline,
             self.chap.as_ref().and_then(ChapServer::poll_timeout),
             self.cbcp.as_ref().and_then(CbcpServer::poll_timeout),
+            self.eap.as_ref().and_then(EapAuthenticator::poll_timeout),
         ])
     }
 }

@@ -10,7 +10,10 @@ use proptest::prelude::*;
 use ras_ppp::keepalive::KeepaliveConfig;
 use ras_ppp::wire::Protocol;
 use ras_ppp::wire::chap::{ChapRepr, SuccessMessage};
-use ras_ppp::{AuthProtocol, Client, ClientConfig, ClientEvent, LinkDownReason};
+use ras_ppp::{
+    AuthProtocol, Client, ClientConfig, ClientEvent, EapAnswer, EapMethod, EapPeerConfig,
+    EapPrompt, LinkDownReason,
+};
 use sansio::sim::{Pipe, earliest};
 use sansio::{Duration, Instant, Machine, PeerEvent};
 
@@ -51,7 +54,7 @@ impl Dial {
             ClientConfig {
                 user: "alice".into(),
                 password: password.into(),
-                magic_seed: 7,
+                entropy: ras_ppp::random::Entropy::Seed(7),
                 // These dials are about negotiation; they run until nothing is left to
                 // happen, which an echo keepalive never allows.
                 keepalive: None,
@@ -282,7 +285,7 @@ fn the_keepalive_probes_an_answering_server_and_finds_a_vanished_one_dead() {
         ClientConfig {
             user: "alice".into(),
             password: "secret".into(),
-            magic_seed: 7,
+            entropy: ras_ppp::random::Entropy::Seed(7),
             keepalive: Some(keepalive),
             ..ClientConfig::default()
         },
@@ -498,7 +501,7 @@ fn dial_as(script: &str, user: &str, password: &str) -> Dial {
     dial.client = Client::new(ClientConfig {
         user: user.into(),
         password: password.into(),
-        magic_seed: 7,
+        entropy: ras_ppp::random::Entropy::Seed(7),
         keepalive: None,
         ..ClientConfig::default()
     });
@@ -752,6 +755,241 @@ fn a_wrong_authenticator_response_fails_the_server() {
 
 /// A frame of one of the protocols the machines speak, with random content, so fuzzing
 /// reaches past the FCS check into the packet parsers and automata.
+const EAP_SCRIPT: &str = "
+auth: eap
+retries: 1
+eap:
+  methods: [mschapv2, md5, gtc]
+  identity-prompt: \"Name:\"
+  notification: \"Maintenance tonight\"
+users:
+  alice: secret
+  carol: {password: old, outcome: expired}
+  erin: {password: pw, tokens: [\"314159\", \"271828\"]}
+";
+
+/// A client that agrees to EAP only, with `methods`.
+fn eap_dial(script: &str, user: &str, password: &str, methods: &[EapMethod]) -> Dial {
+    let mut dial = Dial::new(Some(script), password);
+    dial.client = Client::new(ClientConfig {
+        user: user.into(),
+        password: password.into(),
+        entropy: ras_engine::ppp::random::Entropy::Seed(7),
+        keepalive: None,
+        auth_protocols: vec![AuthProtocol::Eap],
+        eap: EapPeerConfig {
+            methods: methods.to_vec(),
+            ..EapPeerConfig::default()
+        },
+        ..ClientConfig::default()
+    });
+    dial
+}
+
+fn notification() -> ClientEvent {
+    ClientEvent::EapNotification {
+        message: "Maintenance tonight".into(),
+    }
+}
+
+#[test]
+fn eap_md5_good_and_bad_password() {
+    // The client Naks MS-CHAPv2 (RFC 3748 §5.3.1) and the server falls back to MD5.
+    let mut dial = eap_dial(EAP_SCRIPT, "alice", "secret", &[EapMethod::Md5]);
+    dial.dial();
+    assert_eq!(
+        dial.events(),
+        [
+            ClientEvent::LinkEstablished {
+                auth: Some(AuthProtocol::Eap)
+            },
+            notification(),
+            ClientEvent::AuthSucceeded {
+                message: String::new()
+            },
+            network_up()
+        ]
+    );
+    let mut dial = eap_dial(EAP_SCRIPT, "alice", "guess", &[EapMethod::Md5]);
+    dial.dial();
+    assert_eq!(
+        dial.events()[2..],
+        [
+            ClientEvent::AuthFailed {
+                message: String::new(),
+                error: None,
+                retry_allowed: false,
+            },
+            ClientEvent::LinkDown(LinkDownReason::AuthFailed),
+        ]
+    );
+    assert_eq!(dial.server_events.len(), 1, "the server hung up");
+}
+
+#[test]
+fn eap_ms_chap_v2_good() {
+    let mut dial = eap_dial(EAP_SCRIPT, "alice", "secret", &EapMethod::ALL);
+    dial.dial();
+    assert_eq!(
+        dial.events()[1..],
+        [notification(), welcome(), network_up()]
+    );
+}
+
+#[test]
+fn eap_ms_chap_v2_retry() {
+    let mut dial = eap_dial(EAP_SCRIPT, "alice", "guess", &[EapMethod::MsChapV2]);
+    dial.respond = Box::new(|client, now, event| {
+        if let ClientEvent::AuthFailed {
+            retry_allowed: true,
+            ..
+        } = event
+        {
+            client.retry_authentication(now, "alice", "secret").unwrap();
+        }
+    });
+    dial.dial();
+    assert_eq!(
+        dial.events()[2..],
+        [
+            ClientEvent::AuthFailed {
+                message: "Authentication failure".into(),
+                error: Some(691),
+                retry_allowed: true,
+            },
+            welcome(),
+            network_up()
+        ]
+    );
+}
+
+#[test]
+fn eap_ms_chap_v2_expired_password_is_changed() {
+    let mut dial = eap_dial(EAP_SCRIPT, "carol", "old", &[EapMethod::MsChapV2]);
+    dial.respond = Box::new(|client, now, event| {
+        if let ClientEvent::AuthFailed {
+            error: Some(648), ..
+        } = event
+        {
+            client.change_password(now, "brand-new").unwrap();
+        }
+    });
+    dial.dial();
+    assert_eq!(
+        dial.events()[2..],
+        [
+            ClientEvent::AuthFailed {
+                message: "Password expired".into(),
+                error: Some(648),
+                retry_allowed: false,
+            },
+            welcome(),
+            network_up()
+        ]
+    );
+    let account = dial.server.as_ref().unwrap().account("carol").unwrap();
+    assert_eq!(account.password, "brand-new");
+}
+
+#[test]
+fn eap_ms_chap_v2_without_a_password_asks_for_credentials() {
+    let mut dial = eap_dial(EAP_SCRIPT, "", "", &[EapMethod::MsChapV2]);
+    dial.respond = Box::new(|client, now, event| match event {
+        ClientEvent::EapPrompt(EapPrompt::Identity { .. }) => client
+            .eap_answer(now, EapAnswer::Identity("alice".into()))
+            .unwrap(),
+        ClientEvent::EapPrompt(EapPrompt::Credentials { .. }) => client
+            .eap_answer(
+                now,
+                EapAnswer::Credentials {
+                    user: "alice".into(),
+                    password: "secret".into(),
+                },
+            )
+            .unwrap(),
+        _ => {}
+    });
+    dial.dial();
+    assert_eq!(
+        dial.events()[1..],
+        [
+            ClientEvent::EapPrompt(EapPrompt::Identity {
+                message: "Name:".into()
+            }),
+            notification(),
+            ClientEvent::EapPrompt(EapPrompt::Credentials {
+                method: EapMethod::MsChapV2
+            }),
+            welcome(),
+            network_up()
+        ]
+    );
+}
+
+/// A GTC dial as erin answering each token prompt from `tokens`, in turn.
+fn gtc_dial(tokens: &'static [&'static str]) -> Dial {
+    let mut dial = eap_dial(EAP_SCRIPT, "erin", "pw", &[EapMethod::Gtc]);
+    let mut tokens = tokens.iter();
+    dial.respond = Box::new(move |client, now, event| {
+        if let ClientEvent::EapPrompt(EapPrompt::Token { message }) = event {
+            assert_eq!(message, "Token:");
+            let token = tokens.next().unwrap();
+            client
+                .eap_answer(now, EapAnswer::Token((*token).into()))
+                .unwrap();
+        }
+    });
+    dial
+}
+
+#[test]
+fn eap_gtc_tokens_are_one_time() {
+    let mut dial = gtc_dial(&["271828"]);
+    dial.dial();
+    assert_eq!(dial.events().last(), Some(&network_up()));
+    assert_eq!(
+        dial.server
+            .as_ref()
+            .unwrap()
+            .account("erin")
+            .unwrap()
+            .tokens,
+        ["314159"],
+        "the token is spent"
+    );
+    // The same token again, on a server that has spent it.
+    let spent =
+        "auth: eap\neap: {methods: [gtc]}\nusers:\n  erin: {password: pw, tokens: [\"314159\"]}\n";
+    let mut dial = gtc_dial(&["271828"]);
+    dial.server = Some(Server::new(Script::from_yaml(spent).unwrap(), 7));
+    dial.dial();
+    assert_eq!(
+        dial.events()[2..],
+        [
+            ClientEvent::AuthFailed {
+                message: String::new(),
+                error: None,
+                retry_allowed: false,
+            },
+            ClientEvent::LinkDown(LinkDownReason::AuthFailed),
+        ]
+    );
+}
+
+#[test]
+fn eap_gtc_unanswered_token_prompt_is_hung_up_on() {
+    let mut dial = eap_dial(EAP_SCRIPT, "erin", "pw", &[EapMethod::Gtc]);
+    dial.dial();
+    assert!(matches!(
+        dial.events()[2],
+        ClientEvent::EapPrompt(EapPrompt::Token { .. })
+    ));
+    assert_eq!(
+        dial.events().last(),
+        Some(&ClientEvent::LinkDown(LinkDownReason::PeerTerminated))
+    );
+}
+
 fn frames() -> impl Strategy<Value = Vec<u8>> {
     let protocol = prop_oneof![
         Just(0xC021u16),
@@ -818,7 +1056,7 @@ fn a_caller_set_callback_is_agreed_and_asked_of_the_network() {
         ClientConfig {
             user: "alice".into(),
             password: "secret".into(),
-            magic_seed: 7,
+            entropy: ras_ppp::random::Entropy::Seed(7),
             keepalive: None,
             callback: Some(ras_ppp::cbcp::CbcpClientConfig {
                 callback_number: Some("5550100".into()),
@@ -869,7 +1107,7 @@ fn a_held_offer_declined_goes_on_to_the_network() {
         ClientConfig {
             user: "alice".into(),
             password: "secret".into(),
-            magic_seed: 7,
+            entropy: ras_ppp::random::Entropy::Seed(7),
             keepalive: None,
             callback: Some(ras_ppp::cbcp::CbcpClientConfig {
                 ask_for_number: true,

@@ -56,7 +56,7 @@ impl Call {
             client: Client::new(ClientConfig {
                 user: "alice".into(),
                 password: password.into(),
-                magic_seed: 7,
+                entropy: ras_ppp::random::Entropy::Seed(7),
                 ..ClientConfig::default()
             }),
             server: Server::new(script, 7),
@@ -418,5 +418,39 @@ proptest! {
         prop_assert!(matches!(events.last(), Some(ClientEvent::LinkDown(_))), "{:?}", events);
         prop_assert!(call.server_events.len() <= 1);
         prop_assert_eq!(call.client.poll_timeout(), None);
+    }
+}
+
+/// Issue 16 #11: the server's 4th frame (after LCP Configure-Request, Configure-Ack and
+/// the CHAP Challenge) is its Success; corrupted, it is lost. The client sends its
+/// Response again on the restart timer, the server answers the repeated Response with
+/// Success again (RFC 1994 §4.2), and the dial connects instead of waiting out the
+/// engine's deadline.
+#[test]
+fn a_lost_chap_success_is_recovered() {
+    for (auth, protocol) in [
+        ("chap-md5", AuthProtocol::ChapMd5),
+        ("mschapv2", AuthProtocol::MsChapV2),
+    ] {
+        let script = format!(
+            "auth: {auth}\nusers: {{alice: secret}}\ndns: [192.0.2.53]\nfaults: [{{corrupt-fcs: 4}}]\n"
+        );
+        let call = Call::new(&script, "secret", LATENCY).run();
+        let events = call.events();
+        assert_eq!(
+            events.first(),
+            Some(&ClientEvent::LinkEstablished {
+                auth: Some(protocol)
+            }),
+            "{auth}"
+        );
+        assert!(events.contains(&network_up()), "{auth}: {events:?}");
+        assert_eq!(call.client.framing_stats().bad_fcs, 1, "{auth}");
+        // One restart timer (3 s) after the lost Success, well before the deadline.
+        let up_at = call.event_at(&network_up());
+        assert!(
+            up_at >= secs(3) && up_at < secs(10),
+            "{auth}: up at {up_at}"
+        );
     }
 }

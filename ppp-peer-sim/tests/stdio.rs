@@ -70,8 +70,75 @@ fn a_bad_script_is_reported_with_its_position() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("line 2, column 10") && stderr.contains("only MS-CHAPv2"),
+        stderr.contains("bad.yaml:2:10: ") && stderr.contains("only MS-CHAPv2"),
         "{stderr}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 16 #1: a factor outside the documented range is refused with the range (and a
+/// negative one is a value, not an unknown option) instead of panicking in the clock.
+#[test]
+fn a_time_scale_out_of_range_names_the_range() {
+    for bad in ["1e-30", "-1", "0"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_ppp-peer-sim"))
+            .args([
+                "--stdio",
+                "--script",
+                "/nonexistent.yaml",
+                "--time-scale",
+                bad,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("from 0.0001 to 1000"), "{bad}: {stderr}");
+    }
+}
+
+/// Issue 16 #2: with stderr going to a reader that has gone, the log is lost but the
+/// documented status stays: 0 when the line closes, 1 for a script it cannot read.
+#[test]
+fn a_closed_stderr_keeps_the_exit_status() {
+    let dir = std::env::temp_dir().join(format!("ppp-peer-sim-epipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("server.yaml");
+    std::fs::write(&script, "users:\n  alice: secret\n").unwrap();
+    for (script, expected) in [
+        (script.as_path(), 0),
+        (dir.join("missing.yaml").as_path(), 1),
+    ] {
+        let status = Command::new(env!("CARGO_BIN_EXE_ppp-peer-sim"))
+            .arg("--stdio")
+            .arg("--script")
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(testkit::reader_gone())
+            .stderr(testkit::reader_gone())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(expected), "{}", script.display());
+    }
+}
+
+/// Issue 16 #15: a log that goes to a file or pipe carries no ANSI colour codes.
+#[test]
+fn no_colours_when_stderr_is_not_a_terminal() {
+    let dir = std::env::temp_dir().join(format!("ppp-peer-sim-ansi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("server.yaml");
+    std::fs::write(&script, "users:\n  alice: secret\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ppp-peer-sim"))
+        .arg("--stdio")
+        .arg("--script")
+        .arg(&script)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("serving PPP on stdio"), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log:?}");
 }

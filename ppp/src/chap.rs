@@ -18,7 +18,7 @@ use crate::mschapv2::{
     generate_nt_response, new_password_encrypted_with_old_nt_password_hash, nt_password_hash,
     old_nt_password_hash_encrypted_with_new_nt_password_hash, recover_new_password,
 };
-use crate::random::SeededRandom;
+use crate::random::Random;
 use crate::wire::chap::{
     AuthenticatorResponse, ChangePassword, ChapRepr, FailureMessage, MsChapV2Response,
     PASSWORD_CHANGE_VERSION, SuccessMessage, error_code, ms_chap_v2_challenge,
@@ -40,7 +40,7 @@ impl ChapAlgorithm {
         match protocol {
             AuthProtocol::ChapMd5 => Some(ChapAlgorithm::Md5),
             AuthProtocol::MsChapV2 => Some(ChapAlgorithm::MsChapV2),
-            AuthProtocol::Pap | AuthProtocol::Other(_) => None,
+            AuthProtocol::Pap | AuthProtocol::Eap | AuthProtocol::Other(_) => None,
         }
     }
 }
@@ -83,9 +83,15 @@ pub struct ChapClient {
     algorithm: ChapAlgorithm,
     name: Vec<u8>,
     password: String,
-    random: SeededRandom,
-    /// How long to wait for the authenticator each time we are waiting for it.
-    patience: Duration,
+    random: Random,
+    /// The restart timer: how long a Response waits for Success or Failure before it is
+    /// sent again (RFC 1994 §4.1, the peer's side of the retransmission).
+    restart_interval: Duration,
+    /// How many times a Response goes out before we give up; `restart_interval` times
+    /// this is also how long we wait for the first Challenge.
+    max_transmits: u32,
+    /// Transmissions of the Response we sent last.
+    transmits: u32,
     deadline: Option<Instant>,
     answered: Option<Answered>,
     invitation: Option<Invitation>,
@@ -96,20 +102,26 @@ pub struct ChapClient {
 
 impl ChapClient {
     /// A client named `name` (sent as is, domain included; RFC 2759 §8.2 strips the domain
-    /// where the hash needs it) that waits `patience` for the authenticator to act.
+    /// where the hash needs it). It sends each Response up to `max_transmits` times,
+    /// `restart_interval` apart, until Success or Failure arrives: RFC 1994 §4.2 has the
+    /// authenticator answer a repeated Response again precisely because the answer can be
+    /// lost. It waits as long for the first Challenge.
     pub fn new(
         algorithm: ChapAlgorithm,
         name: &str,
         password: &str,
-        patience: Duration,
-        random: SeededRandom,
+        restart_interval: Duration,
+        max_transmits: u32,
+        random: Random,
     ) -> Self {
         ChapClient {
             algorithm,
             name: name.as_bytes().to_vec(),
             password: password.to_owned(),
             random,
-            patience,
+            restart_interval,
+            max_transmits: max_transmits.max(1),
+            transmits: 0,
             deadline: None,
             answered: None,
             invitation: None,
@@ -121,7 +133,7 @@ impl ChapClient {
 
     /// Start waiting for the first Challenge.
     pub fn start(&mut self, now: Instant) {
-        self.deadline = Some(now + self.patience);
+        self.deadline = Some(now + self.restart_interval * self.max_transmits);
     }
 
     /// A Failure invited new credentials and nobody has answered it yet.
@@ -249,7 +261,8 @@ impl ChapClient {
             packet,
             expected,
         });
-        self.deadline = Some(now + self.patience);
+        self.transmits = 1;
+        self.deadline = Some(now + self.restart_interval);
     }
 
     fn on_success(&mut self, message: &[u8]) {
@@ -382,10 +395,23 @@ impl ChapClient {
         self.outcome = Some(outcome);
     }
 
-    /// Give up if the authenticator has kept us waiting too long.
+    /// The restart timer: send the Response again, or give up once it has gone out
+    /// `max_transmits` times (or no Challenge came at all).
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.deadline.is_some_and(|deadline| deadline <= now) {
-            self.finish(AuthOutcome::TimedOut);
+        if self.deadline.is_none_or(|deadline| deadline > now) {
+            return;
+        }
+        match &self.answered {
+            Some(answered) if self.transmits < self.max_transmits => {
+                debug!(
+                    transmits = self.transmits,
+                    "CHAP: no Success or Failure yet, Response sent again"
+                );
+                self.outgoing.push_back(answered.packet.clone());
+                self.transmits += 1;
+                self.deadline = Some(now + self.restart_interval);
+            }
+            _ => self.finish(AuthOutcome::TimedOut),
         }
     }
 
@@ -478,7 +504,7 @@ enum ServerState {
 pub struct ChapServer {
     algorithm: ChapAlgorithm,
     name: Vec<u8>,
-    random: SeededRandom,
+    random: Random,
     restart_interval: Duration,
     max_challenges: u32,
     invitation_wait: Duration,
@@ -503,7 +529,7 @@ impl ChapServer {
         restart_interval: Duration,
         max_challenges: u32,
         invitation_wait: Duration,
-        random: SeededRandom,
+        random: Random,
     ) -> Self {
         ChapServer {
             algorithm,
@@ -847,8 +873,9 @@ mod tests {
             algorithm,
             "CORP\\alice",
             password,
-            SECOND * 30,
-            SeededRandom::new(1),
+            SECOND * 3,
+            10,
+            Random::seeded(1),
         );
         let server = ChapServer::new(
             algorithm,
@@ -856,7 +883,7 @@ mod tests {
             SECOND * 3,
             3,
             SECOND * 60,
-            SeededRandom::new(2),
+            Random::seeded(2),
         );
         (client, server)
     }
@@ -1093,10 +1120,44 @@ mod tests {
             }
         }
         assert!(server.gave_up());
-        // The client gives up too, 30 s after it last heard anything worth answering.
-        let deadline = client.poll_timeout().unwrap();
-        client.handle_timeout(deadline);
+        // The client gives up too, once its Response has gone out Max-Configure times on
+        // its own restart timer with nothing coming back.
+        let mut resent = 0;
+        while let Some(deadline) = client.poll_timeout() {
+            client.handle_timeout(deadline);
+            while let Some(again) = client.poll_packet() {
+                assert_eq!(again, response);
+                resent += 1;
+            }
+        }
+        assert_eq!(resent, 9);
         assert_eq!(client.take_outcome(), Some(AuthOutcome::TimedOut));
+    }
+
+    /// Issue 16 #11: the Success is lost; the client sends its Response again on the
+    /// restart timer and the authenticator, already done, answers it again (RFC 1994
+    /// §4.2), so the client succeeds after all.
+    #[test]
+    fn a_lost_success_is_recovered_by_resending_the_response() {
+        for algorithm in [ChapAlgorithm::Md5, ChapAlgorithm::MsChapV2] {
+            let (mut client, mut server) = pair(algorithm, "secret");
+            challenge(&mut client, &mut server);
+            server.answer(Instant::ZERO, ChapVerdict::Accept, "Welcome");
+            let lost = server.poll_packet().expect("a Success");
+            assert!(!lost.is_empty());
+            assert_eq!(client.take_outcome(), None);
+            let deadline = client.poll_timeout().expect("the restart timer");
+            assert_eq!(deadline, Instant::ZERO + SECOND * 3, "{algorithm:?}");
+            client.handle_timeout(deadline);
+            // Already answered: no new decision, the same Success again.
+            assert_eq!(to_server(&mut client, &mut server), None, "{algorithm:?}");
+            let success = server.poll_packet().expect("the Success again");
+            client.receive(deadline, &success);
+            assert!(
+                matches!(client.take_outcome(), Some(AuthOutcome::Succeeded(_))),
+                "{algorithm:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The dialer's end of a PPP link: LCP, then the authentication the peer demands (PAP,
-//! CHAP-MD5 or MS-CHAPv2), then IPCP, through the RFC 1661 §3 phases. This is what the dial engine drives over the serial line once the
+//! CHAP-MD5, MS-CHAPv2 or EAP), then IPCP, through the RFC 1661 §3 phases. This is what the dial engine drives over the serial line once the
 //! modem has connected.
 
 use std::collections::VecDeque;
@@ -11,13 +11,14 @@ use tracing::{debug, info};
 use crate::auth::AuthOutcome;
 use crate::cbcp::{CbcpClient, CbcpClientConfig, CbcpOutcome};
 use crate::chap::{AuthRetryError, ChapAlgorithm, ChapClient};
+use crate::eap::{EapAnswer, EapAnswerError, EapPeer, EapPeerConfig, EapPeerEvent, EapPrompt};
 use crate::fsm::{Event, FsmConfig, LayerEvent, State};
 use crate::hdlc::{DEFAULT_MRU, Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use crate::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use crate::keepalive::{Keepalive, KeepaliveConfig, KeepaliveEvent};
 use crate::lcp::{Lcp, LcpConfig, LcpExtensions, new_lcp};
 use crate::pap::PapClient;
-use crate::random::SeededRandom;
+use crate::random::{Entropy, Random, SeededRandom};
 use crate::wire::control::CodeSet;
 use crate::wire::lcp::{AuthProtocol, CallbackOperation, LcpOption};
 use crate::wire::{ControlRepr, Protocol};
@@ -32,9 +33,11 @@ pub struct ClientConfig {
     /// password.
     pub password: String,
     /// Authentication protocols we agree to when the peer demands one, best first (default
-    /// MS-CHAPv2, CHAP-MD5, PAP). The peer's demand is Acked if listed, otherwise Nak'd with
+    /// MS-CHAPv2, CHAP-MD5, PAP; EAP only when listed, as Windows asks RASEO_RequireEAP). The peer's demand is Acked if listed, otherwise Nak'd with
     /// the first (RFC 1661 §6.2); empty means we authenticate to nobody.
     pub auth_protocols: Vec<AuthProtocol>,
+    /// EAP's identity, methods and Notification handling, when EAP is agreed.
+    pub eap: EapPeerConfig,
     /// Restart timer (RFC 1661 §4.6, default 3 s); also PAP's retransmission period.
     pub restart_interval: Duration,
     /// Max-Configure (default 10); also the most Authenticate-Requests sent, and how many
@@ -44,9 +47,10 @@ pub struct ClientConfig {
     pub max_terminate: u32,
     /// Max-Failure (default 5).
     pub max_failure: u32,
-    /// Seed of our Magic-Numbers and of the random octets authentication needs
-    /// (MS-CHAPv2 Peer-Challenges, Change-Password padding): same seed, same trace.
-    pub magic_seed: u32,
+    /// Source of our Magic-Numbers and of the random octets authentication needs
+    /// (MS-CHAPv2 Peer-Challenges, Change-Password padding): the system's generator on a
+    /// real link (RFC 1661 §6.4, RFC 2759 §4); with a seed, same seed, same trace.
+    pub entropy: Entropy,
     /// Our Maximum-Receive-Unit (default 1500).
     pub mru: u16,
     /// LCP echo keepalive once the network is up (RFC 1661 §5.8): default an
@@ -69,11 +73,12 @@ impl Default for ClientConfig {
                 AuthProtocol::ChapMd5,
                 AuthProtocol::Pap,
             ],
+            eap: EapPeerConfig::default(),
             restart_interval: fsm.restart_interval,
             max_configure: fsm.max_configure,
             max_terminate: fsm.max_terminate,
             max_failure: fsm.max_failure,
-            magic_seed: 1,
+            entropy: Entropy::Os,
             mru: DEFAULT_MRU,
             keepalive: Some(KeepaliveConfig::default()),
             callback: None,
@@ -181,6 +186,16 @@ pub enum ClientEvent {
         /// How long the server waits before dialing.
         delay: Duration,
     },
+    /// The EAP method needs the user (RFC 3748: an identity, a Generic Token Card token,
+    /// credentials, a Notification to confirm): the link waits in the Authenticate phase,
+    /// with no timer of ours, until [`Client::eap_answer`] or [`Client::close`] — the point
+    /// where a RAS dial pauses in RASCS_InvokeEapUI.
+    EapPrompt(EapPrompt),
+    /// An EAP Notification (RFC 3748 §5.2), already acknowledged, to show the user.
+    EapNotification {
+        /// The authenticator's text.
+        message: String,
+    },
     /// IPCP reached Opened.
     NetworkUp {
         /// Our address.
@@ -206,7 +221,7 @@ pub struct Client {
     /// Callback control, between authentication and the Network phase.
     cbcp: Option<CbcpClient>,
     /// Where authentication randomness comes from.
-    random: SeededRandom,
+    random: Random,
     /// A password change sent and not yet answered.
     new_password: Option<String>,
     ipcp: Ipcp,
@@ -228,7 +243,7 @@ impl Client {
         let lcp = new_lcp(
             LcpConfig {
                 mru: config.mru,
-                magic_seed: config.magic_seed,
+                entropy: config.entropy,
                 require_auth: None,
                 accept_auth: config.auth_protocols.clone(),
                 max_failure: config.max_failure,
@@ -253,7 +268,7 @@ impl Client {
             lcp,
             auth: None,
             cbcp: None,
-            random: SeededRandom::new(u64::from(config.magic_seed) ^ AUTH_SEED_SALT),
+            random: Random::from_entropy(config.entropy, AUTH_SEED_SALT),
             new_password: None,
             ipcp,
             keepalive: config.keepalive.map(Keepalive::new),
@@ -399,7 +414,7 @@ impl Client {
                 }
                 self.lcp.receive(now, &frame.information)
             }
-            Protocol::PAP | Protocol::CHAP => match (&mut self.auth, self.phase) {
+            Protocol::PAP | Protocol::CHAP | Protocol::EAP => match (&mut self.auth, self.phase) {
                 (Some(auth), Phase::Authenticate) if auth.protocol() == frame.protocol => {
                     auth.receive(now, &frame.information)
                 }
@@ -439,6 +454,13 @@ impl Client {
             while let Some(event) = self.lcp.poll_event() {
                 progressed = true;
                 self.on_lcp(now, event);
+            }
+            while let Some(event) = self.auth.as_mut().and_then(Authentication::poll_event) {
+                progressed = true;
+                self.events.push_back(match event {
+                    EapPeerEvent::Prompt(prompt) => ClientEvent::EapPrompt(prompt),
+                    EapPeerEvent::Notification(message) => ClientEvent::EapNotification { message },
+                });
             }
             if let Some(outcome) = self.auth.as_mut().and_then(Authentication::take_outcome) {
                 progressed = true;
@@ -559,7 +581,7 @@ impl Client {
             }
             LayerEvent::ProtocolRejected(protocol) => match protocol {
                 Protocol::IPCP => self.terminate(now, LinkDownReason::NoNetworkProtocol),
-                Protocol::PAP | Protocol::CHAP => {
+                Protocol::PAP | Protocol::CHAP | Protocol::EAP => {
                     self.terminate(now, LinkDownReason::AuthNotSupported)
                 }
                 other => debug!(%other, "peer rejected a protocol we do not need"),
@@ -593,14 +615,25 @@ impl Client {
                 config.max_configure,
             )));
         }
+        if protocol == AuthProtocol::Eap {
+            return Some(Authentication::Eap(Box::new(EapPeer::new(
+                config.eap.clone(),
+                &config.user,
+                &config.password,
+                config.restart_interval * config.max_configure,
+                // A stream of its own, so a renegotiated link draws fresh challenges.
+                SeededRandom::new(self.random.next_u64()),
+            ))));
+        }
         let algorithm = ChapAlgorithm::from_auth_protocol(protocol)?;
         Some(Authentication::Chap(ChapClient::new(
             algorithm,
             &config.user,
             &config.password,
-            config.restart_interval * config.max_configure,
+            config.restart_interval,
+            config.max_configure,
             // A stream of its own, so a renegotiated link draws fresh challenges.
-            SeededRandom::new(self.random.next_u64()),
+            self.random.split(),
         )))
     }
 
@@ -639,16 +672,20 @@ impl Client {
         }
     }
 
-    /// After [`ClientEvent::AuthFailed`] with `retry_allowed`: answer the MS-CHAPv2
-    /// Failure's challenge with new credentials (RFC 2759 §6), which become the config's.
+    /// After [`ClientEvent::AuthFailed`] with `retry_allowed`: answer the MS-CHAPv2 (or
+    /// EAP-MSCHAPv2) Failure's challenge with new credentials (RFC 2759 §6), which become
+    /// the config's.
     pub fn retry_authentication(
         &mut self,
         now: Instant,
         user: &str,
         password: &str,
     ) -> Result<(), AuthRetryError> {
-        let chap = self.invited_chap()?;
-        chap.retry(now, user, password)?;
+        match self.authenticating()? {
+            Authentication::Chap(chap) => chap.retry(now, user, password)?,
+            Authentication::Eap(eap) => eap.retry(now, user, password)?,
+            Authentication::Pap(_) => return Err(AuthRetryError::NotInvited),
+        }
         self.config.user = user.to_owned();
         self.config.password = password.to_owned();
         self.pump(now);
@@ -656,27 +693,43 @@ impl Client {
     }
 
     /// After [`ClientEvent::AuthFailed`] with error 648 (password expired): send an
-    /// MS-CHAPv2 Change-Password (RFC 2759 §7) from the config's password to
-    /// `new_password`; once the server answers Success, the config holds the new one.
+    /// MS-CHAPv2 (or EAP-MSCHAPv2) Change-Password (RFC 2759 §7) from the config's
+    /// password to `new_password`; once the server answers Success, the config holds the
+    /// new one.
     pub fn change_password(
         &mut self,
         now: Instant,
         new_password: &str,
     ) -> Result<(), AuthRetryError> {
-        let chap = self.invited_chap()?;
-        chap.change_password(now, new_password)?;
+        match self.authenticating()? {
+            Authentication::Chap(chap) => chap.change_password(now, new_password)?,
+            Authentication::Eap(eap) => eap.change_password(now, new_password)?,
+            Authentication::Pap(_) => return Err(AuthRetryError::NotInvited),
+        }
         self.new_password = Some(new_password.to_owned());
         self.pump(now);
         Ok(())
     }
 
-    fn invited_chap(&mut self) -> Result<&mut ChapClient, AuthRetryError> {
+    /// After [`ClientEvent::EapPrompt`]: the user's answer. Credentials given here become
+    /// the config's.
+    pub fn eap_answer(&mut self, now: Instant, answer: EapAnswer) -> Result<(), EapAnswerError> {
+        let Ok(Authentication::Eap(eap)) = self.authenticating() else {
+            return Err(EapAnswerError::NotAsked);
+        };
+        eap.answer(now, answer)?;
+        let (user, password) = eap.credentials();
+        let (user, password) = (user.to_owned(), password.to_owned());
+        self.config.user = user;
+        self.config.password = password;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// The protocol running in the Authenticate phase.
+    fn authenticating(&mut self) -> Result<&mut Authentication, AuthRetryError> {
         match &mut self.auth {
-            Some(Authentication::Chap(chap))
-                if self.phase == Phase::Authenticate && chap.awaiting_credentials() =>
-            {
-                Ok(chap)
-            }
+            Some(auth) if self.phase == Phase::Authenticate => Ok(auth),
             _ => Err(AuthRetryError::NotInvited),
         }
     }
@@ -778,6 +831,8 @@ const AUTH_SEED_SALT: u64 = 0x4155_5448_0000_0000; // "AUTH"
 enum Authentication {
     Pap(PapClient),
     Chap(ChapClient),
+    /// Boxed: it holds an MS-CHAPv2 client of its own.
+    Eap(Box<EapPeer>),
 }
 
 impl Authentication {
@@ -785,6 +840,7 @@ impl Authentication {
         match self {
             Authentication::Pap(_) => Protocol::PAP,
             Authentication::Chap(_) => Protocol::CHAP,
+            Authentication::Eap(_) => Protocol::EAP,
         }
     }
 
@@ -792,6 +848,7 @@ impl Authentication {
         match self {
             Authentication::Pap(pap) => pap.start(now),
             Authentication::Chap(chap) => chap.start(now),
+            Authentication::Eap(eap) => eap.start(now),
         }
     }
 
@@ -799,17 +856,30 @@ impl Authentication {
         match self {
             Authentication::Pap(pap) => pap.receive(information),
             Authentication::Chap(chap) => chap.receive(now, information),
+            Authentication::Eap(eap) => eap.receive(now, information),
         }
     }
 
     fn awaiting_credentials(&self) -> bool {
-        matches!(self, Authentication::Chap(chap) if chap.awaiting_credentials())
+        match self {
+            Authentication::Pap(_) => false,
+            Authentication::Chap(chap) => chap.awaiting_credentials(),
+            Authentication::Eap(eap) => eap.awaiting_credentials(),
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<EapPeerEvent> {
+        match self {
+            Authentication::Eap(eap) => eap.poll_event(),
+            Authentication::Pap(_) | Authentication::Chap(_) => None,
+        }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         match self {
             Authentication::Pap(pap) => pap.handle_timeout(now),
             Authentication::Chap(chap) => chap.handle_timeout(now),
+            Authentication::Eap(eap) => eap.handle_timeout(now),
         }
     }
 
@@ -817,6 +887,7 @@ impl Authentication {
         match self {
             Authentication::Pap(pap) => pap.poll_timeout(),
             Authentication::Chap(chap) => chap.poll_timeout(),
+            Authentication::Eap(eap) => eap.poll_timeout(),
         }
     }
 
@@ -824,6 +895,7 @@ impl Authentication {
         match self {
             Authentication::Pap(pap) => pap.poll_packet(),
             Authentication::Chap(chap) => chap.poll_packet(),
+            Authentication::Eap(eap) => eap.poll_packet(),
         }
     }
 
@@ -831,6 +903,7 @@ impl Authentication {
         match self {
             Authentication::Pap(pap) => pap.take_outcome(),
             Authentication::Chap(chap) => chap.take_outcome(),
+            Authentication::Eap(eap) => eap.take_outcome(),
         }
     }
 }
@@ -839,6 +912,18 @@ impl Authentication {
 mod tests {
     use super::*;
     use crate::hdlc::DecoderStats;
+
+    /// Issue 16 #16: two clients without a seed open with different Magic-Numbers, so
+    /// two dialer processes no longer send the same one (RFC 1661 §6.4).
+    #[test]
+    fn unseeded_clients_send_different_magic_numbers() {
+        let first_request = || {
+            let mut client = Client::new(ClientConfig::default());
+            client.open(Instant::ZERO);
+            client.poll_transmit().expect("a Configure-Request")
+        };
+        assert_ne!(first_request(), first_request());
+    }
 
     /// A hand-driven far end: a bare LCP (in whatever configuration the test wants) that
     /// ignores PAP and either ignores or Protocol-Rejects IPCP.
@@ -853,7 +938,7 @@ mod tests {
     impl Peer {
         fn new(require_auth: Option<AuthProtocol>) -> Self {
             let config = LcpConfig {
-                magic_seed: 1000,
+                entropy: Entropy::Seed(1000),
                 require_auth,
                 ..LcpConfig::default()
             };

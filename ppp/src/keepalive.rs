@@ -309,7 +309,7 @@ mod tests {
         let mut dialer = new_lcp(LcpConfig::default(), FsmConfig::default());
         let mut server = new_lcp(
             LcpConfig {
-                magic_seed: 2,
+                entropy: crate::random::Entropy::Seed(2),
                 ..LcpConfig::default()
             },
             FsmConfig::default(),

@@ -7,6 +7,7 @@ use tracing::{debug, warn};
 
 use crate::fsm::{Fsm, Negotiator, Verdict};
 use crate::hdlc::{DEFAULT_MRU, Encoder, FcsKind, ReceiveAccm, TransmitAccm};
+use crate::random::{Entropy, Random};
 use crate::wire::Protocol;
 use crate::wire::control::CodeSet;
 use crate::wire::lcp::{AuthProtocol, CallbackOperation, LcpOption};
@@ -33,8 +34,9 @@ const LOOPBACK_COLLISIONS: u32 = 3;
 pub struct LcpConfig {
     /// Our Maximum-Receive-Unit; requested only when it differs from 1500 (RFC 1661 §6.1).
     pub mru: u16,
-    /// Seed for Magic-Numbers (RFC 1661 §6.4 wants them random; we want runs reproducible).
-    pub magic_seed: u32,
+    /// Where Magic-Numbers come from: RFC 1661 §6.4 wants them random (the system's
+    /// generator on a real link); a seed makes a run reproducible.
+    pub entropy: Entropy,
     /// The authentication protocol we demand of the peer (server role), if any.
     pub require_auth: Option<AuthProtocol>,
     /// Authentication protocols we can perform when the peer demands one, best first
@@ -71,7 +73,7 @@ impl Default for LcpConfig {
     fn default() -> Self {
         LcpConfig {
             mru: DEFAULT_MRU,
-            magic_seed: 1,
+            entropy: Entropy::Os,
             require_auth: None,
             accept_auth: Vec::new(),
             max_failure: 5,
@@ -81,27 +83,49 @@ impl Default for LcpConfig {
     }
 }
 
-/// A small deterministic generator for Magic-Numbers (xorshift32; never zero, as RFC 1661
-/// §6.4 forbids a zero Magic-Number).
+/// Where Magic-Numbers come from (RFC 1661 §6.4: random, and never zero).
 #[derive(Debug, Clone)]
-struct MagicGenerator(u32);
+enum MagicGenerator {
+    /// Deterministic (xorshift32) from a seed, for replayable runs.
+    Seeded(u32),
+    /// The operating system's generator, for real links.
+    Os(Random),
+}
 
 impl MagicGenerator {
-    fn new(seed: u32) -> Self {
-        // Spread small seeds (0, 1, 2...) over the whole range; never start at zero.
-        let mixed = seed.wrapping_mul(0x9E37_79B9) ^ 0xA5A5_5A5A;
-        MagicGenerator(if mixed == 0 { 0x1234_5678 } else { mixed })
+    fn new(entropy: Entropy) -> Self {
+        match entropy {
+            Entropy::Seed(seed) => {
+                // Spread small seeds (0, 1, 2...) over the whole range; never start at zero.
+                let mixed = seed.wrapping_mul(0x9E37_79B9) ^ 0xA5A5_5A5A;
+                MagicGenerator::Seeded(if mixed == 0 { 0x1234_5678 } else { mixed })
+            }
+            Entropy::Os => MagicGenerator::Os(Random::from_entropy(Entropy::Os, MAGIC_SALT)),
+        }
     }
 
     fn next(&mut self) -> u32 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.0 = x;
-        x
+        match self {
+            MagicGenerator::Seeded(state) => {
+                let mut x = *state;
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                *state = x;
+                x
+            }
+            MagicGenerator::Os(random) => loop {
+                let magic = random.next_u32();
+                if magic != 0 {
+                    break magic;
+                }
+            },
+        }
     }
 }
+
+/// Seeds the fallback stream of [`MagicGenerator::Os`] (see [`Random::Os`]).
+const MAGIC_SALT: u64 = 0x4D41_4749_4321;
 
 /// What was agreed, in both directions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +206,7 @@ pub struct LcpNegotiator {
 impl LcpNegotiator {
     /// A negotiator for `config`.
     pub fn new(config: LcpConfig) -> Self {
-        let magic = MagicGenerator::new(config.magic_seed);
+        let magic = MagicGenerator::new(config.entropy);
         let extensions = Extensions::new(config.extensions.clone());
         let mut negotiator = LcpNegotiator {
             config,
@@ -536,7 +560,7 @@ mod tests {
 
     fn with_extensions(seed: u32, extensions: LcpExtensions) -> Lcp {
         let config = LcpConfig {
-            magic_seed: seed,
+            entropy: Entropy::Seed(seed),
             ..LcpConfig::default()
         };
         Fsm::new(
@@ -648,7 +672,7 @@ mod tests {
         );
         let mut server = new_lcp(
             LcpConfig {
-                magic_seed: 2,
+                entropy: Entropy::Seed(2),
                 ..LcpConfig::default()
             },
             FsmConfig::default(),
@@ -706,7 +730,7 @@ mod tests {
         let mut client = dialer();
         let mut server = new_lcp(
             LcpConfig {
-                magic_seed: 2,
+                entropy: Entropy::Seed(2),
                 ..LcpConfig::default()
             },
             FsmConfig::default(),
@@ -735,16 +759,34 @@ mod tests {
     #[test]
     fn magic_numbers_are_deterministic_and_nonzero() {
         let a: Vec<u32> = {
-            let mut g = MagicGenerator::new(7);
+            let mut g = MagicGenerator::new(Entropy::Seed(7));
             (0..100).map(|_| g.next()).collect()
         };
         let b: Vec<u32> = {
-            let mut g = MagicGenerator::new(7);
+            let mut g = MagicGenerator::new(Entropy::Seed(7));
             (0..100).map(|_| g.next()).collect()
         };
         assert_eq!(a, b);
         assert!(a.iter().all(|m| *m != 0));
-        assert_ne!(MagicGenerator::new(0).next(), MagicGenerator::new(1).next());
+        assert_ne!(
+            MagicGenerator::new(Entropy::Seed(0)).next(),
+            MagicGenerator::new(Entropy::Seed(1)).next()
+        );
+    }
+
+    /// Issue 16 #16: without a seed, two links draw their Magic-Numbers from the system,
+    /// so two processes no longer send the same one (RFC 1661 §6.4).
+    #[test]
+    fn unseeded_magic_numbers_come_from_the_system() {
+        let draw = || {
+            let mut g = MagicGenerator::new(Entropy::Os);
+            [g.next(), g.next()]
+        };
+        let (a, b) = (draw(), draw());
+        // 64 random bits each: equal with probability 2^-64.
+        assert_ne!(a, b);
+        assert!(a.iter().chain(&b).all(|m| *m != 0));
+        assert_eq!(LcpConfig::default().entropy, Entropy::Os);
     }
 
     #[test]
@@ -878,14 +920,14 @@ mod tests {
     fn echo_request_is_answered_with_our_magic() {
         let mut client = new_lcp(
             LcpConfig {
-                magic_seed: 1,
+                entropy: Entropy::Seed(1),
                 ..LcpConfig::default()
             },
             FsmConfig::default(),
         );
         let mut server = new_lcp(
             LcpConfig {
-                magic_seed: 2,
+                entropy: Entropy::Seed(2),
                 ..LcpConfig::default()
             },
             FsmConfig::default(),

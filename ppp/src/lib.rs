@@ -1,5 +1,5 @@
 //! Role-agnostic, sans-IO PPP (DESIGN §2): RFC 1662 framing, packet views for LCP, PAP,
-//! CHAP (with MS-CHAPv2), IPCP, CBCP and the Multilink header, the RFC 1661 option-negotiation
+//! CHAP (with MS-CHAPv2), EAP, IPCP, CBCP and the Multilink header, the RFC 1661 option-negotiation
 //! automaton, and the protocols built on it, plus multilink bundles ([`mp`]) and the LCP echo
 //! keepalive. The dial
 //! engine runs it in the client role ([`Client`]); `ppp-peer-sim` runs the same protocols in
@@ -16,6 +16,7 @@ pub mod capture;
 pub mod cbcp;
 pub mod chap;
 mod client;
+pub mod eap;
 pub mod fsm;
 pub mod hdlc;
 pub mod ipcp;
@@ -30,4 +31,6 @@ pub mod wire;
 pub use capture::{Capture, CaptureError, Direction};
 pub use chap::AuthRetryError;
 pub use client::{Client, ClientConfig, ClientEvent, LinkDownReason, Phase};
+pub use eap::{EapAnswer, EapAnswerError, EapPeerConfig, EapPrompt};
+pub use wire::eap::EapMethod;
 pub use wire::lcp::AuthProtocol;

@@ -13,7 +13,7 @@ use md5::Md5;
 use rc4::{Rc4, StreamCipher};
 use sha1::{Digest, Sha1};
 
-use crate::random::SeededRandom;
+use crate::random::Random;
 
 /// An NT password hash: MD4 of the password in UTF-16LE (RFC 2759 §8.3).
 pub type NtHash = [u8; 16];
@@ -204,7 +204,7 @@ pub fn check_authenticator_response(
 pub fn new_password_encrypted_with_old_nt_password_hash(
     new_password: &str,
     old_password: &str,
-    random: &mut SeededRandom,
+    random: &mut Random,
 ) -> Result<[u8; PW_BLOCK_LEN], PasswordChangeError> {
     encrypt_pw_block_with_password_hash(new_password, &nt_password_hash(old_password), random)
 }
@@ -215,7 +215,7 @@ pub fn new_password_encrypted_with_old_nt_password_hash(
 pub fn encrypt_pw_block_with_password_hash(
     password: &str,
     password_hash: &NtHash,
-    random: &mut SeededRandom,
+    random: &mut Random,
 ) -> Result<[u8; PW_BLOCK_LEN], PasswordChangeError> {
     let unicode: Vec<u8> = password.encode_utf16().flat_map(u16::to_le_bytes).collect();
     if unicode.len() > PW_BLOCK_PASSWORD_LEN {
@@ -422,7 +422,7 @@ mod tests {
 
     #[test]
     fn change_password_round_trip() {
-        let mut random = SeededRandom::new(3);
+        let mut random = Random::seeded(3);
         let block =
             new_password_encrypted_with_old_nt_password_hash("n3w-pässword", "old", &mut random)
                 .unwrap();
@@ -449,18 +449,14 @@ mod tests {
     fn passwords_longer_than_the_block_are_refused() {
         let long = "x".repeat(257);
         assert_eq!(
-            new_password_encrypted_with_old_nt_password_hash(
-                &long,
-                "old",
-                &mut SeededRandom::new(1)
-            ),
+            new_password_encrypted_with_old_nt_password_hash(&long, "old", &mut Random::seeded(1)),
             Err(PasswordChangeError::TooLong { units: 257 })
         );
         let longest = "x".repeat(256);
         let block = new_password_encrypted_with_old_nt_password_hash(
             &longest,
             "old",
-            &mut SeededRandom::new(1),
+            &mut Random::seeded(1),
         )
         .unwrap();
         assert_eq!(
@@ -477,7 +473,7 @@ mod tests {
             seed in any::<u64>(),
         ) {
             prop_assume!(new.encode_utf16().count() <= 256);
-            let mut random = SeededRandom::new(seed);
+            let mut random = Random::seeded(seed);
             let block = new_password_encrypted_with_old_nt_password_hash(&new, &old, &mut random)
                 .unwrap();
             let hash = old_nt_password_hash_encrypted_with_new_nt_password_hash(&new, &old);

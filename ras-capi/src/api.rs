@@ -61,6 +61,7 @@ pub unsafe extern "C" fn RasDialA(
             let extensions = unsafe { read_in(lpRasDialExtensions) }?;
             Some(DialExtensions {
                 options: extensions.dwfOptions,
+                ..DialExtensions::default()
             })
         };
         // SAFETY: the caller's promise about the notifier.
@@ -77,7 +78,11 @@ pub unsafe extern "C" fn RasDialA(
         let custom_dialer = phonebook
             .entry(&params.entry_name)
             .and_then(|entry| entry.custom_dial_dll.as_deref())
-            .filter(|_| extensions.is_none_or(|e| e.options & rdeopt::CUSTOM_DIAL == 0));
+            .filter(|_| {
+                extensions
+                    .as_ref()
+                    .is_none_or(|e| e.options & rdeopt::CUSTOM_DIAL == 0)
+            });
         if let Some(path) = custom_dialer {
             let dialer = custom::load(path).map_err(|error| {
                 tracing::error!(entry = %params.entry_name, "{error}");
@@ -143,8 +148,9 @@ fn full_path(phonebook: &Phonebook) -> String {
 /// Remember where `handle` was dialed from, and forget the connections that are gone
 /// (handles are never reused, so a stale path is only memory).
 fn dialed_from(handle: HRasConn, phonebook: &Phonebook) {
+    let ras = ras();
     let mut phonebooks = phonebooks();
-    phonebooks.retain(|&live, _| ras().connect_status(live).is_ok());
+    phonebooks.retain(|&live, _| ras.connect_status(live).is_ok());
     phonebooks.insert(handle, full_path(phonebook));
 }
 

@@ -31,7 +31,7 @@ mod notify;
 mod text;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Once, OnceLock};
+use std::sync::{Mutex, MutexGuard, Once, OnceLock, PoisonError, RwLock};
 
 use ras_engine::api::{EngineConfig, HRasConn, Ras};
 use ras_engine::ras::RasError;
@@ -45,10 +45,21 @@ pub const LOG_VAR: &str = "RAS_LOG";
 /// The engine behind the exports, once chosen.
 static RAS: OnceLock<Ras> = OnceLock::new();
 
+/// The engine lent by [`lend`], while the loan lasts: it stands in for [`RAS`].
+static LENT: RwLock<Option<Ras>> = RwLock::new(None);
+
+/// Loans are taken one at a time: [`lend`] waits for the one before to end.
+static LOANS: Mutex<()> = Mutex::new(());
+
 /// The process's RAS client: one connection table for every caller of the C API, as
-/// Windows has one per system. Unless [`install`] chose it, it is built on first use from
-/// the environment (`RAS_TIME_SCALE`).
-pub fn ras() -> &'static Ras {
+/// Windows has one per system. While a [`lend`] lasts it is the lent engine; otherwise,
+/// unless [`install`] chose it, it is built on first use from the environment
+/// (`RAS_TIME_SCALE`).
+pub fn ras() -> Ras {
+    // A panic elsewhere cannot leave the slot half-written: it is one assignment.
+    if let Some(lent) = LENT.read().unwrap_or_else(PoisonError::into_inner).as_ref() {
+        return lent.clone();
+    }
     RAS.get_or_init(|| {
         let time_scale = ras_engine::env::time_scale_from_env().unwrap_or_else(|error| {
             tracing::warn!(%error, "{}: ignored, running in real time", ras_engine::env::TIME_SCALE_VAR);
@@ -59,6 +70,7 @@ pub fn ras() -> &'static Ras {
             ..EngineConfig::default()
         })
     })
+    .clone()
 }
 
 /// Put the C API on `ras` instead: for a Rust host (a test harness, say) that wants C
@@ -66,6 +78,35 @@ pub fn ras() -> &'static Ras {
 /// the first export runs; afterwards the engine in use is kept and `ras` handed back.
 pub fn install(ras: Ras) -> Result<(), Ras> {
     RAS.set(ras)
+}
+
+/// Put the C API on `ras` until the [`Loan`] is dropped: for a host that runs several
+/// engines one after the other in one process (the conformance harness plays each
+/// scenario in an engine of its own). The exports then see only `ras`, on every thread:
+/// a custom dialer's `RasDialA` dials it, and handles from another engine are not
+/// known to it. Loans are serialised: `lend` blocks until the loan before has ended, so
+/// hosts running in parallel take turns at the C API.
+pub fn lend(ras: Ras) -> Loan {
+    // A host that panicked during its loan released it on unwinding; the lock guards
+    // nothing but the turn.
+    let turn = LOANS.lock().unwrap_or_else(PoisonError::into_inner);
+    *LENT.write().unwrap_or_else(PoisonError::into_inner) = Some(ras);
+    Loan { _turn: turn }
+}
+
+/// A loan of an engine to the C API ([`lend`]); dropping it gives the exports back their
+/// own engine and lets the next loan start.
+#[derive(Debug)]
+#[must_use = "the loan ends when this is dropped"]
+pub struct Loan {
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Drop for Loan {
+    fn drop(&mut self) {
+        // Runs before `_turn` is released: the next loan finds the slot empty.
+        *LENT.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
 }
 
 /// The C handle of connection `handle`.

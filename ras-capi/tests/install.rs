@@ -5,7 +5,7 @@ use ras_engine::api::{EngineConfig, Ras};
 /// An engine told apart by its seed, which its `Debug` shows.
 fn engine(seed: u32) -> Ras {
     Ras::new(EngineConfig {
-        seed,
+        seed: Some(seed),
         ..EngineConfig::default()
     })
 }
@@ -14,7 +14,10 @@ fn engine(seed: u32) -> Ras {
 fn the_installed_engine_is_the_one_the_exports_use_and_stays() {
     assert!(ras::install(engine(0xC0FFEE)).is_ok());
     let chosen = format!("{:?}", ras::ras());
-    assert!(chosen.contains(&format!("seed: {}", 0xC0FFEE)), "{chosen}");
+    assert!(
+        chosen.contains(&format!("seed: Some({})", 0xC0FFEE)),
+        "{chosen}"
+    );
     assert!(ras::install(engine(7)).is_err(), "the first engine stays");
     assert_eq!(format!("{:?}", ras::ras()), chosen);
 }

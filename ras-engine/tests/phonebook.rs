@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use ras_engine::phonebook::{
     AuthRestrictions, CallbackMode, Device, DeviceKind, DialMode, Entry, LinkDetails, Phonebook,
-    PhonebookError, Problem, Setting, SubEntry, Unwritable,
+    PhonebookError, Problem, Setting, SubEntry, SwitchPosition, Unwritable,
 };
 use ras_engine::ras::RasError;
 
@@ -175,6 +175,29 @@ fn dd1_entry_with_a_switch_and_an_alternate_number() {
 }
 
 #[test]
+fn switches_before_and_after_the_modem_mean_terminals_and_scripts() {
+    // dd1's switch comes before the modem: RASEO_TerminalBeforeDial (ras-reference §6.1).
+    let dd1 = &parse(DD1).entries[0];
+    assert!(dd1.terminal(SwitchPosition::BeforeDial));
+    assert!(!dd1.terminal(SwitchPosition::AfterDial));
+    assert_eq!(dd1.dial_script(), None);
+    assert!(!dd1.requires_eap());
+    // A post-connect switch with a terminal and a script; EAP by AuthRestrictions.
+    let text = "[Post]\r\nAuthRestrictions=128\r\nCustomAuthKey=26\r\nMEDIA=serial\r\n\
+                Port=/dev/ttyS0\r\nDEVICE=modem\r\nPhoneNumber=5551234\r\n\
+                DEVICE=switch\r\nTerminal=1\r\nName=login.scp\r\nScript=1\r\n";
+    let post = &parse(text).entries[0];
+    assert!(!post.terminal(SwitchPosition::BeforeDial));
+    assert!(post.terminal(SwitchPosition::AfterDial));
+    assert_eq!(post.dial_script(), Some(Path::new("login.scp")));
+    assert!(post.requires_eap());
+    assert_eq!(post.custom_auth_key(), Some(26));
+    // `Script=0` keeps the name but runs nothing.
+    let off = text.replace("Script=1", "Script=0");
+    assert_eq!(parse(&off).entries[0].dial_script(), None);
+}
+
+#[test]
 fn multilink_entry_has_one_subentry_per_extra_media_block() {
     let phonebook = parse(BONDED);
     let entry = phonebook.entry("Bonded ISP").expect("entry");
@@ -307,7 +330,7 @@ fn read_and_write_files() {
     let bad = Phonebook::read(&path).expect_err("corrupt");
     assert_eq!(bad.ras_error(), RasError::ERROR_CORRUPT_PHONEBOOK);
     let message = bad.to_string();
-    assert!(message.contains("rasphone.pbk: line 2"), "{message}");
+    assert!(message.contains("rasphone.pbk:2:1: "), "{message}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -359,7 +382,7 @@ fn errors_name_the_line() {
         .to_string();
     assert_eq!(
         message,
-        "/etc/x.pbk: line 2: this `MEDIA=` block has no `Port=` (on Linux, the device path such as /dev/ttyUSB0)"
+        "/etc/x.pbk:2:1: this `MEDIA=` block has no `Port=` (on Linux, the device path such as /dev/ttyUSB0)"
     );
 }
 
@@ -680,4 +703,169 @@ fn callback_mode_reads_and_writes_back() {
         );
     }
     corrupt("[Lab ISP]\r\nCallbackMode=3\r\nMEDIA=serial\r\n");
+}
+
+/// A scratch folder for this test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pbk-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Issue 16 #8: an endless or huge file is refused after MAX_PHONEBOOK_BYTES (it used to
+/// grow to gigabytes), as 625.
+#[test]
+fn a_file_larger_than_the_cap_is_refused_without_reading_it_all() {
+    use ras_engine::phonebook::MAX_PHONEBOOK_BYTES;
+    let error = Phonebook::read("/dev/zero").expect_err("not a phonebook");
+    assert!(
+        matches!(error, PhonebookError::TooLarge { .. }),
+        "{error:?}"
+    );
+    assert_eq!(error.ras_error(), RasError::ERROR_CORRUPT_PHONEBOOK);
+    assert!(error.to_string().contains("1024 KiB"), "{error}");
+
+    let dir = scratch("cap");
+    let at_limit = dir.join("at-limit.pbk");
+    let mut text = MINIMAL.to_owned();
+    text.push_str(&";".repeat(MAX_PHONEBOOK_BYTES - text.len()));
+    std::fs::write(&at_limit, &text).expect("write");
+    assert!(Phonebook::read(&at_limit).is_ok());
+    text.push(';');
+    std::fs::write(&at_limit, &text).expect("write");
+    assert!(matches!(
+        Phonebook::read(&at_limit),
+        Err(PhonebookError::TooLarge { .. })
+    ));
+}
+
+/// Issue 16 #8: a message quotes at most QUOTE_MAX characters of the file and escapes
+/// control characters, so neither a huge line nor a terminal escape sequence reaches the
+/// user's terminal.
+#[test]
+fn messages_cut_long_quotes_and_escape_control_characters() {
+    let long = format!("[A]\n{}\n", "x".repeat(100_000));
+    let message = Phonebook::parse(&long, None)
+        .expect_err("not key=value")
+        .to_string();
+    assert!(message.len() < 200, "{} bytes", message.len());
+    assert!(
+        message.contains(&format!("{}…", "x".repeat(60))),
+        "{message}"
+    );
+
+    let hostile = "[A]\n\u{1b}]0;pwned\u{7}\n";
+    let message = Phonebook::parse(hostile, None)
+        .expect_err("not key=value")
+        .to_string();
+    assert!(!message.chars().any(char::is_control), "{message:?}");
+    assert!(message.contains("\\u{1b}]0;pwned\\u{7}"), "{message}");
+
+    let (_, problem) = corrupt("[A]\nMEDIA=serial\nPort=/dev/ttyS0\nConnectBPS=\u{1b}[2J\n");
+    assert!(
+        !problem.to_string().chars().any(char::is_control),
+        "{problem}"
+    );
+}
+
+/// Issue 16 #9: UTF-16 phonebooks with a byte-order mark (as some Windows versions write
+/// rasphone.pbk), and UTF-8 with one, read like UTF-8 ones and are written back in the
+/// encoding they came in.
+#[test]
+fn byte_order_marks_choose_the_encoding_and_writing_keeps_it() {
+    use ras_engine::phonebook::FileEncoding;
+    let text =
+        "[Büro ☎]\r\nMEDIA=serial\r\nPort=/dev/ttyS0\r\nDEVICE=modem\r\nPhoneNumber=5551234\r\n";
+    let utf16 = |to: fn(u16) -> [u8; 2]| -> Vec<u8> { text.encode_utf16().flat_map(to).collect() };
+    let cases = [
+        (FileEncoding::Utf8, text.as_bytes().to_vec()),
+        (
+            FileEncoding::Utf8Bom,
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+        ),
+        (
+            FileEncoding::Utf16Le,
+            [vec![0xFF, 0xFE], utf16(u16::to_le_bytes)].concat(),
+        ),
+        (
+            FileEncoding::Utf16Be,
+            [vec![0xFE, 0xFF], utf16(u16::to_be_bytes)].concat(),
+        ),
+    ];
+    let dir = scratch("encodings");
+    for (encoding, bytes) in cases {
+        let path = dir.join(format!("{encoding:?}.pbk"));
+        std::fs::write(&path, &bytes).expect("write");
+        let phonebook = Phonebook::read(&path).unwrap_or_else(|e| panic!("{encoding:?}: {e}"));
+        assert_eq!(phonebook.encoding, encoding);
+        let entry = phonebook.entry("Büro ☎").expect("the entry");
+        assert_eq!(entry.phone_numbers, ["5551234"]);
+        phonebook.write(&path).expect("write back");
+        let written = std::fs::read(&path).expect("read back");
+        let again = Phonebook::read(&path).expect("parse back");
+        assert_eq!(again.encoding, encoding, "{encoding:?}");
+        assert_eq!(again.entries, phonebook.entries, "{encoding:?}");
+        assert_eq!(written[..2], bytes[..2], "{encoding:?}: the same mark");
+    }
+}
+
+#[test]
+fn broken_utf16_is_corrupt_with_its_line() {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(
+        "[A]\nMEDIA=serial\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes),
+    );
+    bytes.extend([0x00, 0xD8, b'x', 0]); // an unpaired high surrogate
+    match Phonebook::parse_bytes(&bytes, None) {
+        Err(PhonebookError::Corrupt { line, problem, .. }) => {
+            assert_eq!((line, problem), (3, Problem::InvalidUtf16));
+        }
+        other => panic!("{other:?}"),
+    }
+    let odd = [0xFF, 0xFE, b'[', 0, b'A'];
+    assert!(matches!(
+        Phonebook::parse_bytes(&odd, None),
+        Err(PhonebookError::Corrupt {
+            problem: Problem::InvalidUtf16,
+            ..
+        })
+    ));
+}
+
+/// Issue 16 #12: every phonebook message names the file, the line and the column, and the
+/// rule in the file's terms.
+#[test]
+fn phonebook_messages() {
+    let cases = [
+        ("key before any entry", "Port=COM1\n"),
+        ("not key=value", "[A]\njunk\n"),
+        ("no key", "[A]\n=x\n"),
+        ("unclosed name", "[A\n"),
+        ("empty name", "[]\n"),
+        ("entry twice", "[A]\nMEDIA=serial\nPort=COM1\n[a]\n"),
+        ("no MEDIA", "[A]\nType=1\n"),
+        ("MEDIA without Port", "[A]\nMEDIA=serial\n"),
+        ("DEVICE before MEDIA", "[A]\nDEVICE=modem\n"),
+        (
+            "number before DEVICE",
+            "[A]\nMEDIA=serial\nPort=COM1\nPhoneNumber=1\n",
+        ),
+        (
+            "not a number",
+            "[A]\nMEDIA=serial\nPort=COM1\nConnectBPS=fast\n",
+        ),
+        ("out of range", "[A]\nDialMode=7\nMEDIA=serial\nPort=COM1\n"),
+        ("control characters", "[A]\n\u{1b}]0;title\u{7}\n"),
+    ];
+    let file = Path::new("/home/user/.config/ras/rasphone.pbk");
+    let report: String = cases
+        .iter()
+        .map(|(what, text)| match Phonebook::parse(text, Some(file)) {
+            Ok(phonebook) => panic!("{what}: accepted {phonebook:?}"),
+            Err(error) => format!("{what}:\n  {error}\n"),
+        })
+        .collect();
+    insta::assert_snapshot!(report);
 }

@@ -131,7 +131,7 @@ fn corrupt_phonebook_is_625_with_the_line() {
         stdout(&output).trim_end(),
         error_line(RasError::ERROR_CORRUPT_PHONEBOOK)
     );
-    assert!(stderr(&output).contains("line 4"), "{output:?}");
+    assert!(stderr(&output).contains("bad.pbk:4:12: "), "{output:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -171,9 +171,77 @@ fn bad_command_lines_give_255_and_the_usage() {
         assert_eq!(output.status.code(), Some(255), "{args:?}");
         assert!(stderr(&output).contains("USAGE:"), "{output:?}");
     }
-    let output = rasdial(&["ISP"], &[("RAS_TIME_SCALE", "fast")]);
-    assert_eq!(output.status.code(), Some(255));
-    assert!(stderr(&output).contains("RAS_TIME_SCALE"), "{output:?}");
+    // Issue 16 #1: 1e-30 used to pass the check and panic in the clock (reported as 628).
+    for bad in ["fast", "1e-30", "-1"] {
+        let output = rasdial(&["ISP"], &[("RAS_TIME_SCALE", bad)]);
+        assert_eq!(output.status.code(), Some(255), "{bad}");
+        let text = stderr(&output);
+        assert!(text.contains("RAS_TIME_SCALE"), "{text}");
+        assert!(text.contains("from 0.0001 to 1000"), "{text}");
+    }
+}
+
+/// Issue 16 #2: with stdout and stderr going to a reader that has gone
+/// (`rasdial X /PHONEBOOK: 2>&1 | head -1`), every outcome keeps its documented exit
+/// status instead of a panic's 101.
+#[test]
+fn a_closed_output_keeps_the_exit_status() {
+    let dir = scratch("closed-output");
+    let book = phonebook(&dir);
+    let book = format!("/PHONEBOOK:{}", book.display());
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case; 6] = [
+        (&["X", "/PHONEBOOK:"], &[]),
+        (&["Lab ISP", &book], &[]),
+        (&["/?"], &[]),
+        (&[], &[]),
+        (&["ISP", "/NOSUCH"], &[]),
+        (&["ISP"], &[("RAS_TIME_SCALE", "1e-30")]),
+    ];
+    for (args, env) in cases {
+        let expected = rasdial(args, env).status.code();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rasdial"));
+        command
+            .args(args)
+            .env_remove("RAS_TIME_SCALE")
+            .envs(env.iter().copied())
+            .stdout(testkit::reader_gone())
+            .stderr(testkit::reader_gone());
+        let status = match command.status() {
+            Ok(status) => status,
+            Err(error) => panic!("cannot run rasdial: {error}"),
+        };
+        assert_eq!(status.code(), expected, "{args:?} {env:?}");
+        assert_ne!(status.code(), Some(101), "{args:?} {env:?}");
+    }
+}
+
+/// Issue 16 #15: a port that is no serial device says why, before the 692 line.
+#[test]
+fn an_unusable_port_says_why() {
+    let dir = scratch("unusable-port");
+    for (port, why) in [
+        ("/dev/null", "not a serial port or terminal"),
+        ("/tmp", "is a directory"),
+    ] {
+        let path = dir.join("rasphone.pbk");
+        std::fs::write(
+            &path,
+            format!(
+                "[Lab]\r\nMEDIA=serial\r\nPort={port}\r\nDEVICE=modem\r\nPhoneNumber=5550100\r\n"
+            ),
+        )
+        .expect("write phonebook");
+        let book = format!("/PHONEBOOK:{}", path.display());
+        let output = rasdial(&["Lab", &book], &[]);
+        let text = stderr(&output);
+        assert!(
+            text.contains(&format!("port {port} cannot be used")),
+            "{port}: {text}"
+        );
+        assert!(text.contains(why), "{port}: {text}");
+        assert_ne!(output.status.code(), Some(0), "{port}");
+    }
 }
 
 #[test]

@@ -18,6 +18,8 @@ const CALLBACK_README_DIR: &str = "/tmp/ras-callback";
 /// How long any one program may take before the test gives up on it.
 const PROGRAM_LIMIT: Duration = Duration::from_secs(60);
 const TIME_SCALE: &str = "0.01";
+/// The walk-through account's password (its `server.yaml`).
+const PASSWORD: &str = "wonderland";
 
 fn readme_section(title: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
@@ -182,6 +184,9 @@ fn start_lab(section: &str, readme_dir: &str) -> Lab {
         .args(&words[1..])
         .current_dir(&dir)
         .env("PATH", &path)
+        // Every byte and frame in the log (issue 16 #5: none of them may be the password);
+        // ppp-peer-sim, started by modem-sim, inherits it and logs to the same file.
+        .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(log);
     let mut modem = modem.spawn().expect("start modem-sim");
@@ -195,7 +200,8 @@ fn start_lab(section: &str, readme_dir: &str) -> Lab {
 }
 
 /// Run `rasdial` with `words` until it says `Command completed successfully.`, press
-/// Ctrl-C, and check that it hangs up and exits 0; the progress lines it printed.
+/// Ctrl-C, and check that it hangs up and exits 0 and that no log holds the password;
+/// the progress lines it printed.
 fn dial_and_interrupt(lab: &Lab, words: &[String]) -> Vec<String> {
     let mut child = lab.command(words).spawn().expect("start rasdial");
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
@@ -220,6 +226,21 @@ fn dial_and_interrupt(lab: &Lab, words: &[String]) -> Vec<String> {
     std::io::Read::read_to_string(&mut stdout, &mut rest).expect("read");
     assert_eq!(status.code(), Some(0), "rest of output: {rest}");
     assert!(rest.contains("Disconnected from Lab ISP."), "{rest}");
+    let mut errors = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut stderr, &mut errors).expect("read");
+    }
+
+    // Issue 16 #5: the PAP password crossed the line in clear, yet no log holds it.
+    let log = std::fs::read_to_string(lab.dir.join("modem.log")).expect("modem.log");
+    assert!(log.contains("from DTE"), "a debug log: {log}");
+    assert!(log.contains("<PAP frame redacted>"), "{log}");
+    for (what, text) in [
+        ("modem.log", &log),
+        ("rasdial's output", &format!("{seen:?}{rest}{errors}")),
+    ] {
+        assert!(!text.contains(PASSWORD), "the password is in {what}");
+    }
     seen
 }
 

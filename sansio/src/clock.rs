@@ -15,7 +15,7 @@ use crate::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeScale(f64);
 
-/// A time scale that is not a finite number in (0, 1000].
+/// A time scale that is not a finite number in [[`TimeScale::MIN`], [`TimeScale::MAX`]].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeScaleError(pub String);
 
@@ -23,7 +23,9 @@ impl fmt::Display for TimeScaleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "time scale must be a number greater than 0 and at most 1000, got {:?}",
+            "time scale must be a number from {} to {}, got {:?}",
+            TimeScale::MIN.0,
+            TimeScale::MAX.0,
             self.0
         )
     }
@@ -36,10 +38,17 @@ impl TimeScale {
     pub const REAL: TimeScale = TimeScale(1.0);
     /// The default for simulated devices on PTYs (see the type's documentation).
     pub const DEFAULT: TimeScale = TimeScale(0.01);
+    /// The smallest factor accepted: 10,000 times faster than real time. A 3 s restart
+    /// timer then lasts 300 µs, already near a PTY's round trip; anything smaller only
+    /// turns every timer into "expired at once" (and a factor like 1e-30 would scale a
+    /// few seconds of wall clock past what a `Duration` can hold).
+    pub const MIN: TimeScale = TimeScale(1e-4);
+    /// The largest factor accepted: 1,000 times slower than real time.
+    pub const MAX: TimeScale = TimeScale(1000.0);
 
-    /// A factor in (0, 1000].
+    /// A factor from [`TimeScale::MIN`] to [`TimeScale::MAX`].
     pub fn new(factor: f64) -> Result<Self, TimeScaleError> {
-        if factor.is_finite() && factor > 0.0 && factor <= 1000.0 {
+        if (Self::MIN.0..=Self::MAX.0).contains(&factor) {
             Ok(TimeScale(factor))
         } else {
             Err(TimeScaleError(factor.to_string()))
@@ -51,15 +60,26 @@ impl TimeScale {
         self.0
     }
 
-    /// The real duration that stands for `virtual_time`.
+    /// The real duration that stands for `virtual_time`, saturating at [`Duration::MAX`]
+    /// (a timer set that far ahead never fires, which is what it means).
     pub fn to_real(self, virtual_time: Duration) -> Duration {
-        virtual_time.mul_f64(self.0)
+        saturating_secs(virtual_time.as_secs_f64() * self.0)
     }
 
-    /// The virtual duration that `real` stands for.
+    /// The virtual duration that `real` stands for, saturating at [`Duration::MAX`].
     pub fn to_virtual(self, real: Duration) -> Duration {
-        real.div_f64(self.0)
+        saturating_secs(real.as_secs_f64() / self.0)
     }
+}
+
+/// `secs` as a duration; past the largest duration (or not a number) it saturates
+/// instead of panicking as `Duration::from_secs_f64` would.
+fn saturating_secs(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(if secs > 0.0 {
+        Duration::MAX
+    } else {
+        Duration::ZERO
+    })
 }
 
 impl Default for TimeScale {
@@ -103,9 +123,14 @@ impl RealClock {
         Instant::ZERO + self.scale.to_virtual(self.start.elapsed())
     }
 
-    /// The real instant at which the machine time `deadline` arrives.
+    /// The real instant at which the machine time `deadline` arrives; a deadline beyond
+    /// what the platform's clock can represent is placed 100 years ahead (never, for a dial).
     pub fn real_deadline(&self, deadline: Instant) -> std::time::Instant {
-        self.start + self.scale.to_real(deadline.since_epoch())
+        const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+        let real = self.scale.to_real(deadline.since_epoch());
+        self.start
+            .checked_add(real)
+            .unwrap_or_else(|| self.start + FAR_FUTURE)
     }
 }
 
@@ -115,10 +140,29 @@ mod tests {
 
     #[test]
     fn rejects_nonsense_factors() {
-        for bad in ["0", "-1", "NaN", "inf", "1001", "fast"] {
+        for bad in ["0", "-1", "NaN", "inf", "1001", "fast", "1e-30", "0.00009"] {
             assert!(bad.parse::<TimeScale>().is_err(), "{bad} accepted");
         }
         assert_eq!("0.5".parse::<TimeScale>(), Ok(TimeScale(0.5)));
+        assert_eq!("0.0001".parse::<TimeScale>(), Ok(TimeScale::MIN));
+        assert_eq!("1000".parse::<TimeScale>(), Ok(TimeScale::MAX));
+    }
+
+    /// Issue 16 #1: the extremes of the range, and durations far beyond them, saturate
+    /// instead of panicking in `Duration::div_f64`.
+    #[test]
+    fn conversions_saturate() {
+        assert_eq!(TimeScale::MIN.to_virtual(Duration::MAX), Duration::MAX);
+        assert_eq!(TimeScale::MAX.to_real(Duration::MAX), Duration::MAX);
+        let tiny = TimeScale(1e-30);
+        assert_eq!(tiny.to_virtual(Duration::from_secs(1)), Duration::MAX);
+        let clock = RealClock::start(TimeScale::MAX);
+        assert!(clock.real_deadline(Instant::from_nanos(u64::MAX)) > clock.start);
+        let message = "1e-30"
+            .parse::<TimeScale>()
+            .expect_err("out of range")
+            .to_string();
+        assert!(message.contains("from 0.0001 to 1000"), "{message}");
     }
 
     #[test]

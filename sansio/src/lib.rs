@@ -16,6 +16,7 @@
 mod clock;
 pub mod sim;
 mod time;
+pub mod yaml_words;
 
 pub use clock::{RealClock, TimeScale, TimeScaleError};
 pub use time::{Duration, Instant};

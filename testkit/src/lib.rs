@@ -7,7 +7,10 @@
 
 #![allow(clippy::print_stderr)]
 
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 /// Folders searched after `PATH`: `chat` lives in `/usr/sbin`, which is often not on a
 /// user's `PATH`.
@@ -45,9 +48,35 @@ pub fn required_program(name: &str, debian_package: &str) -> Option<PathBuf> {
     found
 }
 
+/// An output for a child process whose reader has already gone, like `cmd | head -1` once
+/// `head` has exited: every write the child makes fails with `EPIPE` (Rust programs ignore
+/// `SIGPIPE`). A socket pair rather than a pipe, so that no timing decides whether the
+/// reader is gone before the first write.
+///
+/// # Panics
+///
+/// When the system has no sockets left to give.
+pub fn reader_gone() -> Stdio {
+    let (ours, theirs) = UnixStream::pair().expect("a socket pair");
+    drop(ours);
+    Stdio::from(OwnedFd::from(theirs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_gone_reader_breaks_the_pipe() {
+        use std::os::unix::process::ExitStatusExt;
+        // The shell does not ignore SIGPIPE: its echo is killed by it.
+        let status = std::process::Command::new("sh")
+            .args(["-c", "echo hello"])
+            .stdout(reader_gone())
+            .status()
+            .expect("sh runs");
+        assert_eq!(status.signal(), Some(13), "{status:?}");
+    }
 
     #[test]
     fn finds_a_program_every_system_has() {

@@ -10,12 +10,16 @@ use sansio::Duration;
 
 use ras_engine::api::{
     DialParams, HRasConn, Notifier, NotifyControl, Ras, WM_RASDIALEVENT, WindowMessage,
+    get_eap_user_identity,
 };
 use ras_engine::phonebook::Phonebook;
+use ras_engine::ppp::EapAnswer;
 use ras_engine::ras::{RasConnState, RasError};
 
-use super::{Record, dial_extensions, dial_params, settled};
-use crate::scenario::{App, DialResult, NotifierKind, Scenario, Step};
+use super::{Record, capi, dial_extensions, dial_params, settled};
+use crate::scenario::{
+    Api, App, DialResult, EapAnswerSpec, NotifierKind, Scenario, Step, TerminalStep,
+};
 use crate::trace::{StatusLine, StatusPoint, StatusResult, TraceLine};
 
 /// Where the application runs: a `Ras` and a way to let time pass.
@@ -217,19 +221,43 @@ fn play(world: &dyn World, scenario: &Scenario, phonebook: &Phonebook) -> Result
     let mut trace = Vec::new();
     let mut calls = Vec::new();
     let mut hung_up = false;
+    // The way in: the Rust API, or RasDialA of the C API (which may hand the dial to the
+    // entry's custom dialer); the session lasts until the port is released below.
+    let c_api = match scenario.file.dial.api {
+        Api::Rust => None,
+        Api::C => Some(capi::Session::open(ras, phonebook)?),
+    };
+    let dial = |notifier| match &c_api {
+        Some(session) => session.dial(&extensions, &params, notifier),
+        None => ras.dial(Some(&extensions), phonebook, &params, notifier),
+    };
     let notifier = recording_notifier(scenario.file.dial.notifier, app, ras, world.spender());
     let (handle, result) = match notifier {
         None => {
             // Synchronous: RasDial itself returns the outcome; nothing is notified.
-            match ras.dial(Some(&extensions), phonebook, &params, None) {
+            match dial(None) {
                 Ok(handle) => (Some(handle), DialResult::Connected),
                 Err(failure) => (failure.handle, DialResult::Failed(failure.error)),
             }
         }
         Some((notifier, inbox)) => {
-            match ras.dial(Some(&extensions), phonebook, &params, Some(notifier)) {
+            match dial(Some(notifier)) {
                 // RasDial refused to start (623, 602, …): its return value is the result.
-                Err(failure) => (failure.handle, DialResult::Failed(failure.error)),
+                // A custom dialer that refuses may have told the notifier first.
+                Err(failure) => {
+                    while let Some(seen) = inbox.try_next() {
+                        match seen {
+                            Seen::Line(line) => trace.push(line),
+                            Seen::Call(call) => calls.push(call),
+                            Seen::Window(line, call) => {
+                                trace.push(line);
+                                calls.push(call);
+                            }
+                            Seen::Status(_) | Seen::HungUp | Seen::Stopped | Seen::Returned => {}
+                        }
+                    }
+                    (failure.handle, DialResult::Failed(failure.error))
+                }
                 Ok(handle) => {
                     let mut follower = Follower {
                         world,
@@ -391,6 +419,11 @@ impl Follower<'_> {
         let ras = self.world.ras();
         match self.resumes.next() {
             Some(resume) => {
+                self.at_terminal(&resume.terminal)?;
+                if let Some(answer) = &resume.eap {
+                    ras.invoke_eap_ui(self.handle, 0, answer.to_answer())
+                        .map_err(|e| format!("RasInvokeEapUI refused: {e}"))?;
+                }
                 self.params = resume.apply(&self.params);
                 ras.resume(self.handle, &self.params)
                     .map_err(|e| format!("resume refused: {e}"))?;
@@ -402,6 +435,74 @@ impl Follower<'_> {
                 self.hung_up = true;
                 Ok(Some(DialResult::HungUp))
             }
+        }
+    }
+}
+
+impl Follower<'_> {
+    /// The user at the terminal window of a dial paused in Interactive: wait for text on
+    /// the line, type.
+    fn at_terminal(&self, steps: &[TerminalStep]) -> Result<(), String> {
+        let ras = self.world.ras();
+        let mut screen = Vec::new();
+        for step in steps {
+            match step {
+                TerminalStep::Type(text) => ras
+                    .terminal_write(self.handle, text.as_bytes())
+                    .map_err(|e| format!("terminal write refused: {e}"))?,
+                TerminalStep::Wait(text) => {
+                    let mut failed = None;
+                    let seen = self
+                        .world
+                        .wait(&mut || match ras.terminal_read(self.handle) {
+                            Ok(bytes) => {
+                                screen.extend_from_slice(&bytes);
+                                find(&screen, text.as_bytes()).is_some()
+                            }
+                            Err(error) => {
+                                failed = Some(error);
+                                true
+                            }
+                        });
+                    if let Some(error) = failed {
+                        return Err(format!("terminal read refused: {error}"));
+                    }
+                    let Some(at) = find(&screen, text.as_bytes()).filter(|_| seen) else {
+                        return Err(format!(
+                            "the terminal never showed {text:?} (it showed {:?})",
+                            String::from_utf8_lossy(&screen)
+                        ));
+                    };
+                    // What the user has seen is gone from the screen's unread part.
+                    screen.drain(..at + text.len());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where `needle` starts in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+impl EapAnswerSpec {
+    /// The answer as RasInvokeEapUI takes it.
+    fn to_answer(&self) -> EapAnswer {
+        match self {
+            EapAnswerSpec::Token(token) => EapAnswer::Token(token.clone()),
+            EapAnswerSpec::Identity(identity) => EapAnswer::Identity(identity.clone()),
+            EapAnswerSpec::Acknowledge => EapAnswer::Acknowledge,
+            EapAnswerSpec::Credentials { user, password } => EapAnswer::Credentials {
+                user: user.clone(),
+                password: password.clone(),
+            },
         }
     }
 }
@@ -541,6 +642,13 @@ fn run_program(
                 let text = line.to_string();
                 let result = text.split_once(": ").map_or(text.as_str(), |(_, r)| r);
                 log.push(format!("status {name}: {result}"));
+            }
+            Step::EapIdentity(entry) => {
+                let result = match get_eap_user_identity(phonebook, entry) {
+                    Ok(identity) => format!("user {:?}", identity.user_name),
+                    Err(error) => error_name(error),
+                };
+                log.push(format!("eap-identity {entry}: {result}"));
             }
             Step::Enum => {
                 let names: Vec<String> = ras

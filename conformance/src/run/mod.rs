@@ -1,18 +1,21 @@
 //! Running a scenario under a driver and recording what happened.
 
 mod app;
+mod capi;
 mod realtime;
 mod simulated;
 
 use std::fmt;
 
 use ras_engine::api::{DialExtensions, DialParams, EngineConfig, rdeopt};
-use ras_engine::phonebook::{AuthRestrictions, CallbackMode, Entry, Phonebook, Setting};
+use ras_engine::phonebook::{
+    AuthRestrictions, CallbackMode, Device, DeviceKind, Entry, Phonebook, Setting,
+};
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
 
-use crate::scenario::{DialResult, Resume, Scenario};
+use crate::scenario::{DialResult, EntrySpec, Resume, Scenario, TerminalAt};
 use crate::trace::{StatusLine, TraceLine};
 
 /// Which driver runs the machines (DESIGN §2).
@@ -135,11 +138,14 @@ fn dial_params(scenario: &Scenario) -> DialParams {
 /// The dial extensions a scenario asks for.
 fn dial_extensions(scenario: &Scenario) -> DialExtensions {
     DialExtensions {
-        options: if scenario.file.dial.paused_states {
-            rdeopt::PAUSED_STATES
-        } else {
-            0
-        },
+        options: [
+            (scenario.file.dial.paused_states, rdeopt::PAUSED_STATES),
+            (scenario.file.dial.custom_dial, rdeopt::CUSTOM_DIAL),
+        ]
+        .into_iter()
+        .filter(|&(set, _)| set)
+        .fold(0, |options, (_, flag)| options | flag),
+        ..DialExtensions::default()
     }
 }
 
@@ -165,12 +171,19 @@ impl Resume {
 /// The engine settings a scenario runs with.
 fn engine_config(scenario: &Scenario) -> EngineConfig {
     EngineConfig {
-        seed: scenario.file.seed,
+        seed: Some(scenario.file.seed),
         time_scale: TimeScale::DEFAULT,
         no_carrier: scenario.no_carrier,
+        // A guard, not a model: modem-sim always answers, and at the default time scale
+        // the engine's 5 s would be 50 ms of real time, which a loaded machine (parallel
+        // runs, CI) can miss. Both drivers use the same value, so traces still agree.
+        modem_response_timeout: GENEROUS_MODEM_RESPONSE_TIMEOUT,
         ..EngineConfig::default()
     }
 }
+
+/// [`engine_config`]'s modem response timeout (virtual time).
+const GENEROUS_MODEM_RESPONSE_TIMEOUT: sansio::Duration = sansio::Duration::from_secs(60);
 
 /// The server behind `peer: builtin`: the scenario's scripted PPP server.
 fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
@@ -186,30 +199,85 @@ fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
 /// Keeps the server's magic numbers apart from the engine's for the same seed.
 const SERVER_SEED_SALT: u32 = 0x5345_5256;
 
+/// The entry's `DEVICE=switch` subsections (ras-reference §6.1, §6.3): a pre-connect
+/// terminal before the modem, a post-connect terminal and/or script after it. The script
+/// path is made absolute from the scenario's `folder`.
+fn add_switches(entry: &mut Entry, spec: &EntrySpec, folder: Option<&std::path::Path>) {
+    let terminal = || {
+        let mut switch = Device::new(DeviceKind::Switch);
+        switch.settings.push(Setting::new("Terminal", "1"));
+        switch
+    };
+    if spec.terminal == Some(TerminalAt::Before) {
+        entry.link.devices.insert(0, terminal());
+        entry.link.dialing_device = entry.link.dialing_device.map(|index| index + 1);
+    }
+    if spec.terminal == Some(TerminalAt::After) || spec.script.is_some() {
+        let mut switch = match spec.terminal {
+            Some(TerminalAt::After) => terminal(),
+            _ => Device::new(DeviceKind::Switch),
+        };
+        if let Some(script) = &spec.script {
+            let path = folder.map_or_else(|| script.into(), |folder| folder.join(script));
+            switch
+                .settings
+                .push(Setting::new("Name", path.display().to_string()));
+            switch.settings.push(Setting::new("Script", "1"));
+        }
+        entry.link.devices.push(switch);
+    }
+}
+
 /// The scenario's phonebook: `entry` and `entries`, each on the device of its modem
-/// (`devices[0]` is modem 1).
-fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Phonebook {
+/// (`devices[0]` is modem 1), with its custom dialer found ([`capi::dialer_path`]).
+fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Result<Phonebook, String> {
     let file = &scenario.file;
-    Phonebook::from_entries(
-        std::iter::once(&file.entry)
-            .chain(&file.entries)
-            .map(|spec| {
-                let device = devices
-                    .get(usize::from(spec.modem.max(1)) - 1)
-                    .or(devices.first())
-                    .cloned()
-                    .unwrap_or_default();
-                let mut entry = Entry::modem(&spec.name, device, &spec.phone);
-                entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
-                entry.callback_mode = match spec.callback_mode {
-                    0 => CallbackMode::NoCallback,
-                    1 => CallbackMode::Optional,
-                    _ => CallbackMode::Negotiated,
-                };
-                if !spec.domain.is_empty() {
-                    entry.settings.push(Setting::new("Domain", &spec.domain));
+    let entries = std::iter::once(&file.entry)
+        .chain(&file.entries)
+        .map(|spec| {
+            let device = devices
+                .get(usize::from(spec.modem.max(1)) - 1)
+                .or(devices.first())
+                .cloned()
+                .unwrap_or_default();
+            let mut entry = Entry::modem(&spec.name, device, &spec.phone);
+            entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
+            entry.callback_mode = match spec.callback_mode {
+                0 => CallbackMode::NoCallback,
+                1 => CallbackMode::Optional,
+                _ => CallbackMode::Negotiated,
+            };
+            for (key, value) in [
+                ("Domain", spec.domain.clone()),
+                ("User", spec.user.clone()),
+                (
+                    "CustomAuthKey",
+                    spec.custom_auth_key
+                        .map(|key| key.to_string())
+                        .unwrap_or_default(),
+                ),
+            ] {
+                if !value.is_empty() {
+                    entry.settings.push(Setting::new(key, value));
                 }
-                entry
-            }),
-    )
+            }
+            add_switches(&mut entry, spec, scenario.path.parent());
+            entry.custom_dial_dll = spec
+                .custom_dial
+                .as_deref()
+                .map(|dialer| capi::dialer_path(scenario, dialer))
+                .transpose()?;
+            Ok(entry)
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Phonebook::from_entries(entries))
+}
+
+/// Whether the scenario names one of the example C dialers and they were not built
+/// (conformance's build script found no C compiler).
+pub fn c_dialers_missing(scenario: &Scenario) -> bool {
+    std::iter::once(&scenario.file.entry)
+        .chain(&scenario.file.entries)
+        .filter_map(|spec| spec.custom_dial.as_deref())
+        .any(capi::unbuilt_c_dialer)
 }

@@ -79,7 +79,7 @@ pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, St
         ras: Ras::new(config.clone()),
         scale: config.time_scale,
     };
-    let mut record = play_scenario(&world, scenario, &phonebook(scenario, &devices))?;
+    let mut record = play_scenario(&world, scenario, &phonebook(scenario, &devices)?)?;
     // The application waited for the ports to be released: the links are down and the
     // engine has written its last frame (the capture file is unbuffered).
     drop(modems);

@@ -63,7 +63,7 @@ pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, St
         ras: lab.ras(),
         lab,
     };
-    let mut record = play_scenario(&world, scenario, &phonebook(scenario, &devices))?;
+    let mut record = play_scenario(&world, scenario, &phonebook(scenario, &devices)?)?;
     record.transcript = world.lab.transcript(&devices[0]);
     record.capture = world.lab.take_capture(&devices[0]);
     Ok(record)

@@ -1027,3 +1027,11 @@ fn seeded_faults_damage_line_data_the_same_way_each_time() {
     assert_eq!(first, run());
     assert!(first.len() < 2000 && first.iter().any(|&b| b != 0));
 }
+
+#[test]
+fn numbers_are_written_in_place() {
+    assert_eq!(&super::three_digits(0), b"000");
+    assert_eq!(&super::three_digits(7), b"007");
+    assert_eq!(&super::three_digits(60), b"060");
+    assert_eq!(&super::three_digits(255), b"255");
+}

@@ -40,7 +40,7 @@ pub fn dial_and_hang_up(
     let mut client = Client::new(ClientConfig {
         user: "alice".into(),
         password: "secret".into(),
-        magic_seed: 99,
+        entropy: ras_ppp::random::Entropy::Seed(99),
         ..ClientConfig::default()
     });
     client.open(clock.now());

@@ -410,6 +410,8 @@ pub enum AuthProtocol {
     ChapMd5,
     /// MS-CHAP-V2 (RFC 2759).
     MsChapV2,
+    /// EAP (RFC 3748 §3.1: protocol 0xC227, no data).
+    Eap,
     /// Anything else (including CHAP with another algorithm), by protocol number.
     Other(u16),
 }
@@ -421,6 +423,7 @@ impl AuthProtocol {
             (Protocol::PAP, []) => AuthProtocol::Pap,
             (Protocol::CHAP, [chap_algorithm::MD5]) => AuthProtocol::ChapMd5,
             (Protocol::CHAP, [chap_algorithm::MS_CHAP_V2]) => AuthProtocol::MsChapV2,
+            (Protocol::EAP, []) => AuthProtocol::Eap,
             _ => AuthProtocol::Other(protocol),
         }
     }
@@ -431,6 +434,7 @@ impl AuthProtocol {
             AuthProtocol::Pap => (Protocol::PAP, vec![]),
             AuthProtocol::ChapMd5 => (Protocol::CHAP, vec![chap_algorithm::MD5]),
             AuthProtocol::MsChapV2 => (Protocol::CHAP, vec![chap_algorithm::MS_CHAP_V2]),
+            AuthProtocol::Eap => (Protocol::EAP, vec![]),
             AuthProtocol::Other(number) => (Protocol(number), vec![]),
         };
         LcpOption::AuthProtocol {
@@ -446,6 +450,7 @@ impl fmt::Display for AuthProtocol {
             AuthProtocol::Pap => write!(f, "PAP"),
             AuthProtocol::ChapMd5 => write!(f, "CHAP-MD5"),
             AuthProtocol::MsChapV2 => write!(f, "MS-CHAP-V2"),
+            AuthProtocol::Eap => write!(f, "EAP"),
             AuthProtocol::Other(number) => write!(f, "{}", Protocol(*number)),
         }
     }

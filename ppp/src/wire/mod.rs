@@ -5,6 +5,7 @@
 pub mod cbcp;
 pub mod chap;
 pub mod control;
+pub mod eap;
 pub mod ipcp;
 pub mod lcp;
 pub mod mp;
@@ -90,6 +91,8 @@ impl Protocol {
     pub const CBCP: Protocol = Protocol(0xC029);
     /// Challenge-Handshake Authentication Protocol (RFC 1994 §4).
     pub const CHAP: Protocol = Protocol(0xC223);
+    /// Extensible Authentication Protocol (RFC 3748 §3.1).
+    pub const EAP: Protocol = Protocol(0xC227);
 
     /// The protocol's usual name, if it is one we know.
     pub fn name(self) -> Option<&'static str> {
@@ -102,6 +105,7 @@ impl Protocol {
             Protocol::LQR => "LQR",
             Protocol::CBCP => "CBCP",
             Protocol::CHAP => "CHAP",
+            Protocol::EAP => "EAP",
             _ => return None,
         })
     }

@@ -31,7 +31,9 @@ use super::{
     ConnectStatus, DialError, DialExtensions, DialParams, EngineConfig, HRasConn, Notifier, RasConn,
 };
 use crate::phonebook::Phonebook;
+use crate::ppp::{EapAnswer, EapPrompt};
 use crate::ras::{Connection, ConnectionEvent, DialPlan, Notification, RasConnState, RasError};
+use crate::script::DialScript;
 
 /// What the core asks of its driver, in order.
 #[derive(Debug)]
@@ -197,6 +199,7 @@ impl RasCore {
         phonebook: &Phonebook,
         params: &DialParams,
         notifier: Option<Notifier>,
+        script: Option<DialScript>,
     ) -> Result<HRasConn, DialError> {
         let entry = phonebook
             .entry(&params.entry_name)
@@ -256,6 +259,9 @@ impl RasCore {
         // A synchronous dial has no way to hear of a pause, so it fails instead
         // [inferred: ras-reference §4.2 rule 13 leaves this undocumented].
         plan.paused_states &= notifier.is_some();
+        // Nor can it show an EAP Notification: acknowledge those at once.
+        plan.ppp.eap.confirm_notifications &= plan.paused_states;
+        plan.script = script;
         self.next_handle += 1;
         let status = ConnectStatus {
             state: RasConnState::OpenPort,
@@ -322,6 +328,47 @@ impl RasCore {
         let result = resume_machine(record, local, params);
         self.pump(now, handle);
         result
+    }
+
+    /// `RasInvokeEapUI`: the user's answer for the paused link `sub_entry` of `handle`
+    /// (0 means the first, as in RASDIALPARAMS).
+    pub fn invoke_eap_ui(
+        &mut self,
+        handle: HRasConn,
+        sub_entry: u32,
+        answer: EapAnswer,
+    ) -> Result<(), RasError> {
+        let record = self.live_mut(handle)?;
+        if sub_entry.max(1) != record.sub_entry {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        }
+        record.machine.invoke_eap_ui(answer)
+    }
+
+    /// What the EAP method of `handle` asks the user, while paused in InvokeEapUI.
+    pub fn eap_prompt(&self, handle: HRasConn) -> Result<Option<EapPrompt>, RasError> {
+        self.connections
+            .get(&handle)
+            .filter(|record| !record.released)
+            .map(|record| record.machine.eap_prompt().cloned())
+            .ok_or(RasError::ERROR_INVALID_HANDLE)
+    }
+
+    /// What the user types on the terminal of `handle` (paused in Interactive).
+    pub fn terminal_write(
+        &mut self,
+        now: Instant,
+        handle: HRasConn,
+        bytes: &[u8],
+    ) -> Result<(), RasError> {
+        self.live_mut(handle)?.machine.terminal_write(bytes)?;
+        self.pump(now, handle);
+        Ok(())
+    }
+
+    /// What the line of `handle` (paused in Interactive) sent since the last read.
+    pub fn terminal_read(&mut self, handle: HRasConn) -> Result<Vec<u8>, RasError> {
+        self.live_mut(handle)?.machine.terminal_read()
     }
 
     /// `RasHangUp`: release one reference; the last one starts the link's termination.

@@ -22,10 +22,12 @@ pub use notifier::{
 
 use crate::driver;
 use crate::hayes::DialerConfig;
-use crate::phonebook::{AuthRestrictions, CallbackMode, Entry, Phonebook};
+use crate::phonebook::{AuthRestrictions, CallbackMode, Entry, Phonebook, SwitchPosition};
 use crate::ppp::cbcp::CbcpClientConfig;
-use crate::ppp::{AuthProtocol, ClientConfig};
+use crate::ppp::random::Entropy;
+use crate::ppp::{AuthProtocol, ClientConfig, EapAnswer, EapMethod, EapPeerConfig, EapPrompt};
 use crate::ras::{ASK_FOR_NUMBER, DialPlan, RasConnState, RasError, is_valid_callback_number};
+use crate::script::DialScript;
 
 /// `RDEOPT_*` flags of `RASDIALEXTENSIONS.dwfOptions` (ras-reference §3.3, H1).
 pub mod rdeopt {
@@ -106,10 +108,25 @@ impl DialParams {
 }
 
 /// `RASDIALEXTENSIONS` (ras-reference §3.3); `None` in `dial` means all flags clear.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DialExtensions {
     /// `dwfOptions`: `RDEOPT_*` flags from [`rdeopt`].
     pub options: u32,
+    /// `RasEapInfo`: the EAP blob of [`get_eap_user_identity`] (ras-reference §4.5 rule
+    /// 30). The blob is the method's own; ours is the EAP identity in UTF-8 [inferred],
+    /// which answers the authenticator's Request/Identity. Empty: the user name.
+    pub eap_info: Vec<u8>,
+}
+
+/// `RASEAPUSERIDENTITY`: what [`get_eap_user_identity`] returns (ras-reference §4.5 rule
+/// 30): the user name for `RASDIALPARAMS.szUserName` and the blob for
+/// `RASDIALEXTENSIONS.RasEapInfo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EapUserIdentity {
+    /// `szUserName`.
+    pub user_name: String,
+    /// `pbEapInfo` (see [`DialExtensions::eap_info`]).
+    pub eap_info: Vec<u8>,
 }
 
 /// `RASCONNSTATUS` (ras-reference §3.4).
@@ -167,8 +184,11 @@ impl DialError {
 pub struct EngineConfig {
     /// Scales every protocol timer (see [`TimeScale`]); [`TimeScale::REAL`] for real modems.
     pub time_scale: TimeScale,
-    /// Seeds PPP magic numbers, so that a dial can be replayed byte for byte.
-    pub seed: u32,
+    /// Seeds PPP Magic-Numbers and MS-CHAPv2 Peer-Challenges, so that a dial can be
+    /// replayed byte for byte (the simulated lab, scenarios). `None`, the default, draws
+    /// them from the system's generator, as RFC 1661 §6.4 and RFC 2759 §4 require of a
+    /// real link.
+    pub seed: Option<u32>,
     /// The error a `NO CARRIER` answer to the dial is reported as. The reference leaves
     /// it open (ras-reference §4.6 caveat a): the name says 679 ERROR_NO_CARRIER, which is
     /// the default; TAPI-era Windows is often seen reporting 678 ERROR_NO_ANSWER instead.
@@ -178,8 +198,15 @@ pub struct EngineConfig {
     /// Max-Failure) but not the whole: a peer that keeps renegotiating LCP, or Naks for
     /// ever, would hold the dial indefinitely. [inferred] Default 60 s: twice the longest
     /// a single automaton may take with the RFC's defaults (10 × 3 s), which leaves room
-    /// for LCP, authentication and IPCP each retrying.
+    /// for LCP, authentication and IPCP each retrying. A dial script gets the same time
+    /// before PPP (its `waitfor` without `until` waits at most this long [inferred]); time
+    /// paused in Interactive or InvokeEapUI does not count.
     pub ppp_deadline: Duration,
+    /// How long the modem may take to answer each init command before the dial fails with
+    /// 666 ERROR_DEVICE_NOT_READY. [inferred] Default 5 s, ample for a real modem; a
+    /// harness that shrinks time on a busy machine sets it generously, since it guards
+    /// against a dead device rather than models anything.
+    pub modem_response_timeout: Duration,
     /// Opt-in line capture: when set, every dial records the PPP frames it sends and
     /// receives to a pcap file in this folder (which must exist), named by
     /// [`EngineConfig::capture_path`]. Off by default.
@@ -187,11 +214,13 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// The PPP magic-number seed for the connection `handle`: different for every
-    /// connection, the same for the same seed and handle.
-    pub fn magic_seed(&self, handle: HRasConn) -> u32 {
+    /// Where the PPP randomness of connection `handle` comes from: with a seed, a stream
+    /// different for every connection and the same for the same seed and handle.
+    pub fn entropy(&self, handle: HRasConn) -> Entropy {
         // Truncation is fine: the handle only varies the seed.
-        self.seed ^ (handle.0 as u32).wrapping_mul(0x9E37_79B9)
+        self.seed.map_or(Entropy::Os, |seed| {
+            Entropy::Seed(seed ^ (handle.0 as u32).wrapping_mul(0x9E37_79B9))
+        })
     }
 
     /// Where the capture of connection `handle` to `entry_name` goes, when capturing is on:
@@ -209,13 +238,17 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             time_scale: TimeScale::REAL,
-            seed: 0x5241_5331,
+            seed: None,
             no_carrier: RasError::ERROR_NO_CARRIER,
             ppp_deadline: DEFAULT_PPP_DEADLINE,
+            modem_response_timeout: DEFAULT_MODEM_RESPONSE_TIMEOUT,
             capture_dir: None,
         }
     }
 }
+
+/// [`EngineConfig::modem_response_timeout`]'s default.
+pub const DEFAULT_MODEM_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// [`EngineConfig::ppp_deadline`]'s default.
 pub const DEFAULT_PPP_DEADLINE: Duration = Duration::from_secs(60);
@@ -231,6 +264,7 @@ impl DialPlan {
         config: &EngineConfig,
         handle: HRasConn,
     ) -> Result<DialPlan, RasError> {
+        params.validate()?;
         let number = if params.phone_number.is_empty() {
             entry.phone_numbers.first().cloned().unwrap_or_default()
         } else {
@@ -239,6 +273,7 @@ impl DialPlan {
         if number.is_empty() {
             return Err(RasError::ERROR_BAD_PHONE_NUMBER);
         }
+        crate::ras::limits::check_phone_number(&number)?;
         let callback_number = params.callback_number.as_str();
         if callback_number != ASK_FOR_NUMBER && !is_valid_callback_number(callback_number) {
             return Err(RasError::ERROR_INVALID_CALLBACK_NUMBER);
@@ -258,26 +293,53 @@ impl DialPlan {
             ..CbcpClientConfig::default()
         });
         let defaults = ClientConfig::default();
+        let paused_states = extensions.is_some_and(|e| e.options & rdeopt::PAUSED_STATES != 0);
+        // EAP is offered only to an entry that requires it (RASEO_RequireEAP), first.
+        let mut implemented = defaults.auth_protocols.clone();
+        if entry.requires_eap() {
+            implemented.insert(0, AuthProtocol::Eap);
+        }
+        let eap_identity = extensions
+            .map(|e| String::from_utf8_lossy(&e.eap_info).into_owned())
+            .filter(|identity| !identity.is_empty());
+        let eap = EapPeerConfig {
+            identity: eap_identity,
+            // `CustomAuthKey=` names the entry's one method (ras-reference §6.2).
+            methods: match entry.custom_auth_key().and_then(EapMethod::from_type) {
+                Some(method) => vec![method],
+                None => defaults.eap.methods.clone(),
+            },
+            // A Notification is shown to the user only when the dial can pause for it.
+            confirm_notifications: paused_states,
+        };
         let ppp = ClientConfig {
             callback,
             user: params.authentication_name(entry.domain()),
             password: params.password.clone(),
-            magic_seed: config.magic_seed(handle),
+            entropy: config.entropy(handle),
             auth_protocols: match entry.auth_restrictions {
-                Some(restrictions) => allowed_auth(restrictions, &defaults.auth_protocols),
-                None => defaults.auth_protocols.clone(),
+                Some(restrictions) => allowed_auth(restrictions, &implemented),
+                None => implemented,
             },
+            eap,
             ..defaults
         };
         Ok(DialPlan {
             subentry: params.sub_entry.max(1),
             device_type: "modem".to_owned(),
             device_name: entry.device_name.clone(),
-            dialer: DialerConfig::new(number),
+            dialer: DialerConfig {
+                response_timeout: config.modem_response_timeout,
+                ..DialerConfig::new(number)
+            },
             ppp,
             no_carrier: config.no_carrier,
             ppp_deadline: config.ppp_deadline,
-            paused_states: extensions.is_some_and(|e| e.options & rdeopt::PAUSED_STATES != 0),
+            paused_states,
+            terminal_before_dial: entry.terminal(SwitchPosition::BeforeDial),
+            terminal_after_dial: entry.terminal(SwitchPosition::AfterDial),
+            // Read by `Ras::dial` (the core does no I/O).
+            script: None,
         })
     }
 }
@@ -300,6 +362,7 @@ fn allowed_auth(restrictions: AuthRestrictions, implemented: &[AuthProtocol]) ->
                 AuthProtocol::Pap => AuthRestrictions::PAP,
                 AuthProtocol::ChapMd5 => AuthRestrictions::MD5_CHAP,
                 AuthProtocol::MsChapV2 => AuthRestrictions::MSCHAP_V2,
+                AuthProtocol::Eap => AuthRestrictions::EAP,
                 AuthProtocol::Other(_) => return false,
             };
             restrictions.allows(bit)
@@ -408,8 +471,12 @@ impl Ras {
         notifier: Option<Notifier>,
     ) -> Result<HRasConn, DialError> {
         let synchronous = notifier.is_none();
+        let script = match phonebook.entry(&params.entry_name) {
+            Some(entry) => load_dial_script(phonebook, entry).map_err(DialError::before_start)?,
+            None => None,
+        };
         let handle =
-            self.call(|core, now| core.dial(now, extensions, phonebook, params, notifier))?;
+            self.call(|core, now| core.dial(now, extensions, phonebook, params, notifier, script))?;
         if !synchronous {
             return Ok(handle);
         }
@@ -449,6 +516,38 @@ impl Ras {
         self.call(|core, now| core.resume(now, handle, params))
     }
 
+    /// `RasInvokeEapUI` (ras-reference §4.3 rule 16): while `handle`'s link `sub_entry` is
+    /// paused in InvokeEapUI, take the user's `answer` to what the EAP method asked
+    /// ([`Ras::eap_prompt`]); [`Ras::resume`] then sends it. ERROR_INVALID_HANDLE for an
+    /// unknown handle, ERROR_INVALID_PARAMETER for a dial not paused there [inferred].
+    pub fn invoke_eap_ui(
+        &self,
+        handle: HRasConn,
+        sub_entry: u32,
+        answer: EapAnswer,
+    ) -> Result<(), RasError> {
+        self.call(|core, _| core.invoke_eap_ui(handle, sub_entry, answer))
+    }
+
+    /// What the EAP method asks the user while `handle` is paused in InvokeEapUI (the
+    /// prompt RasInvokeEapUI's dialog would show).
+    pub fn eap_prompt(&self, handle: HRasConn) -> Result<Option<EapPrompt>, RasError> {
+        self.shared.core.lock().eap_prompt(handle)
+    }
+
+    /// The terminal of a dial paused in Interactive (ras-reference §1, RASCS_Interactive):
+    /// write what the user types to the raw line. ERROR_INVALID_PARAMETER outside
+    /// Interactive [inferred].
+    pub fn terminal_write(&self, handle: HRasConn, bytes: &[u8]) -> Result<(), RasError> {
+        self.call(|core, now| core.terminal_write(now, handle, bytes))
+    }
+
+    /// The terminal of a dial paused in Interactive: what the line sent since the last
+    /// read (possibly nothing yet).
+    pub fn terminal_read(&self, handle: HRasConn) -> Result<Vec<u8>, RasError> {
+        self.shared.core.lock().terminal_read(handle)
+    }
+
     /// `RasHangUp`. Returns at once; the link terminates and the port closes afterwards.
     /// Until then the handle stays valid in state Disconnected, so polling
     /// [`Ras::connect_status`] until ERROR_INVALID_HANDLE tells when the port is free
@@ -482,6 +581,53 @@ impl Ras {
 /// `RasEnumEntries`: the entry names of `phonebook`, in file order.
 pub fn enum_entries(phonebook: &Phonebook) -> Vec<String> {
     phonebook.entry_names()
+}
+
+/// `RasGetEapUserIdentity` (ras-reference §4.5 rule 30): for an entry with
+/// RASEO_RequireEAP, the identity to dial with; 780 ERROR_INVALID_FUNCTION_FOR_ENTRY for
+/// any other entry (dial it normally), 623 for a missing one. The identity is the entry's
+/// `User=` [inferred: Windows asks the EAP method, which asks the user or a certificate
+/// store; a phonebook has only this], and the blob carries it (see
+/// [`DialExtensions::eap_info`]).
+pub fn get_eap_user_identity(
+    phonebook: &Phonebook,
+    entry: &str,
+) -> Result<EapUserIdentity, RasError> {
+    let entry = phonebook
+        .entry(entry)
+        .ok_or(RasError::ERROR_CANNOT_FIND_PHONEBOOK_ENTRY)?;
+    if !entry.requires_eap() {
+        return Err(RasError::ERROR_INVALID_FUNCTION_FOR_ENTRY);
+    }
+    let user_name = entry.setting("User").unwrap_or_default().to_owned();
+    Ok(EapUserIdentity {
+        eap_info: user_name.as_bytes().to_vec(),
+        user_name,
+    })
+}
+
+/// Read and check the dial script of `entry` (RASEO_CustomScript), if it has one; a
+/// relative path is taken from the phonebook's folder [inferred]. A script that cannot be
+/// read or parsed fails the dial before it starts with 752 ERROR_SCRIPT_SYNTAX [inferred:
+/// the only script code in ras-reference §2].
+fn load_dial_script(phonebook: &Phonebook, entry: &Entry) -> Result<Option<DialScript>, RasError> {
+    let Some(path) = entry.dial_script() else {
+        return Ok(None);
+    };
+    let path = match phonebook.path.as_deref().and_then(std::path::Path::parent) {
+        Some(folder) if path.is_relative() => folder.join(path),
+        _ => path.to_path_buf(),
+    };
+    let text = std::fs::read(&path).map_err(|error| {
+        tracing::info!(path = %path.display(), %error, "cannot read the dial script");
+        RasError::ERROR_SCRIPT_SYNTAX
+    })?;
+    DialScript::parse(&String::from_utf8_lossy(&text))
+        .map(Some)
+        .map_err(|error| {
+            tracing::info!(path = %path.display(), %error, "the dial script is not valid");
+            RasError::ERROR_SCRIPT_SYNTAX
+        })
 }
 
 /// `RasGetErrorString`: our own text for a RAS (or Win32) error number.
@@ -529,6 +675,7 @@ mod tests {
         // … and the dialer itself dials with RDEOPT_CustomDial (here: to a missing port).
         let extensions = DialExtensions {
             options: rdeopt::CUSTOM_DIAL,
+            ..DialExtensions::default()
         };
         let through = ras
             .dial(Some(&extensions), &phonebook, &params("Custom"), None)
@@ -667,6 +814,55 @@ mod tests {
         )
         .expect("resolves");
         assert_eq!(plan.ppp.user, "CORP\\alice");
+    }
+
+    #[test]
+    fn eap_identity_only_for_eap_entries_and_eap_offered_only_to_them() {
+        let mut eap = Entry::modem("Eap", "/dev/null", "5551234");
+        eap.auth_restrictions = Some(AuthRestrictions(AuthRestrictions::EAP));
+        eap.settings
+            .push(crate::phonebook::Setting::new("User", "alice"));
+        eap.settings
+            .push(crate::phonebook::Setting::new("CustomAuthKey", "6"));
+        let phonebook =
+            Phonebook::from_entries([eap.clone(), Entry::modem("Plain", "/dev/null", "1")]);
+        // ras-reference §4.5 rule 30.
+        assert_eq!(
+            get_eap_user_identity(&phonebook, "Plain"),
+            Err(RasError::ERROR_INVALID_FUNCTION_FOR_ENTRY)
+        );
+        assert_eq!(
+            get_eap_user_identity(&phonebook, "Nowhere"),
+            Err(RasError::ERROR_CANNOT_FIND_PHONEBOOK_ENTRY)
+        );
+        let identity = get_eap_user_identity(&phonebook, "Eap").expect("an EAP entry");
+        assert_eq!(identity.user_name, "alice");
+        // The blob carries the identity into the dial; CustomAuthKey picks the method.
+        let extensions = DialExtensions {
+            options: rdeopt::PAUSED_STATES,
+            eap_info: identity.eap_info,
+        };
+        let plan = DialPlan::resolve(
+            &eap,
+            &params("Eap"),
+            Some(&extensions),
+            &EngineConfig::default(),
+            HRasConn(1),
+        )
+        .expect("resolves");
+        assert_eq!(plan.ppp.auth_protocols, [AuthProtocol::Eap]);
+        assert_eq!(plan.ppp.eap.identity.as_deref(), Some("alice"));
+        assert_eq!(plan.ppp.eap.methods, [EapMethod::Gtc]);
+        assert!(plan.ppp.eap.confirm_notifications);
+        let plain = DialPlan::resolve(
+            &Entry::modem("Plain", "/dev/null", "1"),
+            &params("Plain"),
+            None,
+            &EngineConfig::default(),
+            HRasConn(1),
+        )
+        .expect("resolves");
+        assert!(!plain.ppp.auth_protocols.contains(&AuthProtocol::Eap));
     }
 
     #[test]

@@ -10,9 +10,10 @@
 
 mod pbk;
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-pub use pbk::{PhonebookError, Problem, Unwritable};
+pub use pbk::{MAX_PHONEBOOK_BYTES, PhonebookError, Problem, QUOTE_MAX, Unwritable};
 
 use crate::ras::RasError;
 
@@ -346,10 +347,74 @@ impl Entry {
         self.setting("Domain").unwrap_or_default()
     }
 
+    /// RASEO_RequireEAP (ras-reference §3.7): the entry authenticates with EAP. In a `.pbk`
+    /// file that is the EAP bit of `AuthRestrictions=` (§6.4) [inferred: the file has no
+    /// key of its own for the flag; `CustomAuthKey=` only names the method].
+    pub fn requires_eap(&self) -> bool {
+        self.auth_restrictions
+            .is_some_and(|restrictions| restrictions.allows(AuthRestrictions::EAP))
+    }
+
+    /// `CustomAuthKey=`: the EAP method type the entry uses (ras-reference §6.2; e.g. 4
+    /// MD5-Challenge, 6 Generic Token Card, 26 EAP-MSCHAPv2), when it names one.
+    pub fn custom_auth_key(&self) -> Option<u8> {
+        self.setting("CustomAuthKey")
+            .and_then(|value| value.trim().parse().ok())
+            .filter(|&key| key != 0)
+    }
+
+    /// Where link 1's switch devices stand (ras-reference §6.1: a `MEDIA=serial` link has
+    /// pre-connect switch, modem, X.25 PAD, post-connect switch, in that order): before or
+    /// after the dialing device.
+    fn switches(&self) -> impl Iterator<Item = (SwitchPosition, &Device)> {
+        let dialing = self.link.dialing_device.unwrap_or(usize::MAX);
+        self.link
+            .devices
+            .iter()
+            .enumerate()
+            .filter(|(_, device)| device.kind == DeviceKind::Switch)
+            .map(move |(index, device)| {
+                let position = if index < dialing {
+                    SwitchPosition::BeforeDial
+                } else {
+                    SwitchPosition::AfterDial
+                };
+                (position, device)
+            })
+    }
+
+    /// RASEO_TerminalBeforeDial / RASEO_TerminalAfterDial (ras-reference §3.7): a
+    /// `DEVICE=switch` subsection with `Terminal=1` (§6.3) before or after the modem.
+    pub fn terminal(&self, position: SwitchPosition) -> bool {
+        self.switches()
+            .any(|(at, device)| at == position && device.setting("Terminal") == Some("1"))
+    }
+
+    /// RASEO_CustomScript's script (ras-reference §3.7, §6.3): the post-connect switch's
+    /// `Name=` when its `Script=1`.
+    pub fn dial_script(&self) -> Option<&Path> {
+        self.switches()
+            .filter(|(at, device)| {
+                *at == SwitchPosition::AfterDial && device.setting("Script") == Some("1")
+            })
+            .find_map(|(_, device)| device.setting("Name"))
+            .filter(|name| !name.is_empty())
+            .map(Path::new)
+    }
+
     /// How many links the entry has (`RASENTRY.dwSubEntries`).
     pub fn link_count(&self) -> usize {
         1 + self.subentries.len()
     }
+}
+
+/// Where a `DEVICE=switch` subsection acts: before the modem dials or after it connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwitchPosition {
+    /// A pre-connect switch (RASEO_TerminalBeforeDial).
+    BeforeDial,
+    /// A post-connect switch (RASEO_TerminalAfterDial, RASEO_CustomScript).
+    AfterDial,
 }
 
 /// A set of entries (`lpszPhonebook`).
@@ -359,6 +424,23 @@ pub struct Phonebook {
     pub path: Option<PathBuf>,
     /// The entries, in file order.
     pub entries: Vec<Entry>,
+    /// How the file was encoded, and so how [`Phonebook::write`] writes it back.
+    pub encoding: FileEncoding,
+}
+
+/// The character encoding of a `rasphone.pbk` file, told by its byte-order mark (see
+/// the `pbk` module).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileEncoding {
+    /// UTF-8 without a byte-order mark: what this engine writes for a new phonebook.
+    #[default]
+    Utf8,
+    /// UTF-8 after an `EF BB BF` byte-order mark.
+    Utf8Bom,
+    /// UTF-16 little-endian after an `FF FE` byte-order mark (Windows' "Unicode").
+    Utf16Le,
+    /// UTF-16 big-endian after an `FE FF` byte-order mark.
+    Utf16Be,
 }
 
 impl Phonebook {
@@ -367,6 +449,7 @@ impl Phonebook {
         Phonebook {
             path: None,
             entries: entries.into_iter().collect(),
+            encoding: FileEncoding::default(),
         }
     }
 
@@ -388,12 +471,20 @@ impl Phonebook {
 
     /// Read a `rasphone.pbk` file (ras-reference §6). A file that cannot be read is
     /// [`PhonebookError::Open`] (→ 621), bad contents [`PhonebookError::Corrupt`] (→ 625).
+    ///
+    /// At most [`MAX_PHONEBOOK_BYTES`] are read: a larger file (or an endless one such
+    /// as `/dev/zero`) is [`PhonebookError::TooLarge`] (→ 625) without being read whole.
     pub fn read(path: impl AsRef<Path>) -> Result<Phonebook, PhonebookError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| PhonebookError::Open {
+        let open = |source| PhonebookError::Open {
             path: path.to_owned(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(open)?;
+        let mut bytes = Vec::new();
+        // One byte more than allowed tells a file at the limit from a larger one.
+        let limit = u64::try_from(pbk::MAX_PHONEBOOK_BYTES + 1).unwrap_or(u64::MAX);
+        file.take(limit).read_to_end(&mut bytes).map_err(open)?;
         pbk::parse(&bytes, Some(path))
     }
 
@@ -412,11 +503,12 @@ impl Phonebook {
         pbk::write(self)
     }
 
-    /// Write the phonebook to `path` (failure → 624 ERROR_CANNOT_WRITE_PHONEBOOK).
+    /// Write the phonebook to `path` (failure → 624 ERROR_CANNOT_WRITE_PHONEBOOK), in its
+    /// [`Phonebook::encoding`]: a file read as UTF-16 is written back as UTF-16.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<(), PhonebookError> {
         let path = path.as_ref();
-        let text = self.to_pbk_string()?;
-        std::fs::write(path, text).map_err(|source| PhonebookError::Write {
+        let bytes = self.encoding.encode(&self.to_pbk_string()?);
+        std::fs::write(path, bytes).map_err(|source| PhonebookError::Write {
             path: path.to_owned(),
             source,
         })
@@ -429,7 +521,9 @@ impl PhonebookError {
     pub fn ras_error(&self) -> RasError {
         match self {
             PhonebookError::Open { .. } => RasError::ERROR_CANNOT_OPEN_PHONEBOOK,
-            PhonebookError::Corrupt { .. } => RasError::ERROR_CORRUPT_PHONEBOOK,
+            PhonebookError::Corrupt { .. } | PhonebookError::TooLarge { .. } => {
+                RasError::ERROR_CORRUPT_PHONEBOOK
+            }
             PhonebookError::Write { .. } | PhonebookError::Unwritable { .. } => {
                 RasError::ERROR_CANNOT_WRITE_PHONEBOOK
             }

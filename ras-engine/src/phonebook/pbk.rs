@@ -3,7 +3,13 @@
 //! Reading rules:
 //! - `[Name]` starts an entry; `key=value` lines belong to the innermost open subsection;
 //!   blank lines and lines starting with `;` are skipped (comments are not written back).
-//!   LF and CRLF line ends are both accepted; a UTF-8 byte-order mark is skipped.
+//!   LF and CRLF line ends are both accepted.
+//! - Size: at most [`MAX_PHONEBOOK_BYTES`] (1 MiB). Real phonebooks are a few kilobytes
+//!   (a hundred entries fit in well under 100 KiB); anything larger is the wrong file
+//!   (`/dev/zero`, a log) and is refused before it is read whole.
+//! - Byte-order marks: a UTF-8 BOM is skipped; with a UTF-16LE or UTF-16BE BOM (as some
+//!   Windows versions write `rasphone.pbk`) the file is UTF-16. [`Phonebook::encoding`]
+//!   remembers which, and [`Phonebook::write`] writes the same encoding back.
 //! - Keys are trimmed and matched case-insensitively; values are kept verbatim (everything
 //!   after the first `=`). The subsection keys are `NETCOMPONENTS=`, `MEDIA=`, `DEVICE=` and
 //!   `PhoneNumber=` (§6.1). `DEVICE` must be written in capitals: S1 and real files also
@@ -17,6 +23,9 @@
 //!   `Encoding=1`, in which case it is an error. `Encoding=0` files are in a Windows ANSI
 //!   code page we cannot know, so non-ASCII text from them may come out wrong.
 //! - Errors name the line and what is wrong; nothing in the input can make the reader panic.
+//!   Text quoted from the file is cut after [`QUOTE_MAX`] characters and its control
+//!   characters are escaped, so a message never replays a 50 MB line or a terminal escape
+//!   sequence hidden in a phonebook.
 //!
 //! Writing: UTF-8 with `Encoding=1` and CRLF line ends, one blank line before every
 //! subsection and between entries, as real files have them (§6.1). Typed keys come after
@@ -28,8 +37,34 @@ use std::path::{Path, PathBuf};
 
 use super::{
     AuthRestrictions, CallbackMode, DEFAULT_CONNECT_BPS, Device, DeviceKind, DialMode, Entry,
-    LinkDetails, Phonebook, Setting, SubEntry,
+    FileEncoding, LinkDetails, Phonebook, Setting, SubEntry,
 };
+
+/// The largest phonebook file read (see the module documentation).
+pub const MAX_PHONEBOOK_BYTES: usize = 1024 * 1024;
+
+/// How many characters of the file's text an error message quotes.
+pub const QUOTE_MAX: usize = 60;
+
+/// Text from a phonebook as a message shows it: control characters escaped (`\u{1b}`),
+/// cut after [`QUOTE_MAX`] characters with `…`.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, c) in self.0.chars().enumerate() {
+            if i == QUOTE_MAX {
+                return f.write_char('…');
+            }
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
 
 /// A phonebook that could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +78,27 @@ pub enum PhonebookError {
         source: std::io::Error,
     },
     /// The contents are not a valid phonebook (→ 625 ERROR_CORRUPT_PHONEBOOK).
-    #[error("{}line {line}: {problem}", Located(path.as_deref()))]
+    #[error("{}: {problem}", Position(path.as_deref(), *line, *column))]
     Corrupt {
         /// The file, if the text came from one.
         path: Option<PathBuf>,
         /// The 1-based line number.
         line: usize,
+        /// The 1-based column (in characters): of the value for a bad value, of the key
+        /// for a misplaced key, 1 for what concerns the whole line.
+        column: usize,
         /// What is wrong there.
         problem: Problem,
+    },
+    /// The file is larger than [`MAX_PHONEBOOK_BYTES`] (→ 625 ERROR_CORRUPT_PHONEBOOK).
+    #[error(
+        "{}the file is larger than {} KiB, which no phonebook is (is it the right file?)",
+        Located(path.as_deref()),
+        MAX_PHONEBOOK_BYTES / 1024
+    )]
+    TooLarge {
+        /// The file, if the bytes came from one.
+        path: Option<PathBuf>,
     },
     /// The file could not be written (→ 624 ERROR_CANNOT_WRITE_PHONEBOOK).
     #[error("cannot write phonebook {}: {source}", path.display())]
@@ -61,7 +109,7 @@ pub enum PhonebookError {
         source: std::io::Error,
     },
     /// An entry holds something the format cannot express (→ 624).
-    #[error("entry `{entry}` cannot be written: {problem}")]
+    #[error("entry `{}` cannot be written: {problem}", Quoted(entry))]
     Unwritable {
         /// The entry's name.
         entry: String,
@@ -72,6 +120,18 @@ pub enum PhonebookError {
 
 /// Prefixes a path and a colon, when there is a path.
 struct Located<'a>(Option<&'a Path>);
+
+/// `FILE:LINE:COLUMN`, or `line L, column C` for text that came from no file.
+struct Position<'a>(Option<&'a Path>, usize, usize);
+
+impl fmt::Display for Position<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(path) => write!(f, "{}:{}:{}", path.display(), self.1, self.2),
+            None => write!(f, "line {}, column {}", self.1, self.2),
+        }
+    }
+}
 
 impl fmt::Display for Located<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -86,13 +146,16 @@ impl fmt::Display for Located<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     /// A `key=value` line before the first `[Entry]`.
-    #[error("`{key}=` is outside any entry (an entry starts with a `[Name]` line)")]
+    #[error(
+        "`{}=` is outside any entry (an entry starts with a `[Name]` line)",
+        Quoted(key)
+    )]
     KeyOutsideEntry {
         /// The key.
         key: String,
     },
     /// A line that is neither `[Entry]`, `key=value`, a `;` comment nor blank.
-    #[error("expected `[Entry Name]` or `key=value`, found `{text}`")]
+    #[error("expected `[Entry Name]` or `key=value`, found `{}`", Quoted(text))]
     NotKeyValue {
         /// The line.
         text: String,
@@ -107,7 +170,7 @@ pub enum Problem {
     #[error("the entry name is empty")]
     EmptyName,
     /// A second entry with the same name (names compare case-insensitively).
-    #[error("entry `{name}` is already defined at line {first_line}")]
+    #[error("entry `{}` is already defined at line {first_line}", Quoted(name))]
     DuplicateEntry {
         /// The name.
         name: String,
@@ -115,7 +178,10 @@ pub enum Problem {
         first_line: usize,
     },
     /// An entry without any `MEDIA=` block, so nothing to dial.
-    #[error("entry `{name}` has no `MEDIA=` block (a link needs MEDIA=, Port= and DEVICE=)")]
+    #[error(
+        "entry `{}` has no `MEDIA=` block (a link needs MEDIA=, Port= and DEVICE=)",
+        Quoted(name)
+    )]
     NoMedia {
         /// The entry's name.
         name: String,
@@ -133,7 +199,7 @@ pub enum Problem {
     #[error("this `MEDIA=` block already has phone numbers under an earlier `DEVICE=`")]
     NumbersUnderTwoDevices,
     /// A key whose value must be a decimal number.
-    #[error("`{key}={value}`: expected a decimal number")]
+    #[error("`{}={}`: expected a decimal number", Quoted(key), Quoted(value))]
     NotANumber {
         /// The key.
         key: String,
@@ -141,7 +207,7 @@ pub enum Problem {
         value: String,
     },
     /// A number outside the values a key allows.
-    #[error("`{key}={value}`: expected {expected}")]
+    #[error("`{}={}`: expected {expected}", Quoted(key), Quoted(value))]
     OutOfRange {
         /// The key.
         key: String,
@@ -153,6 +219,10 @@ pub enum Problem {
     /// Bytes that are not UTF-8 in an entry that says `Encoding=1`.
     #[error("the entry says Encoding=1 (UTF-8) but this line is not valid UTF-8")]
     InvalidUtf8,
+    /// A file with a UTF-16 byte-order mark whose text is not UTF-16 (an odd number of
+    /// bytes, or half a surrogate pair).
+    #[error("the file starts with a UTF-16 byte-order mark but this line is not valid UTF-16")]
+    InvalidUtf16,
 }
 
 /// What in an entry the `rasphone.pbk` format cannot express.
@@ -576,12 +646,21 @@ fn decode(bytes: &[u8]) -> (Cow<'_, str>, bool) {
 
 /// Read a phonebook from the bytes of a `rasphone.pbk` file.
 pub(super) fn parse(bytes: &[u8], path: Option<&Path>) -> Result<Phonebook, PhonebookError> {
-    let corrupt = |(line, problem)| PhonebookError::Corrupt {
+    let corrupt_at = |line, column, problem| PhonebookError::Corrupt {
         path: path.map(Path::to_owned),
         line,
+        column,
         problem,
     };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let corrupt = |(line, problem)| corrupt_at(line, 1, problem);
+    if bytes.len() > MAX_PHONEBOOK_BYTES {
+        return Err(PhonebookError::TooLarge {
+            path: path.map(Path::to_owned),
+        });
+    }
+    let (encoding, text) =
+        FileEncoding::decode(bytes).map_err(|line| corrupt_at(line, 1, Problem::InvalidUtf16))?;
+    let bytes: &[u8] = &text;
     let mut entries: Vec<Entry> = Vec::new();
     let mut first_lines: Vec<usize> = Vec::new();
     let mut current: Option<EntryBuilder> = None;
@@ -613,16 +692,24 @@ pub(super) fn parse(bytes: &[u8], path: Option<&Path>) -> Result<Phonebook, Phon
             }
             Line::KeyValue(key, value) => {
                 let entry = current.as_mut().ok_or_else(|| {
-                    corrupt((
+                    corrupt_at(
                         line,
+                        key_column(&text),
                         Problem::KeyOutsideEntry {
                             key: key.to_owned(),
                         },
-                    ))
+                    )
                 })?;
-                entry
-                    .key_value(line, key, value)
-                    .map_err(|problem| corrupt((line, problem)))?;
+                entry.key_value(line, key, value).map_err(|problem| {
+                    // A bad value is pointed at; a misplaced key at the key.
+                    let column = match problem {
+                        Problem::NotANumber { .. } | Problem::OutOfRange { .. } => {
+                            value_column(&text)
+                        }
+                        _ => key_column(&text),
+                    };
+                    corrupt_at(line, column, problem)
+                })?;
             }
         }
         if let (false, Some(entry)) = (utf8, current.as_mut()) {
@@ -635,6 +722,7 @@ pub(super) fn parse(bytes: &[u8], path: Option<&Path>) -> Result<Phonebook, Phon
     Ok(Phonebook {
         path: path.map(Path::to_owned),
         entries,
+        encoding,
     })
 }
 
@@ -843,4 +931,75 @@ pub(super) fn write(phonebook: &Phonebook) -> Result<String, PhonebookError> {
         .entry(entry)?;
     }
     Ok(out)
+}
+
+impl FileEncoding {
+    /// The encoding `bytes` announce with their byte-order mark, and the text after it as
+    /// UTF-8 bytes (borrowed unless it was UTF-16). A UTF-16 file that is not valid UTF-16
+    /// gives the 1-based line of the first bad unit.
+    fn decode(bytes: &[u8]) -> Result<(FileEncoding, Cow<'_, [u8]>), usize> {
+        let (encoding, body) = if let Some(body) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            (FileEncoding::Utf8Bom, body)
+        } else if let Some(body) = bytes.strip_prefix(b"\xFF\xFE") {
+            (FileEncoding::Utf16Le, body)
+        } else if let Some(body) = bytes.strip_prefix(b"\xFE\xFF") {
+            (FileEncoding::Utf16Be, body)
+        } else {
+            (FileEncoding::Utf8, bytes)
+        };
+        let from_pair: fn([u8; 2]) -> u16 = match encoding {
+            FileEncoding::Utf8 | FileEncoding::Utf8Bom => {
+                return Ok((encoding, Cow::Borrowed(body)));
+            }
+            FileEncoding::Utf16Le => u16::from_le_bytes,
+            FileEncoding::Utf16Be => u16::from_be_bytes,
+        };
+        let chunks = body.chunks_exact(2);
+        let odd = !chunks.remainder().is_empty();
+        let units = chunks.map(|pair| from_pair([pair[0], pair[1]]));
+        let mut text = String::with_capacity(body.len() / 2);
+        for unit in char::decode_utf16(units) {
+            match unit {
+                Ok(c) => text.push(c),
+                Err(_) => return Err(line_after(&text)),
+            }
+        }
+        if odd {
+            return Err(line_after(&text));
+        }
+        Ok((encoding, Cow::Owned(text.into_bytes())))
+    }
+
+    /// `text` (UTF-8 `rasphone.pbk` text) in this encoding, byte-order mark included.
+    pub fn encode(self, text: &str) -> Vec<u8> {
+        let units = || text.encode_utf16();
+        match self {
+            FileEncoding::Utf8 => text.as_bytes().to_vec(),
+            FileEncoding::Utf8Bom => [b"\xEF\xBB\xBF", text.as_bytes()].concat(),
+            FileEncoding::Utf16Le => [0xFF, 0xFE]
+                .into_iter()
+                .chain(units().flat_map(u16::to_le_bytes))
+                .collect(),
+            FileEncoding::Utf16Be => [0xFE, 0xFF]
+                .into_iter()
+                .chain(units().flat_map(u16::to_be_bytes))
+                .collect(),
+        }
+    }
+}
+
+/// The 1-based column of a `key=value` line's key (its first non-blank character).
+fn key_column(line: &str) -> usize {
+    line.chars().take_while(|c| c.is_whitespace()).count() + 1
+}
+
+/// The 1-based column of a `key=value` line's value (just after the first `=`).
+fn value_column(line: &str) -> usize {
+    line.split_once('=')
+        .map_or(1, |(key, _)| key.chars().count() + 2)
+}
+
+/// The 1-based line the next character of a file would be on, after `text`.
+fn line_after(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'\n').count() + 1
 }

@@ -29,6 +29,22 @@
 //! RASCS_CallbackComplete is left out: ras-reference §1 marks it Windows 9x/Me only.
 //! The callback leg reports ReAuthenticate where a dial reports DeviceConnected …
 //! Authenticate, since the device states belong to the call we placed.
+//! Three things may stand between the modem's `CONNECT` and PPP, or before the dial
+//! (ras-reference §3.7, §6.3): a terminal before dialing (RASEO_TerminalBeforeDial) or
+//! after connecting (RASEO_TerminalAfterDial), each a pause in `Interactive` while the
+//! application talks to the raw line ([`Connection::terminal_write`],
+//! [`Connection::terminal_read`]), and a dial script (RASEO_CustomScript), which runs
+//! without pausing. An EAP method that needs the user pauses in `InvokeEapUI`
+//! ([`Connection::invoke_eap_ui`] takes the answer).
+//!
+//! | step                            | notification                           |
+//! |---------------------------------|----------------------------------------|
+//! | terminal before dial            | PortOpened, Interactive (paused)       |
+//! | resumed                         | ConnectDevice                          |
+//! | terminal after dial             | AllDevicesConnected, Interactive       |
+//! | resumed (or a script finished)  | Authenticate                           |
+//! | EAP asks the user               | InvokeEapUI (paused)                   |
+//! | resumed                         | Authenticate [inferred]                |
 //!
 //! A failure is a second notification of the current state with the error (§4.1 rule 2).
 //!
@@ -45,7 +61,10 @@ use super::{RasConnState, RasError};
 use crate::hayes::{
     CarrierWatch, DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage,
 };
-use crate::ppp::{Client, ClientConfig, ClientEvent, LinkDownReason};
+use crate::ppp::{
+    Client, ClientConfig, ClientEvent, EapAnswer, EapPrompt, LinkDownReason, Phase as PppPhase,
+};
+use crate::script::{DialScript, ScriptEvent, ScriptRunner};
 
 /// How long after the agreed callback delay the server's call may take to connect before
 /// the dial fails with ERROR_REQUEST_TIMEOUT [inferred: Windows documents no figure; one
@@ -82,6 +101,12 @@ pub struct DialPlan {
     /// CallbackSetByCaller and wait for [`Connection::resume`] instead of failing
     /// (ras-reference §4.3 rule 14).
     pub paused_states: bool,
+    /// RASEO_TerminalBeforeDial: pause in Interactive once the port is open.
+    pub terminal_before_dial: bool,
+    /// RASEO_TerminalAfterDial: pause in Interactive once the modem has connected.
+    pub terminal_after_dial: bool,
+    /// RASEO_CustomScript: the dial script run after `CONNECT` (and after a terminal).
+    pub script: Option<DialScript>,
 }
 
 /// Where a callback stands.
@@ -104,15 +129,21 @@ enum Pause {
     PasswordExpired,
     /// The server will call back and lets us give the number; ours was `"*"`.
     CallbackSetByCaller,
+    /// The entry wants a terminal window (RASEO_TerminalBeforeDial / AfterDial).
+    Interactive,
+    /// The EAP method needs the user (ras-reference §4.3 rule 16).
+    InvokeEapUi,
 }
 
 impl Pause {
-    /// The state whose event led to the pause: authentication failures are reported on
-    /// AuthNotify (§4.7 A′), the callback offer on AuthCallback.
+    /// The state a dial that fails while paused fails on: for authentication failures
+    /// AuthNotify (§4.7 A′), for the callback offer AuthCallback [inferred]; a terminal or
+    /// an EAP prompt fails where it is (Interactive, InvokeEapUI) [inferred].
     fn origin(self) -> RasConnState {
         match self {
             Pause::RetryAuthentication | Pause::PasswordExpired => RasConnState::AuthNotify,
             Pause::CallbackSetByCaller => RasConnState::AuthCallback,
+            Pause::Interactive | Pause::InvokeEapUi => self.state(),
         }
     }
 
@@ -121,6 +152,8 @@ impl Pause {
             Pause::RetryAuthentication => RasConnState::RetryAuthentication,
             Pause::PasswordExpired => RasConnState::PasswordExpired,
             Pause::CallbackSetByCaller => RasConnState::CallbackSetByCaller,
+            Pause::Interactive => RasConnState::Interactive,
+            Pause::InvokeEapUi => RasConnState::InvokeEapUI,
         }
     }
 }
@@ -164,7 +197,16 @@ enum Phase {
     /// `Connected`; PPP keeps running (echo replies, the peer terminating).
     Connected(Box<Client>),
     /// The dial failed; the port stays open until the application hangs up (§4.2 rule 12).
-    Failed,
+    /// A failure during PPP keeps the client running: it still owes the server a
+    /// Terminate-Ack (RFC 1661 §5.5 MUST) and may be terminating the link itself.
+    Failed(Option<Box<Client>>),
+    /// Paused in Interactive: the application has the raw line (before the dial when
+    /// `before_dial`, else between `CONNECT` and PPP).
+    Terminal {
+        before_dial: bool,
+    },
+    /// The dial script runs on the raw line.
+    Script(Box<ScriptRunner>),
     /// Hanging up: PPP is terminating politely before the port closes.
     Terminating(Box<Client>),
     /// The port is (being) closed. Nothing more happens.
@@ -186,6 +228,13 @@ pub struct Connection {
     paused: Option<Pause>,
     callback: Callback,
     events: VecDeque<ConnectionEvent>,
+    /// In Interactive: what the line sent that the application has not read yet.
+    terminal_in: Vec<u8>,
+    /// Bytes for the raw line ahead of the phase's own: what the user typed in
+    /// Interactive, what the script sent just before it finished.
+    line_out: VecDeque<Vec<u8>>,
+    /// In InvokeEapUI: what the method asked for, and the answer once given.
+    eap: Option<(EapPrompt, Option<EapAnswer>)>,
 }
 
 impl Connection {
@@ -202,6 +251,9 @@ impl Connection {
             paused: None,
             callback: Callback::None,
             events: VecDeque::new(),
+            terminal_in: Vec::new(),
+            line_out: VecDeque::new(),
+            eap: None,
         };
         connection.enter(RasConnState::OpenPort);
         connection.events.push_back(ConnectionEvent::OpenPort);
@@ -232,7 +284,7 @@ impl Connection {
     pub fn is_settled(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Connected(_) | Phase::Failed | Phase::Closed | Phase::Terminating(_)
+            Phase::Connected(_) | Phase::Failed(_) | Phase::Closed | Phase::Terminating(_)
         )
     }
 
@@ -252,7 +304,25 @@ impl Connection {
     /// the documentation only describes resuming a paused dial]; a callback number that
     /// is `"*"` again, or has a character a number cannot have, is refused with
     /// ERROR_INVALID_CALLBACK_NUMBER and the dial stays paused.
+    ///
+    /// After Interactive the dial goes on (ConnectDevice, or the script / Authenticate);
+    /// after InvokeEapUI the answer given to [`Connection::invoke_eap_ui`] is sent.
     pub fn resume(
+        &mut self,
+        now: Instant,
+        user: &str,
+        password: &str,
+        callback_number: &str,
+    ) -> Result<(), RasError> {
+        match self.paused {
+            Some(Pause::Interactive) => self.resume_interactive(now),
+            Some(Pause::InvokeEapUi) => self.resume_eap(now, user, password),
+            _ => self.resume_authentication(now, user, password, callback_number),
+        }
+    }
+
+    /// Resume RetryAuthentication, PasswordExpired or CallbackSetByCaller.
+    fn resume_authentication(
         &mut self,
         now: Instant,
         user: &str,
@@ -282,10 +352,13 @@ impl Connection {
                 // No state is entered until the server answers (AuthAck, or AuthProject for a
                 // declined callback); until then the dial is back in callback control, which
                 // is what the status says and where a failure is reported [inferred].
-                self.state = pause.origin();
+                self.state = RasConnState::AuthCallback;
                 self.ppp_deadline = Some(now + self.plan.ppp_deadline);
                 self.pump(now);
                 return Ok(());
+            }
+            Pause::Interactive | Pause::InvokeEapUi => {
+                return Err(RasError::ERROR_INVALID_PARAMETER);
             }
         };
         if let Err(error) = sent {
@@ -300,14 +373,188 @@ impl Connection {
         Ok(())
     }
 
+    /// Leave Interactive: dial (a terminal before dialing), or go on to the script or PPP
+    /// with what the line sent that the application did not read.
+    fn resume_interactive(&mut self, now: Instant) -> Result<(), RasError> {
+        let Phase::Terminal { before_dial } = self.phase else {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        };
+        self.paused = None;
+        let unread = std::mem::take(&mut self.terminal_in);
+        if before_dial {
+            self.start_dialing(now);
+            if !unread.is_empty() {
+                tracing::debug!(len = unread.len(), "unread terminal text dropped");
+            }
+        } else {
+            self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+            self.after_terminal(now, unread);
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Leave InvokeEapUI: send the answer [`Connection::invoke_eap_ui`] took. For
+    /// credentials the resuming call's `user` and `password` serve when the application
+    /// gave none there [inferred: RASDIALPARAMS is how RasDial takes credentials].
+    fn resume_eap(&mut self, now: Instant, user: &str, password: &str) -> Result<(), RasError> {
+        let (Some((prompt, answer)), Phase::Ppp(client)) = (&self.eap, &mut self.phase) else {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        };
+        let answer = match (answer, prompt) {
+            (Some(answer), _) => answer.clone(),
+            (None, EapPrompt::Credentials { .. }) => EapAnswer::Credentials {
+                user: user.to_owned(),
+                password: password.to_owned(),
+            },
+            // RasInvokeEapUI first (rule 16) [inferred: resuming without it is refused].
+            (None, _) => return Err(RasError::ERROR_INVALID_PARAMETER),
+        };
+        if let Err(error) = client.eap_answer(now, answer) {
+            tracing::info!(%error, "cannot resume with this EAP answer");
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        }
+        self.eap = None;
+        self.paused = None;
+        self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+        // [inferred] The authentication goes on: Authenticate again.
+        self.enter(RasConnState::Authenticate);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// `RasInvokeEapUI` (ras-reference §4.3 rule 16): the user's answer to what the EAP
+    /// method asked, sent on the next resume. ERROR_INVALID_PARAMETER unless the dial is
+    /// paused in InvokeEapUI [inferred].
+    pub fn invoke_eap_ui(&mut self, answer: EapAnswer) -> Result<(), RasError> {
+        match &mut self.eap {
+            Some((_, slot)) if self.paused == Some(Pause::InvokeEapUi) => {
+                *slot = Some(answer);
+                Ok(())
+            }
+            _ => Err(RasError::ERROR_INVALID_PARAMETER),
+        }
+    }
+
+    /// What the EAP method asks the user, while paused in InvokeEapUI.
+    pub fn eap_prompt(&self) -> Option<&EapPrompt> {
+        self.eap.as_ref().map(|(prompt, _)| prompt)
+    }
+
+    /// In Interactive: write what the user typed to the line. ERROR_INVALID_PARAMETER
+    /// outside Interactive [inferred].
+    pub fn terminal_write(&mut self, bytes: &[u8]) -> Result<(), RasError> {
+        if !matches!(self.phase, Phase::Terminal { .. }) {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        }
+        self.line_out.push_back(bytes.to_vec());
+        Ok(())
+    }
+
+    /// In Interactive: what the line sent since the last read. ERROR_INVALID_PARAMETER
+    /// outside Interactive [inferred].
+    pub fn terminal_read(&mut self) -> Result<Vec<u8>, RasError> {
+        if !matches!(self.phase, Phase::Terminal { .. }) {
+            return Err(RasError::ERROR_INVALID_PARAMETER);
+        }
+        Ok(std::mem::take(&mut self.terminal_in))
+    }
+
     /// The driver opened the port.
     pub fn port_opened(&mut self, now: Instant) {
         if !matches!(self.phase, Phase::Opening) {
             return;
         }
         self.enter(RasConnState::PortOpened);
+        if self.plan.terminal_before_dial {
+            self.interactive(true);
+        } else {
+            self.start_dialing(now);
+        }
+    }
+
+    /// ConnectDevice: the Hayes dialer takes the line.
+    fn start_dialing(&mut self, now: Instant) {
         self.enter(RasConnState::ConnectDevice);
         self.phase = Phase::Dialing(Box::new(Dialer::new(now, self.plan.dialer.clone())));
+    }
+
+    /// The entry wants a terminal: pause in Interactive, or without paused states fail
+    /// with 703 ERROR_INTERACTIVE_MODE (ras-reference §4.3 rule 14 [inferred]).
+    fn interactive(&mut self, before_dial: bool) {
+        if !self.plan.paused_states {
+            self.fail(RasError::ERROR_INTERACTIVE_MODE);
+            return;
+        }
+        self.phase = Phase::Terminal { before_dial };
+        self.paused = Some(Pause::Interactive);
+        self.ppp_deadline = None;
+        self.enter(RasConnState::Interactive);
+    }
+
+    /// After `CONNECT` and any terminal: run the script, if the entry has one, else PPP.
+    /// `data` is what the line sent that nobody has consumed yet.
+    fn after_terminal(&mut self, now: Instant, data: Vec<u8>) {
+        match self.plan.script.clone() {
+            Some(script) => {
+                let ppp = &self.plan.ppp;
+                let mut runner = Box::new(ScriptRunner::new(script, &ppp.user, &ppp.password));
+                runner.start(now);
+                self.phase = Phase::Script(runner);
+                if !data.is_empty() {
+                    self.receive_data(now, &data);
+                }
+            }
+            None => self.start_ppp(now, &data),
+        }
+    }
+
+    /// Authenticate (ReAuthenticate on the server's call back): PPP starts on the line.
+    fn start_ppp(&mut self, now: Instant, data: &[u8]) {
+        let mut config = self.plan.ppp.clone();
+        if self.callback == Callback::CalledBack {
+            // The server's call: authenticate again, and ask for no more callbacks.
+            self.enter(RasConnState::ReAuthenticate);
+            config.callback = None;
+        } else {
+            self.enter(RasConnState::Authenticate);
+        }
+        let mut client = Box::new(Client::new(config));
+        client.open(now);
+        self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+        self.phase = Phase::Ppp(client);
+        if !data.is_empty() {
+            self.receive_data(now, data);
+        }
+    }
+
+    /// What the dial script did.
+    fn on_script_event(&mut self, now: Instant, event: ScriptEvent) {
+        match event {
+            // The line's settings and the address are the driver's and IPCP's business;
+            // the PTYs and modems here take any framing [inferred].
+            ScriptEvent::SetPort(_) | ScriptEvent::Keyboard(_) | ScriptEvent::IpAddress(_) => {
+                tracing::debug!(?event, "script setting not applied");
+            }
+            ScriptEvent::Finished => {
+                let mut rest = Vec::new();
+                if let Phase::Script(runner) = &mut self.phase {
+                    // The last `transmit`s go out before PPP's first frame.
+                    self.line_out
+                        .extend(std::iter::from_fn(|| runner.poll_transmit()));
+                    rest = runner.take_received();
+                }
+                self.start_ppp(now, &rest);
+            }
+            // `halt` leaves the login to the user in Windows' terminal window, which a dial
+            // without one cannot offer: 703 [inferred].
+            ScriptEvent::Halted => self.fail(RasError::ERROR_INTERACTIVE_MODE),
+            // A script that cannot go on: the nearest code is the script error [inferred].
+            ScriptEvent::Failed(error) => {
+                tracing::info!(%error, "the dial script failed");
+                self.fail(RasError::ERROR_SCRIPT_SYNTAX);
+            }
+        }
     }
 
     /// The driver could not open the port.
@@ -321,12 +568,15 @@ impl Connection {
     /// A dial in progress fails with ERROR_HARDWARE_FAILURE; a connected link goes down.
     pub fn port_lost(&mut self) {
         match self.phase {
-            Phase::Opening | Phase::Dialing(_) | Phase::Ppp(_) | Phase::AwaitingHangUp(_) => {
-                self.fail(RasError::ERROR_HARDWARE_FAILURE)
-            }
+            Phase::Opening
+            | Phase::Dialing(_)
+            | Phase::Ppp(_)
+            | Phase::AwaitingHangUp(_)
+            | Phase::Terminal { .. }
+            | Phase::Script(_) => self.fail_line_gone(RasError::ERROR_HARDWARE_FAILURE),
             Phase::Connected(_) => self.disconnected(RasError::ERROR_HARDWARE_FAILURE),
             Phase::Terminating(_) => self.closed(),
-            Phase::Failed | Phase::Closed => {}
+            Phase::Failed(_) | Phase::Closed => {}
         }
     }
 
@@ -346,15 +596,18 @@ impl Connection {
             // The server hung up in callback control without agreeing: it refused the
             // number (see the LinkDown case) [inferred].
             Phase::Ppp(_) if self.state == RasConnState::AuthCallback => {
-                self.fail(RasError::ERROR_BAD_CALLBACK_NUMBER)
+                self.fail_line_gone(RasError::ERROR_BAD_CALLBACK_NUMBER)
             }
-            Phase::Ppp(_) => self.fail(RasError::ERROR_DISCONNECTION),
+            Phase::Ppp(_) | Phase::Script(_) | Phase::Terminal { before_dial: false } => {
+                self.fail_line_gone(RasError::ERROR_DISCONNECTION)
+            }
             Phase::Connected(_) => self.disconnected(RasError::ERROR_DISCONNECTION),
             Phase::Terminating(_) => self.closed(),
             Phase::Opening
             | Phase::Dialing(_)
             | Phase::AwaitingHangUp(_)
-            | Phase::Failed
+            | Phase::Terminal { before_dial: true }
+            | Phase::Failed(_)
             | Phase::Closed => {}
         }
     }
@@ -378,7 +631,7 @@ impl Connection {
     fn disconnected(&mut self, error: RasError) {
         self.state = RasConnState::Disconnected;
         self.error = Some(error);
-        self.phase = Phase::Failed;
+        self.phase = Phase::Failed(None);
     }
 
     /// Hanging up is complete: close the port.
@@ -389,18 +642,32 @@ impl Connection {
 
     /// `RasHangUp`: no notification follows (§4.1 rule 3). A link that got as far as PPP
     /// is terminated politely (LCP Terminate-Request, RFC 1661 §3.7) before the port
-    /// closes; anything earlier closes the port at once, which drops DTR and the call.
+    /// closes, also after a failure during PPP (a refused authentication): the client
+    /// answers the server's pending Terminate-Request and sends its own while LCP is
+    /// still open, bounded as any termination by Max-Terminate (RFC 1661 §4.6).
+    /// Anything earlier closes the port at once, which drops DTR and the call.
     pub fn hang_up(&mut self, now: Instant) {
         match std::mem::replace(&mut self.phase, Phase::Closed) {
-            Phase::Ppp(mut client) | Phase::Connected(mut client) => {
+            Phase::Ppp(mut client)
+            | Phase::Connected(mut client)
+            | Phase::Failed(Some(mut client))
+                if client.phase() != PppPhase::Dead =>
+            {
                 client.close(now);
                 self.phase = Phase::Terminating(client);
+                // The close may already be complete (nothing was negotiated yet).
+                self.pump(now);
             }
             Phase::Terminating(client) => self.phase = Phase::Terminating(client),
             Phase::Closed => {}
-            Phase::Opening | Phase::Dialing(_) | Phase::AwaitingHangUp(_) | Phase::Failed => {
-                self.events.push_back(ConnectionEvent::ClosePort)
-            }
+            Phase::Opening
+            | Phase::Dialing(_)
+            | Phase::AwaitingHangUp(_)
+            | Phase::Ppp(_)
+            | Phase::Connected(_)
+            | Phase::Terminal { .. }
+            | Phase::Script(_)
+            | Phase::Failed(_) => self.events.push_back(ConnectionEvent::ClosePort),
         }
     }
 
@@ -422,40 +689,53 @@ impl Connection {
         self.events.push_back(ConnectionEvent::Notify(notification));
     }
 
-    /// The error notification that ends the dial (§4.1 rule 2–3).
+    /// The error notification that ends the dial (§4.1 rule 2–3). A PPP client keeps
+    /// running (see [`Phase::Failed`]).
     fn fail(&mut self, error: RasError) {
         self.ppp_deadline = None;
+        self.eap = None;
         self.error = Some(error);
+        // A dial that fails while paused (the server gave up, the call dropped) is no
+        // longer paused: nothing is left to resume or answer.
         if let Some(pause) = self.paused.take() {
-            // A paused state is only ever entered (§4.3, with error 0); a dial that fails
-            // while paused (the server gave up waiting, the line dropped) fails on the
-            // state that led to the pause [inferred].
+            // A paused state is only ever entered (§4.3, with error 0): the failure is
+            // reported on the state that led to the pause (see [`Pause::origin`]).
             self.state = pause.origin();
         }
         self.notify(self.state, Some(error));
-        self.phase = Phase::Failed;
+        let client = match std::mem::replace(&mut self.phase, Phase::Closed) {
+            Phase::Ppp(client) => Some(client),
+            _ => None,
+        };
+        self.phase = Phase::Failed(client);
+    }
+
+    /// A line that is gone: the dial fails and PPP has nobody left to terminate with.
+    fn fail_line_gone(&mut self, error: RasError) {
+        self.fail(error);
+        self.phase = Phase::Failed(None);
     }
 
     fn on_dialer_event(&mut self, now: Instant, event: DialerEvent) {
         match event {
             DialerEvent::Connected { data, .. } => {
-                let mut config = self.plan.ppp.clone();
                 if let Callback::Agreed { .. } = self.callback {
-                    // The server's call: authenticate again, and ask for no more callbacks.
+                    // The server's call: straight to PPP (ReAuthenticate).
                     self.callback = Callback::CalledBack;
-                    self.enter(RasConnState::ReAuthenticate);
-                    config.callback = None;
-                } else {
-                    self.enter(RasConnState::DeviceConnected);
-                    self.enter(RasConnState::AllDevicesConnected);
-                    self.enter(RasConnState::Authenticate);
+                    self.start_ppp(now, &data);
+                    return;
                 }
-                let mut client = Box::new(Client::new(config));
-                client.open(now);
-                self.ppp_deadline = Some(now + self.plan.ppp_deadline);
-                self.phase = Phase::Ppp(client);
-                if !data.is_empty() {
-                    self.receive_data(now, &data);
+                self.enter(RasConnState::DeviceConnected);
+                self.enter(RasConnState::AllDevicesConnected);
+                if self.plan.terminal_after_dial {
+                    self.interactive(false);
+                    if self.paused.is_some() {
+                        self.receive_data(now, &data);
+                    }
+                } else {
+                    // The script, like PPP, has the PPP deadline to get through.
+                    self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+                    self.after_terminal(now, data);
                 }
             }
             DialerEvent::AwaitingCall => self.enter(RasConnState::WaitForCallback),
@@ -466,6 +746,14 @@ impl Connection {
     }
 
     fn on_ppp_event(&mut self, now: Instant, event: ClientEvent) {
+        // Once Connected, the RAS state stays Connected while PPP renegotiates (a peer may
+        // restart LCP or an NCP at any time, RFC 1661 §3.7): only the link going down
+        // matters. (Treating a second NetworkUp as the first dropped the PPP client and
+        // left a hang-up with nothing to terminate; the fault sweep found it.)
+        if matches!(self.phase, Phase::Connected(_)) && !matches!(event, ClientEvent::LinkDown(_)) {
+            tracing::debug!(?event, "PPP renegotiated on a connected link");
+            return;
+        }
         match event {
             ClientEvent::LinkEstablished { .. } => {}
             ClientEvent::AuthSucceeded { .. } => self.enter(RasConnState::AuthNotify),
@@ -521,6 +809,19 @@ impl Connection {
                     }
                 }
             }
+            // The EAP method needs the user: InvokeEapUI (rule 16), or without paused
+            // states rule 14's answer, 703 [inferred].
+            ClientEvent::EapPrompt(prompt) => {
+                if self.plan.paused_states {
+                    self.eap = Some((prompt, None));
+                    self.paused = Some(Pause::InvokeEapUi);
+                    self.ppp_deadline = None;
+                    self.enter(RasConnState::InvokeEapUI);
+                } else {
+                    self.fail(RasError::ERROR_INTERACTIVE_MODE);
+                }
+            }
+            ClientEvent::EapNotification { .. } => {}
             ClientEvent::NetworkUp { .. } => {
                 self.enter(RasConnState::Authenticated);
                 self.enter(RasConnState::Projected);
@@ -554,7 +855,9 @@ impl Connection {
                 Phase::Opening
                 | Phase::Dialing(_)
                 | Phase::AwaitingHangUp(_)
-                | Phase::Failed
+                | Phase::Terminal { .. }
+                | Phase::Script(_)
+                | Phase::Failed(_)
                 | Phase::Closed => {}
             },
         }
@@ -565,6 +868,10 @@ impl Connection {
     fn receive_data(&mut self, now: Instant, bytes: &[u8]) {
         if self.carrier.feed(bytes) {
             self.carrier_lost(now);
+        } else if let Phase::Script(runner) = &mut self.phase {
+            runner.handle_input(now, bytes);
+        } else if let Phase::Terminal { .. } = self.phase {
+            self.terminal_in.extend_from_slice(bytes);
         } else if let Some(client) = self.client_mut() {
             client.handle_input(now, bytes);
         }
@@ -572,9 +879,10 @@ impl Connection {
 
     fn client_mut(&mut self) -> Option<&mut Client> {
         match &mut self.phase {
-            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
-                Some(client)
-            }
+            Phase::Ppp(client)
+            | Phase::Connected(client)
+            | Phase::Terminating(client)
+            | Phase::Failed(Some(client)) => Some(client),
             _ => None,
         }
     }
@@ -599,7 +907,27 @@ impl Connection {
                         None => false,
                     }
                 }
-                Phase::Opening | Phase::AwaitingHangUp(_) | Phase::Failed | Phase::Closed => false,
+                // After the failure only the link's end is left to happen; the
+                // application has had its last notification (§4.1 rule 3).
+                Phase::Failed(Some(client)) => match client.poll_event() {
+                    Some(event) => {
+                        tracing::debug!(?event, "PPP after the failed dial");
+                        true
+                    }
+                    None => false,
+                },
+                Phase::Script(runner) => match runner.poll_event() {
+                    Some(event) => {
+                        self.on_script_event(now, event);
+                        true
+                    }
+                    None => false,
+                },
+                Phase::Opening
+                | Phase::AwaitingHangUp(_)
+                | Phase::Terminal { .. }
+                | Phase::Failed(None)
+                | Phase::Closed => false,
             };
             if !progressed {
                 return;
@@ -681,20 +1009,34 @@ impl Machine for Connection {
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         match &mut self.phase {
             Phase::Dialing(dialer) => dialer.handle_input(now, bytes),
-            Phase::Ppp(_) | Phase::Connected(_) | Phase::Terminating(_) => {
-                self.receive_data(now, bytes)
-            }
+            // Before the dial the terminal talks to the modem: no call to lose yet.
+            Phase::Terminal { before_dial: true } => self.terminal_in.extend_from_slice(bytes),
+            Phase::Ppp(_)
+            | Phase::Connected(_)
+            | Phase::Terminating(_)
+            | Phase::Failed(Some(_))
+            | Phase::Terminal { .. }
+            | Phase::Script(_) => self.receive_data(now, bytes),
             Phase::AwaitingHangUp(_) => {
                 if self.carrier.feed(bytes) {
                     self.carrier_lost(now);
                 }
             }
-            Phase::Opening | Phase::Failed | Phase::Closed => {}
+            Phase::Opening | Phase::Failed(None) | Phase::Closed => {}
         }
         self.pump(now);
     }
 
     fn handle_timeout(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Script(_))
+            && self.ppp_deadline.is_some_and(|deadline| deadline <= now)
+        {
+            // A `waitfor` without `until` waits at most this long; the prompt never came
+            // [inferred: 638 ERROR_REQUEST_TIMEOUT].
+            tracing::info!("the dial script did not finish within the deadline");
+            self.fail(RasError::ERROR_REQUEST_TIMEOUT);
+            return;
+        }
         if matches!(self.phase, Phase::Ppp(_))
             && self.ppp_deadline.is_some_and(|deadline| deadline <= now)
         {
@@ -704,23 +1046,29 @@ impl Machine for Connection {
         }
         match &mut self.phase {
             Phase::Dialing(dialer) => dialer.handle_timeout(now),
-            Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
-                client.handle_timeout(now)
-            }
+            Phase::Ppp(client)
+            | Phase::Connected(client)
+            | Phase::Terminating(client)
+            | Phase::Failed(Some(client)) => client.handle_timeout(now),
+            Phase::Script(runner) => runner.handle_timeout(now),
             Phase::AwaitingHangUp(until) => {
                 if *until <= now {
                     tracing::info!("the modem never reported the call gone; resetting it");
                     self.reset_for_callback(now);
                 }
             }
-            Phase::Opening | Phase::Failed | Phase::Closed => {}
+            Phase::Opening | Phase::Terminal { .. } | Phase::Failed(None) | Phase::Closed => {}
         }
         self.pump(now);
     }
 
     fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        if let Some(bytes) = self.line_out.pop_front() {
+            return Some(bytes);
+        }
         match &mut self.phase {
             Phase::Dialing(dialer) => dialer.poll_transmit(),
+            Phase::Script(runner) => runner.poll_transmit(),
             _ => self.client_mut().and_then(|client| client.poll_transmit()),
         }
     }
@@ -733,9 +1081,14 @@ impl Machine for Connection {
         match &self.phase {
             Phase::Dialing(dialer) => dialer.poll_timeout(),
             Phase::Ppp(client) => sansio::sim::earliest([client.poll_timeout(), self.ppp_deadline]),
-            Phase::Connected(client) | Phase::Terminating(client) => client.poll_timeout(),
+            Phase::Connected(client) | Phase::Terminating(client) | Phase::Failed(Some(client)) => {
+                client.poll_timeout()
+            }
+            Phase::Script(runner) => {
+                sansio::sim::earliest([runner.poll_timeout(), self.ppp_deadline])
+            }
             Phase::AwaitingHangUp(until) => Some(*until),
-            Phase::Opening | Phase::Failed | Phase::Closed => None,
+            Phase::Opening | Phase::Terminal { .. } | Phase::Failed(None) | Phase::Closed => None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod connection;
 mod error;
+pub mod limits;
 mod state;
 
 pub use connection::{

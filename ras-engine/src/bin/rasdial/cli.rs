@@ -40,7 +40,7 @@ such as `rasdial` alone or `rasdial ENTRY /DISCONNECT`, sees none (it prints
 `No connections`). To hang up, stop the dialing process (Ctrl+C, or kill -TERM).
 
 Environment:
-  RAS_TIME_SCALE    Factor applied to every protocol timer, in (0, 1000]; default 1
+  RAS_TIME_SCALE    Factor applied to every protocol timer, from 0.0001 to 1000; default 1
                     (real time). Tests against modem-sim use e.g. 0.01, the same factor
                     as the simulator's --time-scale.
 

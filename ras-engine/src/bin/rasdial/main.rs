@@ -36,14 +36,14 @@ fn main() -> ExitCode {
     let command = match cli::parse_args(std::env::args_os().skip(1)) {
         Ok(command) => command,
         Err(error) => {
-            eprintln!("rasdial: {error}\n\n{}", cli::USAGE);
+            complain(format_args!("{error}\n\n{}", cli::USAGE));
             return ExitCode::from(cli::exit_status(RasError::ERROR_INVALID_PARAMETER));
         }
     };
     let time_scale = match ras_engine::env::time_scale_from_env() {
         Ok(scale) => scale,
         Err(error) => {
-            eprintln!("rasdial: RAS_TIME_SCALE: {error}");
+            complain(format_args!("RAS_TIME_SCALE: {error}"));
             return ExitCode::from(cli::exit_status(RasError::ERROR_INVALID_PARAMETER));
         }
     };
@@ -67,6 +67,32 @@ fn say(line: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}");
     let _ = stdout.flush();
+}
+
+/// Print `rasdial: MESSAGE` on stderr. A reader that went away (`2>&1 | head -1`) must not
+/// turn the documented exit status into a panic's 101 (issue 16 #2), so write errors are
+/// dropped, as for [`say`].
+fn complain(message: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "rasdial: {message}");
+}
+
+/// Before a port error's `Remote Access error` line, say what is wrong with the port
+/// (issue 16 #15: `Port=/dev/null` or a folder used to give 692 and nothing else).
+fn explain_port(error: RasError, device: Option<&std::path::Path>) {
+    let port_error = [
+        RasError::ERROR_PORT_NOT_FOUND,
+        RasError::ERROR_PORT_NOT_AVAILABLE,
+        RasError::ERROR_PORT_OR_DEVICE,
+    ]
+    .contains(&error);
+    if let (true, Some(device)) = (port_error, device)
+        && let Err(problem) = ras_engine::port::check(device)
+    {
+        complain(format_args!(
+            "port {} cannot be used: {problem}",
+            device.display()
+        ));
+    }
 }
 
 /// Report `error` the way rasdial does and give its exit status.
@@ -122,15 +148,15 @@ fn dial(ras: &Ras, args: Dial) -> ExitCode {
         .clone()
         .or_else(ras_engine::env::default_phonebook_from_env);
     let Some(path) = path else {
-        eprintln!(
-            "rasdial: no default phonebook (neither XDG_CONFIG_HOME nor HOME is set); use /PHONEBOOK:file"
-        );
+        complain(format_args!(
+            "no default phonebook (neither XDG_CONFIG_HOME nor HOME is set); use /PHONEBOOK:file"
+        ));
         return fail(RasError::ERROR_CANNOT_OPEN_PHONEBOOK);
     };
     let phonebook = match Phonebook::read(&path) {
         Ok(phonebook) => phonebook,
         Err(error) => {
-            eprintln!("rasdial: {error}");
+            complain(format_args!("{error}"));
             return fail(error.ras_error());
         }
     };
@@ -156,7 +182,7 @@ fn dial(ras: &Ras, args: Dial) -> ExitCode {
         Password::Prompt => match prompt_password(&args.user, &args.entry) {
             Ok(password) => password,
             Err(error) => {
-                eprintln!("rasdial: cannot read the password: {error}");
+                complain(format_args!("cannot read the password: {error}"));
                 return fail(RasError::ERROR_INVALID_PARAMETER);
             }
         },
@@ -176,6 +202,7 @@ fn dial(ras: &Ras, args: Dial) -> ExitCode {
         } else {
             0
         },
+        ..DialExtensions::default()
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -183,7 +210,7 @@ fn dial(ras: &Ras, args: Dial) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("rasdial: cannot start: {error}");
+            complain(format_args!("cannot start: {error}"));
             return fail(RasError::ERROR_UNKNOWN);
         }
     };
@@ -222,11 +249,12 @@ async fn dial_and_hold(
     let mut stop = match Stop::install() {
         Ok(stop) => stop,
         Err(error) => {
-            eprintln!("rasdial: cannot handle signals: {error}");
+            complain(format_args!("cannot handle signals: {error}"));
             return fail(RasError::ERROR_UNKNOWN);
         }
     };
     let entry = params.entry_name.as_str();
+    let device = phonebook.entry(entry).map(|e| e.device.as_path());
     // The notifier runs on the dial's thread (ras-reference §4.1 rule 7): hand each
     // notification over to this one.
     let (tx, mut notifications) = tokio::sync::mpsc::unbounded_channel();
@@ -241,6 +269,7 @@ async fn dial_and_hold(
             if let Some(handle) = error.handle {
                 let _ = ras.hang_up(handle);
             }
+            explain_port(error.error, device);
             return fail(error.error);
         }
     };
@@ -257,6 +286,7 @@ async fn dial_and_hold(
                 }
                 Some((_, code)) => {
                     let _ = ras.hang_up(handle);
+                    explain_port(RasError::from_code(code), device);
                     return fail(RasError::from_code(code));
                 }
                 None => {
