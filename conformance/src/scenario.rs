@@ -78,6 +78,10 @@ pub struct EntrySpec {
     /// Which modem (1-based) the entry's `Port=` names.
     #[serde(default = "one")]
     pub modem: u8,
+    /// `CallbackMode=` (ras-reference §6): 0 no callback (default), 1 optional, 2
+    /// negotiated. Not 0: the dial asks the server for a callback.
+    #[serde(default)]
+    pub callback_mode: u8,
     /// `CustomDialDll=`: the entry's custom dialer, one of ras-capi's examples by name
     /// (`c-predial`, `rust-dialer`, `no-entry-point`) or a path (relative to the
     /// scenario's folder).
@@ -126,6 +130,7 @@ impl Default for EntrySpec {
             auth_restrictions: None,
             domain: String::new(),
             modem: 1,
+            callback_mode: 0,
             custom_dial: None,
             custom_auth_key: None,
             user: String::new(),
@@ -154,6 +159,10 @@ pub struct DialSpec {
     /// `dwCallbackId`.
     #[serde(default)]
     pub callback_id: usize,
+    /// `szCallbackNumber`: where the server should call back (`"*"`: ask the application
+    /// in CallbackSetByCaller).
+    #[serde(default)]
+    pub callback: String,
     /// Which notifier the application passes.
     #[serde(default)]
     pub notifier: NotifierKind,
@@ -648,6 +657,19 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
     })?;
 
     let mut problems = Vec::new();
+    for spec in std::iter::once(&file.entry).chain(&file.entries) {
+        if spec.callback_mode > 2 {
+            problems.push(Problem {
+                line: 0,
+                column: 0,
+                message: format!(
+                    "entry {:?}: callback-mode {} is not a CallbackMode",
+                    spec.name, spec.callback_mode
+                ),
+                hint: Some("0 no callback, 1 optional, 2 negotiated".to_owned()),
+            });
+        }
+    }
     check_runnable(&file, text, &mut problems);
     let result = file
         .expect

@@ -1,8 +1,9 @@
 //! Property tests over random scenarios on the simulated driver (DESIGN §8): random phone
 //! network outcomes and carrier losses, server scripts (auth protocol, account outcome,
-//! retries, fault steps), credentials, notifier types, pause flags, resumes and
-//! in-notifier actions, checked against the notification rules of ras-reference §4.1 and
-//! the paused-state rules of §4.3.
+//! retries, fault steps, callback privileges and faults), credentials, callback numbers,
+//! notifier types, pause flags, resumes and in-notifier actions, checked against the
+//! notification rules of ras-reference §4.1, the paused-state rules of §4.3 and the
+//! callback order of §4.7 B.
 
 use std::path::Path;
 
@@ -43,6 +44,33 @@ fn action_states() -> impl Strategy<Value = Option<&'static str>> {
         1 => Just(Some("DeviceConnected")),
         1 => Just(Some("Authenticate")),
         1 => Just(Some("AuthProject")),
+        1 => Just(Some("AuthCallback")),
+        1 => Just(Some("WaitForCallback")),
+        1 => Just(Some("ReAuthenticate")),
+    ]
+}
+
+/// The server's callback privilege and fault (ppp-peer-sim `callback:`), mostly none.
+fn callbacks() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        4 => Just(""),
+        2 => Just("caller-set"),
+        2 => Just("{server-set: \"5550100\"}"),
+        1 => Just("{server-set: \"5550100\", never: true}"),
+        1 => Just("{server-set: \"5550100\", busy-callee: true}"),
+        1 => Just("{server-set: \"5550100\", reauth-fails: true}"),
+        1 => Just("{caller-set: true, reauth-fails: true}"),
+        1 => Just("{caller-set: true, refuse-number: true}"),
+    ]
+}
+
+/// `szCallbackNumber`: none, the modem's own number, ask ("*"), a number not in service.
+fn callback_numbers() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        3 => Just(""),
+        2 => Just("5550100"),
+        2 => Just("*"),
+        1 => Just("5559999"),
     ]
 }
 
@@ -73,10 +101,14 @@ fn line_drops() -> impl Strategy<Value = Option<u32>> {
     prop_oneof![4 => Just(None), 1 => (1u32..600).prop_map(Some)]
 }
 
-/// The passwords an application resumes with: the right one, a wrong one, a new one.
-fn resumes() -> impl Strategy<Value = Vec<&'static str>> {
+/// What an application resumes with: a password (the right one, a wrong one, a new one)
+/// and a callback number (the modem's own, or none to decline).
+fn resumes() -> impl Strategy<Value = Vec<(&'static str, &'static str)>> {
     prop::collection::vec(
-        prop_oneof![Just("wonderland"), Just("hatter"), Just("looking-glass")],
+        (
+            prop_oneof![Just("wonderland"), Just("hatter"), Just("looking-glass")],
+            prop_oneof![Just("5550100"), Just("")],
+        ),
         0..3,
     )
 }
@@ -91,10 +123,13 @@ struct Case {
     terminal: Option<&'static str>,
     retries: u32,
     faults: String,
+    callback: &'static str,
+    callback_mode: u8,
+    callback_number: &'static str,
     right_password: bool,
     notifier: &'static str,
     paused_states: bool,
-    resume: Vec<&'static str>,
+    resume: Vec<(&'static str, &'static str)>,
     hang_up_at: Option<&'static str>,
     stop_at: Option<&'static str>,
     seed: u32,
@@ -127,11 +162,13 @@ fn cases() -> impl Strategy<Value = Case> {
         action_states(),
         action_states(),
     );
-    (line, server, app, any::<u32>()).prop_map(
+    let callback = (callbacks(), 0u8..3, callback_numbers());
+    (line, server, app, callback, any::<u32>()).prop_map(
         |(
             (outcome, dialtone, drop_after_bytes),
             (auth, account, retries, faults, terminal),
             (right_password, notifier, paused_states, resume, hang_up_at, stop_at),
+            (callback, callback_mode, callback_number),
             seed,
         )| Case {
             outcome,
@@ -143,6 +180,9 @@ fn cases() -> impl Strategy<Value = Case> {
             // The script loader allows retries only under MS-CHAPv2.
             retries: if auth == "mschapv2" { retries } else { 0 },
             faults,
+            callback,
+            callback_mode,
+            callback_number,
             right_password,
             paused_states,
             // A synchronous dial never pauses, so the loader refuses resumes for it.
@@ -179,7 +219,7 @@ fn scenario(case: &Case) -> Scenario {
         let resumes: Vec<String> = case
             .resume
             .iter()
-            .map(|p| format!("{{password: {p}}}"))
+            .map(|(p, n)| format!("{{password: {p}, callback: \"{n}\"}}"))
             .collect();
         app.push_str(&format!("  resume: [{}]\n", resumes.join(", ")));
     }
@@ -200,7 +240,10 @@ fn scenario(case: &Case) -> Scenario {
         account = case.account,
     );
     // EAP (EAP-MSCHAPv2, the outcomes as MS-CHAPv2's) for an entry with RASEO_RequireEAP.
-    let mut entry = String::from("entry:\n  phone: \"5551234\"\n");
+    let mut entry = format!(
+        "entry:\n  phone: \"5551234\"\n  callback-mode: {}\n",
+        case.callback_mode
+    );
     if case.auth == "eap" {
         server.push_str("  eap: {methods: [mschapv2]}\n");
         entry.push_str("  auth-restrictions: 128\n");
@@ -214,11 +257,18 @@ fn scenario(case: &Case) -> Scenario {
     if !case.faults.is_empty() {
         server.push_str(&format!("  faults: {}\n", case.faults));
     }
+    if !case.callback.is_empty() {
+        server.push_str(&format!(
+            "  callback: {}\n  callback-delay: 5\n",
+            case.callback
+        ));
+    }
     let text = format!(
-        "seed: {seed}\n{entry}dial:\n  user: alice\n  password: {password}\n  notifier: {notifier}\n  paused-states: {paused}\n\
-         {app}network:\n  dialtone: {dialtone}\n  numbers:\n    \"5551234\": {outcome}\n\
+        "seed: {seed}\n{entry}dial:\n  user: alice\n  password: {password}\n  callback: \"{number}\"\n  notifier: {notifier}\n  paused-states: {paused}\n\
+         {app}network:\n  dialtone: {dialtone}\n  modems: [\"5550100\"]\n  numbers:\n    \"5551234\": {outcome}\n\
          {server}expect:\n  result: connected\n",
         seed = case.seed,
+        number = case.callback_number,
         notifier = case.notifier,
         paused = case.paused_states,
         dialtone = case.dialtone,
@@ -275,8 +325,12 @@ fn check_rules(scenario: &Scenario, record: &Record) -> Result<(), TestCaseError
         // Resumed: the matching resume state follows; not resumed: the application hung
         // up and nothing follows (unless the server gave up on the pause first).
         if let Some(next) = trace.get(at + 1) {
+            // A callback number resumes into the server's Ack, an empty one into projection.
             let resumed: &[RasConnState] = match line.state {
                 RasConnState::RetryAuthentication => &[RasConnState::AuthRetry],
+                RasConnState::CallbackSetByCaller => {
+                    &[RasConnState::AuthAck, RasConnState::AuthProject]
+                }
                 RasConnState::Interactive => {
                     &[RasConnState::ConnectDevice, RasConnState::Authenticate]
                 }
@@ -301,6 +355,7 @@ fn check_rules(scenario: &Scenario, record: &Record) -> Result<(), TestCaseError
         trace.iter().all(|l| l.subentry == 1),
         "a one-link entry notifies subentry 1"
     );
+    check_callback_order(scenario, trace)?;
     for action in [scenario.app.hang_up_at, scenario.app.stop_at]
         .into_iter()
         .flatten()
@@ -332,6 +387,60 @@ fn check_rules(scenario: &Scenario, record: &Record) -> Result<(), TestCaseError
         }
         None => prop_assert!(false, "every simulated dial ends with an outcome"),
     }
+    Ok(())
+}
+
+/// ras-reference §4.7 B: the callback states come once each, in order, each (but the
+/// optional pause) after its predecessor; none without a server that calls back.
+fn check_callback_order(
+    scenario: &Scenario,
+    trace: &[conformance::trace::TraceLine],
+) -> Result<(), TestCaseError> {
+    use RasConnState::*;
+    const ORDER: [RasConnState; 7] = [
+        AuthCallback,
+        CallbackSetByCaller,
+        AuthAck,
+        PrepareForCallback,
+        WaitForModemReset,
+        WaitForCallback,
+        ReAuthenticate,
+    ];
+    let entered: Vec<usize> = trace
+        .iter()
+        .filter(|l| l.error == 0)
+        .filter_map(|l| ORDER.iter().position(|s| *s == l.state))
+        .collect();
+    prop_assert!(
+        entered.windows(2).all(|w| w[0] < w[1]),
+        "callback states out of order: {:?}",
+        trace
+    );
+    for (at, &rank) in entered.iter().enumerate() {
+        let before = at.checked_sub(1).map(|i| entered[i]);
+        let expected = match rank {
+            0 => None,
+            1 => Some(0),
+            // AuthAck follows AuthCallback, or the pause resumed with a number.
+            2 => before.filter(|b| *b == 0 || *b == 1),
+            rank => Some(rank - 1),
+        };
+        prop_assert_eq!(
+            before,
+            expected,
+            "{} out of its place: {:?}",
+            ORDER[rank],
+            trace
+        );
+    }
+    let calls_back = scenario.file.server.as_ref().is_some_and(|script| {
+        script.callback.privilege != ras_engine::ppp::cbcp::CallbackPrivilege::NoCallback
+    });
+    prop_assert!(
+        calls_back || entered.is_empty(),
+        "callback states without a callback privilege: {:?}",
+        trace
+    );
     Ok(())
 }
 

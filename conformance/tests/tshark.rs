@@ -4,8 +4,8 @@
 //! A whole negotiation (LCP, authentication, IPCP, termination) runs through the simulated
 //! driver with the capture on; tshark must dissect every frame as the protocol it is,
 //! raise no malformed-packet or expert warning, and read each frame's direction as the
-//! pseudo-header octet says. Without tshark the test is skipped loudly, except under
-//! `CI=true`, where it fails.
+//! pseudo-header octet says; a callback capture shows CBCP and both calls. Without tshark
+//! the tests are skipped loudly, except under `CI=true`, where they fail.
 
 #![allow(clippy::unwrap_used)]
 
@@ -132,4 +132,87 @@ fn tshark_decodes_a_whole_negotiation_with_directions() {
         }
         let _ = std::fs::remove_file(&file);
     }
+}
+
+/// A callback (ras-reference §4.7 B) in one capture: the first call's LCP (asking for
+/// Callback operation 6), PAP and CBCP Request, Response (with the number) and Ack, the
+/// server's Terminate, then the second call's LCP, PAP and IPCP.
+#[test]
+fn tshark_decodes_a_callback_with_both_calls() {
+    let Some(program) = testkit::required_program("tshark", "tshark") else {
+        return;
+    };
+    let scenario = "callback/caller-set-with-number";
+    let file = capture(scenario);
+    let verbose = tshark(&program, &["-V"], &file);
+    for warning in ["Malformed", "Expert Info", "[Unknown"] {
+        assert!(
+            !verbose.contains(warning),
+            "{scenario}: tshark reports `{warning}`:\n{verbose}"
+        );
+    }
+    assert!(
+        verbose.contains("Callback: Location is determined during CBCP negotiation"),
+        "{scenario}: no LCP Callback option 6:\n{verbose}"
+    );
+    let codes: Vec<usize> = [
+        "Code: Callback Request (1)",
+        "Code: Callback Response (2)",
+        "Code: Callback Ack (3)",
+    ]
+    .iter()
+    .map(|code| {
+        verbose
+            .find(code)
+            .unwrap_or_else(|| panic!("{scenario}: no `{code}`:\n{verbose}"))
+    })
+    .collect();
+    assert!(codes.is_sorted(), "{scenario}: CBCP out of order");
+
+    // The server's offer has an empty address (MS-CBCP §2.2.4.1); the number travels in
+    // the Response and comes back in the Ack (§2.2.4.3).
+    let addresses = tshark(
+        &program,
+        &[
+            "-Y",
+            "cbcp.address",
+            "-T",
+            "fields",
+            "-e",
+            "frame.p2p_dir",
+            "-e",
+            "cbcp.address",
+        ],
+        &file,
+    );
+    assert_eq!(addresses, "1\t\n0\t555-0100\n1\t555-0100\n", "{scenario}");
+
+    // Both calls: two LCP negotiations and two authentications, the second after the Ack.
+    let summary = tshark(&program, &[], &file);
+    let lines: Vec<&str> = summary.lines().collect();
+    let at = |what: &str| -> Vec<usize> {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| line.contains(what))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let authentications = at("Authenticate-Request");
+    let acks = at("Callback Ack");
+    assert_eq!(authentications.len(), 2, "{scenario}:\n{summary}");
+    assert_eq!(acks.len(), 1, "{scenario}:\n{summary}");
+    assert!(
+        authentications[0] < acks[0] && acks[0] < authentications[1],
+        "{scenario}: the callback is not between the calls:\n{summary}"
+    );
+    assert!(
+        at("Termination Request")[0] > acks[0],
+        "{scenario}:\n{summary}"
+    );
+    assert!(
+        !at("PPP IPCP").is_empty(),
+        "{scenario}: no IPCP on the callback"
+    );
+    let _ = std::fs::remove_file(&file);
 }

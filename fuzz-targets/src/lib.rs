@@ -101,7 +101,7 @@ pub const TARGETS: &[Target] = &[
         name: "capi_structures",
         run: capi::capi_structures,
     },
-    // modem-sim: the V.250 command line and the whole interpreter.
+    // modem-sim: the V.250 command line, the whole interpreter and the control line.
     Target {
         name: "v250_command",
         run: modem::v250_command,
@@ -109,6 +109,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "modem_interpreter",
         run: modem::modem_interpreter,
+    },
+    Target {
+        name: "control_request",
+        run: modem::control_request,
     },
     // Every YAML format.
     Target {

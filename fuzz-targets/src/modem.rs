@@ -83,3 +83,13 @@ pub fn modem_interpreter(data: &[u8]) {
         let _ = modem.poll_timeout();
     }
 }
+
+/// The control line a far-end process sends (`callback NUMBER SECONDS`): any text reads or
+/// says why, and what reads writes back to the same request.
+pub fn control_request(data: &[u8]) {
+    let line = String::from_utf8_lossy(data);
+    if let Ok(request) = modem_sim::control::ControlRequest::parse(&line) {
+        let again = modem_sim::control::ControlRequest::parse(&request.to_string());
+        assert!(again.is_ok(), "{request:?} does not read back: {again:?}");
+    }
+}

@@ -69,6 +69,8 @@ pub const LAB_SEED: u32 = 0;
 const DTE_LATENCY: Duration = Duration::from_millis(1);
 /// Line latency between the two modems once a call is up (each way).
 const LINE_LATENCY: Duration = Duration::from_millis(20);
+/// The line rate of a callback placed after its call had already gone.
+const CALLBACK_SPEED: u32 = 33_600;
 /// How much virtual time a blocking call may run the lab before giving up (a dial that
 /// never settles is a bug somewhere; an hour of virtual time is far past every timer).
 const DEFAULT_WAIT_LIMIT: Duration = Duration::from_secs(3600);
@@ -93,7 +95,8 @@ impl fmt::Debug for LabBuilder {
 
 impl LabBuilder {
     /// A modem on `device` (any path: nothing is created on disk), its calls going
-    /// through `network`.
+    /// through `network`. Its own number, which callbacks call, is
+    /// `network.modem_number(i)` for the `i`th modem added (0-based).
     pub fn modem(mut self, device: impl Into<PathBuf>, network: Network) -> Self {
         self.modems.push((device.into(), network));
         self
@@ -137,7 +140,15 @@ impl LabBuilder {
         let stations = self
             .modems
             .into_iter()
-            .map(|(device, network)| Station::new(device, network, self.capture))
+            .enumerate()
+            .map(|(index, (device, network))| {
+                let number = network.modem_number(index);
+                Station::new(
+                    device,
+                    Modem::new(network).with_number(&number),
+                    self.capture,
+                )
+            })
             .collect();
         Lab {
             shared: Arc::new(LabShared {
@@ -203,6 +214,8 @@ struct Station {
     /// The connection whose port is open on it.
     owner: Option<HRasConn>,
     peer: Option<LinePeer>,
+    /// The far end that is calling this modem back; it answers the call once connected.
+    calling_back: Option<LinePeer>,
     to_modem: Pipe,
     to_engine: Pipe,
     to_peer: Pipe,
@@ -212,7 +225,7 @@ struct Station {
 }
 
 impl Station {
-    fn new(device: PathBuf, network: Network, capture: bool) -> Self {
+    fn new(device: PathBuf, modem: Modem, capture: bool) -> Self {
         let capture = capture.then(|| Capture::new(Vec::new())).and_then(|made| {
             // Writing a pcap header to memory cannot fail; if it ever did, the lab
             // would simply run without a capture.
@@ -221,9 +234,10 @@ impl Station {
         });
         Station {
             device,
-            modem: Modem::new(network),
+            modem,
             owner: None,
             peer: None,
+            calling_back: None,
             to_modem: Pipe::new(DTE_LATENCY),
             to_engine: Pipe::new(DTE_LATENCY),
             to_peer: Pipe::new(LINE_LATENCY),
@@ -498,6 +512,8 @@ impl Lab {
         let mut guard = self.state();
         let state = &mut *guard;
         let mut moved = false;
+        // Callbacks asked for, placed once every station has been pumped.
+        let mut callbacks = Vec::new();
         for station in &mut state.stations {
             while let Some(bytes) = station.modem.poll_transmit() {
                 moved = true;
@@ -525,7 +541,12 @@ impl Lab {
                             speed,
                             peer,
                         };
-                        match far_end(state.peers.as_mut(), &call) {
+                        let answering = match station.calling_back.take() {
+                            // The far end that asked for this callback answers it.
+                            Some(machine) => Ok(machine),
+                            None => far_end(state.peers.as_mut(), &call),
+                        };
+                        match answering {
                             Ok(peer) => station.peer = Some(peer),
                             Err(reason) => {
                                 tracing::info!(%reason, "the far end cannot answer");
@@ -542,14 +563,48 @@ impl Lab {
                     station.from_peer.send(now, bytes);
                 }
                 let mut hung_up = false;
-                while let Some(PeerEvent::HangUp) = peer.poll_event() {
-                    hung_up = true;
+                let mut call_back = None;
+                while let Some(event) = peer.poll_event() {
+                    match event {
+                        PeerEvent::HangUp => hung_up = true,
+                        PeerEvent::CallBack { number, after } => call_back = Some((number, after)),
+                    }
+                }
+                if let Some((number, after)) = call_back
+                    && let Some(machine) = station.peer.take()
+                {
+                    let speed = station
+                        .modem
+                        .call_terms()
+                        .map_or(CALLBACK_SPEED, |(speed, _)| speed);
+                    callbacks.push((number, now + after, speed, machine));
                 }
                 if hung_up {
                     moved = true;
                     station.end_call();
                     station.modem.remote_hang_up(now);
                 }
+            }
+        }
+        for (number, at, speed, machine) in callbacks {
+            moved = true;
+            match state
+                .stations
+                .iter_mut()
+                .find(|s| s.modem.owns_number(&number))
+            {
+                Some(callee) => {
+                    tracing::info!(%number, "the far end calls back");
+                    let call = IncomingCall {
+                        number: callee.modem.number().to_owned(),
+                        speed,
+                        peer: modem_sim::network::PeerSpec::Builtin,
+                    };
+                    // A line still in use when it rings is busy, and the call is lost.
+                    callee.modem.schedule_call(at, call);
+                    callee.calling_back = Some(machine);
+                }
+                None => tracing::info!(%number, "callback to a number not in service"),
             }
         }
         moved

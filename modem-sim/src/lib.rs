@@ -4,6 +4,7 @@
 //! - [`Modem`]: the modem as a sans-IO machine (DESIGN §2), with its own V.250
 //!   interpreter — deliberately sharing no code with the engine's dialer, so that each
 //!   side tests the other;
+//! - [`control`]: the line a far-end process sends to ask the network for a call back;
 //! - [`realtime`]: a tokio driver that serves the modem on a real pseudo-terminal, where
 //!   any dialer (the engine, `chat`, `minicom`, …) can open it like a serial port.
 //!
@@ -16,6 +17,7 @@
 
 pub mod call;
 pub mod command;
+pub mod control;
 pub mod dte_log;
 pub mod escape;
 pub mod far_command;
@@ -32,5 +34,7 @@ pub use call::IncomingCall;
 pub use line::LineConditions;
 pub use modem::{Modem, ModemEvent};
 pub use network::{CallBack, Network, NetworkError, Outcome, PeerSpec};
-pub use realtime::{CallInfo, ModemSimError, PeerFactory, PtyModem, spawn_pty};
+pub use realtime::{
+    CallInfo, Exchange, ModemSimError, PeerFactory, PtyModem, spawn_pty, spawn_pty_on,
+};
 pub use result::ResultCode;

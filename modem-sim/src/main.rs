@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use miette::{Diagnostic, IntoDiagnostic, NamedSource, SourceSpan, WrapErr};
 use modem_sim::peer::LineEcho;
-use modem_sim::realtime::{ModemPty, serve};
+use modem_sim::realtime::{Exchange, ModemPty, serve};
 use modem_sim::{CallInfo, Modem, Network, PeerFactory};
 use sansio::{LinePeer, RealClock, TimeScale};
 use tokio::signal::unix::{SignalKind, signal};
@@ -49,6 +49,15 @@ const EXAMPLE: &str = r#"NETWORK FILE (YAML)
     and drop-after-seconds make the network cut the carrier (NO CARRIER after S10);
     call-back rings this modem `after` seconds once the call is over (RING every 6 s;
     answer with ATA, or set S0 to auto-answer).
+    modems: ["5550100", ...] gives each modem (--count) its own number (default 5550100
+    + index); a far end that calls back calls that number.
+
+CALLBACK CONTROL
+    An exec: far end finds the modem's control socket (a Unix socket) in the environment
+    variable MODEM_SIM_CONTROL. Writing one line `callback NUMBER SECONDS` to it asks the
+    network to call NUMBER that many seconds later; if NUMBER is this modem's own, it rings
+    and the answered call runs the same exec: command again (ppp-peer-sim does this for
+    its callback: script key). Other numbers are not in service.
     line: pacing delivers data at the CONNECT rate (10 bits a byte); bit-error-rate and
     drop-rate damage bytes crossing the call, from a generator seeded with seed.
 
@@ -263,19 +272,22 @@ async fn main() -> miette::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let mut modems = JoinSet::new();
     let mut links = Vec::new();
-    for link in link_paths(&args.link, args.count) {
+    let exchange = Exchange::default();
+    for (index, link) in link_paths(&args.link, args.count).into_iter().enumerate() {
         let pty = ModemPty::open().into_diagnostic()?;
         let slave = pty.path().to_owned();
         make_link(&link, &slave)?;
+        let number = network.modem_number(index);
         // Best effort, like the log: the link works whether or not anyone reads this.
         let _ = writeln!(
             std::io::stdout(),
-            "{} -> {}",
+            "{} -> {} (number {number})",
             link.display(),
             slave.display()
         );
-        // The standalone tool places no calls of its own; callbacks come from the network.
-        let (_, no_callers) = mpsc::unbounded_channel();
+        // Calls to the modem's number (callbacks) ring it through the exchange.
+        let (line, calls) = mpsc::unbounded_channel();
+        exchange.connect(&number, line);
         let mut stopped = stopped.clone();
         let shutdown = async move {
             // An error means the sender is gone, which is a stop too.
@@ -284,11 +296,12 @@ async fn main() -> miette::Result<()> {
         let span = info_span!("modem", link = %link.display());
         modems.spawn(
             serve(
-                Modem::new(network.clone()),
+                Modem::new(network.clone()).with_number(&number),
                 pty,
                 standalone_peers(),
                 clock,
-                no_callers,
+                calls,
+                exchange.clone(),
                 shutdown,
             )
             .instrument(span),

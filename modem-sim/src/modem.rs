@@ -16,7 +16,7 @@ use crate::call::{
 use crate::command::{Assembled, Body, Command, DialTarget, DtrMode, LineAssembler, parse};
 use crate::escape::EscapeGuard;
 use crate::line::{Channel, SplitMix64};
-use crate::network::{Network, PeerSpec};
+use crate::network::{Network, PeerSpec, normalise_number};
 use crate::registers::{SRegister, SRegisters};
 use crate::result::ResultCode;
 
@@ -167,6 +167,8 @@ struct Ringing {
 #[derive(Debug, Clone)]
 pub struct Modem {
     network: Network,
+    /// The modem's own number on the network (what a callback calls), normalised.
+    number: String,
     config: Configuration,
     /// The profile `ATZ` restores and `AT&W` writes.
     stored: Configuration,
@@ -204,6 +206,7 @@ impl Modem {
     pub fn new(network: Network) -> Modem {
         let faults = SplitMix64::new(network.line.seed);
         Modem {
+            number: network.modem_number(0),
             network,
             config: Configuration::default(),
             stored: Configuration::default(),
@@ -221,6 +224,35 @@ impl Modem {
             to_line: Vec::new(),
             events: VecDeque::new(),
         }
+    }
+
+    /// The same modem with `number` as its own (see [`Network::modem_number`]).
+    pub fn with_number(mut self, number: &str) -> Modem {
+        self.number = normalise_number(number);
+        self
+    }
+
+    /// The modem's own number, normalised.
+    pub fn number(&self) -> &str {
+        &self.number
+    }
+
+    /// Whether dialling `dial_string` reaches this modem.
+    pub fn owns_number(&self, dial_string: &str) -> bool {
+        normalise_number(dial_string) == self.number
+    }
+
+    /// The line rate and far end of the call that is up, if one is.
+    pub fn call_terms(&self) -> Option<(u32, PeerSpec)> {
+        self.call
+            .as_ref()
+            .map(|call| (call.terms.speed, call.terms.peer.clone()))
+    }
+
+    /// The network will call the modem at `at` ([`Modem::incoming_call`] then), as it
+    /// does for a far end calling back. A call already scheduled is replaced.
+    pub fn schedule_call(&mut self, at: Instant, call: IncomingCall) {
+        self.scheduled = Some((at, call));
     }
 
     /// Whether a call is connected (online data or online command state, including the

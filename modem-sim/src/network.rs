@@ -5,6 +5,8 @@
 //!
 //! ```yaml
 //! dialtone: true            # default true; false => every dial gives NO DIALTONE
+//! modems: ["5550100", "5550101"]   # each modem's own number, in order (default: derived,
+//!                                  # 5550100 + the modem's 0-based index)
 //! line: {pacing: true, bit-error-rate: 1e-6, drop-rate: 0, seed: 7}   # default: clean, unpaced
 //! numbers:
 //!   "5551234": {connect: 33600, peer: builtin}
@@ -17,6 +19,11 @@
 //!   "5550002": no-carrier
 //!   "5550003": voice
 //! ```
+//!
+//! A modem's own number is what a callback calls: a far end that asks the network to call
+//! it ([`sansio::PeerEvent::CallBack`]) rings that modem (`RING`; answer with `ATA`, or
+//! auto-answer with S0). A number no modem owns is not in service, and a modem whose line
+//! is in use is busy: either way the callback fails.
 //!
 //! A number that is not listed behaves like a line where nothing answers with a carrier:
 //! the modem gives `NO CARRIER` once S7 runs out. Numbers are compared after
@@ -45,7 +52,14 @@ pub struct Network {
     /// Pacing and seeded faults on every connected call.
     #[serde(default)]
     pub line: LineConditions,
+    /// The modems' own numbers, by 0-based modem index, [normalised](normalise_number);
+    /// see [`Network::modem_number`].
+    #[serde(default)]
+    pub modems: Vec<String>,
 }
+
+/// The first derived modem number (`modems:` not given): 5550100, 5550101, ...
+const FIRST_DERIVED_MODEM_NUMBER: u64 = 5_550_100;
 
 fn dialtone_default() -> bool {
     true
@@ -58,6 +72,7 @@ impl Default for Network {
             dialtone: dialtone_default(),
             numbers: BTreeMap::new(),
             line: LineConditions::default(),
+            modems: Vec::new(),
         }
     }
 }
@@ -272,11 +287,41 @@ impl Network {
             }
             numbers.insert(number, outcome);
         }
+        let mut modems = Vec::new();
+        for written in raw.modems {
+            let number = normalise_number(&written);
+            if number.is_empty() {
+                return Err(NetworkError::EmptyNumber {
+                    number: written,
+                    line: 0,
+                    column: 0,
+                });
+            }
+            if modems.contains(&number) {
+                return Err(NetworkError::DuplicateNumber {
+                    first: number,
+                    second: written,
+                    line: 0,
+                    column: 0,
+                });
+            }
+            modems.push(number);
+        }
         Ok(Network {
             dialtone: raw.dialtone,
             numbers,
             line: raw.line,
+            modems,
         })
+    }
+
+    /// The own number of the modem with 0-based `index`: `modems[index]`, or else derived
+    /// as 5550100 + `index`.
+    pub fn modem_number(&self, index: usize) -> String {
+        self.modems
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| (FIRST_DERIVED_MODEM_NUMBER + index as u64).to_string())
     }
 
     /// What dialling `dial_string` reaches, or `None` for a number not in service.
@@ -320,6 +365,27 @@ const CONNECT_KEYS: &[&str] = &[
     "drop-after-seconds",
     "call-back",
 ];
+
+#[cfg(test)]
+mod own_number_tests {
+    use super::*;
+
+    #[test]
+    fn modems_own_listed_or_derived_numbers() {
+        let network = Network::from_yaml("modems: [\"555-0177\"]\n").unwrap();
+        assert_eq!(network.modem_number(0), "5550177");
+        assert_eq!(network.modem_number(1), "5550101");
+        assert_eq!(Network::default().modem_number(0), "5550100");
+        assert!(matches!(
+            Network::from_yaml("modems: [\"1\", \"(1)\"]\n"),
+            Err(NetworkError::DuplicateNumber { .. })
+        ));
+        assert!(matches!(
+            Network::from_yaml("modems: [\"-\"]\n"),
+            Err(NetworkError::EmptyNumber { .. })
+        ));
+    }
+}
 
 impl<'de> Deserialize<'de> for Outcome {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -11,7 +11,7 @@ use tracing::warn;
 
 use crate::modem::Modem;
 use crate::network::Network;
-use crate::realtime::{ModemPty, ModemSimError, PeerFactory, serve};
+use crate::realtime::{Exchange, ModemPty, ModemSimError, PeerFactory, serve};
 
 /// Modems served on one thread; dropping the rack stops them and closes their PTYs.
 #[derive(Debug)]
@@ -74,6 +74,7 @@ pub fn spawn_rack(
     let clock = RealClock::start(scale);
     let (stop, stopped) = oneshot::channel::<()>();
     let mut paths = Vec::with_capacity(count);
+    let exchange = Exchange::default();
     {
         let _inside = runtime.enter();
         for index in 0..count {
@@ -82,14 +83,18 @@ pub fn spawn_rack(
                 DtrWatch::Unwatched => ModemPty::open_unwatched()?,
             };
             paths.push(pty.path().to_owned());
-            // The rack places no calls of its own.
-            let (_callers, no_calls) = mpsc::unbounded_channel();
+            // The rack places no calls of its own; a far end calling back rings the modem
+            // owning the number through the rack's exchange.
+            let number = network.modem_number(index);
+            let (line, calls) = mpsc::unbounded_channel();
+            exchange.connect(&number, line);
             let modem = serve(
-                Modem::new(network.clone()),
+                Modem::new(network.clone()).with_number(&number),
                 pty,
                 peers(index),
                 clock,
-                no_calls,
+                calls,
+                exchange.clone(),
                 std::future::pending(),
             );
             runtime.spawn(async move {

@@ -13,7 +13,20 @@
 //! driver's [`PeerFactory`]) or a byte stream the driver opens itself: a spawned
 //! process's stdin and stdout (`exec:`) or a TCP connection (`tcp:`). A stream that
 //! ends, or cannot be opened, is the far end hanging up.
+//!
+//! A machine far end that asks to call back ([`PeerEvent::CallBack`]) keeps running: if the
+//! number is this modem's own ([`Modem::number`]) the network rings the modem after the
+//! delay and, once answered, puts the same machine on the new call. A number another modem
+//! on the same [`Exchange`] owns rings that modem instead, where its own far end answers;
+//! any other number is not in service, and the callback fails.
+//!
+//! A process far end (`exec:`) asks the same through the modem's control socket, whose
+//! path it finds in the [`CONTROL_ENV`] environment variable: it connects and writes one
+//! line, `callback NUMBER SECONDS` (seconds may have a fraction). If the number is this
+//! modem's, the network rings it that long after and runs the call's `exec:` command
+//! again to answer the new call.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::future::Future;
 use std::mem::MaybeUninit;
@@ -32,10 +45,165 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::call::IncomingCall;
+use crate::control::ControlRequest;
 use crate::dte_log::DteLog;
 use crate::far_command::FarCommand;
 use crate::modem::{Modem, ModemEvent};
-use crate::network::{Network, PeerSpec};
+use crate::network::{Network, PeerSpec, normalise_number};
+
+/// The environment variable that gives an `exec:` far end the path of the modem's control
+/// socket (see the module docs).
+pub const CONTROL_ENV: &str = "MODEM_SIM_CONTROL";
+
+/// The longest control request read, and how long a client may take to send it.
+const CONTROL_LIMIT: usize = 256;
+const CONTROL_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The modem's control socket: a Unix socket in the temporary folder, removed on drop.
+struct Control {
+    listener: tokio::net::UnixListener,
+    path: PathBuf,
+}
+
+impl Control {
+    fn bind() -> Result<Control, ModemSimError> {
+        static SOCKETS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "modem-sim-{}-{}.sock",
+            std::process::id(),
+            SOCKETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        // A socket left by an earlier process with the same id is stale.
+        let _ = std::fs::remove_file(&path);
+        let listener =
+            tokio::net::UnixListener::bind(&path).map_err(|source| ModemSimError::Io {
+                what: "bind the control socket",
+                source,
+            })?;
+        Ok(Control { listener, path })
+    }
+}
+
+impl Drop for Control {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Read one control request from a client (see [`crate::control`]).
+async fn control_request(mut stream: tokio::net::UnixStream) -> Result<ControlRequest, String> {
+    let mut text = Vec::new();
+    let read = async {
+        let mut buf = [0u8; CONTROL_LIMIT];
+        while text.len() < CONTROL_LIMIT && !text.contains(&b'\n') {
+            let n = stream.read(&mut buf).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            text.extend_from_slice(&buf[..n]);
+        }
+        Ok::<(), String>(())
+    };
+    tokio::time::timeout(CONTROL_WAIT, read)
+        .await
+        .map_err(|_| "the control client sent no request in time".to_owned())??;
+    let text = String::from_utf8_lossy(&text);
+    ControlRequest::parse(text.lines().next().unwrap_or_default()).map_err(|e| e.to_string())
+}
+
+/// The modems of one phone network, by their own numbers: where a callback to a number
+/// that is not the calling modem's own goes. Clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct Exchange(std::sync::Arc<std::sync::Mutex<Lines>>);
+
+/// Each modem's line, by its normalised number.
+type Lines = BTreeMap<String, mpsc::UnboundedSender<IncomingCall>>;
+
+impl Exchange {
+    /// Calls to `number` ring the modem that `line` reaches (the `incoming` of its
+    /// [`serve`]).
+    pub fn connect(&self, number: &str, line: mpsc::UnboundedSender<IncomingCall>) {
+        self.lines().insert(normalise_number(number), line);
+    }
+
+    fn line(&self, number: &str) -> Option<mpsc::UnboundedSender<IncomingCall>> {
+        self.lines().get(&normalise_number(number)).cloned()
+    }
+
+    fn lines(&self) -> std::sync::MutexGuard<'_, Lines> {
+        // The map stays consistent whatever a panicking holder was doing.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Callbacks in progress on one modem.
+#[derive(Default)]
+struct CallBacks {
+    /// The machine far end that will answer the callback ringing this modem.
+    answering: Option<LinePeer>,
+    /// Requests from machine far ends, to route once the pump is done.
+    requests: Vec<CallBackRequest>,
+}
+
+/// A far end's request for a call back, and the machine that answers it if it is one.
+struct CallBackRequest {
+    number: String,
+    after: sansio::Duration,
+    machine: Option<LinePeer>,
+}
+
+/// Place a call back: ring this modem later (its `calling_back` machine answering), or the
+/// exchange's modem owning the number, or nobody.
+fn route_call_back(
+    modem: &mut Modem,
+    calling_back: &mut Option<LinePeer>,
+    exchange: &Exchange,
+    clock: &RealClock,
+    request: CallBackRequest,
+) {
+    let CallBackRequest {
+        number,
+        after,
+        machine,
+    } = request;
+    let (speed, spec) = modem
+        .call_terms()
+        .unwrap_or((CALLBACK_SPEED, PeerSpec::Builtin));
+    // A machine far end answers its own callback here; elsewhere the callee's far end does.
+    let spec = if machine.is_some() {
+        PeerSpec::Builtin
+    } else {
+        spec
+    };
+    let now = clock.now();
+    if modem.owns_number(&number) {
+        info!(%number, ?after, "far end calls back");
+        let call = IncomingCall {
+            number: modem.number().to_owned(),
+            speed,
+            peer: spec,
+        };
+        modem.schedule_call(now + after, call);
+        *calling_back = machine;
+    } else if let Some(line) = exchange.line(&number) {
+        info!(%number, ?after, "far end calls back another modem");
+        let call = IncomingCall {
+            number: normalise_number(&number),
+            speed,
+            peer: spec,
+        };
+        let wait = clock.real_deadline(now + after);
+        tokio::spawn(async move {
+            tokio::time::sleep_until(wait.into()).await;
+            // A modem that has stopped is a line out of service.
+            let _ = line.send(call);
+        });
+    } else {
+        warn!(%number, "callback to a number not in service");
+    }
+}
 
 /// A call the driver needs a far end for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +332,7 @@ pub async fn serve(
     mut peers: PeerFactory,
     clock: RealClock,
     mut incoming: mpsc::UnboundedReceiver<IncomingCall>,
+    exchange: Exchange,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ModemSimError> {
     let ModemPty {
@@ -172,8 +341,10 @@ pub async fn serve(
         path,
         closes,
     } = pty;
+    let control = Control::bind()?;
     let (mut from_dte, mut to_dte_port) = master.split();
     let mut peer: Option<FarEnd> = None;
+    let mut call_backs = CallBacks::default();
     let mut to_dte: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 4096];
     // The DTE's bytes as the debug log shows them: PAP and CHAP frames redacted.
@@ -183,10 +354,27 @@ pub async fn serve(
     let mut openers = Openers::default();
     let mut callers_left = true;
     tokio::pin!(shutdown);
-    info!(path = %path.display(), "modem ready");
+    info!(path = %path.display(), number = %modem.number(), control = %control.path.display(), "modem ready");
 
     loop {
-        pump(&mut modem, &mut peer, &mut peers, &mut to_dte, clock.now());
+        pump(
+            &mut modem,
+            &mut peer,
+            &mut call_backs,
+            &mut peers,
+            &control.path,
+            &mut to_dte,
+            clock.now(),
+        );
+        for request in std::mem::take(&mut call_backs.requests) {
+            route_call_back(
+                &mut modem,
+                &mut call_backs.answering,
+                &exchange,
+                &clock,
+                request,
+            );
+        }
         let deadline = earliest([
             modem.poll_timeout(),
             match &peer {
@@ -254,6 +442,16 @@ pub async fn serve(
                     modem.incoming_call(clock.now(), call);
                 }
                 None => callers_left = false,
+            },
+            accepted = control.listener.accept() => match accepted {
+                Ok((stream, _)) => match control_request(stream).await {
+                    Ok(ControlRequest::CallBack { number, after }) => {
+                        let request = CallBackRequest { number, after, machine: None };
+                        route_call_back(&mut modem, &mut call_backs.answering, &exchange, &clock, request);
+                    }
+                    Err(reason) => warn!(%reason, "bad control request"),
+                },
+                Err(error) => warn!(%error, "control socket"),
             },
             received = from_stream(&mut peer) => match received {
                 Some(bytes) => modem.handle_line_input(clock.now(), &bytes),
@@ -374,7 +572,9 @@ fn watch_closes(path: &Path) -> Result<AsyncFd<rustix::fd::OwnedFd>, ModemSimErr
 fn pump(
     modem: &mut Modem,
     peer: &mut Option<FarEnd>,
+    call_backs: &mut CallBacks,
     peers: &mut PeerFactory,
+    control: &Path,
     to_dte: &mut Vec<u8>,
     now: Instant,
 ) {
@@ -398,10 +598,16 @@ fn pump(
                         speed,
                         peer: spec,
                     };
-                    let far_end = match &call.peer {
-                        PeerSpec::Builtin => peers(&call).map(FarEnd::Machine),
-                        PeerSpec::Exec(command) => exec_peer(command).map(FarEnd::Stream),
-                        PeerSpec::Tcp(address) => Ok(FarEnd::Stream(tcp_peer(address.clone()))),
+                    let far_end = match (&call.peer, call_backs.answering.take()) {
+                        // The far end that asked for this callback answers it.
+                        (_, Some(machine)) => Ok(FarEnd::Machine(machine)),
+                        (PeerSpec::Builtin, None) => peers(&call).map(FarEnd::Machine),
+                        (PeerSpec::Exec(command), None) => {
+                            exec_peer(command, control).map(FarEnd::Stream)
+                        }
+                        (PeerSpec::Tcp(address), None) => {
+                            Ok(FarEnd::Stream(tcp_peer(address.clone())))
+                        }
                     };
                     match far_end {
                         Ok(far_end) => {
@@ -436,10 +642,21 @@ fn pump(
                 moved = true;
             }
             let mut hung_up = false;
+            let mut call_back = None;
             while let Some(event) = far_end.poll_event() {
                 match event {
                     PeerEvent::HangUp => hung_up = true,
+                    PeerEvent::CallBack { number, after } => call_back = Some((number, after)),
                 }
+            }
+            if let Some((number, after)) = call_back
+                && let Some(FarEnd::Machine(machine)) = peer.take()
+            {
+                call_backs.requests.push(CallBackRequest {
+                    number,
+                    after,
+                    machine: Some(machine),
+                });
             }
             if hung_up {
                 info!("far end hung up");
@@ -452,6 +669,9 @@ fn pump(
         }
     }
 }
+
+/// The line rate of a callback when the call it follows has already gone.
+const CALLBACK_SPEED: u32 = 33_600;
 
 /// The far end of a connected call.
 enum FarEnd {
@@ -523,8 +743,8 @@ where
 
 /// `exec:`: run `command` (directly, or with `sh -c` when it uses shell syntax; see
 /// [`FarCommand`]) in a process group of its own, its stdin and stdout the line, its
-/// stderr ours.
-fn exec_peer(command: &str) -> Result<StreamPeer, String> {
+/// stderr ours, with the modem's control socket in its environment.
+fn exec_peer(command: &str, control: &Path) -> Result<StreamPeer, String> {
     let mut process = match FarCommand::parse(command) {
         FarCommand::Direct(words) => {
             let Some((program, args)) = words.split_first() else {
@@ -541,6 +761,7 @@ fn exec_peer(command: &str) -> Result<StreamPeer, String> {
         }
     };
     let mut child = process
+        .env(CONTROL_ENV, control)
         // Its own group (pgid = its pid), so the call's end can reach its children too.
         .process_group(0)
         .stdin(std::process::Stdio::piped())
@@ -661,10 +882,24 @@ impl Drop for PtyModem {
 
 /// Serve a fresh [`Modem`] on `network` on a new PTY, on its own thread with a
 /// current-thread tokio runtime, at `scale`. Returns once the slave path is ready to open.
+/// The modem is the network's first (its number `network.modem_number(0)`), alone on its
+/// exchange.
 pub fn spawn_pty(
     network: Network,
     peers: PeerFactory,
     scale: TimeScale,
+) -> Result<PtyModem, ModemSimError> {
+    spawn_pty_on(network, peers, scale, &Exchange::default(), 0)
+}
+
+/// As [`spawn_pty`], for the network's modem number `index` (0-based), reachable through
+/// `exchange` by its number: modems spawned on one exchange can call each other back.
+pub fn spawn_pty_on(
+    network: Network,
+    peers: PeerFactory,
+    scale: TimeScale,
+    exchange: &Exchange,
+    index: usize,
 ) -> Result<PtyModem, ModemSimError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -678,6 +913,9 @@ pub fn spawn_pty(
     let (stop, stopped) = oneshot::channel::<()>();
     let (incoming, calls) = mpsc::unbounded_channel();
     let clock = RealClock::start(scale);
+    let number = network.modem_number(index);
+    exchange.connect(&number, incoming.clone());
+    let exchange = exchange.clone();
     let thread = thread::Builder::new()
         .name(format!("modem-sim {}", path.display()))
         .spawn(move || {
@@ -686,11 +924,12 @@ pub fn spawn_pty(
                 let _ = stopped.await;
             };
             runtime.block_on(serve(
-                Modem::new(network),
+                Modem::new(network).with_number(&number),
                 pty,
                 peers,
                 clock,
                 calls,
+                exchange,
                 shutdown,
             ))
         })

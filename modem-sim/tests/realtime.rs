@@ -147,6 +147,78 @@ fn a_tcp_peer_is_a_connection() {
     modem.shutdown().unwrap();
 }
 
+/// A far end that, as soon as the caller speaks, asks the network to call `number` back
+/// and hangs up (what a RAS server does once a callback is agreed).
+struct CallsBack {
+    number: &'static str,
+    events: std::collections::VecDeque<sansio::PeerEvent>,
+    asked: bool,
+}
+
+impl sansio::Machine for CallsBack {
+    type Event = sansio::PeerEvent;
+
+    fn handle_input(&mut self, _now: sansio::Instant, _bytes: &[u8]) {
+        if !std::mem::replace(&mut self.asked, true) {
+            self.events.push_back(sansio::PeerEvent::CallBack {
+                number: self.number.to_owned(),
+                after: sansio::Duration::from_secs(2),
+            });
+            self.events.push_back(sansio::PeerEvent::HangUp);
+        }
+    }
+
+    fn handle_timeout(&mut self, _now: sansio::Instant) {}
+
+    fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        None
+    }
+
+    fn poll_event(&mut self) -> Option<sansio::PeerEvent> {
+        self.events.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<sansio::Instant> {
+        None
+    }
+}
+
+#[test]
+fn a_callback_rings_the_modem_that_owns_the_number() {
+    let network = Network::from_yaml(
+        "modems: [\"5550100\", \"5550101\"]\nnumbers:\n  \"5551234\": {connect: 33600, peer: builtin}\n",
+    )
+    .unwrap();
+    let exchange = modem_sim::Exchange::default();
+    let scale = TimeScale::new(0.01).unwrap();
+    let caller: PeerFactory = Box::new(|_call| {
+        Ok(Box::new(CallsBack {
+            number: "555-0101",
+            events: Default::default(),
+            asked: false,
+        }) as LinePeer)
+    });
+    let callee: PeerFactory = Box::new(|_call| Ok(Box::new(LineEcho::default()) as LinePeer));
+    let first = modem_sim::spawn_pty_on(network.clone(), caller, scale, &exchange, 0).unwrap();
+    let second = modem_sim::spawn_pty_on(network, callee, scale, &exchange, 1).unwrap();
+    let mut dialer = open_port(first.path());
+    let mut answerer = open_port(second.path());
+    answerer.write_all(b"ATE0S0=1\r").unwrap();
+    read_until(&mut answerer, "\r\nOK\r\n");
+
+    dialer.write_all(b"ATE0D5551234\r").unwrap();
+    read_until(&mut dialer, "\r\nCONNECT 33600\r\n");
+    dialer.write_all(b"please call me back").unwrap();
+    read_until(&mut dialer, "\r\nNO CARRIER\r\n");
+    // The second modem rings, answers by itself (S0=1), and its far end is on the line.
+    read_until(&mut answerer, "\r\nRING\r\n");
+    read_until(&mut answerer, "\r\nCONNECT 33600\r\n");
+    answerer.write_all(b"called back").unwrap();
+    read_until(&mut answerer, "called back");
+    first.shutdown().unwrap();
+    second.shutdown().unwrap();
+}
+
 /// Whether process `pid` has ended (gone, or a zombie nobody reaped yet).
 fn has_ended(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -97,6 +97,17 @@ EXAMPLE:
   ppp-peer-sim --script server.yaml --tty /dev/ttyUSB1 --baud 115200  # on a serial line
   pppd pty 'ppp-peer-sim --script server.yaml --stdio' user alice password secret noauth nodetach
 
+CALLBACK:
+  callback: none | caller-set | {server-set: \"NUMBER\"} (per account too) lets a caller that
+  asks for it in LCP (Callback operation 6) be called back: after authentication the server
+  runs CBCP, acknowledges, terminates LCP and hangs up; callback-delay (seconds) later the
+  network calls the number and a new ppp-peer-sim answers it (no callback offered again).
+  Run as a modem-sim `exec:` far end, the request goes to modem-sim's control socket, whose
+  path modem-sim puts in MODEM_SIM_CONTROL: one line `callback NUMBER SECONDS`. Faults:
+  never: true (hang up, never call), busy-callee: true (call at once, into a busy line),
+  reauth-fails: true (refuse the credentials on the callback), refuse-number: true (end
+  the link instead of acknowledging the caller's choice).
+
 Set RUST_LOG=debug to see every PPP packet on stderr.";
 
 /// A scripted PPP server peer for testing dial-up clients.
@@ -212,10 +223,15 @@ fn serve(
             }
             Err(error) => return Err(error).with_context(|| format!("writing to {name}")),
         }
-        // HangUp is the only thing a line peer reports, and the end of the call.
-        if let Some(PeerEvent::HangUp) = server.poll_event() {
-            tracing::info!("hung up: the call is over");
-            return Ok(());
+        while let Some(event) = server.poll_event() {
+            match event {
+                // The end of the call.
+                PeerEvent::HangUp => {
+                    tracing::info!("hung up: the call is over");
+                    return Ok(());
+                }
+                PeerEvent::CallBack { number, after } => ask_for_callback(&number, after),
+            }
         }
         let received = match server.poll_timeout() {
             Some(deadline) => {
@@ -234,6 +250,26 @@ fn serve(
             }
             Err(RecvTimeoutError::Timeout) => server.handle_timeout(clock.now()),
         }
+    }
+}
+
+/// The environment variable modem-sim sets for an `exec:` far end: its control socket.
+const CONTROL_ENV: &str = "MODEM_SIM_CONTROL";
+
+/// Ask the phone network to call `number` back after `after`: one line,
+/// `callback NUMBER SECONDS`, to modem-sim's control socket. Without one (not run by
+/// modem-sim) there is no network to call through.
+fn ask_for_callback(number: &str, after: sansio::Duration) {
+    let Some(path) = std::env::var_os(CONTROL_ENV) else {
+        tracing::warn!(%number, "a callback was agreed, but there is no network to call back through ({CONTROL_ENV} is not set)");
+        return;
+    };
+    let request = format!("callback {number} {}\n", after.as_secs_f64());
+    match std::os::unix::net::UnixStream::connect(&path)
+        .and_then(|mut control| control.write_all(request.as_bytes()))
+    {
+        Ok(()) => tracing::info!(%number, ?after, "asked the network to call back"),
+        Err(error) => tracing::warn!(%error, "cannot reach the network's control socket"),
     }
 }
 

@@ -9,7 +9,22 @@
 //!   carol: {password: old, outcome: expired}  # E=648, then a Change-Password from "old"
 //!   dave: {password: pw, outcome: disabled}   # E=647 (no-dial-in: 649, logon-hours: 646)
 //!   erin: {password: pw, tokens: ["314159", "271828"]}  # EAP-GTC one-time tokens
+//!   frank: {password: pw, callback: caller-set}  # this account's callback privilege
+//! callback: {server-set: "5550100"}   # everyone else's: none (default) | caller-set |
+//!                                     # {server-set: NUMBER}; faults: never: true (agree,
+//!                                     # hang up, never call), busy-callee: true (call at
+//!                                     # once, while the caller's line is still busy),
+//!                                     # reauth-fails: true (refuse the credentials on the
+//!                                     # callback, E=691), refuse-number: true (end the
+//!                                     # link instead of acknowledging the caller's choice)
+//! callback-delay: 5                   # seconds between hanging up and calling back
 //! ```
+//!
+//! Callback (MS-CBCP): when the client asked for it in LCP (Callback operation 6), the
+//! server runs CBCP after authentication, offering what the account's privilege allows.
+//! Once a callback is acknowledged it terminates LCP, hangs up and asks the network to call
+//! the number ([`sansio::PeerEvent::CallBack`]); on that call it answers PPP afresh (LCP,
+//! authentication, IPCP) and offers no callback.
 //!
 //! With `auth: eap` (RFC 3748), an `eap:` map says how the server runs it:
 //!
@@ -45,6 +60,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use ras_ppp::EapMethod;
+use ras_ppp::cbcp::CallbackPrivilege;
 
 use crate::fault::{Fault, Faults};
 use crate::login::LoginScript;
@@ -116,6 +132,101 @@ pub struct Account {
     /// EAP-GTC one-time tokens (RFC 3748 §5.6): each is accepted once, then spent.
     #[serde(default)]
     pub tokens: Vec<String>,
+    /// This account's callback privilege; the script's `callback:` when absent.
+    #[serde(default)]
+    pub callback: Option<Callback>,
+}
+
+/// A callback privilege (MS-CBCP §2.3.1) and how the server then misbehaves, if it does.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawCallback")]
+pub struct Callback {
+    /// What CBCP offers.
+    pub privilege: CallbackPrivilege,
+    /// Fault: agree on the callback, hang up, and never call.
+    pub never: bool,
+    /// Fault: call back at once, before the caller's modem has put the phone down, so the
+    /// callee's line is busy and the callback fails.
+    pub busy_callee: bool,
+    /// Fault: on the callback, refuse the credentials that were good on the first call.
+    pub reauth_fails: bool,
+    /// Fault: refuse the caller's choice (its number): terminate the link instead of
+    /// sending the CBCP Ack.
+    pub refuse_number: bool,
+}
+
+impl Default for Callback {
+    /// No callback.
+    fn default() -> Self {
+        Callback {
+            privilege: CallbackPrivilege::NoCallback,
+            never: false,
+            busy_callee: false,
+            reauth_fails: false,
+            refuse_number: false,
+        }
+    }
+}
+
+/// `callback:` as written: `none`, `caller-set`, or a map.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawCallback {
+    Name(String),
+    Map(RawCallbackMap),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCallbackMap {
+    server_set: Option<String>,
+    #[serde(default)]
+    caller_set: bool,
+    #[serde(default)]
+    never: bool,
+    #[serde(default)]
+    busy_callee: bool,
+    #[serde(default)]
+    reauth_fails: bool,
+    #[serde(default)]
+    refuse_number: bool,
+}
+
+impl TryFrom<RawCallback> for Callback {
+    type Error = String;
+
+    fn try_from(raw: RawCallback) -> Result<Callback, String> {
+        let usage = "callback: none | caller-set | {server-set: \"NUMBER\"} | {caller-set: true}, with never, busy-callee, reauth-fails or refuse-number: true";
+        match raw {
+            RawCallback::Name(name) => {
+                let privilege = match name.as_str() {
+                    "none" => CallbackPrivilege::NoCallback,
+                    "caller-set" => CallbackPrivilege::CallerSet,
+                    other => return Err(format!("unknown callback {other:?}; {usage}")),
+                };
+                Ok(Callback {
+                    privilege,
+                    ..Callback::default()
+                })
+            }
+            RawCallback::Map(map) => {
+                let privilege = match (map.server_set, map.caller_set) {
+                    (Some(number), false) if !number.trim().is_empty() => {
+                        CallbackPrivilege::AdminSet { number }
+                    }
+                    (None, true) => CallbackPrivilege::CallerSet,
+                    _ => return Err(format!("name exactly one privilege; {usage}")),
+                };
+                Ok(Callback {
+                    privilege,
+                    never: map.never,
+                    busy_callee: map.busy_callee,
+                    reauth_fails: map.reauth_fails,
+                    refuse_number: map.refuse_number,
+                })
+            }
+        }
+    }
 }
 
 impl Account {
@@ -125,6 +236,7 @@ impl Account {
             password: password.into(),
             fail: 0,
             outcome: AccountOutcome::Accept,
+            callback: None,
             tokens: Vec::new(),
         }
     }
@@ -269,6 +381,10 @@ pub struct Script {
     pub dns: Vec<Ipv4Addr>,
     /// Deliberate misbehaviour (`faults:`); none by default.
     pub faults: Faults,
+    /// The callback privilege of accounts that name none (`callback:`; default none).
+    pub callback: Callback,
+    /// Seconds between hanging up and calling back (`callback-delay:`; default 0).
+    pub callback_delay: u8,
     /// How EAP runs, under `auth: eap`.
     pub eap: EapScript,
     /// A text login before PPP; none by default.
@@ -285,6 +401,8 @@ impl Default for Script {
             address: AddressPlan::default(),
             dns: Vec::new(),
             faults: Faults::default(),
+            callback: Callback::default(),
+            callback_delay: 0,
             eap: EapScript::default(),
             login: None,
         }
@@ -302,6 +420,10 @@ struct RawScript {
     address: AddressPlan,
     dns: Option<Spanned<Vec<Ipv4Addr>>>,
     faults: Option<Vec<Spanned<Fault>>>,
+    #[serde(default)]
+    callback: Callback,
+    #[serde(default)]
+    callback_delay: u8,
     eap: Option<Spanned<EapScript>>,
     login: Option<Spanned<LoginScript>>,
 }
@@ -394,6 +516,8 @@ impl Script {
                 address: AddressPlan::default(),
                 dns: None,
                 faults: None,
+                callback: Callback::default(),
+                callback_delay: 0,
                 eap: None,
                 login: None,
             }
@@ -500,6 +624,8 @@ impl TryFrom<RawScript> for Script {
             address: raw.address,
             dns,
             faults,
+            callback: raw.callback,
+            callback_delay: raw.callback_delay,
             eap,
             login,
         })
@@ -584,11 +710,47 @@ mod tests {
                 password: "pw".into(),
                 fail: 2,
                 outcome: AccountOutcome::Accept,
+                callback: None,
                 tokens: Vec::new(),
             }
         );
         assert_eq!(script.users["carol"].outcome, AccountOutcome::Expired);
         assert_eq!(script.users["dave"].outcome, AccountOutcome::NoDialIn);
+    }
+
+    #[test]
+    fn callback_privileges_default_and_per_account() {
+        let script = Script::from_yaml(
+            "users:\n  a: pw\n  b: {password: pw, callback: caller-set}\n  c: {password: pw, callback: none}\ncallback: {server-set: \"5550100\", never: true}\ncallback-delay: 7\n",
+        )
+        .unwrap();
+        assert_eq!(script.callback_delay, 7);
+        assert_eq!(
+            script.callback.privilege,
+            CallbackPrivilege::AdminSet {
+                number: "5550100".into()
+            }
+        );
+        assert!(script.callback.never && !script.callback.busy_callee);
+        assert_eq!(script.users["a"].callback, None);
+        assert_eq!(
+            script.users["b"].callback.as_ref().map(|c| &c.privilege),
+            Some(&CallbackPrivilege::CallerSet)
+        );
+        assert_eq!(
+            script.users["c"].callback.as_ref().map(|c| &c.privilege),
+            Some(&CallbackPrivilege::NoCallback)
+        );
+        assert_eq!(Script::default().callback, Callback::default());
+        for bad in [
+            "callback: sometimes\nauth: none\n",
+            "callback: {server-set: \"1\", caller-set: true}\nauth: none\n",
+            "callback: {server-set: \"\"}\nauth: none\n",
+            "callback: {never: true}\nauth: none\n",
+            "callback: {server-set: \"1\", nevr: true}\nauth: none\n",
+        ] {
+            assert!(Script::from_yaml(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

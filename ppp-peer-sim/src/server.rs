@@ -1,28 +1,31 @@
 //! The server role: LCP demanding the script's authentication, PAP, CHAP-MD5, MS-CHAPv2 or
-//! EAP (MD5, MS-CHAPv2, GTC) checked against the script's accounts (with their scripted outcomes), IPCP assigning the
+//! EAP (MD5, MS-CHAPv2, GTC) checked against the script's accounts (with their scripted
+//! outcomes), callback control (MS-CBCP) when the client asks for it, IPCP assigning the
 //! script's addresses.
 
 use std::collections::{BTreeMap, VecDeque};
 
+use ras_ppp::cbcp::{CallbackPrivilege, CbcpOutcome, CbcpServer, CbcpServerConfig};
 use ras_ppp::chap::{ChapAlgorithm, ChapAttempt, ChapServer, ChapVerdict, Proof};
 use ras_ppp::eap::{EapAttempt, EapAuthenticator, EapAuthenticatorConfig, EapProof};
 use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
 use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
-use ras_ppp::lcp::{Lcp, LcpConfig, new_lcp};
+use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, new_lcp};
 use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
 use ras_ppp::random::{Entropy, Random, SeededRandom};
 use ras_ppp::wire::Protocol;
 use ras_ppp::wire::chap::error_code;
 use ras_ppp::wire::eap::EapMethod;
+use ras_ppp::wire::lcp::CallbackOperation;
 use ras_ppp::{AuthProtocol, Phase};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
 
-use crate::fault::{Arrival, FaultInjector};
+use crate::fault::{Arrival, FaultInjector, Faults};
 use crate::login::{LoginProgress, TerminalLogin};
-use crate::script::{Account, AccountOutcome, AuthMode, Script};
+use crate::script::{Account, AccountOutcome, AuthMode, Callback, Script};
 
 /// What the server says in Authenticate-Ack and CHAP Success.
 const WELCOME: &str = "Welcome";
@@ -70,12 +73,25 @@ fn auth_wait() -> Duration {
 /// different Magic-Numbers (equal ones look like a looped line, RFC 1661 §6.4).
 const SERVER_SEED_SALT: u32 = 0x5345_5256; // "SERV"
 
+/// Which call of a dial the server is answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leg {
+    /// The client called: a callback may be agreed.
+    Called,
+    /// The server called the client back: no callback is offered again.
+    CalledBack,
+}
+
 /// A scripted PPP server (sans-IO). It stays quiet until the client's first bytes arrive,
 /// then sends its own Configure-Request and follows the script; once the link is finished
 /// it reports [`PeerEvent::HangUp`] and ignores the line.
 #[derive(Debug)]
 pub struct Server {
     script: Script,
+    /// Where the randomness comes from, as given (the callback leg's server draws from it
+    /// afresh).
+    entropy: Entropy,
+    leg: Leg,
     phase: Phase,
     decoder: Decoder,
     encoder: Encoder,
@@ -95,6 +111,12 @@ pub struct Server {
     chap_seed: u64,
     /// When we give up waiting for an Authenticate-Request.
     auth_deadline: Option<Instant>,
+    /// The account that authenticated (its callback privilege applies).
+    authenticated: Option<String>,
+    /// Callback control, between authentication and the Network phase.
+    cbcp: Option<CbcpServer>,
+    /// The callback agreed and the fault it runs under, carried out once LCP has finished.
+    calling_back: Option<(String, Duration, Callback)>,
     /// The script's fault steps, applied to the frames each way.
     faults: FaultInjector,
     /// The text login still running before PPP, if the script has one.
@@ -116,7 +138,11 @@ impl Server {
     /// A server playing `script`, its Magic-Numbers and CHAP challenges drawn from
     /// `entropy` (the system's generator when it serves real dialers).
     pub fn with_entropy(script: Script, entropy: Entropy) -> Self {
-        let entropy = match entropy {
+        Server::answering(script, entropy, Leg::Called)
+    }
+
+    fn answering(script: Script, given_entropy: Entropy, leg: Leg) -> Self {
+        let entropy = match given_entropy {
             Entropy::Seed(seed) => Entropy::Seed(seed ^ SERVER_SEED_SALT),
             Entropy::Os => Entropy::Os,
         };
@@ -133,6 +159,15 @@ impl Server {
                 require_auth,
                 accept_auth: Vec::new(),
                 peer_options: script.faults.peer_option_policy(),
+                // A RAS server agrees to run CBCP (MS-CBCP §2.2.1) on the call it answered;
+                // on the call it placed there is nothing more to agree.
+                extensions: LcpExtensions {
+                    accept_callback: match leg {
+                        Leg::Called => vec![CallbackOperation::Cbcp],
+                        Leg::CalledBack => Vec::new(),
+                    },
+                    ..LcpExtensions::default()
+                },
                 ..LcpConfig::default()
             },
             FsmConfig::default(),
@@ -150,9 +185,16 @@ impl Server {
         );
         Server {
             faults: FaultInjector::new(script.faults.clone()),
-            login: script.login.clone().map(TerminalLogin::new),
+            // The server's own call goes straight to PPP: the caller, called back, runs no
+            // login script [inferred].
+            login: match leg {
+                Leg::Called => script.login.clone().map(TerminalLogin::new),
+                Leg::CalledBack => None,
+            },
             accounts: script.users.clone(),
             script,
+            entropy: given_entropy,
+            leg,
             phase: Phase::Dead,
             decoder: Decoder::default(),
             encoder: Encoder::default(),
@@ -168,6 +210,9 @@ impl Server {
                 Entropy::Os => 0,
             },
             auth_deadline: None,
+            authenticated: None,
+            cbcp: None,
+            calling_back: None,
             hung_up: false,
             text: VecDeque::new(),
             transmit: VecDeque::new(),
@@ -206,6 +251,12 @@ impl Server {
                     .push_back(self.encoder.encode(Protocol::CHAP, &packet));
             }
         }
+        if let Some(cbcp) = &mut self.cbcp {
+            while let Some(packet) = cbcp.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::CBCP, &packet));
+            }
+        }
         if let Some(eap) = &mut self.eap {
             while let Some(packet) = eap.poll_packet() {
                 self.transmit
@@ -225,6 +276,7 @@ impl Server {
             return;
         }
         info!(why, "peer-sim: terminating the link");
+        self.cbcp = None;
         self.leave_network(now);
         self.phase = Phase::Terminate;
         self.lcp.close(now);
@@ -277,6 +329,11 @@ impl Server {
                 });
                 if let Some(attempt) = attempt {
                     self.chap_attempt(now, attempt);
+                }
+            }
+            Protocol::CBCP if self.cbcp.is_some() => {
+                if let Some(cbcp) = &mut self.cbcp {
+                    cbcp.receive(&frame.information);
                 }
             }
             Protocol::EAP if self.phase == Phase::Authenticate => {
@@ -340,6 +397,13 @@ impl Server {
             account.password = password.clone();
             account.outcome = AccountOutcome::Accept;
         }
+        let callback = account.callback.as_ref().unwrap_or(&self.script.callback);
+        if self.leg == Leg::CalledBack && callback.reauth_fails {
+            info!(%name, "peer-sim: fault reauth-fails: refused on the callback");
+            return Decision::Refuse {
+                error: error_code::AUTHENTICATION_FAILURE,
+            };
+        }
         if account.fail > 0 {
             account.fail -= 1;
             info!(%name, left = account.fail, "peer-sim: scripted refusal");
@@ -349,7 +413,10 @@ impl Server {
         }
         let error = match (proof, account.outcome) {
             (Proof::Invalid, _) => error_code::AUTHENTICATION_FAILURE,
-            (_, AccountOutcome::Accept) => return Decision::Accept,
+            (_, AccountOutcome::Accept) => {
+                self.authenticated = Some(key);
+                return Decision::Accept;
+            }
             (_, AccountOutcome::Expired) => error_code::PASSWD_EXPIRED,
             (_, AccountOutcome::Disabled) => error_code::ACCT_DISABLED,
             (_, AccountOutcome::NoDialIn) => error_code::NO_DIALIN_PERMISSION,
@@ -433,7 +500,9 @@ impl Server {
     /// Into the network phase, or (unless a retry or Change-Password is invited) off the line.
     fn after_decision(&mut self, now: Instant, decision: Decision, invited: bool) {
         match decision {
-            Decision::Accept if self.phase == Phase::Authenticate => self.enter_network(now),
+            Decision::Accept if self.phase == Phase::Authenticate && self.cbcp.is_none() => {
+                self.after_authentication(now)
+            }
             Decision::Accept => {}
             Decision::Refuse { .. } if invited => {}
             Decision::Refuse { .. } => {
@@ -442,6 +511,91 @@ impl Server {
                 self.terminate(now, "authentication failed");
             }
         }
+    }
+
+    /// The callback privilege that applies: the authenticated account's, else the script's.
+    fn callback(&self) -> Callback {
+        self.authenticated
+            .as_ref()
+            .and_then(|name| self.accounts.get(name))
+            .and_then(|account| account.callback.clone())
+            .unwrap_or_else(|| self.script.callback.clone())
+    }
+
+    /// Authenticated (or nothing to authenticate): callback control when LCP agreed on
+    /// it (MS-CBCP §1.3: after authentication, before the Network phase), else IPCP.
+    fn after_authentication(&mut self, now: Instant) {
+        let agreed = self.lcp.negotiator().peer_callback() == Some(CallbackOperation::Cbcp);
+        if self.leg == Leg::CalledBack || !agreed {
+            self.enter_network(now);
+            return;
+        }
+        let mut cbcp = CbcpServer::new(CbcpServerConfig {
+            privilege: self.callback().privilege,
+            delay: self.script.callback_delay,
+            ..CbcpServerConfig::default()
+        });
+        cbcp.start(now);
+        self.cbcp = Some(cbcp);
+    }
+
+    fn on_cbcp(&mut self, now: Instant, outcome: CbcpOutcome) {
+        match outcome {
+            CbcpOutcome::NoCallback => {
+                // The Ack must go out before callback control is dropped.
+                self.flush();
+                self.cbcp = None;
+                self.enter_network(now);
+            }
+            CbcpOutcome::Callback { .. } if self.callback().refuse_number => {
+                // The Ack queued for the caller is dropped with callback control.
+                info!("peer-sim: fault refuse-number: ending the link instead of the Ack");
+                self.terminate(now, "callback number refused");
+            }
+            CbcpOutcome::Callback { number, delay } => {
+                let callback = self.callback();
+                // The server's own number for an admin-set callback; the caller's else.
+                let number = match (&callback.privilege, number) {
+                    (CallbackPrivilege::AdminSet { number }, _) => number.clone(),
+                    (_, Some(number)) => number,
+                    (_, None) => String::new(),
+                };
+                info!(%number, ?delay, "peer-sim: callback agreed; hanging up to call back");
+                // The Ack must reach the line before the Terminate-Request.
+                self.flush();
+                self.calling_back = Some((number, delay, callback));
+                self.terminate(now, "calling back");
+            }
+            CbcpOutcome::TimedOut | CbcpOutcome::NoAcceptableOffer => {
+                self.terminate(now, "callback control failed")
+            }
+        }
+    }
+
+    /// The link is down after an agreed callback: ask the network for the call (unless
+    /// the script's fault says never), hang up, and become the server answering it.
+    fn call_back(&mut self, number: String, delay: Duration, callback: Callback) {
+        if callback.never {
+            info!("peer-sim: fault never: the callback is never placed");
+            self.hang_up();
+            return;
+        }
+        let after = if callback.busy_callee {
+            info!("peer-sim: fault busy-callee: calling back before the caller has hung up");
+            Duration::ZERO
+        } else {
+            delay
+        };
+        self.events.push_back(PeerEvent::CallBack { number, after });
+        self.hang_up();
+        let events = std::mem::take(&mut self.events);
+        let accounts = std::mem::take(&mut self.accounts);
+        // The fault steps count the dial's frames across both calls.
+        let faults = std::mem::replace(&mut self.faults, FaultInjector::new(Faults::default()));
+        *self = Server::answering(self.script.clone(), self.entropy, Leg::CalledBack);
+        self.accounts = accounts;
+        self.events = events;
+        self.faults = faults;
     }
 
     /// The authenticator challenges on LCP's restart timer and counts (RFC 1994 §4.1 asks
@@ -498,6 +652,10 @@ impl Server {
                 progressed = true;
                 self.on_lcp(now, event);
             }
+            if let Some(outcome) = self.cbcp.as_mut().and_then(CbcpServer::take_outcome) {
+                progressed = true;
+                self.on_cbcp(now, outcome);
+            }
             while let Some(event) = self.ipcp.poll_event() {
                 progressed = true;
                 match event {
@@ -531,7 +689,7 @@ impl Server {
                 self.encoder = parameters.encoder();
                 self.decoder.set_accm(parameters.decoder_accm());
                 match (self.script.auth, parameters.we_require) {
-                    (AuthMode::None, _) => self.enter_network(now),
+                    (AuthMode::None, _) => self.after_authentication(now),
                     (_, Some(AuthProtocol::Pap)) => {
                         self.phase = Phase::Authenticate;
                         self.auth_deadline = Some(now + auth_wait());
@@ -551,6 +709,7 @@ impl Server {
             LayerEvent::Down { cause } => {
                 self.auth_deadline = None;
                 self.chap = None;
+                self.cbcp = None;
                 self.eap = None;
                 self.encoder = Encoder::default();
                 self.decoder.set_accm(ReceiveAccm::DEFAULT);
@@ -564,7 +723,10 @@ impl Server {
             LayerEvent::Started => {}
             LayerEvent::Finished { cause } => {
                 info!(?cause, "peer-sim: link finished");
-                self.hang_up();
+                match self.calling_back.take() {
+                    Some((number, delay, callback)) => self.call_back(number, delay, callback),
+                    None => self.hang_up(),
+                }
             }
             LayerEvent::ProtocolRejected(protocol) => {
                 if protocol == Protocol::IPCP {
@@ -682,6 +844,9 @@ impl Machine for Server {
             self.auth_deadline = None;
             self.terminate(now, "the client never sent an Authenticate-Request");
         }
+        if let Some(cbcp) = &mut self.cbcp {
+            cbcp.handle_timeout(now);
+        }
         if let Some(chap) = &mut self.chap {
             chap.handle_timeout(now);
             if chap.gave_up() {
@@ -725,6 +890,7 @@ impl Machine for Server {
             self.ipcp.poll_timeout(),
             self.auth_deadline,
             self.chap.as_ref().and_then(ChapServer::poll_timeout),
+            self.cbcp.as_ref().and_then(CbcpServer::poll_timeout),
             self.eap.as_ref().and_then(EapAuthenticator::poll_timeout),
         ])
     }

@@ -158,8 +158,14 @@ impl Dial {
         }
     }
 
+    /// What the client reported, less the Network-phase marker (the outcomes are what
+    /// these tests are about).
     fn events(&self) -> Vec<ClientEvent> {
-        self.client_events.iter().map(|(_, e)| e.clone()).collect()
+        self.client_events
+            .iter()
+            .map(|(_, e)| e.clone())
+            .filter(|e| *e != ClientEvent::NetworkPhase)
+            .collect()
     }
 
     fn dial(&mut self) {
@@ -1037,4 +1043,100 @@ proptest! {
             prop_assert_eq!(at, events.len() - 1);
         }
     }
+}
+
+/// MS-CBCP end to end at the PPP level: the client asks for Callback operation 6, the
+/// server offers a caller-set callback after PAP, takes the client's number, acknowledges,
+/// terminates and asks the network to call back, then hangs up; the delay is the larger of
+/// the two sides' (MS-CBCP §2.2.4.2).
+#[test]
+fn a_caller_set_callback_is_agreed_and_asked_of_the_network() {
+    let mut dial = Dial::with_client(
+        Some("users:\n  alice: secret\ncallback: caller-set\ncallback-delay: 3\n"),
+        ClientConfig {
+            user: "alice".into(),
+            password: "secret".into(),
+            entropy: ras_ppp::random::Entropy::Seed(7),
+            keepalive: None,
+            callback: Some(ras_ppp::cbcp::CbcpClientConfig {
+                callback_number: Some("5550100".into()),
+                delay: 5,
+                ..ras_ppp::cbcp::CbcpClientConfig::default()
+            }),
+            ..ClientConfig::default()
+        },
+    );
+    dial.dial();
+    assert_eq!(
+        dial.events(),
+        [
+            ClientEvent::LinkEstablished {
+                auth: Some(AuthProtocol::Pap)
+            },
+            welcome(),
+            ClientEvent::CallbackOffered {
+                caller_sets_number: true,
+                number_wanted: false
+            },
+            ClientEvent::CallbackAgreed {
+                number: Some("5550100".into()),
+                delay: Duration::from_secs(5)
+            },
+            ClientEvent::LinkDown(LinkDownReason::PeerTerminated),
+        ]
+    );
+    let server_events: Vec<PeerEvent> = dial.server_events.iter().map(|(_, e)| e.clone()).collect();
+    assert_eq!(
+        server_events,
+        [
+            PeerEvent::CallBack {
+                number: "5550100".into(),
+                after: Duration::from_secs(5)
+            },
+            PeerEvent::HangUp
+        ]
+    );
+}
+
+/// "*" (the application gives the number): the client holds the server's Request until it
+/// has one; an empty answer declines, and the link goes on to IPCP on the same call.
+#[test]
+fn a_held_offer_declined_goes_on_to_the_network() {
+    let mut dial = Dial::with_client(
+        Some("users:\n  alice: secret\ncallback: caller-set\n"),
+        ClientConfig {
+            user: "alice".into(),
+            password: "secret".into(),
+            entropy: ras_ppp::random::Entropy::Seed(7),
+            keepalive: None,
+            callback: Some(ras_ppp::cbcp::CbcpClientConfig {
+                ask_for_number: true,
+                ..ras_ppp::cbcp::CbcpClientConfig::default()
+            }),
+            ..ClientConfig::default()
+        },
+    );
+    dial.respond = Box::new(|client, now, event| {
+        if let ClientEvent::CallbackOffered {
+            number_wanted: true,
+            ..
+        } = event
+        {
+            assert!(client.provide_callback_number(now, None));
+        }
+    });
+    dial.dial();
+    let events = dial.events();
+    assert!(
+        events.contains(&ClientEvent::CallbackOffered {
+            caller_sets_number: true,
+            number_wanted: true
+        }),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(ClientEvent::NetworkUp { .. })),
+        "{events:?}"
+    );
+    assert!(dial.server_events.is_empty(), "{:?}", dial.server_events);
 }

@@ -314,6 +314,10 @@ pub struct CbcpClientConfig {
     /// The number to be called back at, when the answerer lets the caller set it
     /// (RASDIALPARAMS' callback number); `None` asks for no callback where that is offered.
     pub callback_number: Option<String>,
+    /// When the answerer lets the caller set the number and `callback_number` is `None`,
+    /// hold the Request and ask the application ([`CbcpClient::wants_number`]) instead of
+    /// declining: RASDIALPARAMS' `"*"` with paused states (ras-reference §4.3 rule 17).
+    pub ask_for_number: bool,
     /// Seconds the caller needs before the callback (its modem must reset), at least.
     pub delay: u8,
     /// Time between Callback-Responses while no Ack comes.
@@ -326,6 +330,7 @@ impl Default for CbcpClientConfig {
     fn default() -> Self {
         CbcpClientConfig {
             callback_number: None,
+            ask_for_number: false,
             delay: 0,
             restart_interval: DEFAULT_RESTART,
             max_responses: DEFAULT_MAX_TRANSMISSIONS,
@@ -340,7 +345,22 @@ pub struct CbcpClient {
     /// The Response we sent and await an Ack for.
     response: Option<CbcpRepr>,
     transmitter: Transmitter,
+    /// A Request held until the application gives its number (`ask_for_number`).
+    held: Option<CbcpRepr>,
+    /// What the first Request offering a callback offered, until taken.
+    offer: Option<CallbackOffer>,
+    /// A Request offering a callback has arrived.
+    offered: bool,
     outcome: Option<CbcpOutcome>,
+}
+
+/// The answerer offers to call back (reported once, on its first such Request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackOffer {
+    /// The caller may (or must) give the number: a user-number offer (MS-CBCP §2.2.3).
+    pub caller_sets_number: bool,
+    /// The Request is held until [`CbcpClient::provide_number`].
+    pub number_wanted: bool,
 }
 
 impl CbcpClient {
@@ -350,7 +370,52 @@ impl CbcpClient {
             transmitter: Transmitter::new(config.restart_interval, config.max_responses),
             config,
             response: None,
+            held: None,
+            offer: None,
+            offered: false,
             outcome: None,
+        }
+    }
+
+    /// Whether a Request is held for the application's number.
+    pub fn wants_number(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// The application's answer to a held Request: the number to be called back at, or
+    /// `None` to decline. Returns false when no Request is held.
+    pub fn provide_number(&mut self, now: Instant, number: Option<String>) -> bool {
+        let Some(request) = self.held.take() else {
+            return false;
+        };
+        self.config.callback_number = number;
+        self.config.ask_for_number = false;
+        self.answer(now, &request);
+        true
+    }
+
+    /// The answerer's callback offer, once (see [`CallbackOffer`]).
+    pub fn take_offer(&mut self) -> Option<CallbackOffer> {
+        self.offer.take()
+    }
+
+    /// Answer a Request with our choice, or give up when nothing offered will do.
+    fn answer(&mut self, now: Instant, request: &CbcpRepr) {
+        match self.choose(&request.options) {
+            Some(choice) => {
+                let response = CbcpRepr {
+                    code: CbcpCode::CallbackResponse,
+                    identifier: request.identifier,
+                    options: vec![choice],
+                };
+                self.transmitter.send(now, &response, true);
+                self.response = Some(response);
+            }
+            None => {
+                debug!("CBCP: no offer we can accept");
+                self.transmitter.deadline = None;
+                self.outcome = Some(CbcpOutcome::NoAcceptableOffer);
+            }
         }
     }
 
@@ -391,22 +456,26 @@ impl CbcpClient {
         };
         match repr.code {
             // A new Request (the answerer did not get our Response): answer it afresh.
-            CbcpCode::CallbackRequest => match self.choose(&repr.options) {
-                Some(choice) => {
-                    let response = CbcpRepr {
-                        code: CbcpCode::CallbackResponse,
-                        identifier: repr.identifier,
-                        options: vec![choice],
-                    };
-                    self.transmitter.send(now, &response, true);
-                    self.response = Some(response);
+            CbcpCode::CallbackRequest => {
+                let offers = |wanted| repr.options.iter().any(|o| o.kind() == wanted);
+                let caller_sets_number = offers(kind::USER_NUMBER);
+                let number_wanted = caller_sets_number
+                    && self.config.ask_for_number
+                    && self.config.callback_number.is_none();
+                if !self.offered && (caller_sets_number || offers(kind::ADMIN_NUMBER)) {
+                    self.offered = true;
+                    self.offer = Some(CallbackOffer {
+                        caller_sets_number,
+                        number_wanted,
+                    });
                 }
-                None => {
-                    debug!("CBCP: no offer we can accept");
-                    self.transmitter.deadline = None;
-                    self.outcome = Some(CbcpOutcome::NoAcceptableOffer);
+                if number_wanted {
+                    // A repeated Request replaces the held one: answer the latest.
+                    self.held = Some(repr);
+                } else {
+                    self.answer(now, &repr);
                 }
-            },
+            }
             CbcpCode::CallbackAck => {
                 let Some(response) = &self.response else {
                     debug!("CBCP: Ack before any Response, discarded");

@@ -9,17 +9,18 @@ use sansio::{Duration, Instant, Machine};
 use tracing::{debug, info};
 
 use crate::auth::AuthOutcome;
+use crate::cbcp::{CbcpClient, CbcpClientConfig, CbcpOutcome};
 use crate::chap::{AuthRetryError, ChapAlgorithm, ChapClient};
 use crate::eap::{EapAnswer, EapAnswerError, EapPeer, EapPeerConfig, EapPeerEvent, EapPrompt};
 use crate::fsm::{Event, FsmConfig, LayerEvent, State};
 use crate::hdlc::{DEFAULT_MRU, Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use crate::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use crate::keepalive::{Keepalive, KeepaliveConfig, KeepaliveEvent};
-use crate::lcp::{Lcp, LcpConfig, new_lcp};
+use crate::lcp::{Lcp, LcpConfig, LcpExtensions, new_lcp};
 use crate::pap::PapClient;
 use crate::random::{Entropy, Random, SeededRandom};
 use crate::wire::control::CodeSet;
-use crate::wire::lcp::{AuthProtocol, LcpOption};
+use crate::wire::lcp::{AuthProtocol, CallbackOperation, LcpOption};
 use crate::wire::{ControlRepr, Protocol};
 
 /// What a dial needs to bring a link up.
@@ -56,6 +57,9 @@ pub struct ClientConfig {
     /// Echo-Request every 30 s, the link declared dead after 4 unanswered; `None` turns it
     /// off.
     pub keepalive: Option<KeepaliveConfig>,
+    /// Ask the server to call back: LCP Callback with operation 6 (MS-CBCP §2.2.1), then,
+    /// once authenticated, CBCP as this configures it. `None` (the default): no callback.
+    pub callback: Option<CbcpClientConfig>,
 }
 
 impl Default for ClientConfig {
@@ -77,6 +81,7 @@ impl Default for ClientConfig {
             entropy: Entropy::Os,
             mru: DEFAULT_MRU,
             keepalive: Some(KeepaliveConfig::default()),
+            callback: None,
         }
     }
 }
@@ -127,6 +132,9 @@ pub enum LinkDownReason {
     AuthNotSupported,
     /// We closed the link ([`Client::close`]).
     LocalClose,
+    /// CBCP failed: the server never acknowledged our choice (it refused the number) or
+    /// offered nothing we could accept.
+    CallbackFailed,
 }
 
 /// What happened on the link, in order.
@@ -158,6 +166,25 @@ pub enum ClientEvent {
         error: Option<u32>,
         /// MS-CHAPv2 `R=1`: new credentials may be tried.
         retry_allowed: bool,
+    },
+    /// The Network phase starts (IPCP begins): authentication, and callback control if
+    /// any, are behind us.
+    NetworkPhase,
+    /// The server offers to call back (its first CBCP Callback-Request, MS-CBCP §2.2.4.1).
+    /// With `number_wanted` the client waits for [`Client::provide_callback_number`].
+    CallbackOffered {
+        /// The caller may give the number (a user-number offer).
+        caller_sets_number: bool,
+        /// The number is the application's to give (`ask_for_number`).
+        number_wanted: bool,
+    },
+    /// The server acknowledged a callback (MS-CBCP §2.2.4.3): it will terminate the link,
+    /// hang up and call back after `delay`.
+    CallbackAgreed {
+        /// Where it calls: ours, or `None` for the number the server has on file.
+        number: Option<String>,
+        /// How long the server waits before dialing.
+        delay: Duration,
     },
     /// The EAP method needs the user (RFC 3748: an identity, a Generic Token Card token,
     /// credentials, a Notification to confirm): the link waits in the Authenticate phase,
@@ -191,6 +218,8 @@ pub struct Client {
     encoder: Encoder,
     lcp: Lcp,
     auth: Option<Authentication>,
+    /// Callback control, between authentication and the Network phase.
+    cbcp: Option<CbcpClient>,
     /// Where authentication randomness comes from.
     random: Random,
     /// A password change sent and not yet answered.
@@ -218,6 +247,10 @@ impl Client {
                 require_auth: None,
                 accept_auth: config.auth_protocols.clone(),
                 max_failure: config.max_failure,
+                extensions: LcpExtensions {
+                    request_callback: config.callback.as_ref().map(|_| CallbackOperation::Cbcp),
+                    ..LcpExtensions::default()
+                },
                 ..LcpConfig::default()
             },
             config.fsm(),
@@ -234,6 +267,7 @@ impl Client {
             encoder: Encoder::default(),
             lcp,
             auth: None,
+            cbcp: None,
             random: Random::from_entropy(config.entropy, AUTH_SEED_SALT),
             new_password: None,
             ipcp,
@@ -292,6 +326,7 @@ impl Client {
         }
         self.leave_network(now);
         self.auth = None;
+        self.cbcp = None;
         self.phase = Phase::Terminate;
         self.lcp.close(now);
     }
@@ -304,7 +339,52 @@ impl Client {
         self.events.push_back(ClientEvent::LinkDown(reason));
     }
 
+    /// Authentication is done: callback control if LCP agreed on it (MS-CBCP §1.3: CBCP
+    /// runs after authentication, before the Network phase), else the Network phase.
+    fn after_authentication(&mut self, now: Instant) {
+        let agreed = self.lcp.negotiator().own_callback() == Some(CallbackOperation::Cbcp);
+        match (&self.config.callback, agreed) {
+            (Some(config), true) => {
+                info!("PPP: callback control (CBCP)");
+                self.cbcp = Some(CbcpClient::new(config.clone()));
+            }
+            _ => self.enter_network(now),
+        }
+    }
+
+    /// After [`ClientEvent::CallbackOffered`] with `number_wanted`: the number to be
+    /// called back at, or `None` to decline the callback. False when none is wanted.
+    pub fn provide_callback_number(&mut self, now: Instant, number: Option<String>) -> bool {
+        let provided = self
+            .cbcp
+            .as_mut()
+            .is_some_and(|cbcp| cbcp.provide_number(now, number));
+        self.pump(now);
+        provided
+    }
+
+    fn on_cbcp(&mut self, now: Instant, outcome: CbcpOutcome) {
+        match outcome {
+            CbcpOutcome::NoCallback => {
+                self.cbcp = None;
+                self.enter_network(now);
+            }
+            CbcpOutcome::Callback { number, delay } => {
+                info!(?delay, "PPP: the server will call back");
+                // The server now terminates the link; CBCP stays to repeat its Response
+                // should the Ack be repeated.
+                self.events
+                    .push_back(ClientEvent::CallbackAgreed { number, delay });
+            }
+            CbcpOutcome::TimedOut | CbcpOutcome::NoAcceptableOffer => {
+                info!(?outcome, "PPP: callback control failed");
+                self.terminate(now, LinkDownReason::CallbackFailed);
+            }
+        }
+    }
+
     fn enter_network(&mut self, now: Instant) {
+        self.events.push_back(ClientEvent::NetworkPhase);
         self.phase = Phase::Network;
         self.ipcp.open(now);
         self.ipcp.up(now);
@@ -341,6 +421,10 @@ impl Client {
                 _ => {
                     debug!(protocol = %frame.protocol, "authentication packet not expected now, discarded")
                 }
+            },
+            Protocol::CBCP => match &mut self.cbcp {
+                Some(cbcp) => cbcp.receive(now, &frame.information),
+                None => self.lcp.reject_protocol(frame.protocol, &frame.information),
             },
             Protocol::IPCP => {
                 // RFC 1661 §3.4: NCP packets before the Network phase are discarded.
@@ -381,6 +465,17 @@ impl Client {
             if let Some(outcome) = self.auth.as_mut().and_then(Authentication::take_outcome) {
                 progressed = true;
                 self.on_auth(now, outcome);
+            }
+            if let Some(offer) = self.cbcp.as_mut().and_then(CbcpClient::take_offer) {
+                progressed = true;
+                self.events.push_back(ClientEvent::CallbackOffered {
+                    caller_sets_number: offer.caller_sets_number,
+                    number_wanted: offer.number_wanted,
+                });
+            }
+            if let Some(outcome) = self.cbcp.as_mut().and_then(CbcpClient::take_outcome) {
+                progressed = true;
+                self.on_cbcp(now, outcome);
             }
             while let Some(event) = self.ipcp.poll_event() {
                 progressed = true;
@@ -425,6 +520,12 @@ impl Client {
                     .push_back(self.encoder.encode(auth.protocol(), &packet));
             }
         }
+        if let Some(cbcp) = &mut self.cbcp {
+            while let Some(packet) = cbcp.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::CBCP, &packet));
+            }
+        }
         while let Some(packet) = self.ipcp.poll_packet() {
             if self.phase == Phase::Network {
                 self.transmit
@@ -443,7 +544,7 @@ impl Client {
                 info!(?auth, "PPP: LCP opened");
                 self.events.push_back(ClientEvent::LinkEstablished { auth });
                 match auth.map(|protocol| self.authentication(protocol)) {
-                    None => self.enter_network(now),
+                    None => self.after_authentication(now),
                     Some(Some(mut authentication)) => {
                         self.phase = Phase::Authenticate;
                         authentication.start(now);
@@ -458,6 +559,7 @@ impl Client {
                 self.decoder.set_accm(ReceiveAccm::DEFAULT);
                 self.leave_network(now);
                 self.auth = None;
+                self.cbcp = None;
                 if cause == Event::Rtr {
                     // RFC 1661 §3.7: the peer is terminating the link.
                     self.peer_terminated = true;
@@ -545,7 +647,7 @@ impl Client {
                 }
                 self.events
                     .push_back(ClientEvent::AuthSucceeded { message });
-                self.enter_network(now);
+                self.after_authentication(now);
             }
             AuthOutcome::Failed(failure) => {
                 info!(message = %failure.message, error = ?failure.error, retry = failure.retry_allowed, "PPP: authentication failed");
@@ -688,6 +790,9 @@ impl Machine for Client {
         if let Some(auth) = &mut self.auth {
             auth.handle_timeout(now);
         }
+        if let Some(cbcp) = &mut self.cbcp {
+            cbcp.handle_timeout(now);
+        }
         self.ipcp.handle_timeout(now);
         if let Some(request) = self.keepalive.as_mut().and_then(|k| k.handle_timeout(now)) {
             self.transmit
@@ -711,6 +816,7 @@ impl Machine for Client {
         sansio::sim::earliest([
             self.lcp.poll_timeout(),
             self.auth.as_ref().and_then(Authentication::poll_timeout),
+            self.cbcp.as_ref().and_then(CbcpClient::poll_timeout),
             self.ipcp.poll_timeout(),
             self.keepalive.as_ref().and_then(Keepalive::poll_timeout),
         ])
@@ -977,6 +1083,7 @@ mod tests {
             kinds(&events),
             [
                 ClientEvent::LinkEstablished { auth: None },
+                ClientEvent::NetworkPhase,
                 ClientEvent::LinkDown(LinkDownReason::NoNetworkProtocol)
             ]
         );
@@ -1006,6 +1113,7 @@ mod tests {
             kinds(&events),
             [
                 ClientEvent::LinkEstablished { auth: None },
+                ClientEvent::NetworkPhase,
                 ClientEvent::LinkDown(LinkDownReason::PeerTerminated)
             ]
         );

@@ -48,6 +48,8 @@ pub struct LcpConfig {
     /// How we answer the options of the peer's Configure-Requests. Anything but the default
     /// [`PeerOptionPolicy::Negotiate`] is a deliberate fault, for testing how a peer copes.
     pub peer_options: PeerOptionPolicy,
+    /// The multilink and callback options to negotiate beyond RFC 1661 (none by default).
+    pub extensions: LcpExtensions,
 }
 
 /// How LCP answers the options the peer requests.
@@ -76,6 +78,7 @@ impl Default for LcpConfig {
             accept_auth: Vec::new(),
             max_failure: 5,
             peer_options: PeerOptionPolicy::Negotiate,
+            extensions: LcpExtensions::default(),
         }
     }
 }
@@ -204,6 +207,7 @@ impl LcpNegotiator {
     /// A negotiator for `config`.
     pub fn new(config: LcpConfig) -> Self {
         let magic = MagicGenerator::new(config.entropy);
+        let extensions = Extensions::new(config.extensions.clone());
         let mut negotiator = LcpNegotiator {
             config,
             magic,
@@ -218,7 +222,7 @@ impl LcpNegotiator {
             auth_naks: 0,
             refused_auth: None,
             auth_rejected_by_peer: false,
-            extensions: Extensions::new(LcpExtensions::default()),
+            extensions,
         };
         negotiator.reset();
         negotiator

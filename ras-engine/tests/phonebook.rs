@@ -675,6 +675,36 @@ proptest! {
     }
 }
 
+/// The entry's callback setting (ras-reference §6: `CallbackMode=` 0, 1 or 2, an
+/// entry-level key before `MEDIA=`) reads and writes back, and a value outside it is a
+/// corrupt phonebook.
+#[test]
+fn callback_mode_reads_and_writes_back() {
+    for (value, mode) in [
+        ("0", CallbackMode::NoCallback),
+        ("1", CallbackMode::Optional),
+        ("2", CallbackMode::Negotiated),
+    ] {
+        let text = format!(
+            "[Lab ISP]\r\nCallbackMode={value}\r\nMEDIA=serial\r\nPort=/dev/ttyS0\r\nDEVICE=modem\r\nPhoneNumber=5551234\r\n"
+        );
+        let phonebook = parse(&text);
+        let entry = phonebook.entry("Lab ISP").expect("the entry");
+        assert_eq!(entry.callback_mode, mode, "CallbackMode={value}");
+        let again = round_trip(&phonebook);
+        assert_eq!(
+            again.entry("Lab ISP").expect("the entry").callback_mode,
+            mode
+        );
+        let written = phonebook.to_pbk_string().expect("writes");
+        assert!(
+            written.contains(&format!("CallbackMode={value}\r\n")),
+            "{written}"
+        );
+    }
+    corrupt("[Lab ISP]\r\nCallbackMode=3\r\nMEDIA=serial\r\n");
+}
+
 /// A scratch folder for this test.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pbk-{name}-{}", std::process::id()));

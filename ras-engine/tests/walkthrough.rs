@@ -1,6 +1,6 @@
-//! The README's `rasdial` walk-through, run as written: the files are taken from its
-//! heredocs and the commands from its shell blocks, so the README cannot drift from what
-//! works. `modem-sim` and `ppp-peer-sim` run as the separate programs the reader starts;
+//! The README's `rasdial` walk-throughs (a dial, and a callback), run as written: the
+//! files are taken from their heredocs and the commands from their shell blocks, so the
+//! README cannot drift from what works. `modem-sim` and `ppp-peer-sim` run as the separate programs the reader starts;
 //! the only changes are a scratch directory instead of `/tmp/ras-lab` and a time scale of
 //! 0.01 so the dials take tens of milliseconds.
 
@@ -9,21 +9,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// The README section this test runs.
+/// The README sections these tests run, and where each one's files live (replaced by a
+/// scratch directory).
 const SECTION: &str = "## Walk-through: dial with `rasdial`";
-/// Where the README's files live; replaced by a scratch directory.
 const README_DIR: &str = "/tmp/ras-lab";
+const CALLBACK_SECTION: &str = "## Walk-through: a callback";
+const CALLBACK_README_DIR: &str = "/tmp/ras-callback";
 /// How long any one program may take before the test gives up on it.
 const PROGRAM_LIMIT: Duration = Duration::from_secs(60);
 const TIME_SCALE: &str = "0.01";
 /// The walk-through account's password (its `server.yaml`).
 const PASSWORD: &str = "wonderland";
 
-fn readme_section() -> String {
+fn readme_section(title: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
     let text = std::fs::read_to_string(&path).expect("README.md");
-    let start = text.find(SECTION).expect("the walk-through section");
-    let rest = &text[start + SECTION.len()..];
+    let start = text.find(title).expect("the walk-through section");
+    let rest = &text[start + title.len()..];
     let end = rest.find("\n## ").unwrap_or(rest.len());
     rest[..end].to_owned()
 }
@@ -151,15 +153,16 @@ impl Lab {
     }
 }
 
-fn start_lab(section: &str) -> Lab {
-    let dir = std::env::temp_dir().join(format!("ras-lab-{}", std::process::id()));
+fn start_lab(section: &str, readme_dir: &str) -> Lab {
+    let scratch = readme_dir.trim_start_matches("/tmp/");
+    let dir = std::env::temp_dir().join(format!("{scratch}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     let here = dir.to_str().expect("utf-8 temp dir").to_owned();
     let files = heredocs(section);
     let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names, ["server.yaml", "network.yaml", "lab.pbk"]);
     for (name, body) in files {
-        std::fs::write(dir.join(name), body.replace(README_DIR, &here)).expect("write file");
+        std::fs::write(dir.join(name), body.replace(readme_dir, &here)).expect("write file");
     }
     let path = format!(
         "{}:{}",
@@ -173,7 +176,7 @@ fn start_lab(section: &str) -> Lab {
     let modem_line = modem_line
         .strip_suffix(" 2>modem.log &")
         .expect("modem-sim runs in the background with its log in modem.log");
-    let (mut words, _) = split_command(&modem_line.replace(README_DIR, &here));
+    let (mut words, _) = split_command(&modem_line.replace(readme_dir, &here));
     words.extend(["--time-scale".to_owned(), TIME_SCALE.to_owned()]);
     let log = std::fs::File::create(dir.join("modem.log")).expect("modem.log");
     let mut modem = Command::new(&words[0]);
@@ -196,16 +199,11 @@ fn start_lab(section: &str) -> Lab {
     Lab { dir, path, modem }
 }
 
-#[test]
-fn the_readme_walk_through_works_as_written() {
-    let section = readme_section();
-    let lab = start_lab(&section);
-    let here = lab.dir.to_str().expect("utf-8").to_owned();
-
-    // The successful dial: progress, then held until Ctrl-C, then hung up with status 0.
-    let rasdial: Vec<&str> = commands(&section, "rasdial");
-    let (connect, _) = split_command(rasdial[0]);
-    let mut child = lab.command(&connect).spawn().expect("start rasdial");
+/// Run `rasdial` with `words` until it says `Command completed successfully.`, press
+/// Ctrl-C, and check that it hangs up and exits 0 and that no log holds the password;
+/// the progress lines it printed.
+fn dial_and_interrupt(lab: &Lab, words: &[String]) -> Vec<String> {
+    let mut child = lab.command(words).spawn().expect("start rasdial");
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut seen = Vec::new();
     let mut line = String::new();
@@ -219,17 +217,6 @@ fn the_readme_walk_through_works_as_written() {
             break;
         }
     }
-    assert_eq!(
-        seen,
-        [
-            "Connecting to Lab ISP...",
-            "Dialing...",
-            "Verifying username and password...",
-            "Registering your computer on the network...",
-            "Connected to Lab ISP.",
-            "Command completed successfully.",
-        ]
-    );
     // Ctrl-C.
     let pid = child.id().to_string();
     let interrupted = Command::new("kill").args(["-INT", &pid]).status();
@@ -254,6 +241,29 @@ fn the_readme_walk_through_works_as_written() {
     ] {
         assert!(!text.contains(PASSWORD), "the password is in {what}");
     }
+    seen
+}
+
+#[test]
+fn the_readme_walk_through_works_as_written() {
+    let section = readme_section(SECTION);
+    let lab = start_lab(&section, README_DIR);
+    let here = lab.dir.to_str().expect("utf-8").to_owned();
+
+    // The successful dial: progress, then held until Ctrl-C, then hung up with status 0.
+    let rasdial: Vec<&str> = commands(&section, "rasdial");
+    let (connect, _) = split_command(rasdial[0]);
+    assert_eq!(
+        dial_and_interrupt(&lab, &connect),
+        [
+            "Connecting to Lab ISP...",
+            "Dialing...",
+            "Verifying username and password...",
+            "Registering your computer on the network...",
+            "Connected to Lab ISP.",
+            "Command completed successfully.",
+        ]
+    );
 
     // The failures: each README line's comment says the error and the exit status.
     for line in &rasdial[1..] {
@@ -280,5 +290,34 @@ fn the_readme_walk_through_works_as_written() {
             "{line}: {text}"
         );
         assert_eq!(status.code(), Some(exit), "{line}: {text}");
+    }
+}
+
+#[test]
+fn the_readme_callback_walk_through_works_as_written() {
+    let section = readme_section(CALLBACK_SECTION);
+    let lab = start_lab(&section, CALLBACK_README_DIR);
+    let [dial] = commands(&section, "rasdial")[..] else {
+        panic!("one rasdial command expected");
+    };
+    let (words, _) = split_command(dial);
+    assert_eq!(
+        dial_and_interrupt(&lab, &words),
+        [
+            "Connecting to Lab ISP...",
+            "Dialing...",
+            "Verifying username and password...",
+            "Preparing for callback...",
+            "Waiting for callback...",
+            "Verifying username and password...",
+            "Registering your computer on the network...",
+            "Connected to Lab ISP.",
+            "Command completed successfully.",
+        ]
+    );
+    // Both calls are in the modem's log: the dial out, then the ring that was answered.
+    let log = std::fs::read_to_string(lab.dir.join("modem.log")).expect("modem.log");
+    for wanted in ["ATDT5551234", "ATS0=1", "RING"] {
+        assert!(log.contains(wanted), "{wanted} not in modem.log:\n{log}");
     }
 }

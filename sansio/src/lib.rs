@@ -49,13 +49,24 @@ pub trait Machine {
     fn poll_timeout(&self) -> Option<Instant>;
 }
 
-/// Why the far end of a phone line reports anything at all: it put the phone down.
+/// What the far end of a phone line asks of the network: to put the phone down, or to
+/// place a call.
 ///
 /// Anything a peer wants recorded beyond that goes through `tracing`, not through here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
     /// The peer dropped the call (its carrier goes away).
     HangUp,
+    /// The peer asks the network to call `number` after `after`, and to put it (the same
+    /// machine) on that call once answered: a RAS server calling a dialer back. It hangs
+    /// up the current call itself ([`PeerEvent::HangUp`] follows). The number may be
+    /// unknown or busy; then the call fails and the peer is dropped.
+    CallBack {
+        /// The number to call, as the peer has it.
+        number: String,
+        /// How long after the hang-up the call is placed.
+        after: Duration,
+    },
 }
 
 /// The machine at the far end of a call once the modems have connected: a scripted PPP

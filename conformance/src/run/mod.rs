@@ -8,7 +8,9 @@ mod simulated;
 use std::fmt;
 
 use ras_engine::api::{DialExtensions, DialParams, EngineConfig, rdeopt};
-use ras_engine::phonebook::{AuthRestrictions, Device, DeviceKind, Entry, Phonebook, Setting};
+use ras_engine::phonebook::{
+    AuthRestrictions, CallbackMode, Device, DeviceKind, Entry, Phonebook, Setting,
+};
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
@@ -128,6 +130,7 @@ fn dial_params(scenario: &Scenario) -> DialParams {
         password: dial.password.clone(),
         domain: dial.domain.clone(),
         callback_id: dial.callback_id,
+        callback_number: dial.callback.clone(),
         ..DialParams::default()
     }
 }
@@ -239,6 +242,11 @@ fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Result<Phon
                 .unwrap_or_default();
             let mut entry = Entry::modem(&spec.name, device, &spec.phone);
             entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
+            entry.callback_mode = match spec.callback_mode {
+                0 => CallbackMode::NoCallback,
+                1 => CallbackMode::Optional,
+                _ => CallbackMode::Negotiated,
+            };
             for (key, value) in [
                 ("Domain", spec.domain.clone()),
                 ("User", spec.user.clone()),

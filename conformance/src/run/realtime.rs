@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use modem_sim::realtime::{CallInfo, spawn_pty};
+use modem_sim::realtime::{CallInfo, Exchange, spawn_pty_on};
 use ras_engine::api::{HRasConn, Ras};
 use sansio::TimeScale;
 
@@ -65,9 +65,12 @@ pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, St
         let scenario = Arc::clone(&factory_scenario);
         Box::new(move |_call: &CallInfo| builtin_peer(&scenario, scenario.file.seed))
     };
-    let modems = (0..scenario.file.modems.max(1))
-        .map(|_| {
-            spawn_pty(scenario.file.network.clone(), peers(), config.time_scale)
+    // One exchange: a callback reaches whichever modem owns the number.
+    let exchange = Exchange::default();
+    let modems = (0..usize::from(scenario.file.modems.max(1)))
+        .map(|index| {
+            let network = scenario.file.network.clone();
+            spawn_pty_on(network, peers(), config.time_scale, &exchange, index)
                 .map_err(|e| format!("cannot start modem-sim on a PTY: {e}"))
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -654,5 +654,7 @@ impl RasCore {
 /// connection's clock).
 fn resume_machine(record: &mut Record, now: Instant, params: &DialParams) -> Result<(), RasError> {
     let user = params.authentication_name(&record.entry_domain);
-    record.machine.resume(now, &user, &params.password)
+    record
+        .machine
+        .resume(now, &user, &params.password, &params.callback_number)
 }

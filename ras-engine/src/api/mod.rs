@@ -22,10 +22,11 @@ pub use notifier::{
 
 use crate::driver;
 use crate::hayes::DialerConfig;
-use crate::phonebook::{AuthRestrictions, Entry, Phonebook, SwitchPosition};
+use crate::phonebook::{AuthRestrictions, CallbackMode, Entry, Phonebook, SwitchPosition};
+use crate::ppp::cbcp::CbcpClientConfig;
 use crate::ppp::random::Entropy;
 use crate::ppp::{AuthProtocol, ClientConfig, EapAnswer, EapMethod, EapPeerConfig, EapPrompt};
-use crate::ras::{DialPlan, RasConnState, RasError};
+use crate::ras::{ASK_FOR_NUMBER, DialPlan, RasConnState, RasError, is_valid_callback_number};
 use crate::script::DialScript;
 
 /// `RDEOPT_*` flags of `RASDIALEXTENSIONS.dwfOptions` (ras-reference §3.3, H1).
@@ -273,6 +274,24 @@ impl DialPlan {
             return Err(RasError::ERROR_BAD_PHONE_NUMBER);
         }
         crate::ras::limits::check_phone_number(&number)?;
+        let callback_number = params.callback_number.as_str();
+        if callback_number != ASK_FOR_NUMBER && !is_valid_callback_number(callback_number) {
+            return Err(RasError::ERROR_INVALID_CALLBACK_NUMBER);
+        }
+        // Ask for a callback (LCP Callback operation 6, then CBCP) when the entry allows
+        // one or the caller gives a number [inferred: Windows clients ask on every dial;
+        // asking only when callback is in play keeps other dials' LCP as it was]. An
+        // empty number then declines a caller-set offer, and "*" asks the application
+        // (ras-reference §4.3 rules 17-18).
+        let callback = (entry.callback_mode != CallbackMode::NoCallback
+            || !callback_number.is_empty())
+        .then(|| CbcpClientConfig {
+            callback_number: (!callback_number.is_empty() && callback_number != ASK_FOR_NUMBER)
+                .then(|| callback_number.to_owned()),
+            ask_for_number: callback_number == ASK_FOR_NUMBER,
+            delay: CALLBACK_RESET_SECONDS,
+            ..CbcpClientConfig::default()
+        });
         let defaults = ClientConfig::default();
         let paused_states = extensions.is_some_and(|e| e.options & rdeopt::PAUSED_STATES != 0);
         // EAP is offered only to an entry that requires it (RASEO_RequireEAP), first.
@@ -294,6 +313,7 @@ impl DialPlan {
             confirm_notifications: paused_states,
         };
         let ppp = ClientConfig {
+            callback,
             user: params.authentication_name(entry.domain()),
             password: params.password.clone(),
             entropy: config.entropy(handle),
@@ -323,6 +343,12 @@ impl DialPlan {
         })
     }
 }
+
+/// The callback delay the dialer asks for in CBCP (MS-CBCP §2.2.4.2: the caller states
+/// the delay it needs): time for the modem to drop the call and be reset before the
+/// server's call rings [inferred: no Windows figure is documented; a modem's S10 carrier
+/// wait and three AT commands take a couple of seconds].
+const CALLBACK_RESET_SECONDS: u8 = 5;
 
 /// The authentication protocols an entry's `AuthRestrictions=` allows (ras-reference
 /// §6.4), from those the engine implements, in the engine's order of preference. The

@@ -21,8 +21,12 @@ pub struct DialerConfig {
     /// How long an init command may take to answer.
     pub response_timeout: Duration,
     /// How long the dial may take to end in a result (a modem's S7 default is 50 s; this
-    /// leaves it room to report `NO CARRIER` itself).
+    /// leaves it room to report `NO CARRIER` itself). When answering: how long to wait
+    /// for the incoming call to connect.
     pub dial_timeout: Duration,
+    /// Answer instead of dialing: after the init commands (which should arm auto-answer,
+    /// `ATS0=1`), send nothing and wait for the modem to ring and report `CONNECT`.
+    pub answer: bool,
 }
 
 impl DialerConfig {
@@ -34,6 +38,19 @@ impl DialerConfig {
             number: number.into(),
             response_timeout: Duration::from_secs(5),
             dial_timeout: Duration::from_secs(60),
+            answer: false,
+        }
+    }
+
+    /// Wait for an incoming call for up to `wait`: reset the modem, the usual result
+    /// format, and auto-answer at the first ring (V.250 §6.3.8 S0; [inferred]: Windows
+    /// leaves the answer to the modem's INF, a callback is answered at once).
+    pub fn answer(wait: Duration) -> Self {
+        DialerConfig {
+            init: vec!["ATZ".to_owned(), "ATE0V1".to_owned(), "ATS0=1".to_owned()],
+            dial_timeout: wait,
+            answer: true,
+            ..DialerConfig::new("")
         }
     }
 }
@@ -45,6 +62,8 @@ pub enum Stage {
     Init(usize),
     /// The dial command is out; waiting for the call's outcome.
     Dial,
+    /// Answering: waiting for an incoming call to ring and connect.
+    Answer,
 }
 
 /// Why a dial did not connect.
@@ -80,6 +99,8 @@ pub enum DialerEvent {
     },
     /// The dial failed; the dialer is finished.
     Failed(DialFailure),
+    /// Answering: the modem is ready and waits for a call ([`DialerConfig::answer`]).
+    AwaitingCall,
 }
 
 /// Longest response line kept; a modem that never ends a line cannot grow memory.
@@ -126,10 +147,21 @@ impl Dialer {
             Stage::Init(i) => match self.config.init.get(i) {
                 Some(command) => (command.clone(), self.config.response_timeout),
                 None => {
-                    self.stage = Stage::Dial;
+                    self.stage = if self.config.answer {
+                        Stage::Answer
+                    } else {
+                        Stage::Dial
+                    };
                     return self.send_stage(now);
                 }
             },
+            Stage::Answer => {
+                self.sent.clear();
+                self.unrecognized.clear();
+                self.deadline = Some(now + self.config.dial_timeout);
+                self.events.push_back(DialerEvent::AwaitingCall);
+                return;
+            }
             Stage::Dial => (
                 format!("{}{}", self.config.dial_command, self.config.number),
                 self.config.dial_timeout,
@@ -173,7 +205,7 @@ impl Dialer {
                 self.send_stage(now);
                 false
             }
-            (Stage::Dial, ResultCode::Connect { rate }) => {
+            (Stage::Dial | Stage::Answer, ResultCode::Connect { rate }) => {
                 let data = rest
                     .iter()
                     .copied()
@@ -182,8 +214,17 @@ impl Dialer {
                 self.finish(DialerEvent::Connected { rate, data });
                 true
             }
-            // RING while dialing out is an incoming call racing ours; keep waiting.
+            // RING while dialing out is an incoming call racing ours; keep waiting. While
+            // answering, the modem answers it itself (S0).
             (_, ResultCode::Ring) => false,
+            // Answering after a call: the modem reporting that call gone, late, while we
+            // reset it. The reset starts again on a modem now surely in command state.
+            (Stage::Init(_), ResultCode::NoCarrier) if self.config.answer => {
+                tracing::debug!("NO CARRIER from the previous call: resetting again");
+                self.stage = Stage::Init(0);
+                self.send_stage(now);
+                false
+            }
             (stage, code) => {
                 self.finish(DialerEvent::Failed(DialFailure::Result { stage, code }));
                 true
@@ -300,6 +341,60 @@ mod tests {
             Some(DialerEvent::Failed(DialFailure::NoResponse {
                 stage: Stage::Init(0),
                 unrecognized: vec!["garbage".to_owned()]
+            }))
+        );
+    }
+
+    #[test]
+    fn answers_after_arming_auto_answer() {
+        let mut d = Dialer::new(at(0), DialerConfig::answer(Duration::from_secs(90)));
+        assert_eq!(sent(&mut d), "ATZ\r");
+        d.handle_input(at(0), b"OK\r\n");
+        assert_eq!(sent(&mut d), "ATE0V1\r");
+        d.handle_input(at(0), b"OK\r\n");
+        assert_eq!(sent(&mut d), "ATS0=1\r");
+        d.handle_input(at(1), b"\r\nOK\r\n");
+        assert_eq!(d.poll_event(), Some(DialerEvent::AwaitingCall));
+        assert_eq!(d.poll_transmit(), None, "nothing is dialed");
+        assert_eq!(d.poll_timeout(), Some(at(91)));
+        d.handle_input(at(20), b"\r\nRING\r\n");
+        d.handle_input(at(22), b"\r\nCONNECT 33600\r\n~");
+        assert_eq!(
+            d.poll_event(),
+            Some(DialerEvent::Connected {
+                rate: Some(33600),
+                data: b"~".to_vec()
+            })
+        );
+    }
+
+    #[test]
+    fn a_late_no_carrier_restarts_the_reset() {
+        let mut d = Dialer::new(at(0), DialerConfig::answer(Duration::from_secs(90)));
+        assert_eq!(sent(&mut d), "ATZ\r");
+        d.handle_input(at(0), b"\r\nNO CARRIER\r\n");
+        assert_eq!(sent(&mut d), "ATZ\r");
+        assert_eq!(d.poll_event(), None);
+        d.handle_input(at(0), b"OK\r\n");
+        assert_eq!(sent(&mut d), "ATE0V1\r");
+    }
+
+    #[test]
+    fn a_call_that_never_comes_times_out_in_the_answer_stage() {
+        let mut d = Dialer::new(
+            at(0),
+            DialerConfig {
+                init: vec![],
+                ..DialerConfig::answer(Duration::from_secs(30))
+            },
+        );
+        assert_eq!(d.poll_event(), Some(DialerEvent::AwaitingCall));
+        d.handle_timeout(at(30));
+        assert_eq!(
+            d.poll_event(),
+            Some(DialerEvent::Failed(DialFailure::NoResponse {
+                stage: Stage::Answer,
+                unrecognized: vec![]
             }))
         );
     }

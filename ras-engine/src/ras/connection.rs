@@ -14,6 +14,21 @@
 //! | (no authentication demanded)   | AuthProject                          |
 //! | IPCP opened                    | Authenticated, Projected, Connected  |
 //!
+//! A callback (§4.7 B, [inferred] there; ours) adds, between authentication and projection:
+//!
+//! | step                                        | notification                       |
+//! |---------------------------------------------|------------------------------------|
+//! | server's CBCP Request offers a callback     | AuthCallback                       |
+//! | it lets us set the number and ours is `"*"` | CallbackSetByCaller (paused)       |
+//! | server's CBCP Ack: it will call back        | AuthAck, PrepareForCallback        |
+//! | the call is down (LCP ended, NO CARRIER)    | WaitForModemReset                  |
+//! | modem reset and armed to auto-answer        | WaitForCallback                    |
+//! | the server's call connected                 | ReAuthenticate                     |
+//! | authentication on the new call succeeded    | AuthNotify, then as above          |
+//!
+//! RASCS_CallbackComplete is left out: ras-reference §1 marks it Windows 9x/Me only.
+//! The callback leg reports ReAuthenticate where a dial reports DeviceConnected …
+//! Authenticate, since the device states belong to the call we placed.
 //! Three things may stand between the modem's `CONNECT` and PPP, or before the dial
 //! (ras-reference §3.7, §6.3): a terminal before dialing (RASEO_TerminalBeforeDial) or
 //! after connecting (RASEO_TerminalAfterDial), each a pause in `Interactive` while the
@@ -51,6 +66,17 @@ use crate::ppp::{
 };
 use crate::script::{DialScript, ScriptEvent, ScriptRunner};
 
+/// How long after the agreed callback delay the server's call may take to connect before
+/// the dial fails with ERROR_REQUEST_TIMEOUT [inferred: Windows documents no figure; one
+/// minute covers ringing (S0=1 answers the first ring) and training with room to spare].
+const CALLBACK_ANSWER_WAIT: Duration = Duration::from_secs(60);
+/// How long WaitForModemReset waits for the modem to report the dropped call (`NO
+/// CARRIER`) before resetting it anyway [inferred: a modem reports it S10 (1.4 s) after
+/// the carrier goes; this is only a bound for one that never does]. A `NO CARRIER` that
+/// arrives during the reset after all starts the reset again (the Hayes dialer's answer
+/// mode).
+const CARRIER_DROP_WAIT: Duration = Duration::from_secs(30);
+
 /// Everything one link's dial needs, resolved from the phonebook entry and the dial
 /// parameters.
 #[derive(Debug, Clone)]
@@ -71,8 +97,9 @@ pub struct DialPlan {
     /// How long PPP may take from `CONNECT` to `Connected` (see
     /// `EngineConfig::ppp_deadline`); time spent paused does not count.
     pub ppp_deadline: Duration,
-    /// `RDEOPT_PausedStates`: stop in RetryAuthentication / PasswordExpired and wait for
-    /// [`Connection::resume`] instead of failing (ras-reference §4.3 rule 14).
+    /// `RDEOPT_PausedStates`: stop in RetryAuthentication / PasswordExpired /
+    /// CallbackSetByCaller and wait for [`Connection::resume`] instead of failing
+    /// (ras-reference §4.3 rule 14).
     pub paused_states: bool,
     /// RASEO_TerminalBeforeDial: pause in Interactive once the port is open.
     pub terminal_before_dial: bool,
@@ -82,6 +109,17 @@ pub struct DialPlan {
     pub script: Option<DialScript>,
 }
 
+/// Where a callback stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Callback {
+    /// None agreed (yet).
+    None,
+    /// The server acknowledged a callback due at this instant; the call we placed ends.
+    Agreed { due: Instant },
+    /// The server's call connected: the dial goes on on the new call.
+    CalledBack,
+}
+
 /// Why a dial is paused (ras-reference §1, the RASCS_PAUSED states).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pause {
@@ -89,6 +127,8 @@ enum Pause {
     RetryAuthentication,
     /// The server says the password has expired (MS-CHAPv2 `E=648`).
     PasswordExpired,
+    /// The server will call back and lets us give the number; ours was `"*"`.
+    CallbackSetByCaller,
     /// The entry wants a terminal window (RASEO_TerminalBeforeDial / AfterDial).
     Interactive,
     /// The EAP method needs the user (ras-reference §4.3 rule 16).
@@ -96,10 +136,22 @@ enum Pause {
 }
 
 impl Pause {
+    /// The state a dial that fails while paused fails on: for authentication failures
+    /// AuthNotify (§4.7 A′), for the callback offer AuthCallback [inferred]; a terminal or
+    /// an EAP prompt fails where it is (Interactive, InvokeEapUI) [inferred].
+    fn origin(self) -> RasConnState {
+        match self {
+            Pause::RetryAuthentication | Pause::PasswordExpired => RasConnState::AuthNotify,
+            Pause::CallbackSetByCaller => RasConnState::AuthCallback,
+            Pause::Interactive | Pause::InvokeEapUi => self.state(),
+        }
+    }
+
     fn state(self) -> RasConnState {
         match self {
             Pause::RetryAuthentication => RasConnState::RetryAuthentication,
             Pause::PasswordExpired => RasConnState::PasswordExpired,
+            Pause::CallbackSetByCaller => RasConnState::CallbackSetByCaller,
             Pause::Interactive => RasConnState::Interactive,
             Pause::InvokeEapUi => RasConnState::InvokeEapUI,
         }
@@ -139,6 +191,9 @@ enum Phase {
     Dialing(Box<Dialer>),
     /// PPP is negotiating (`Authenticate` … `AuthProject`).
     Ppp(Box<Client>),
+    /// A callback is agreed and the call is going down: waiting (until the instant) for
+    /// the modem to say `NO CARRIER` before resetting it.
+    AwaitingHangUp(Instant),
     /// `Connected`; PPP keeps running (echo replies, the peer terminating).
     Connected(Box<Client>),
     /// The dial failed; the port stays open until the application hangs up (§4.2 rule 12).
@@ -171,6 +226,7 @@ pub struct Connection {
     ppp_deadline: Option<Instant>,
     /// The dial is waiting in a paused state for the application.
     paused: Option<Pause>,
+    callback: Callback,
     events: VecDeque<ConnectionEvent>,
     /// In Interactive: what the line sent that the application has not read yet.
     terminal_in: Vec<u8>,
@@ -193,6 +249,7 @@ impl Connection {
             carrier: CarrierWatch::default(),
             ppp_deadline: None,
             paused: None,
+            callback: Callback::None,
             events: VecDeque::new(),
             terminal_in: Vec::new(),
             line_out: VecDeque::new(),
@@ -239,27 +296,38 @@ impl Connection {
     /// Resume a paused dial with the application's updated dial parameters (ras-reference
     /// §4.3 rule 15): after RetryAuthentication `user` and `password` are the new
     /// credentials (AuthRetry follows); after PasswordExpired `password` is the new
-    /// password, which the change-password exchange sets (AuthChangePassword follows).
+    /// password, which the change-password exchange sets (AuthChangePassword follows);
+    /// after CallbackSetByCaller `callback_number` is where to be called back (AuthAck
+    /// follows once the server agrees), or empty to decline the callback (rule 18).
     ///
     /// A connection that is not paused refuses with ERROR_INVALID_PARAMETER [inferred:
-    /// the documentation only describes resuming a paused dial].
+    /// the documentation only describes resuming a paused dial]; a callback number that
+    /// is `"*"` again, or has a character a number cannot have, is refused with
+    /// ERROR_INVALID_CALLBACK_NUMBER and the dial stays paused.
     ///
     /// After Interactive the dial goes on (ConnectDevice, or the script / Authenticate);
     /// after InvokeEapUI the answer given to [`Connection::invoke_eap_ui`] is sent.
-    pub fn resume(&mut self, now: Instant, user: &str, password: &str) -> Result<(), RasError> {
+    pub fn resume(
+        &mut self,
+        now: Instant,
+        user: &str,
+        password: &str,
+        callback_number: &str,
+    ) -> Result<(), RasError> {
         match self.paused {
             Some(Pause::Interactive) => self.resume_interactive(now),
             Some(Pause::InvokeEapUi) => self.resume_eap(now, user, password),
-            _ => self.resume_authentication(now, user, password),
+            _ => self.resume_authentication(now, user, password, callback_number),
         }
     }
 
-    /// Resume RetryAuthentication or PasswordExpired.
+    /// Resume RetryAuthentication, PasswordExpired or CallbackSetByCaller.
     fn resume_authentication(
         &mut self,
         now: Instant,
         user: &str,
         password: &str,
+        callback_number: &str,
     ) -> Result<(), RasError> {
         let (Some(pause), Phase::Ppp(client)) = (self.paused, &mut self.phase) else {
             return Err(RasError::ERROR_INVALID_PARAMETER);
@@ -273,6 +341,22 @@ impl Connection {
                 client.change_password(now, password),
                 RasConnState::AuthChangePassword,
             ),
+            Pause::CallbackSetByCaller => {
+                if callback_number == ASK_FOR_NUMBER || !is_valid_callback_number(callback_number) {
+                    return Err(RasError::ERROR_INVALID_CALLBACK_NUMBER);
+                }
+                // Empty declines the callback (rule 18); the server's Ack brings AuthAck.
+                let number = (!callback_number.is_empty()).then(|| callback_number.to_owned());
+                client.provide_callback_number(now, number);
+                self.paused = None;
+                // No state is entered until the server answers (AuthAck, or AuthProject for a
+                // declined callback); until then the dial is back in callback control, which
+                // is what the status says and where a failure is reported [inferred].
+                self.state = RasConnState::AuthCallback;
+                self.ppp_deadline = Some(now + self.plan.ppp_deadline);
+                self.pump(now);
+                return Ok(());
+            }
             Pause::Interactive | Pause::InvokeEapUi => {
                 return Err(RasError::ERROR_INVALID_PARAMETER);
             }
@@ -425,10 +509,17 @@ impl Connection {
         }
     }
 
-    /// Authenticate: PPP starts on the line.
+    /// Authenticate (ReAuthenticate on the server's call back): PPP starts on the line.
     fn start_ppp(&mut self, now: Instant, data: &[u8]) {
-        self.enter(RasConnState::Authenticate);
-        let mut client = Box::new(Client::new(self.plan.ppp.clone()));
+        let mut config = self.plan.ppp.clone();
+        if self.callback == Callback::CalledBack {
+            // The server's call: authenticate again, and ask for no more callbacks.
+            self.enter(RasConnState::ReAuthenticate);
+            config.callback = None;
+        } else {
+            self.enter(RasConnState::Authenticate);
+        }
+        let mut client = Box::new(Client::new(config));
         client.open(now);
         self.ppp_deadline = Some(now + self.plan.ppp_deadline);
         self.phase = Phase::Ppp(client);
@@ -480,6 +571,7 @@ impl Connection {
             Phase::Opening
             | Phase::Dialing(_)
             | Phase::Ppp(_)
+            | Phase::AwaitingHangUp(_)
             | Phase::Terminal { .. }
             | Phase::Script(_) => self.fail_line_gone(RasError::ERROR_HARDWARE_FAILURE),
             Phase::Connected(_) => self.disconnected(RasError::ERROR_HARDWARE_FAILURE),
@@ -492,9 +584,20 @@ impl Connection {
     /// in PPP fails with ERROR_DISCONNECTION [inferred: ras-reference §4.6 offers 628, 629
     /// or 630 for a carrier lost after CONNECT; the modem cannot tell us which end dropped
     /// it, and 629 would claim the remote did]; a connected link goes down with it.
-    fn carrier_lost(&mut self) {
+    fn carrier_lost(&mut self, now: Instant) {
         tracing::info!(state = %self.state, "the modem lost the carrier");
         match self.phase {
+            // The server hung up to call back, as agreed.
+            Phase::Ppp(_) | Phase::AwaitingHangUp(_)
+                if matches!(self.callback, Callback::Agreed { .. }) =>
+            {
+                self.reset_for_callback(now)
+            }
+            // The server hung up in callback control without agreeing: it refused the
+            // number (see the LinkDown case) [inferred].
+            Phase::Ppp(_) if self.state == RasConnState::AuthCallback => {
+                self.fail_line_gone(RasError::ERROR_BAD_CALLBACK_NUMBER)
+            }
             Phase::Ppp(_) | Phase::Script(_) | Phase::Terminal { before_dial: false } => {
                 self.fail_line_gone(RasError::ERROR_DISCONNECTION)
             }
@@ -502,10 +605,25 @@ impl Connection {
             Phase::Terminating(_) => self.closed(),
             Phase::Opening
             | Phase::Dialing(_)
+            | Phase::AwaitingHangUp(_)
             | Phase::Terminal { before_dial: true }
             | Phase::Failed(_)
             | Phase::Closed => {}
         }
+    }
+
+    /// The call is down after an agreed callback: WaitForModemReset (reset the modem and
+    /// arm auto-answer), then WaitForCallback.
+    fn reset_for_callback(&mut self, now: Instant) {
+        let Callback::Agreed { due } = self.callback else {
+            return;
+        };
+        if !matches!(self.state, RasConnState::WaitForModemReset) {
+            self.enter(RasConnState::WaitForModemReset);
+        }
+        self.carrier = CarrierWatch::default();
+        let wait = due.saturating_duration_since(now) + CALLBACK_ANSWER_WAIT;
+        self.phase = Phase::Dialing(Box::new(Dialer::new(now, DialerConfig::answer(wait))));
     }
 
     /// A connected link went down. Notifications ended with Connected (§4.1 rule 3); the
@@ -544,6 +662,7 @@ impl Connection {
             Phase::Closed => {}
             Phase::Opening
             | Phase::Dialing(_)
+            | Phase::AwaitingHangUp(_)
             | Phase::Ppp(_)
             | Phase::Connected(_)
             | Phase::Terminal { .. }
@@ -574,11 +693,15 @@ impl Connection {
     /// running (see [`Phase::Failed`]).
     fn fail(&mut self, error: RasError) {
         self.ppp_deadline = None;
-        // A dial that fails while paused (the server gave up, the call dropped) is no
-        // longer paused: nothing is left to resume or answer.
-        self.paused = None;
         self.eap = None;
         self.error = Some(error);
+        // A dial that fails while paused (the server gave up, the call dropped) is no
+        // longer paused: nothing is left to resume or answer.
+        if let Some(pause) = self.paused.take() {
+            // A paused state is only ever entered (§4.3, with error 0): the failure is
+            // reported on the state that led to the pause (see [`Pause::origin`]).
+            self.state = pause.origin();
+        }
         self.notify(self.state, Some(error));
         let client = match std::mem::replace(&mut self.phase, Phase::Closed) {
             Phase::Ppp(client) => Some(client),
@@ -596,6 +719,12 @@ impl Connection {
     fn on_dialer_event(&mut self, now: Instant, event: DialerEvent) {
         match event {
             DialerEvent::Connected { data, .. } => {
+                if let Callback::Agreed { .. } = self.callback {
+                    // The server's call: straight to PPP (ReAuthenticate).
+                    self.callback = Callback::CalledBack;
+                    self.start_ppp(now, &data);
+                    return;
+                }
                 self.enter(RasConnState::DeviceConnected);
                 self.enter(RasConnState::AllDevicesConnected);
                 if self.plan.terminal_after_dial {
@@ -609,13 +738,14 @@ impl Connection {
                     self.after_terminal(now, data);
                 }
             }
+            DialerEvent::AwaitingCall => self.enter(RasConnState::WaitForCallback),
             DialerEvent::Failed(failure) => {
                 self.fail(dial_failure_error(&failure, self.plan.no_carrier))
             }
         }
     }
 
-    fn on_ppp_event(&mut self, event: ClientEvent) {
+    fn on_ppp_event(&mut self, now: Instant, event: ClientEvent) {
         // Once Connected, the RAS state stays Connected while PPP renegotiates (a peer may
         // restart LCP or an NCP at any time, RFC 1661 §3.7): only the link going down
         // matters. (Treating a second NetworkUp as the first dropped the PPP client and
@@ -625,11 +755,28 @@ impl Connection {
             return;
         }
         match event {
-            ClientEvent::LinkEstablished { auth: None } => self.enter(RasConnState::AuthProject),
-            ClientEvent::LinkEstablished { auth: Some(_) } => {}
-            ClientEvent::AuthSucceeded { .. } => {
-                self.enter(RasConnState::AuthNotify);
-                self.enter(RasConnState::AuthProject);
+            ClientEvent::LinkEstablished { .. } => {}
+            ClientEvent::AuthSucceeded { .. } => self.enter(RasConnState::AuthNotify),
+            ClientEvent::NetworkPhase => self.enter(RasConnState::AuthProject),
+            ClientEvent::CallbackOffered { number_wanted, .. } => {
+                self.enter(RasConnState::AuthCallback);
+                if number_wanted {
+                    if self.plan.paused_states {
+                        self.paused = Some(Pause::CallbackSetByCaller);
+                        self.ppp_deadline = None;
+                        self.enter(RasConnState::CallbackSetByCaller);
+                    } else {
+                        // ras-reference §4.3 rule 17 [inferred]: "*" without paused states.
+                        self.fail(RasError::ERROR_BAD_CALLBACK_NUMBER);
+                    }
+                }
+            }
+            ClientEvent::CallbackAgreed { delay, .. } => {
+                self.callback = Callback::Agreed { due: now + delay };
+                // The rest of the dial happens on the server's call.
+                self.ppp_deadline = None;
+                self.enter(RasConnState::AuthAck);
+                self.enter(RasConnState::PrepareForCallback);
             }
             ClientEvent::AuthFailed {
                 error,
@@ -684,12 +831,30 @@ impl Connection {
                     self.phase = Phase::Connected(client);
                 }
             }
+            ClientEvent::LinkDown(LinkDownReason::PeerTerminated)
+                if matches!(self.callback, Callback::Agreed { .. })
+                    && matches!(self.phase, Phase::Ppp(_)) =>
+            {
+                // The server ended the link to call back: wait for the modem to report
+                // the call gone, then reset it.
+                self.enter(RasConnState::WaitForModemReset);
+                self.phase = Phase::AwaitingHangUp(now + CARRIER_DROP_WAIT);
+            }
+            // The server ended the link in callback control instead of acknowledging our
+            // choice: it refused the number [inferred].
+            ClientEvent::LinkDown(LinkDownReason::PeerTerminated)
+                if self.state == RasConnState::AuthCallback
+                    && matches!(self.phase, Phase::Ppp(_)) =>
+            {
+                self.fail(RasError::ERROR_BAD_CALLBACK_NUMBER)
+            }
             ClientEvent::LinkDown(reason) => match self.phase {
                 Phase::Ppp(_) => self.fail(link_down_error(reason)),
                 Phase::Connected(_) => self.disconnected(link_down_error(reason)),
                 Phase::Terminating(_) => self.closed(),
                 Phase::Opening
                 | Phase::Dialing(_)
+                | Phase::AwaitingHangUp(_)
                 | Phase::Terminal { .. }
                 | Phase::Script(_)
                 | Phase::Failed(_)
@@ -702,7 +867,7 @@ impl Connection {
     /// call and says so.
     fn receive_data(&mut self, now: Instant, bytes: &[u8]) {
         if self.carrier.feed(bytes) {
-            self.carrier_lost();
+            self.carrier_lost(now);
         } else if let Phase::Script(runner) = &mut self.phase {
             runner.handle_input(now, bytes);
         } else if let Phase::Terminal { .. } = self.phase {
@@ -736,7 +901,7 @@ impl Connection {
                 Phase::Ppp(client) | Phase::Connected(client) | Phase::Terminating(client) => {
                     match client.poll_event() {
                         Some(event) => {
-                            self.on_ppp_event(event);
+                            self.on_ppp_event(now, event);
                             true
                         }
                         None => false,
@@ -758,9 +923,11 @@ impl Connection {
                     }
                     None => false,
                 },
-                Phase::Opening | Phase::Terminal { .. } | Phase::Failed(None) | Phase::Closed => {
-                    false
-                }
+                Phase::Opening
+                | Phase::AwaitingHangUp(_)
+                | Phase::Terminal { .. }
+                | Phase::Failed(None)
+                | Phase::Closed => false,
             };
             if !progressed {
                 return;
@@ -797,7 +964,26 @@ fn dial_failure_error(failure: &DialFailure, no_carrier: RasError) -> RasError {
         DialFailure::NoResponse {
             stage: Stage::Dial, ..
         } => RasError::ERROR_NO_ANSWER,
+        // The server's callback never connected [inferred: raserror.h has no code for
+        // it; 638 is the generic one for a request that timed out].
+        DialFailure::NoResponse {
+            stage: Stage::Answer,
+            ..
+        } => RasError::ERROR_REQUEST_TIMEOUT,
     }
+}
+
+/// `szCallbackNumber = "*"`: ask the application for the number (ras-reference §4.3
+/// rule 17).
+pub const ASK_FOR_NUMBER: &str = "*";
+
+/// Whether `number` may be a callback number: ras-reference §2 (751
+/// ERROR_INVALID_CALLBACK_NUMBER) allows only `0-9 T P W ( ) - @` and space. Empty is valid
+/// (no callback).
+pub fn is_valid_callback_number(number: &str) -> bool {
+    number
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, 'T' | 'P' | 'W' | '(' | ')' | '-' | '@' | ' '))
 }
 
 /// PPP failure → RAS error (DESIGN §7: the ERROR_PPP_* family).
@@ -811,6 +997,9 @@ fn link_down_error(reason: LinkDownReason) -> RasError {
         LinkDownReason::ServerNotAuthenticated => RasError::ERROR_UNABLE_TO_AUTHENTICATE_SERVER,
         LinkDownReason::AuthNotSupported => RasError::ERROR_PPP_NO_PROTOCOLS_CONFIGURED,
         LinkDownReason::LocalClose => RasError::ERROR_USER_DISCONNECTION,
+        // The server never acknowledged our callback choice: it refused the number
+        // [inferred].
+        LinkDownReason::CallbackFailed => RasError::ERROR_BAD_CALLBACK_NUMBER,
     }
 }
 
@@ -828,6 +1017,11 @@ impl Machine for Connection {
             | Phase::Failed(Some(_))
             | Phase::Terminal { .. }
             | Phase::Script(_) => self.receive_data(now, bytes),
+            Phase::AwaitingHangUp(_) => {
+                if self.carrier.feed(bytes) {
+                    self.carrier_lost(now);
+                }
+            }
             Phase::Opening | Phase::Failed(None) | Phase::Closed => {}
         }
         self.pump(now);
@@ -857,6 +1051,12 @@ impl Machine for Connection {
             | Phase::Terminating(client)
             | Phase::Failed(Some(client)) => client.handle_timeout(now),
             Phase::Script(runner) => runner.handle_timeout(now),
+            Phase::AwaitingHangUp(until) => {
+                if *until <= now {
+                    tracing::info!("the modem never reported the call gone; resetting it");
+                    self.reset_for_callback(now);
+                }
+            }
             Phase::Opening | Phase::Terminal { .. } | Phase::Failed(None) | Phase::Closed => {}
         }
         self.pump(now);
@@ -887,6 +1087,7 @@ impl Machine for Connection {
             Phase::Script(runner) => {
                 sansio::sim::earliest([runner.poll_timeout(), self.ppp_deadline])
             }
+            Phase::AwaitingHangUp(until) => Some(*until),
             Phase::Opening | Phase::Terminal { .. } | Phase::Failed(None) | Phase::Closed => None,
         }
     }

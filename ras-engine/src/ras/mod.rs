@@ -5,6 +5,8 @@ mod error;
 pub mod limits;
 mod state;
 
-pub use connection::{Connection, ConnectionEvent, DialPlan, Notification};
+pub use connection::{
+    ASK_FOR_NUMBER, Connection, ConnectionEvent, DialPlan, Notification, is_valid_callback_number,
+};
 pub use error::{RASBASE, RASBASEEND, RasError, UnknownError};
 pub use state::{RASCS_DONE, RASCS_PAUSED, RasConnState, UnknownState};

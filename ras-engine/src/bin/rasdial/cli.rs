@@ -282,12 +282,22 @@ pub fn exit_status(error: RasError) -> u8 {
 /// | ConnectDevice | `Dialing...`                                |
 /// | Authenticate | `Verifying username and password...`         |
 /// | AuthProject | `Registering your computer on the network...` |
+/// | PrepareForCallback | `Preparing for callback...`            |
+/// | WaitForCallback | `Waiting for callback...`                 |
+/// | ReAuthenticate | `Verifying username and password...`       |
 /// | Connected   | `Connected to ENTRY.`                         |
+///
+/// The callback lines are [inferred]: §5.2 records no callback transcript; they follow the
+/// state names, and the callback's authentication prints the same line as the first.
 pub fn progress_line(state: RasConnState, entry: &str) -> Option<String> {
     Some(match state {
         RasConnState::OpenPort => format!("Connecting to {entry}..."),
         RasConnState::ConnectDevice => "Dialing...".to_owned(),
-        RasConnState::Authenticate => "Verifying username and password...".to_owned(),
+        RasConnState::Authenticate | RasConnState::ReAuthenticate => {
+            "Verifying username and password...".to_owned()
+        }
+        RasConnState::PrepareForCallback => "Preparing for callback...".to_owned(),
+        RasConnState::WaitForCallback => "Waiting for callback...".to_owned(),
         RasConnState::AuthProject => "Registering your computer on the network...".to_owned(),
         RasConnState::Connected => format!("Connected to {entry}."),
         _ => return None,
@@ -463,6 +473,15 @@ mod tests {
             Some("Connected to ISP.")
         );
         assert_eq!(progress_line(RasConnState::PortOpened, "ISP"), None);
+        assert_eq!(
+            progress_line(RasConnState::WaitForCallback, "ISP").as_deref(),
+            Some("Waiting for callback...")
+        );
+        assert_eq!(
+            progress_line(RasConnState::ReAuthenticate, "ISP"),
+            progress_line(RasConnState::Authenticate, "ISP")
+        );
+        assert_eq!(progress_line(RasConnState::WaitForModemReset, "ISP"), None);
         let busy = error_line(RasError::ERROR_LINE_BUSY);
         assert!(busy.starts_with("Remote Access error 676 - "), "{busy}");
         assert!(busy.ends_with(RasError::ERROR_LINE_BUSY.description().unwrap_or("?")));
