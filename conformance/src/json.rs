@@ -89,6 +89,9 @@ fn scenario(reported: &Reported<'_>) -> Value {
                     );
                     value["packets"] = json!(record.packets);
                     value["transcript"] = json!(record.transcript);
+                    if let Some(floor) = record.floor {
+                        value["floor_ms"] = json!(floor.as_secs_f64() * 1000.0);
+                    }
                 }
                 Err(error) => {
                     value["ok"] = json!(false);

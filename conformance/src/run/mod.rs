@@ -64,6 +64,9 @@ pub struct Record {
     /// The engine's line as a pcap file (`ras_ppp::Capture`), when [`RunOptions::capture`]
     /// asked for it.
     pub capture: Option<Vec<u8>>,
+    /// Realtime runs: the least real time the run can take at the driver's pace (its
+    /// modeled delays and timers, computation aside), from a simulated twin of it.
+    pub floor: Option<std::time::Duration>,
 }
 
 /// What a run records beyond the notification trace.
