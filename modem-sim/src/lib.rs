@@ -29,6 +29,7 @@ pub mod rack;
 pub mod realtime;
 pub mod registers;
 mod result;
+pub mod timer;
 
 pub use call::IncomingCall;
 pub use line::LineConditions;

@@ -50,6 +50,7 @@ use crate::dte_log::DteLog;
 use crate::far_command::FarCommand;
 use crate::modem::{Modem, ModemEvent};
 use crate::network::{Network, PeerSpec, normalise_number};
+use crate::timer::Sleeper;
 
 /// The environment variable that gives an `exec:` far end the path of the modem's control
 /// socket (see the module docs).
@@ -355,6 +356,8 @@ pub async fn serve(
     // Programs holding the slave open, other than this one.
     let mut openers = Openers::default();
     let mut callers_left = true;
+    // Deadlines to the microsecond, not tokio's millisecond.
+    let mut sleeper = Sleeper::default();
     tokio::pin!(shutdown);
     info!(path = %path.display(), number = %modem.number(), control = %control.path.display(), "modem ready");
 
@@ -384,7 +387,7 @@ pub async fn serve(
                 Some(FarEnd::Stream(_)) | None => None,
             },
         ]);
-        let sleep = deadline.map(|d| tokio::time::sleep_until(clock.real_deadline(d).into()));
+        let wake = deadline.map(|d| clock.real_deadline(d));
         tokio::select! {
             biased;
             () = &mut shutdown => break,
@@ -430,7 +433,7 @@ pub async fn serve(
                 }
                 guard.clear_ready();
             }
-            () = async { if let Some(sleep) = sleep { sleep.await } }, if deadline.is_some() => {
+            () = async { if let Some(wake) = wake { sleeper.sleep_until(wake).await } }, if wake.is_some() => {
                 // The real clock may land a hair before the virtual deadline it stands for.
                 let now = clock.now().max(deadline.unwrap_or(Instant::ZERO));
                 modem.handle_timeout(now);
