@@ -2,7 +2,7 @@
 //!
 //! tokio's timer wheel ticks in whole milliseconds and rounds a deadline up to the next
 //! tick, so at a small time scale a modeled delay of 1.2 ms lasted about 2.1 ms. A
-//! [`Sleeper`] sleeps on tokio's wheel until the last tick before the deadline and spends
+//! [`Sleeper`] sleeps on tokio's wheel until two ticks before the deadline and spends
 //! the rest on a Linux `timerfd` (an hrtimer, microseconds late at most) made the first
 //! time a deadline is that close, so an idle modem, or one at real time whose deadlines are
 //! seconds apart, holds no extra descriptor until it needs one.
@@ -17,8 +17,9 @@ use rustix::time::{
 use tokio::io::unix::AsyncFd;
 use tracing::warn;
 
-/// The granularity of tokio's timer wheel.
-const WHEEL_TICK: Duration = Duration::from_millis(1);
+/// How far ahead of a deadline the wheel's sleep ends: it rounds up to the next of its
+/// millisecond ticks, and the thread may wake late on top.
+const WHEEL_MARGIN: Duration = Duration::from_millis(2);
 
 /// Sleeps to a deadline with microsecond rather than millisecond precision.
 #[derive(Debug, Default)]
@@ -32,7 +33,7 @@ impl Sleeper {
     /// Return at `deadline` (at once if it has passed). Cancel-safe: a sleep dropped half
     /// way leaves nothing behind that a later one would mistake for its own expiry.
     pub async fn sleep_until(&mut self, deadline: Instant) {
-        if let Some(coarse) = deadline.checked_sub(WHEEL_TICK)
+        if let Some(coarse) = deadline.checked_sub(WHEEL_MARGIN)
             && coarse > Instant::now()
         {
             tokio::time::sleep_until(coarse.into()).await;
