@@ -79,7 +79,9 @@ struct RunArgs {
     /// and the engine's line as PPP frames (`.pcap`, for Wireshark/tshark) in DIR,
     /// created if missing. Files are named after the scenario (`DIR/basic/busy.pcap`);
     /// when more than one driver runs, the driver is part of the name
-    /// (`DIR/basic/busy.simulated.pcap`, `DIR/basic/busy.realtime.pcap`).
+    /// (`DIR/basic/busy.simulated.pcap`, `DIR/basic/busy.realtime.pcap`). Each scenario's
+    /// dial is drawn as a sequence diagram (`DIR/basic/busy.svg`), and `DIR/index.html`
+    /// shows the whole run.
     #[arg(long, value_name = "DIR")]
     artifacts: Option<PathBuf>,
     /// Run N scenarios at a time (default: the machine's cores). Output keeps the
@@ -257,6 +259,11 @@ fn run(args: RunArgs) -> ExitCode {
             file: scenario.path.clone(),
             artifacts: written,
         });
+    }
+
+    if let Some(Err(error)) = artifacts.as_ref().map(|a| a.index(&reported, &invalid)) {
+        complain!("--artifacts: {error}");
+        artifacts_failed = true;
     }
 
     let passed = verdicts.iter().filter(|v| v.passed()).count();
