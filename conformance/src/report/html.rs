@@ -136,7 +136,7 @@ pub fn index(dir: &Path, scenarios: &[Reported<'_>], invalid: &[(String, String)
             Some(svg) => {
                 let _ = writeln!(
                     sections,
-                    "<img class=\"sequence\" loading=\"lazy\" src=\"{}\" alt=\"sequence diagram of {name}\">",
+                    "<img class=\"sequence\" src=\"{}\" alt=\"sequence diagram of {name}\">",
                     href(dir, svg)
                 );
             }
@@ -164,7 +164,7 @@ pub fn index(dir: &Path, scenarios: &[Reported<'_>], invalid: &[(String, String)
          <h1>Conformance run</h1>\n<p class=\"summary\">{summary}</p>\n\
          <div class=\"filters\"><input id=\"filter\" type=\"search\" placeholder=\"filter by name\" \
          aria-label=\"filter by name\"> <label><input id=\"failed-only\" type=\"checkbox\"> \
-         failures only</label> <span id=\"shown\"></span> shown</div>\n\
+         failures only</label> · <span id=\"shown\"></span> shown</div>\n\
          <table id=\"scenarios\">\n<thead><tr><th>scenario</th><th>result</th><th>time</th>\
          <th>drivers</th><th>artifacts</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n\
          {sections}<script>{SCRIPT}</script>\n</body>\n</html>\n"

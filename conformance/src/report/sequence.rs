@@ -202,7 +202,7 @@ const TOP: u32 = 64;
 const ROW: u32 = 24;
 /// Average width of one character of the label font, to shorten labels that would
 /// overflow their arrow (the tooltip keeps the whole text).
-const CHAR_WIDTH: u32 = 7;
+const CHAR_WIDTH: u32 = 8;
 
 /// The style sheet embedded in every diagram.
 const STYLE: &str = "\
@@ -215,7 +215,7 @@ text{font-family:ui-monospace,monospace;font-size:12px;fill:#222}\
 .label{text-anchor:middle}\
 .call .arrow{stroke:#1f5fbf}.notify .arrow{stroke:#2e7d32}\
 .pause .arrow{stroke:#b26a00}.failure .arrow{stroke:#c62828}\
-.failure .label{fill:#c62828;font-weight:bold}\
+.failure .label{fill:#c62828}\
 .command .arrow{stroke:#6a1b9a}.result .arrow{stroke:#8e24aa}\
 .packet .arrow{stroke:#455a64}";
 
