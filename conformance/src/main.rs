@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use conformance::artifacts::Artifacts;
 use conformance::json::Reported;
 use conformance::outcome::{Verdict, evaluate_with};
+use conformance::report::progress::Progress;
 use conformance::run::{Driver, RunOptions};
 use conformance::scenario::{LoadError, Scenario, discover, load};
 use conformance::select::{NameFilter, Partition};
@@ -228,19 +229,22 @@ fn run(args: RunArgs) -> ExitCode {
         .jobs
         .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
+    let progress = Progress::new(selected.len());
     let verdicts = run_all(&selected, &drivers, options, jobs, |verdict| {
         let mark = if verdict.passed() { "PASS" } else { "FAIL" };
         let under: Vec<String> = drivers.iter().map(ToString::to_string).collect();
-        say!(
+        progress.say(&format!(
             "{mark} {} ({}) {:.2}s",
             verdict.name,
             under.join(", "),
             verdict.elapsed.as_secs_f64()
-        );
+        ));
         if !verdict.passed() {
-            say!("{}", verdict.explain().trim_end());
+            progress.say(verdict.explain().trim_end());
         }
+        progress.advance(verdict.passed());
     });
+    progress.finish();
 
     let mut artifacts_failed = false;
     let mut reported = Vec::new();

@@ -1,8 +1,10 @@
 //! What `conformance run --artifacts DIR` draws for a person: a sequence diagram of each
 //! scenario's dial ([`sequence`], an SVG) and one page for the whole run ([`html`],
-//! `index.html`). Both are self-contained: no scripts or fonts from anywhere else.
+//! `index.html`). Both are self-contained: no scripts or fonts from anywhere else. And
+//! while the run goes on, its progress on a terminal ([`progress`]).
 
 pub mod html;
+pub mod progress;
 pub mod sequence;
 pub mod timeline;
 
