@@ -164,7 +164,7 @@ fn happening(at: Duration, what: &Happening) -> Event {
                 label.push_str(symbol);
             }
             Event {
-                detail: Some(call.clone()),
+                detail: Some(format!("{label}: {call}")),
                 ..event(Lane::Engine, Lane::Application, kind, &label)
             }
         }
@@ -193,16 +193,17 @@ fn packet(at: Duration, summary: &str) -> Event {
 }
 
 /// Horizontal distance between lanes.
-const LANE_GAP: u32 = 240;
+const LANE_GAP: u32 = 260;
 /// Width of the time column on the left.
 const TIME_COLUMN: u32 = 90;
 /// Where the first arrow sits, below the lane headings.
 const TOP: u32 = 64;
 /// Vertical distance between arrows.
 const ROW: u32 = 24;
-/// Average width of one character of the label font, to shorten labels that would
-/// overflow their arrow (the tooltip keeps the whole text).
-const CHAR_WIDTH: u32 = 8;
+/// Width of one character of the label font (12 px monospace: 0.6 em), in tenths of a
+/// pixel, to shorten labels that would overflow their arrow (the tooltip keeps the whole
+/// text).
+const CHAR_WIDTH_TENTHS: u32 = 72;
 
 /// The style sheet embedded in every diagram.
 const STYLE: &str = "\
@@ -225,7 +226,7 @@ fn x(lane: Lane) -> u32 {
 
 /// `label` cut to `width` pixels' worth of characters, with an ellipsis when cut.
 fn fit(label: &str, width: u32) -> String {
-    let room = usize::try_from(width / CHAR_WIDTH)
+    let room = usize::try_from(width * 10 / CHAR_WIDTH_TENTHS)
         .unwrap_or(usize::MAX)
         .max(4);
     if label.chars().count() <= room {
@@ -312,6 +313,7 @@ pub fn svg(title: &str, events: &[Event]) -> String {
 mod tests {
     use super::*;
     use crate::report::timeline::Moment;
+    use proptest::prelude::*;
     use ras_engine::ppp::hdlc::Encoder;
     use ras_engine::ppp::wire::Protocol;
     use ras_engine::ppp::{Capture, Direction};
@@ -467,8 +469,67 @@ mod tests {
         let label = svg.split("class=\"label\"").nth(1).unwrap();
         let label = &label[label.find('>').unwrap() + 1..label.find("</text>").unwrap()];
         assert!(label.ends_with('…'), "{label}");
-        assert!(label.matches('z').count() < 30, "{label}");
+        assert!(label.matches('z').count() < 36, "{label}");
         assert!(svg.contains(&"z".repeat(200)));
+    }
+
+    fn lane() -> impl Strategy<Value = Lane> {
+        proptest::sample::select(Lane::ALL.to_vec())
+    }
+
+    fn kind() -> impl Strategy<Value = Kind> {
+        use Kind::*;
+        proptest::sample::select(vec![Call, Notify, Pause, Failure, Command, Result, Packet])
+    }
+
+    proptest! {
+        /// Whatever a modem echoes or a server names itself, the diagram stays well-formed
+        /// XML with one event group and one arrow per event.
+        #[test]
+        fn any_events_give_well_formed_svg(
+            title in any::<String>(),
+            events in proptest::collection::vec(
+                (any::<u32>(), lane(), lane(), kind(), any::<String>(), proptest::option::of(any::<String>())),
+                0..20,
+            ),
+        ) {
+            let events: Vec<Event> = events
+                .into_iter()
+                .map(|(millis, from, to, kind, label, detail)| Event {
+                    at: Duration::from_millis(u64::from(millis)),
+                    from,
+                    to,
+                    kind,
+                    label,
+                    detail,
+                })
+                .collect();
+            let svg = svg(&title, &events);
+            let mut reader = quick_xml::Reader::from_str(&svg);
+            let (mut groups, mut arrows) = (0, 0);
+            loop {
+                match reader.read_event() {
+                    Ok(quick_xml::events::Event::Eof) => break,
+                    Ok(quick_xml::events::Event::Start(element) | quick_xml::events::Event::Empty(element)) => {
+                        let class = element
+                            .try_get_attribute("class")
+                            .unwrap()
+                            .map(|a| a.unescape_value().unwrap().into_owned())
+                            .unwrap_or_default();
+                        if element.name().as_ref() == b"g" && class.starts_with("event ") {
+                            groups += 1;
+                        }
+                        if element.name().as_ref() == b"line" && class == "arrow" {
+                            arrows += 1;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => prop_assert!(false, "{error} in {svg}"),
+                }
+            }
+            prop_assert_eq!(groups, events.len());
+            prop_assert_eq!(arrows, events.len());
+        }
     }
 
     #[test]

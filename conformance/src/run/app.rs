@@ -598,7 +598,8 @@ fn run_program(
 ) -> Result<Record, String> {
     let ras = world.ras();
     let extensions = dial_extensions(scenario);
-    // Several dials: the timeline keeps their notifier calls (each names its handle).
+    // Several dials: the timeline keeps their RAS calls and their notifier calls (the
+    // calls name their handles).
     let timeline = Timeline::new(world.clock());
     let mut dials: BTreeMap<String, Dialed> = BTreeMap::new();
     let mut log = Vec::new();
@@ -631,6 +632,7 @@ fn run_program(
                     Some((notifier, inbox)) => (Some(notifier), Some(inbox)),
                     None => (None, None),
                 };
+                timeline.note(Happening::Dial);
                 let (handle, line) = match ras.dial(Some(&extensions), phonebook, &params, notifier)
                 {
                     Ok(handle) if *sync => (Some(handle), format!("connected h{}", handle.value())),
@@ -696,6 +698,7 @@ fn run_program(
                 log.push(format!("enum: [{}]", names.join(", ")));
             }
             Step::HangUp(name) => {
+                timeline.note(Happening::HungUp);
                 let result = match ras.hang_up(handle_of(&dials, name)) {
                     Ok(()) => "ok".to_owned(),
                     Err(error) => error_name(error),
@@ -712,6 +715,7 @@ fn run_program(
     // released.
     for dialed in dials.values() {
         if let Some(handle) = dialed.handle {
+            timeline.note(Happening::HungUp);
             let _ = ras.hang_up(handle);
         }
     }
