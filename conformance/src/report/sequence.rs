@@ -514,7 +514,7 @@ mod tests {
                         let class = element
                             .try_get_attribute("class")
                             .unwrap()
-                            .map(|a| a.unescape_value().unwrap().into_owned())
+                            .map(|a| String::from_utf8_lossy(&a.value).into_owned())
                             .unwrap_or_default();
                         if element.name().as_ref() == b"g" && class.starts_with("event ") {
                             groups += 1;
