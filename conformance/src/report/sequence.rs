@@ -284,7 +284,7 @@ pub fn svg(title: &str, events: &[Event]) -> String {
     for (row, event) in (0u32..).zip(events) {
         let y = TOP + row * ROW + ROW / 2;
         let (from, to) = (x(event.from), x(event.to));
-        let label = fit(&event.label, from.abs_diff(to).saturating_sub(8));
+        let label = fit(&event.label, from.abs_diff(to).saturating_sub(24));
         let tooltip = event.detail.as_deref().unwrap_or(&event.label);
         let _ = writeln!(
             out,
