@@ -88,7 +88,7 @@ pub fn index(dir: &Path, scenarios: &[Reported<'_>], invalid: &[(String, String)
             .zip(&verdict.timings)
             .map(|((driver, run), time)| {
                 let state = if run.is_ok() { "" } else { " (did not run)" };
-                format!("{driver} {:.2} s{state}", time.as_secs_f64())
+                format!("{driver} {:.3} s{state}", time.as_secs_f64())
             })
             .collect();
         let links: Vec<String> = reported
@@ -107,7 +107,7 @@ pub fn index(dir: &Path, scenarios: &[Reported<'_>], invalid: &[(String, String)
         let _ = writeln!(
             rows,
             "<tr class=\"{outcome}\" data-name=\"{name}\"><td><a href=\"#{anchor}\">{name}</a></td>\
-             <td class=\"outcome\">{}</td><td>{:.2} s</td><td>{}</td><td>{}</td></tr>",
+             <td class=\"outcome\">{}</td><td>{:.3} s</td><td>{}</td><td>{}</td></tr>",
             outcome.to_uppercase(),
             verdict.elapsed.as_secs_f64(),
             escape(&drivers.join(", ")),
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(page.matches("<tr class=\"fail\"").count(), 2);
         assert_eq!(page.matches("<section ").count(), 3);
         // Per-scenario time and each driver's.
-        assert!(page.contains("<td>1.25 s</td><td>simulated 0.05 s, realtime 1.20 s</td>"));
+        assert!(page.contains("<td>1.250 s</td><td>simulated 0.050 s, realtime 1.200 s</td>"));
         // Links relative to the page; the failing scenario's name escaped everywhere.
         assert!(page.contains(
             "<a href=\"basic/pap-connect.simulated.pcap\">pap-connect.simulated.pcap</a>"
