@@ -60,6 +60,10 @@ pub const TARGETS: &[Target] = &[
         run: ppp::cbcp_decode,
     },
     Target {
+        name: "mp_header",
+        run: ppp::mp_header,
+    },
+    Target {
         name: "mp_reassemble",
         run: ppp::mp_reassemble,
     },

@@ -20,7 +20,7 @@ use ras_ppp::wire::chap::{ChapRepr, FailureMessage, MsChapV2Response, SuccessMes
 use ras_ppp::wire::control::CodeSet;
 use ras_ppp::wire::ipcp::IpcpOption;
 use ras_ppp::wire::lcp::LcpOption;
-use ras_ppp::wire::mp::SequenceFormat;
+use ras_ppp::wire::mp::{MpPacket, MpRepr, SequenceFormat};
 use ras_ppp::wire::options::{ConfigOption, emit_list, parse_list};
 use ras_ppp::wire::pap::PapRepr;
 use ras_ppp::wire::ppp_frame::FrameRepr;
@@ -370,6 +370,33 @@ pub fn mp_reassemble(data: &[u8]) {
     }
     bundle.flush();
     assert_eq!(bundle.buffered_fragments(), 0);
+}
+
+/// The Multilink header decoder (RFC 1990 §3): any bytes, read in both header formats,
+/// give a header or a typed error for fewer octets than a header; a header written back
+/// reads back equal, with the same fragment, and differs from the input only in the
+/// reserved bits, which it writes as zero.
+pub fn mp_header(data: &[u8]) {
+    for format in [SequenceFormat::Long, SequenceFormat::Short] {
+        let Ok(packet) = MpPacket::new_checked(data, format) else {
+            assert!(data.len() < format.header_len());
+            continue;
+        };
+        let header = MpRepr::parse(&packet);
+        assert!(header.sequence <= format.max_sequence());
+        let written = header.to_bytes(packet.fragment());
+        let again = MpPacket::new_checked(&written[..], format).expect("a whole header");
+        assert_eq!(MpRepr::parse(&again), header);
+        assert_eq!(again.fragment(), packet.fragment());
+        // B and E, then 6 (long) or 2 (short) reserved bits.
+        let reserved = match format {
+            SequenceFormat::Long => 0x3f,
+            SequenceFormat::Short => 0x30,
+        };
+        assert_eq!(written[0] & reserved, 0);
+        assert_eq!(written[0] & !reserved, data[0] & !reserved);
+        assert_eq!(written[1..], data[1..]);
+    }
 }
 
 /// Every PPP decoder at once (HDLC framing, LCP, PAP, IPCP packets and options): arbitrary
