@@ -12,6 +12,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod bacp;
 pub mod capture;
 pub mod cbcp;
 pub mod chap;
