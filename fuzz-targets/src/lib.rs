@@ -68,6 +68,10 @@ pub const TARGETS: &[Target] = &[
         run: ppp::mp_reassemble,
     },
     Target {
+        name: "bap_decode",
+        run: ppp::bap_decode,
+    },
+    Target {
         name: "ppp_link",
         run: ppp::ppp_link,
     },
