@@ -145,7 +145,8 @@ pub mod sub_kind {
 }
 
 /// Link-Type bits (RFC 2125 §6.1 numbers them 0–4: ISDN, X.25, analog, switched digital,
-/// ISDN data over voice; bit 0 is taken as the least significant [inferred]).
+/// ISDN data over voice; bit 0 is taken as the least significant [inferred]). Wireshark
+/// reads the octet as an index instead (it shows 0x04 as "ISDN data over voice").
 pub mod link_type {
     /// ISDN.
     pub const ISDN: u8 = 0x01;
