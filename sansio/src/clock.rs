@@ -1,5 +1,5 @@
-//! Real time for the realtime drivers, scaled so that simulated delays and protocol timers
-//! shrink together.
+//! Real time for the realtime drivers: protocol timers scaled by a [`TimeScale`], modeled
+//! delays by a [`DelayScale`] of their own (issue 15), the two together a [`Pace`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,7 +11,8 @@ use crate::time::{Duration, Instant};
 /// A factor of 1 is wall-clock time (what a real modem needs). The default, 0.01, runs a
 /// 3 s LCP restart timer in 30 ms and a 6 s modem handshake in 60 ms, which keeps a whole
 /// dial over real PTYs well under a second while leaving every timer far above the
-/// PTY's own round trip. Both ends of a test (engine and modem) must use the same factor.
+/// PTY's own round trip. Both ends of a test (engine and modem) must use the same factor;
+/// the modem's modeled delays may run at another ([`Pace`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeScale(f64);
 
