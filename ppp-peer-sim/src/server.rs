@@ -11,14 +11,14 @@ use ras_ppp::eap::{EapAttempt, EapAuthenticator, EapAuthenticatorConfig, EapProo
 use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
 use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
-use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, new_lcp};
+use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, MultilinkConfig, new_lcp};
 use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
 use ras_ppp::random::{Entropy, Random, SeededRandom};
 use ras_ppp::wire::Protocol;
 use ras_ppp::wire::chap::error_code;
 use ras_ppp::wire::eap::EapMethod;
-use ras_ppp::wire::lcp::CallbackOperation;
+use ras_ppp::wire::lcp::{CallbackOperation, EndpointClass, EndpointDiscriminator};
 use ras_ppp::{AuthProtocol, Phase};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
@@ -26,6 +26,15 @@ use tracing::{debug, info};
 use crate::fault::{Arrival, FaultInjector, Faults};
 use crate::login::{LoginProgress, TerminalLogin};
 use crate::script::{Account, AccountOutcome, AuthMode, Callback, Script};
+
+/// The server's Endpoint Discriminator (RFC 1990 §5.1.3): class 1, Locally Assigned
+/// Address, the same on every call so a client sees one system behind all its links.
+fn server_discriminator() -> EndpointDiscriminator {
+    EndpointDiscriminator {
+        class: EndpointClass::Local,
+        address: b"ppp-peer-sim".to_vec(),
+    }
+}
 
 /// What the server says in Authenticate-Ack and CHAP Success.
 const WELCOME: &str = "Welcome";
@@ -166,6 +175,13 @@ impl Server {
                         Leg::Called => vec![CallbackOperation::Cbcp],
                         Leg::CalledBack => Vec::new(),
                     },
+                    // RFC 1990 §5.1: the server's own MRRU and a discriminator of its own
+                    // (class 1, locally assigned) so the client can tell it is one system.
+                    multilink: script.multilink.accept.then(|| MultilinkConfig {
+                        mrru: script.multilink.mrru,
+                        short_sequence: false,
+                        discriminator: Some(server_discriminator()),
+                    }),
                     ..LcpExtensions::default()
                 },
                 ..LcpConfig::default()

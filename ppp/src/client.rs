@@ -16,7 +16,7 @@ use crate::fsm::{Event, FsmConfig, LayerEvent, State};
 use crate::hdlc::{DEFAULT_MRU, Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use crate::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use crate::keepalive::{Keepalive, KeepaliveConfig, KeepaliveEvent};
-use crate::lcp::{Lcp, LcpConfig, LcpExtensions, new_lcp};
+use crate::lcp::{Lcp, LcpConfig, LcpExtensions, MultilinkAgreement, MultilinkConfig, new_lcp};
 use crate::pap::PapClient;
 use crate::random::{Entropy, Random, SeededRandom};
 use crate::wire::control::CodeSet;
@@ -60,6 +60,10 @@ pub struct ClientConfig {
     /// Ask the server to call back: LCP Callback with operation 6 (MS-CBCP §2.2.1), then,
     /// once authenticated, CBCP as this configures it. `None` (the default): no callback.
     pub callback: Option<CbcpClientConfig>,
+    /// Take part in multilink (RFC 1990 §5.1): request MRRU, Endpoint Discriminator and,
+    /// if asked, Short Sequence Number Header Format on this link. `None` (the default):
+    /// multilink options are neither requested nor accepted.
+    pub multilink: Option<MultilinkConfig>,
 }
 
 impl Default for ClientConfig {
@@ -82,6 +86,7 @@ impl Default for ClientConfig {
             mru: DEFAULT_MRU,
             keepalive: Some(KeepaliveConfig::default()),
             callback: None,
+            multilink: None,
         }
     }
 }
@@ -249,6 +254,7 @@ impl Client {
                 max_failure: config.max_failure,
                 extensions: LcpExtensions {
                     request_callback: config.callback.as_ref().map(|_| CallbackOperation::Cbcp),
+                    multilink: config.multilink.clone(),
                     ..LcpExtensions::default()
                 },
                 ..LcpConfig::default()
@@ -312,6 +318,12 @@ impl Client {
     /// The current RFC 1661 §3 phase.
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+
+    /// Multilink as LCP agreed it on this link (RFC 1990 §5.1.1: both MRRUs Acked), or
+    /// `None` when the peer refused it (the link is then an ordinary PPP link).
+    pub fn multilink(&self) -> Option<MultilinkAgreement> {
+        self.lcp.negotiator().multilink()
     }
 
     /// Frames the deframer dropped, and why.

@@ -111,16 +111,96 @@ enum Listener {
     Caller(Option<Result<(), RasError>>),
 }
 
+/// One link of a connection: a port, the modem on it and the call it places.
+#[derive(Debug)]
+struct Link {
+    /// The port's handle in [`Action`]s and port events: the connection's own handle for a
+    /// single-link dial, the subentry handle (`RasGetSubEntryHandle`, rule 22) for each link
+    /// of a multilink one.
+    handle: HRasConn,
+    device: PathBuf,
+    baud: u32,
+    machine: Connection,
+    /// Bytes that arrived while the notifier ran.
+    held_input: Vec<u8>,
+    port_open: bool,
+    /// The driver has closed the port for good.
+    closed: bool,
+    /// Where the link stands in its bundle (multilink only).
+    outcome: LinkOutcome,
+}
+
+impl Link {
+    fn new(handle: HRasConn, device: PathBuf, baud: u32, plan: DialPlan) -> Self {
+        Link {
+            handle,
+            device,
+            baud,
+            machine: Connection::new(plan),
+            held_input: Vec::new(),
+            port_open: false,
+            closed: false,
+            outcome: LinkOutcome::Dialing,
+        }
+    }
+
+    fn subentry(&self) -> u32 {
+        self.machine.plan().subentry
+    }
+
+    /// `RasGetConnectStatus` on the link's subentry handle.
+    fn status(&self) -> ConnectStatus {
+        let plan = self.machine.plan();
+        ConnectStatus {
+            state: self.machine.state(),
+            error: self.machine.error(),
+            device_type: plan.device_type.clone(),
+            device_name: plan.device_name.clone(),
+            phone_number: plan.dialer.number.clone(),
+        }
+    }
+}
+
+/// A multilink link's outcome, as the bundle counts it (ras-reference §4.5 rule 26).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkOutcome {
+    /// Still dialing: no final state yet.
+    Dialing,
+    /// SubEntryConnected was reported.
+    Up,
+    /// The link failed, dropped or was hung up: the state it failed in and why.
+    Down {
+        state: RasConnState,
+        error: RasError,
+    },
+}
+
+/// Where a multilink (RASEDM_DialAll) connection stands as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bundle {
+    /// Some link has no final state yet.
+    Dialing,
+    /// Connected was reported; at least one link is up.
+    Connected,
+    /// Every link failed: the dial failed.
+    Failed,
+    /// Connected once, and every link has gone down since.
+    Ended,
+}
+
 #[derive(Debug)]
 struct Record {
     entry_name: String,
-    device: PathBuf,
-    baud: u32,
     status: ConnectStatus,
     sub_entry: u32,
     /// Dials of this connected entry not yet balanced by a hang-up (§4.4 rule 23).
     references: u32,
-    machine: Connection,
+    /// The links: one, or one per subentry of a dial-all entry (subentry *k* at *k* − 1).
+    links: Vec<Link>,
+    /// `None` for a single-link connection.
+    bundle: Option<Bundle>,
+    /// Notifications waiting for the notifier (a bundle may owe two at once).
+    outbox: VecDeque<Notification>,
     /// The domain stored with the entry, for `szDomain = "*"` (ras-reference §3.2).
     entry_domain: String,
     listener: Listener,
@@ -133,9 +213,6 @@ struct Record {
     /// A resume that arrived while the notifier that reported the pause was still running
     /// (the application's other thread may be quicker than the notifier's return).
     resume_pending: Option<DialParams>,
-    /// Bytes that arrived while the notifier ran.
-    held_input: Vec<u8>,
-    port_open: bool,
     /// Since when the connection has waited for its notifier.
     frozen_since: Option<Instant>,
     /// Set when the application releases the connection: a notification queued but not
@@ -158,9 +235,170 @@ impl Record {
         Instant::from_nanos(now.as_nanos().saturating_sub(lag))
     }
 
-    /// When the machine's next timer is due, on the driver's clock.
+    /// When a link's next timer is due, on the driver's clock.
     fn next_timeout(&self) -> Option<Instant> {
-        self.machine.poll_timeout().map(|at| at + self.lag)
+        self.links
+            .iter()
+            .filter_map(|link| link.machine.poll_timeout())
+            .min()
+            .map(|at| at + self.lag)
+    }
+
+    /// The link a paused dial waits on (resume, EAP, terminal), else link 1.
+    fn focus(&mut self) -> &mut Link {
+        let index = self
+            .links
+            .iter()
+            .position(|link| link.machine.is_paused())
+            .unwrap_or(0);
+        &mut self.links[index]
+    }
+
+    /// Every port is closed (or was never opened and never will be).
+    fn all_closed(&self) -> bool {
+        self.links.iter().all(|link| link.closed)
+    }
+
+    /// Turn a link's notification into the bundle's (ras-reference §4.5 rule 26, §4.7 C):
+    /// progress passes with its subentry; a link's Connected is SubEntryConnected; a link's
+    /// failure is SubEntryDisconnected with its error. Once every link has a final state,
+    /// the connection's own outcome follows (see [`Record::settle_bundle`]).
+    ///
+    /// A link only joins a bundle when LCP agreed on multilink (RFC 1990 §5.1.1). A server
+    /// that refuses it leaves the connection single-link: the first link up stays, and
+    /// every later one is hung up and reported SubEntryDisconnected(754
+    /// ERROR_BUNDLE_NOT_FOUND) [inferred: Windows documents no code; 754 says there is
+    /// no bundle for the link to join].
+    fn bundle_notification(&mut self, now: Instant, index: usize, notification: Notification) {
+        let up: Vec<bool> = self
+            .links
+            .iter()
+            .filter(|link| link.outcome == LinkOutcome::Up)
+            .map(|link| link.machine.multilink().is_some())
+            .collect();
+        // A link up without multilink, or this one without it, while another is up.
+        let no_bundle = !up.is_empty()
+            && (up.contains(&false) || self.links[index].machine.multilink().is_none());
+        let link = &mut self.links[index];
+        let subentry = link.subentry();
+        match (notification.state, notification.error) {
+            (RasConnState::Connected, None) if no_bundle => {
+                tracing::info!(subentry, "no multilink bundle to join: hanging the link up");
+                link.machine.hang_up(now);
+                let error = RasError::ERROR_BUNDLE_NOT_FOUND;
+                link.outcome = LinkOutcome::Down {
+                    state: RasConnState::Connected,
+                    error,
+                };
+                self.outbox.push_back(plain(
+                    subentry,
+                    RasConnState::SubEntryDisconnected,
+                    Some(error),
+                ));
+            }
+            (RasConnState::Connected, None) => {
+                link.outcome = LinkOutcome::Up;
+                self.outbox
+                    .push_back(plain(subentry, RasConnState::SubEntryConnected, None));
+            }
+            (state, Some(error)) => {
+                link.outcome = LinkOutcome::Down { state, error };
+                self.outbox.push_back(plain(
+                    subentry,
+                    RasConnState::SubEntryDisconnected,
+                    Some(error),
+                ));
+            }
+            _ => self.outbox.push_back(notification),
+        }
+        self.settle_bundle();
+    }
+
+    /// A link that was up and has gone down since (the call dropped, PPP ended): it
+    /// reports no notification of its own (§4.1 rule 3), so the bundle reports
+    /// SubEntryDisconnected for it.
+    fn watch_links(&mut self) {
+        for link in &mut self.links {
+            if link.outcome == LinkOutcome::Up && link.machine.state() == RasConnState::Disconnected
+            {
+                let error = link
+                    .machine
+                    .error()
+                    .unwrap_or(RasError::ERROR_USER_DISCONNECTION);
+                link.outcome = LinkOutcome::Down {
+                    state: RasConnState::Disconnected,
+                    error,
+                };
+                self.outbox.push_back(plain(
+                    link.subentry(),
+                    RasConnState::SubEntryDisconnected,
+                    Some(error),
+                ));
+            }
+        }
+        self.settle_bundle();
+    }
+
+    /// The connection's outcome once every link has a final state (rule 26): Connected
+    /// with the lowest connected subentry [inferred: §7 question 6, undocumented], or,
+    /// with none up, the failure of the lowest subentry repeated as the connection's
+    /// (its state and error) [inferred]. After Connected, the last link going down ends
+    /// the connection: Disconnected with that link's error.
+    fn settle_bundle(&mut self) {
+        let Some(stage) = self.bundle else {
+            return;
+        };
+        let up = self
+            .links
+            .iter()
+            .find(|link| link.outcome == LinkOutcome::Up)
+            .map(Link::subentry);
+        match stage {
+            Bundle::Dialing => {
+                if self
+                    .links
+                    .iter()
+                    .any(|link| link.outcome == LinkOutcome::Dialing)
+                {
+                    return;
+                }
+                if let Some(subentry) = up {
+                    self.bundle = Some(Bundle::Connected);
+                    self.outbox
+                        .push_back(plain(subentry, RasConnState::Connected, None));
+                } else if let Some((subentry, state, error)) =
+                    self.links.iter().find_map(|link| match link.outcome {
+                        LinkOutcome::Down { state, error } => Some((link.subentry(), state, error)),
+                        _ => None,
+                    })
+                {
+                    self.bundle = Some(Bundle::Failed);
+                    self.outbox.push_back(plain(subentry, state, Some(error)));
+                }
+            }
+            Bundle::Connected if up.is_none() => {
+                self.bundle = Some(Bundle::Ended);
+                let error = self.links.iter().rev().find_map(|link| match link.outcome {
+                    LinkOutcome::Down { error, .. } => Some(error),
+                    _ => None,
+                });
+                if !self.released {
+                    self.status.state = RasConnState::Disconnected;
+                    self.status.error = error;
+                }
+            }
+            Bundle::Connected | Bundle::Failed | Bundle::Ended => {}
+        }
+    }
+}
+
+/// A notification with no extended error.
+fn plain(subentry: u32, state: RasConnState, error: Option<RasError>) -> Notification {
+    Notification {
+        subentry,
+        state,
+        error,
+        extended_error: 0,
     }
 }
 
@@ -170,6 +408,8 @@ pub struct RasCore {
     config: EngineConfig,
     next_handle: u64,
     connections: BTreeMap<HRasConn, Record>,
+    /// Every port handle (a link's) → its connection's handle.
+    ports: BTreeMap<HRasConn, HRasConn>,
     actions: VecDeque<Action>,
 }
 
@@ -180,6 +420,7 @@ impl RasCore {
             config,
             next_handle: 0,
             connections: BTreeMap::new(),
+            ports: BTreeMap::new(),
             actions: VecDeque::new(),
         }
     }
@@ -192,6 +433,10 @@ impl RasCore {
     /// `RasDial` of a new connection (or a referenced one). The dial starts at once; its
     /// progress comes out as actions. A synchronous dial (`notifier` `None`) then waits
     /// for [`RasCore::outcome`].
+    ///
+    /// A dial-all entry (`DialMode=1` with subentries, ras-reference §3.6) dials every
+    /// link at once, each on its own port under its own subentry handle; notifications
+    /// carry the subentry (rule 26, see [`Record::bundle_notification`]).
     pub fn dial(
         &mut self,
         now: Instant,
@@ -233,24 +478,35 @@ impl RasCore {
                     handle,
                     dispatcher: Dispatcher::new(notifier, handle, params.callback_id)
                         .cancelled_by(&record.cancelled),
-                    notification: Notification {
-                        subentry: record.sub_entry,
-                        state: RasConnState::Connected,
-                        error: None,
-                        extended_error: 0,
-                    },
+                    notification: plain(record.sub_entry, RasConnState::Connected, None),
                     reference: true,
                 }));
             }
             return Ok(handle);
         }
+        let multilink = entry.dials_all();
+        let mut devices = vec![(entry.device.clone(), entry.connect_bps)];
+        if multilink {
+            devices.extend(
+                entry
+                    .subentries
+                    .iter()
+                    .map(|sub| (sub.device.clone(), sub.connect_bps)),
+            );
+        }
         // One dial per port: a second dial on a device in use (or still being released)
-        // fails before it starts.
-        if self
-            .connections
-            .values()
-            .any(|record| record.device == entry.device)
-        {
+        // fails before it starts; so does a dial-all entry naming one port twice.
+        let in_use = |device: &PathBuf| {
+            self.connections
+                .values()
+                .flat_map(|record| &record.links)
+                .any(|link| link.device == *device)
+        };
+        let repeated = devices
+            .iter()
+            .enumerate()
+            .any(|(i, (device, _))| devices[..i].iter().any(|(other, _)| other == device));
+        if repeated || devices.iter().any(|(device, _)| in_use(device)) {
             return Err(DialError::before_start(RasError::ERROR_PORT_ALREADY_OPEN));
         }
         let handle = HRasConn(self.next_handle + 1);
@@ -262,7 +518,29 @@ impl RasCore {
         // Nor can it show an EAP Notification: acknowledge those at once.
         plan.ppp.eap.confirm_notifications &= plan.paused_states;
         plan.script = script;
-        self.next_handle += 1;
+        let links = if multilink {
+            // Link k's subentry handle follows the connection's.
+            let mut links = Vec::with_capacity(devices.len());
+            for (k, (device, baud)) in (1..).zip(devices) {
+                let link_handle = HRasConn(handle.0 + u64::from(k));
+                let link_plan = plan
+                    .link(entry, k, &self.config, link_handle)
+                    .map_err(DialError::before_start)?;
+                links.push(Link::new(link_handle, device, baud, link_plan));
+            }
+            links
+        } else {
+            plan.subentry = params.sub_entry.max(1);
+            vec![Link::new(
+                handle,
+                entry.device.clone(),
+                entry.connect_bps,
+                plan.clone(),
+            )]
+        };
+        self.next_handle = links
+            .last()
+            .map_or(handle.0, |link| link.handle.0.max(handle.0));
         let status = ConnectStatus {
             state: RasConnState::OpenPort,
             error: None,
@@ -273,27 +551,30 @@ impl RasCore {
         let cancelled = Arc::new(AtomicBool::new(false));
         let listener = match notifier {
             Some(notifier) => Listener::Notifier(Some(
-                Dispatcher::new(notifier, handle, params.callback_id).cancelled_by(&cancelled),
+                Dispatcher::new(notifier, handle, params.callback_id)
+                    .cancelled_by(&cancelled)
+                    .multilink(multilink),
             )),
             None => Listener::Caller(None),
         };
+        for link in &links {
+            self.ports.insert(link.handle, handle);
+        }
         self.connections.insert(
             handle,
             Record {
                 entry_name: entry.name.clone(),
-                device: entry.device.clone(),
-                baud: entry.connect_bps,
                 status,
-                sub_entry: plan.subentry,
+                sub_entry: if multilink { 1 } else { plan.subentry },
                 references: 1,
-                machine: Connection::new(plan),
+                links,
+                bundle: multilink.then_some(Bundle::Dialing),
+                outbox: VecDeque::new(),
                 entry_domain: entry.domain().to_owned(),
                 listener,
                 released: false,
                 hang_up_pending: false,
                 resume_pending: None,
-                held_input: Vec::new(),
-                port_open: false,
                 frozen_since: None,
                 cancelled,
                 lag: Duration::ZERO,
@@ -315,7 +596,7 @@ impl RasCore {
         params: &DialParams,
     ) -> Result<(), RasError> {
         let record = self.live_mut(handle)?;
-        if !record.machine.is_paused() || record.resume_pending.is_some() {
+        if !record.focus().machine.is_paused() || record.resume_pending.is_some() {
             return Err(RasError::ERROR_INVALID_PARAMETER);
         }
         if record.in_notifier() {
@@ -339,10 +620,19 @@ impl RasCore {
         answer: EapAnswer,
     ) -> Result<(), RasError> {
         let record = self.live_mut(handle)?;
-        if sub_entry.max(1) != record.sub_entry {
-            return Err(RasError::ERROR_INVALID_PARAMETER);
-        }
-        record.machine.invoke_eap_ui(answer)
+        let link = match record.bundle {
+            Some(_) => record
+                .links
+                .iter_mut()
+                .find(|link| link.subentry() == sub_entry.max(1)),
+            None => record
+                .links
+                .first_mut()
+                .filter(|link| link.subentry() == sub_entry.max(1)),
+        };
+        link.ok_or(RasError::ERROR_INVALID_PARAMETER)?
+            .machine
+            .invoke_eap_ui(answer)
     }
 
     /// What the EAP method of `handle` asks the user, while paused in InvokeEapUI.
@@ -350,7 +640,12 @@ impl RasCore {
         self.connections
             .get(&handle)
             .filter(|record| !record.released)
-            .map(|record| record.machine.eap_prompt().cloned())
+            .map(|record| {
+                record
+                    .links
+                    .iter()
+                    .find_map(|link| link.machine.eap_prompt().cloned())
+            })
             .ok_or(RasError::ERROR_INVALID_HANDLE)
     }
 
@@ -361,21 +656,64 @@ impl RasCore {
         handle: HRasConn,
         bytes: &[u8],
     ) -> Result<(), RasError> {
-        self.live_mut(handle)?.machine.terminal_write(bytes)?;
+        self.live_mut(handle)?
+            .focus()
+            .machine
+            .terminal_write(bytes)?;
         self.pump(now, handle);
         Ok(())
     }
 
     /// What the line of `handle` (paused in Interactive) sent since the last read.
     pub fn terminal_read(&mut self, handle: HRasConn) -> Result<Vec<u8>, RasError> {
-        self.live_mut(handle)?.machine.terminal_read()
+        self.live_mut(handle)?.focus().machine.terminal_read()
+    }
+
+    /// `RasGetSubEntryHandle` (ras-reference §4.4 rule 22): the handle of link `sub_entry`
+    /// (1-based) of connection `handle`. ERROR_INVALID_HANDLE for a handle that is not a
+    /// live connection's, ERROR_NO_MORE_ITEMS for an index beyond the connection's links
+    /// (0 included [inferred]), ERROR_PORT_NOT_OPEN for a link that is not connected. A
+    /// single-link connection's subentry 1 is the connection's own handle [inferred].
+    pub fn get_subentry_handle(
+        &self,
+        handle: HRasConn,
+        sub_entry: u32,
+    ) -> Result<HRasConn, RasError> {
+        let record = self
+            .connections
+            .get(&handle)
+            .filter(|record| !record.released)
+            .ok_or(RasError::ERROR_INVALID_HANDLE)?;
+        let link = match record.bundle {
+            Some(_) => record
+                .links
+                .iter()
+                .find(|link| link.subentry() == sub_entry),
+            None => record.links.first().filter(|_| sub_entry == 1),
+        }
+        .ok_or(RasError::ERROR_NO_MORE_ITEMS)?;
+        let connected = match record.bundle {
+            Some(_) => link.outcome == LinkOutcome::Up,
+            None => link.machine.state() == RasConnState::Connected,
+        };
+        if !connected {
+            return Err(RasError::ERROR_PORT_NOT_OPEN);
+        }
+        Ok(link.handle)
     }
 
     /// `RasHangUp`: release one reference; the last one starts the link's termination.
     /// The handle stays valid, in state Disconnected [inferred: rule 21 only says the
     /// status is ERROR_INVALID_HANDLE once the hang-up has finished], until the port is
     /// closed. Inside the notifier it takes effect once the notifier returns (§4.1 rule 8).
+    ///
+    /// On a subentry handle it drops only that link (rule 22); the connection goes on, or,
+    /// if that was its last link up, ends with ERROR_USER_DISCONNECTION. Like any
+    /// RasHangUp it is not notified (§4.1 rule 3) [inferred].
     pub fn hang_up(&mut self, now: Instant, handle: HRasConn) -> Result<(), RasError> {
+        if let Some((owner, index)) = self.subentry_link(handle) {
+            return self.hang_up_link(now, owner, index);
+        }
         let record = self
             .connections
             .get_mut(&handle)
@@ -392,6 +730,7 @@ impl RasCore {
         record.cancelled.store(true, Ordering::SeqCst);
         record.status.state = RasConnState::Disconnected;
         record.resume_pending = None;
+        record.outbox.clear();
         if let Listener::Caller(outcome @ None) = &mut record.listener {
             *outcome = Some(Err(RasError::ERROR_USER_DISCONNECTION));
             self.actions.push_back(Action::Settled { handle });
@@ -404,13 +743,47 @@ impl RasCore {
             dispatcher.end();
         }
         let local = record.local(now);
-        record.machine.hang_up(local);
+        for link in &mut record.links {
+            link.machine.hang_up(local);
+        }
         self.pump(now, handle);
+        self.forget_if_closed(handle);
         Ok(())
     }
 
-    /// `RasGetConnectStatus`.
+    /// RasHangUp on the subentry handle of link `index` of `owner` (rule 22).
+    fn hang_up_link(
+        &mut self,
+        now: Instant,
+        owner: HRasConn,
+        index: usize,
+    ) -> Result<(), RasError> {
+        let record = self.live_mut(owner)?;
+        let local = record.local(now);
+        let link = &mut record.links[index];
+        if matches!(link.outcome, LinkOutcome::Down { .. }) {
+            return Ok(());
+        }
+        link.machine.hang_up(local);
+        link.outcome = LinkOutcome::Down {
+            state: link.machine.state(),
+            error: RasError::ERROR_USER_DISCONNECTION,
+        };
+        record.settle_bundle();
+        self.pump(now, owner);
+        Ok(())
+    }
+
+    /// `RasGetConnectStatus`, on a connection's handle or a subentry handle (the link's
+    /// own state; rule 22: it cannot confirm that link's hang-up).
     pub fn connect_status(&self, handle: HRasConn) -> Result<ConnectStatus, RasError> {
+        if let Some((owner, index)) = self.subentry_link(handle) {
+            return self
+                .connections
+                .get(&owner)
+                .map(|record| record.links[index].status())
+                .ok_or(RasError::ERROR_INVALID_HANDLE);
+        }
         self.connections
             .get(&handle)
             .map(|record| record.status.clone())
@@ -477,64 +850,72 @@ impl RasCore {
         for handle in due {
             if let Some(record) = self.connections.get_mut(&handle) {
                 let local = record.local(now);
-                record.machine.handle_timeout(local);
+                for link in &mut record.links {
+                    if link.machine.poll_timeout().is_some_and(|t| t <= local) {
+                        link.machine.handle_timeout(local);
+                    }
+                }
             }
             self.pump(now, handle);
         }
     }
 
-    /// Bytes read from `handle`'s port.
-    pub fn handle_input(&mut self, now: Instant, handle: HRasConn, bytes: &[u8]) {
-        let Some(record) = self.connections.get_mut(&handle) else {
+    /// Bytes read from the port `port`.
+    pub fn handle_input(&mut self, now: Instant, port: HRasConn, bytes: &[u8]) {
+        let Some((handle, record, index)) = self.port_mut(port) else {
             return;
         };
         if record.in_notifier() {
-            record.held_input.extend_from_slice(bytes);
+            record.links[index].held_input.extend_from_slice(bytes);
             return;
         }
         let local = record.local(now);
-        record.machine.handle_input(local, bytes);
+        record.links[index].machine.handle_input(local, bytes);
         self.pump(now, handle);
     }
 
-    /// The driver opened `handle`'s port.
-    pub fn port_opened(&mut self, now: Instant, handle: HRasConn) {
-        if let Some(record) = self.connections.get_mut(&handle) {
-            record.port_open = true;
-            let local = record.local(now);
-            record.machine.port_opened(local);
-        }
+    /// The driver opened the port `port`.
+    pub fn port_opened(&mut self, now: Instant, port: HRasConn) {
+        let Some((handle, record, index)) = self.port_mut(port) else {
+            return;
+        };
+        let local = record.local(now);
+        let link = &mut record.links[index];
+        link.port_open = true;
+        link.machine.port_opened(local);
         self.pump(now, handle);
     }
 
-    /// The driver could not open `handle`'s port.
-    pub fn port_failed(&mut self, now: Instant, handle: HRasConn, error: RasError) {
-        if let Some(record) = self.connections.get_mut(&handle) {
-            record.machine.port_failed(error);
-        }
+    /// The driver could not open the port `port`.
+    pub fn port_failed(&mut self, now: Instant, port: HRasConn, error: RasError) {
+        let Some((handle, record, index)) = self.port_mut(port) else {
+            return;
+        };
+        record.links[index].machine.port_failed(error);
         self.pump(now, handle);
     }
 
-    /// `handle`'s port stopped working (read or write failed, the device went away).
-    pub fn port_lost(&mut self, now: Instant, handle: HRasConn) {
-        if let Some(record) = self.connections.get_mut(&handle) {
-            record.port_open = false;
-            record.machine.port_lost();
-        }
+    /// The port `port` stopped working (read or write failed, the device went away).
+    pub fn port_lost(&mut self, now: Instant, port: HRasConn) {
+        let Some((handle, record, index)) = self.port_mut(port) else {
+            return;
+        };
+        let link = &mut record.links[index];
+        link.port_open = false;
+        link.machine.port_lost();
         self.pump(now, handle);
     }
 
-    /// The driver closed `handle`'s port: the hang-up is complete and the handle ends.
-    pub fn port_closed(&mut self, handle: HRasConn) {
-        if self
-            .connections
-            .get(&handle)
-            .is_some_and(|record| record.released)
-        {
-            self.connections.remove(&handle);
-        } else if let Some(record) = self.connections.get_mut(&handle) {
-            record.port_open = false;
-        }
+    /// The driver closed the port `port`. Once every port of a released connection is
+    /// closed, the hang-up is complete and the handle ends.
+    pub fn port_closed(&mut self, port: HRasConn) {
+        let Some((handle, record, index)) = self.port_mut(port) else {
+            return;
+        };
+        let link = &mut record.links[index];
+        link.port_open = false;
+        link.closed = true;
+        self.forget_if_closed(handle);
     }
 
     /// The notifier of `delivery` has returned: the connection goes on (and a hang-up or
@@ -556,19 +937,24 @@ impl RasCore {
         if record.hang_up_pending {
             record.hang_up_pending = false;
             dispatcher.end();
-            record.machine.hang_up(local);
+            for link in &mut record.links {
+                link.machine.hang_up(local);
+            }
         } else if let Some(params) = record.resume_pending.take() {
             resume_error = resume_machine(record, local, &params).err();
         }
         record.listener = Listener::Notifier(Some(dispatcher));
-        let held = std::mem::take(&mut record.held_input);
-        if !held.is_empty() {
-            record.machine.handle_input(local, &held);
+        for link in &mut record.links {
+            let held = std::mem::take(&mut link.held_input);
+            if !held.is_empty() {
+                link.machine.handle_input(local, &held);
+            }
         }
         if let Some(error) = resume_error {
             tracing::info!(%handle, %error, "the resume queued during the notifier was refused");
         }
         self.pump(now, handle);
+        self.forget_if_closed(handle);
     }
 
     /// The live (not released) record of `handle`.
@@ -579,7 +965,42 @@ impl RasCore {
             .ok_or(RasError::ERROR_INVALID_HANDLE)
     }
 
-    /// Turn what `handle`'s machine produced into actions, up to the next notifier call.
+    /// The connection and link index behind a subentry handle of a multilink connection
+    /// (not a connection's own handle).
+    fn subentry_link(&self, handle: HRasConn) -> Option<(HRasConn, usize)> {
+        let owner = *self.ports.get(&handle).filter(|&&owner| owner != handle)?;
+        let index = self
+            .connections
+            .get(&owner)?
+            .links
+            .iter()
+            .position(|link| link.handle == handle)?;
+        Some((owner, index))
+    }
+
+    /// The connection (handle and record) and link index of the port `port`.
+    fn port_mut(&mut self, port: HRasConn) -> Option<(HRasConn, &mut Record, usize)> {
+        let handle = *self.ports.get(&port)?;
+        let record = self.connections.get_mut(&handle)?;
+        let index = record.links.iter().position(|link| link.handle == port)?;
+        Some((handle, record, index))
+    }
+
+    /// Forget a released connection whose ports are all closed: its handles end.
+    fn forget_if_closed(&mut self, handle: HRasConn) {
+        if self
+            .connections
+            .get(&handle)
+            .is_some_and(|record| record.released && record.all_closed())
+            && let Some(record) = self.connections.remove(&handle)
+        {
+            for link in &record.links {
+                self.ports.remove(&link.handle);
+            }
+        }
+    }
+
+    /// Turn what `handle`'s links produced into actions, up to the next notifier call.
     fn pump(&mut self, now: Instant, handle: HRasConn) {
         let Some(record) = self.connections.get_mut(&handle) else {
             return;
@@ -588,73 +1009,127 @@ impl RasCore {
             if record.in_notifier() {
                 return; // the connection waits for its notifier (§4.1 rule 7)
             }
-            let Some(event) = record.machine.poll_event() else {
+            if let Some(notification) = record.outbox.pop_front() {
+                notify(&mut self.actions, now, handle, record, notification);
+                continue;
+            }
+            let Some((index, event)) = record
+                .links
+                .iter_mut()
+                .enumerate()
+                .find_map(|(index, link)| link.machine.poll_event().map(|event| (index, event)))
+            else {
+                if record.bundle.is_some() {
+                    record.watch_links();
+                    if !record.outbox.is_empty() {
+                        continue;
+                    }
+                }
                 break;
             };
+            let link = &record.links[index];
             match event {
                 ConnectionEvent::OpenPort => self.actions.push_back(Action::OpenPort {
-                    handle,
-                    device: record.device.clone(),
-                    baud: record.baud,
+                    handle: link.handle,
+                    device: link.device.clone(),
+                    baud: link.baud,
                     entry_name: record.entry_name.clone(),
                 }),
                 ConnectionEvent::ClosePort => {
-                    self.actions.push_back(Action::ClosePort { handle });
+                    self.actions.push_back(Action::ClosePort {
+                        handle: link.handle,
+                    });
                 }
-                ConnectionEvent::Notify(notification) => {
+                ConnectionEvent::Notify(notification) if record.bundle.is_some() => {
                     if !record.released {
-                        // While the notifier runs, the status is the state it is told of
-                        // (the machine may already be further on).
-                        record.status.state = notification.state;
-                        record.status.error = notification.error;
+                        let local = record.local(now);
+                        record.bundle_notification(local, index, notification);
                     }
-                    match &mut record.listener {
-                        Listener::Notifier(slot) => {
-                            if let Some(dispatcher) = slot.take_if(|d| !d.has_ended()) {
-                                record.frozen_since = Some(now);
-                                self.actions.push_back(Action::Notify(Delivery {
-                                    handle,
-                                    dispatcher,
-                                    notification,
-                                    reference: false,
-                                }));
-                            }
-                        }
-                        Listener::Caller(outcome @ None) => {
-                            let settled = match notification.error {
-                                Some(error) => Some(Err(error)),
-                                None if notification.state == RasConnState::Connected => {
-                                    Some(Ok(()))
-                                }
-                                None => None,
-                            };
-                            if settled.is_some() {
-                                *outcome = settled;
-                                self.actions.push_back(Action::Settled { handle });
-                            }
-                        }
-                        Listener::Caller(Some(_)) => {}
-                    }
+                }
+                ConnectionEvent::Notify(notification) => record.outbox.push_back(notification),
+            }
+        }
+        for link in &mut record.links {
+            if link.port_open {
+                while let Some(bytes) = link.machine.poll_transmit() {
+                    self.actions.push_back(Action::Transmit {
+                        handle: link.handle,
+                        bytes,
+                    });
                 }
             }
         }
-        if record.port_open {
-            while let Some(bytes) = record.machine.poll_transmit() {
-                self.actions.push_back(Action::Transmit { handle, bytes });
-            }
+        if record.bundle == Some(Bundle::Ended)
+            && let Listener::Notifier(Some(dispatcher)) = &mut record.listener
+        {
+            // The last link's SubEntryDisconnected was the flow's last notification.
+            dispatcher.end();
         }
-        if !record.released {
-            record.status.state = record.machine.state();
-            record.status.error = record.machine.error();
+        if !record.released && record.bundle.is_none() {
+            record.status.state = record.links[0].machine.state();
+            record.status.error = record.links[0].machine.error();
         }
     }
 }
 
-/// Resume `record`'s paused machine with the application's new parameters (`now` on the
+/// Hand `notification` of `record` to its listener: the notifier (the connection then
+/// waits for it), or the synchronous caller once the dial has its outcome.
+fn notify(
+    actions: &mut VecDeque<Action>,
+    now: Instant,
+    handle: HRasConn,
+    record: &mut Record,
+    notification: Notification,
+) {
+    // A link lost after Connected leaves the connection's status as it is (rule 26).
+    let after_connected = notification.state == RasConnState::SubEntryDisconnected
+        && matches!(
+            record.status.state,
+            RasConnState::Connected | RasConnState::Disconnected
+        );
+    if !record.released && !after_connected {
+        // While the notifier runs, the status is the state it is told of (the machine may
+        // already be further on). A link's failure is not the connection's (rule 26).
+        record.status.state = notification.state;
+        if notification.state != RasConnState::SubEntryDisconnected {
+            record.status.error = notification.error;
+        }
+    }
+    match &mut record.listener {
+        Listener::Notifier(slot) => {
+            if let Some(dispatcher) = slot.take_if(|d| !d.has_ended()) {
+                record.frozen_since = Some(now);
+                actions.push_back(Action::Notify(Delivery {
+                    handle,
+                    dispatcher,
+                    notification,
+                    reference: false,
+                }));
+            }
+        }
+        Listener::Caller(outcome @ None) => {
+            let settled = match notification.error {
+                // A link's failure is not the dial's (rule 26).
+                Some(_) if notification.state == RasConnState::SubEntryDisconnected => None,
+                Some(error) => Some(Err(error)),
+                None if notification.state == RasConnState::Connected => Some(Ok(())),
+                None => None,
+            };
+            if settled.is_some() {
+                *outcome = settled;
+                actions.push_back(Action::Settled { handle });
+            }
+        }
+        Listener::Caller(Some(_)) => {}
+    }
+}
+
+/// Resume `record`'s paused link with the application's new parameters (`now` on the
 /// connection's clock).
 fn resume_machine(record: &mut Record, now: Instant, params: &DialParams) -> Result<(), RasError> {
     let user = params.authentication_name(&record.entry_domain);
     record
+        .focus()
         .machine
         .resume(now, &user, &params.password, &params.callback_number)
 }

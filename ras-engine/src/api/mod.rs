@@ -24,7 +24,9 @@ use crate::driver;
 use crate::hayes::DialerConfig;
 use crate::phonebook::{AuthRestrictions, CallbackMode, Entry, Phonebook, SwitchPosition};
 use crate::ppp::cbcp::CbcpClientConfig;
-use crate::ppp::random::Entropy;
+use crate::ppp::lcp::MultilinkConfig;
+use crate::ppp::random::{Entropy, Random};
+use crate::ppp::wire::lcp::{EndpointClass, EndpointDiscriminator};
 use crate::ppp::{AuthProtocol, ClientConfig, EapAnswer, EapMethod, EapPeerConfig, EapPrompt};
 use crate::ras::{ASK_FOR_NUMBER, DialPlan, RasConnState, RasError, is_valid_callback_number};
 use crate::script::DialScript;
@@ -322,6 +324,10 @@ impl DialPlan {
                 None => implemented,
             },
             eap,
+            multilink: entry.negotiates_multilink().then(|| MultilinkConfig {
+                discriminator: Some(endpoint_discriminator(config.entropy(handle))),
+                ..MultilinkConfig::default()
+            }),
             ..defaults
         };
         Ok(DialPlan {
@@ -342,7 +348,55 @@ impl DialPlan {
             script: None,
         })
     }
+
+    /// The plan of link `subentry` (1-based) of a multilink dial whose link 1 is `self`:
+    /// its own number (or the entry's, with `SharedPhoneNumbers=1`) and device name, its
+    /// own magic numbers (`handle` is the link's), the same credentials and the same
+    /// Endpoint Discriminator (RFC 1990 §5.1.3: one system, one discriminator).
+    pub fn link(
+        &self,
+        entry: &Entry,
+        subentry: u32,
+        config: &EngineConfig,
+        handle: HRasConn,
+    ) -> Result<DialPlan, RasError> {
+        let mut plan = self.clone();
+        plan.subentry = subentry;
+        let Some(index) = subentry.checked_sub(2) else {
+            return Ok(plan);
+        };
+        let sub = entry
+            .subentries
+            .get(index as usize)
+            .ok_or(RasError::ERROR_NO_MORE_ITEMS)?;
+        if !entry.shared_phone_numbers {
+            let number = sub.phone_numbers.first().cloned().unwrap_or_default();
+            if number.is_empty() {
+                return Err(RasError::ERROR_BAD_PHONE_NUMBER);
+            }
+            crate::ras::limits::check_phone_number(&number)?;
+            plan.dialer.number = number;
+        }
+        plan.device_name = sub.device_name.clone();
+        plan.ppp.entropy = config.entropy(handle);
+        Ok(plan)
+    }
 }
+
+/// Our Endpoint Discriminator (RFC 1990 §5.1.3): class 1, Locally Assigned Address, eight
+/// octets drawn once per connection [inferred: Windows' choice of class is undocumented;
+/// any value works as long as every link of the connection sends the same one].
+fn endpoint_discriminator(entropy: Entropy) -> EndpointDiscriminator {
+    let mut address = vec![0; 8];
+    Random::from_entropy(entropy, ENDPOINT_DISCRIMINATOR_SALT).fill(&mut address);
+    EndpointDiscriminator {
+        class: EndpointClass::Local,
+        address,
+    }
+}
+
+/// Keeps the discriminator's random stream apart from the link's magic numbers.
+const ENDPOINT_DISCRIMINATOR_SALT: u64 = 0x4d50_4544; // "MPED"
 
 /// The callback delay the dialer asks for in CBCP (MS-CBCP §2.2.4.2: the caller states
 /// the delay it needs): time for the modem to drop the call and be reset before the
@@ -566,9 +620,25 @@ impl Ras {
             .wait(&mut |core| core.connect_status(handle).is_err());
     }
 
-    /// `RasGetConnectStatus`.
+    /// `RasGetConnectStatus`, on a connection's handle or a subentry handle (that link's
+    /// own state).
     pub fn connect_status(&self, handle: HRasConn) -> Result<ConnectStatus, RasError> {
         self.shared.core.lock().connect_status(handle)
+    }
+
+    /// `RasGetSubEntryHandle` (ras-reference §4.4 rule 22): the handle of link
+    /// `sub_entry` (1-based) of `handle`, which [`Ras::hang_up`] drops alone.
+    /// ERROR_INVALID_HANDLE, ERROR_PORT_NOT_OPEN (that link is not connected) or
+    /// ERROR_NO_MORE_ITEMS (no such subentry).
+    pub fn get_subentry_handle(
+        &self,
+        handle: HRasConn,
+        sub_entry: u32,
+    ) -> Result<HRasConn, RasError> {
+        self.shared
+            .core
+            .lock()
+            .get_subentry_handle(handle, sub_entry)
     }
 
     /// `RasEnumConnections`: connections that are connected (NT-family behaviour,

@@ -61,6 +61,7 @@ use super::{RasConnState, RasError};
 use crate::hayes::{
     CarrierWatch, DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage,
 };
+use crate::ppp::lcp::MultilinkAgreement;
 use crate::ppp::{
     Client, ClientConfig, ClientEvent, EapAnswer, EapPrompt, LinkDownReason, Phase as PppPhase,
 };
@@ -273,6 +274,15 @@ impl Connection {
     /// The plan this connection dials.
     pub fn plan(&self) -> &DialPlan {
         &self.plan
+    }
+
+    /// Multilink as LCP agreed it on this link (RFC 1990 §5.1.1), while PPP runs; `None`
+    /// when the server refused it or it was not asked for.
+    pub fn multilink(&self) -> Option<MultilinkAgreement> {
+        match &self.phase {
+            Phase::Ppp(client) | Phase::Connected(client) => client.multilink(),
+            _ => None,
+        }
     }
 
     /// Whether events are waiting to be polled.

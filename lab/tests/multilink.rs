@@ -1,0 +1,430 @@
+//! Multilink, RASEDM_DialAll, in the lab: one connection over several modems
+//! (ras-reference §4.5 rules 26–28, §4.7 C, §4.4 rule 22). The phonebook text is §6.5's
+//! multilink example with the ports and numbers of this lab.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+
+use modem_sim::Network;
+use ppp_peer_sim::Script;
+use ras_engine::api::{DialParams, EngineConfig, HRasConn, Notifier, NotifyControl};
+use ras_engine::phonebook::Phonebook;
+use ras_engine::ras::{RasConnState, RasError};
+use ras_lab::Lab;
+
+use RasConnState::*;
+
+/// Two-link entry (§6.5), `{PORTS}` and `{NUMBERS}` filled in per test.
+fn phonebook(links: &[(&str, &str)]) -> Phonebook {
+    let mut text = String::from(
+        "[Bonded ISP]\nEncoding=1\nType=1\nNegotiateMultilinkAlways=1\nDialMode=1\n\
+         SharedPhoneNumbers=0\nCallbackMode=0\nAuthRestrictions=552\n",
+    );
+    for (index, (port, number)) in links.iter().enumerate() {
+        text.push_str(&format!(
+            "\nMEDIA=serial\nPort={port}\nDevice=Modem {index}\nConnectBPS=115200\n\n\
+             DEVICE=modem\nPhoneNumber={number}\nUseDialingRules=0\nTryNextAlternateOnFail=1\n"
+        ));
+    }
+    Phonebook::parse(&text, None).unwrap()
+}
+
+const PORTS: [&str; 3] = ["/dev/ttyS0", "/dev/ttyS1", "/dev/ttyS2"];
+
+const NETWORK: &str = r#"
+modems: ["5550100", "5550101", "5550102"]
+numbers:
+  "5551234": {connect: 33600, peer: builtin}
+  "5551235": {connect: 31200, peer: builtin}
+  "5551236": {connect: 28800, peer: builtin}
+  "5551240": {connect: 33600, peer: builtin, drop-after-seconds: 30}
+  "5551241": {connect: 33600, peer: builtin, drop-after-seconds: 60}
+  "5550000": busy
+"#;
+
+const SERVER: &str =
+    "auth: mschapv2\nusers: {alice: wonderland}\nmultilink: {accept: true, max-links: 3}\n";
+
+fn lab(modems: usize, script: &str) -> Lab {
+    let network = Network::from_yaml(NETWORK).unwrap();
+    PORTS[..modems]
+        .iter()
+        .fold(Lab::builder(EngineConfig::default()), |builder, port| {
+            builder.modem(*port, network.clone())
+        })
+        .server(Script::from_yaml(script).unwrap(), 7)
+        .build()
+}
+
+fn params() -> DialParams {
+    DialParams {
+        entry_name: "Bonded ISP".into(),
+        user_name: "alice".into(),
+        password: "wonderland".into(),
+        ..DialParams::default()
+    }
+}
+
+/// (subentry, state, error) as a RasDialFunc2 sees them.
+type Trace = Arc<Mutex<Vec<(u32, RasConnState, u32)>>>;
+
+fn func2(stop_at: Option<(u32, RasConnState)>) -> (Trace, Notifier) {
+    let trace: Trace = Arc::default();
+    let seen = Arc::clone(&trace);
+    let notifier = Notifier::Func2(Box::new(
+        move |_id, subentry, _handle, _msg, state, error, _extended| {
+            seen.lock().unwrap().push((subentry, state, error));
+            if stop_at == Some((subentry, state)) {
+                NotifyControl::Stop
+            } else {
+                NotifyControl::Continue
+            }
+        },
+    ));
+    (trace, notifier)
+}
+
+fn of_link(trace: &Trace, subentry: u32) -> Vec<(RasConnState, u32)> {
+    trace
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(s, ..)| *s == subentry)
+        .map(|(_, state, error)| (*state, *error))
+        .collect()
+}
+
+/// A link's progress, as for a single-link dial (§4.7 A), ending in SubEntryConnected.
+fn link_up() -> Vec<(RasConnState, u32)> {
+    [
+        OpenPort,
+        PortOpened,
+        ConnectDevice,
+        DeviceConnected,
+        AllDevicesConnected,
+        Authenticate,
+        AuthNotify,
+        AuthProject,
+        Authenticated,
+        Projected,
+        SubEntryConnected,
+    ]
+    .into_iter()
+    .map(|state| (state, 0))
+    .collect()
+}
+
+fn settled(lab: &Lab, handle: HRasConn) -> bool {
+    let ras = lab.ras();
+    lab.run_until(|| {
+        ras.connect_status(handle)
+            .is_ok_and(|s| s.state == Connected || s.error.is_some())
+    })
+}
+
+#[test]
+fn two_links_come_up_and_connect_once_both_have() {
+    let lab = lab(2, SERVER);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
+    let (trace, notifier) = func2(None);
+    let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+    assert!(settled(&lab, handle));
+    let mut link1 = link_up();
+    link1.push((Connected, 0));
+    assert_eq!(
+        of_link(&trace, 1),
+        link1,
+        "Connected carries the lowest link up"
+    );
+    assert_eq!(of_link(&trace, 2), link_up());
+    // Interleaved: link 2 started before link 1 finished.
+    let all = trace.lock().unwrap().clone();
+    let second_open = all.iter().position(|n| *n == (2, OpenPort, 0)).unwrap();
+    let first_up = all
+        .iter()
+        .position(|n| *n == (1, SubEntryConnected, 0))
+        .unwrap();
+    assert!(second_open < first_up, "{all:?}");
+    assert_eq!(all.last(), Some(&(1, Connected, 0)));
+    assert!(
+        all.iter().all(|(s, ..)| matches!(s, 1 | 2)),
+        "only subentries 1 and 2: {all:?}"
+    );
+    // Both links are connected, each with a handle of its own.
+    let link2 = ras.get_subentry_handle(handle, 2).unwrap();
+    assert_ne!(link2, handle);
+    assert_eq!(ras.connect_status(link2).unwrap().state, Connected);
+    assert_eq!(ras.connect_status(link2).unwrap().phone_number, "5551235");
+    assert_eq!(ras.enum_connections().len(), 1);
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+    assert_eq!(
+        ras.connect_status(link2).unwrap_err(),
+        RasError::ERROR_INVALID_HANDLE
+    );
+}
+
+#[test]
+fn three_links_and_a_synchronous_dial() {
+    let lab = lab(3, SERVER);
+    let ras = lab.ras();
+    let book = phonebook(&[
+        (PORTS[0], "5551234"),
+        (PORTS[1], "5551235"),
+        (PORTS[2], "5551236"),
+    ]);
+    let handle = ras.dial(None, &book, &params(), None).unwrap();
+    assert_eq!(ras.connect_status(handle).unwrap().state, Connected);
+    for subentry in 1..=3 {
+        let link = ras.get_subentry_handle(handle, subentry).unwrap();
+        assert_eq!(ras.connect_status(link).unwrap().state, Connected);
+    }
+    assert_eq!(
+        ras.get_subentry_handle(handle, 4).unwrap_err(),
+        RasError::ERROR_NO_MORE_ITEMS
+    );
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}
+
+#[test]
+fn a_busy_link_is_reported_and_the_other_connects() {
+    let lab = lab(2, SERVER);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5550000")]);
+    let (trace, notifier) = func2(None);
+    let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+    assert!(settled(&lab, handle));
+    let busy = RasError::ERROR_LINE_BUSY.code();
+    assert_eq!(
+        of_link(&trace, 2),
+        vec![
+            (OpenPort, 0),
+            (PortOpened, 0),
+            (ConnectDevice, 0),
+            (SubEntryDisconnected, busy)
+        ]
+    );
+    assert_eq!(trace.lock().unwrap().last(), Some(&(1, Connected, 0)));
+    assert_eq!(
+        ras.get_subentry_handle(handle, 2).unwrap_err(),
+        RasError::ERROR_PORT_NOT_OPEN
+    );
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}
+
+#[test]
+fn all_links_busy_fails_with_the_first_subentrys_error() {
+    let lab = lab(2, SERVER);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5550000"), (PORTS[1], "5550000")]);
+    let (trace, notifier) = func2(None);
+    let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+    assert!(settled(&lab, handle));
+    let busy = RasError::ERROR_LINE_BUSY.code();
+    let all = trace.lock().unwrap().clone();
+    assert!(all.contains(&(1, SubEntryDisconnected, busy)), "{all:?}");
+    assert!(all.contains(&(2, SubEntryDisconnected, busy)), "{all:?}");
+    assert_eq!(all.last(), Some(&(1, ConnectDevice, busy)));
+    let status = ras.connect_status(handle).unwrap();
+    assert_eq!(status.error, Some(RasError::ERROR_LINE_BUSY));
+    // A synchronous dial fails the same way.
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+    let error = ras.dial(None, &book, &params(), None).unwrap_err();
+    assert_eq!(error.error, RasError::ERROR_LINE_BUSY);
+    ras.hang_up(error.handle.unwrap()).unwrap();
+}
+
+#[test]
+fn second_link_failing_authentication_leaves_the_first() {
+    // The server behind link 2's number refuses alice (E=691); link 1's accepts her.
+    let accepting = Script::from_yaml(SERVER).unwrap();
+    let refusing = Script::from_yaml(
+        "auth: mschapv2\nusers: {alice: {password: wonderland, fail: 1}}\n\
+         multilink: {accept: true}\n",
+    )
+    .unwrap();
+    let network = Network::from_yaml(NETWORK).unwrap();
+    let lab = Lab::builder(EngineConfig::default())
+        .modem(PORTS[0], network.clone())
+        .modem(PORTS[1], network)
+        .peers(Box::new(move |call| {
+            let script = if call.number == "5551235" {
+                refusing.clone()
+            } else {
+                accepting.clone()
+            };
+            Ok(ppp_peer_sim::Server::new(script, 7).boxed())
+        }))
+        .build();
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
+    let (trace, notifier) = func2(None);
+    let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+    assert!(settled(&lab, handle));
+    let refused = RasError::ERROR_AUTHENTICATION_FAILURE.code();
+    let link2 = of_link(&trace, 2);
+    assert_eq!(
+        link2.last(),
+        Some(&(SubEntryDisconnected, refused)),
+        "{link2:?}"
+    );
+    assert_eq!(trace.lock().unwrap().last(), Some(&(1, Connected, 0)));
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}
+
+#[test]
+fn a_link_lost_after_connected_is_reported_and_the_last_ends_it() {
+    let lab = lab(2, SERVER);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551241"), (PORTS[1], "5551240")]);
+    let (trace, notifier) = func2(None);
+    let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+    assert!(settled(&lab, handle));
+    assert_eq!(trace.lock().unwrap().last(), Some(&(1, Connected, 0)));
+    // Link 2's call drops after 30 s: the connection carries on.
+    lab.run_for(sansio::Duration::from_secs(40));
+    let lost = *trace.lock().unwrap().last().unwrap();
+    assert_eq!((lost.0, lost.1), (2, SubEntryDisconnected));
+    assert_ne!(lost.2, 0);
+    assert_eq!(ras.connect_status(handle).unwrap().state, Connected);
+    assert_eq!(
+        ras.get_subentry_handle(handle, 2).unwrap_err(),
+        RasError::ERROR_PORT_NOT_OPEN
+    );
+    // Link 1's drops at 60 s: the last link, so the connection ends.
+    lab.run_for(sansio::Duration::from_secs(30));
+    let last = *trace.lock().unwrap().last().unwrap();
+    assert_eq!((last.0, last.1), (1, SubEntryDisconnected));
+    let status = ras.connect_status(handle).unwrap();
+    assert_eq!(status.state, Disconnected);
+    assert!(status.error.is_some());
+    assert!(ras.enum_connections().is_empty());
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}
+
+#[test]
+fn hanging_up_a_subentry_handle_drops_only_that_link() {
+    let lab = lab(2, SERVER);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
+    let handle = ras.dial(None, &book, &params(), None).unwrap();
+    assert_eq!(
+        ras.get_subentry_handle(HRasConn::from_raw(999), 1)
+            .unwrap_err(),
+        RasError::ERROR_INVALID_HANDLE
+    );
+    let link2 = ras.get_subentry_handle(handle, 2).unwrap();
+    ras.hang_up(link2).unwrap();
+    lab.run_for(sansio::Duration::from_secs(10));
+    assert_eq!(ras.connect_status(handle).unwrap().state, Connected);
+    assert_eq!(
+        ras.get_subentry_handle(handle, 2).unwrap_err(),
+        RasError::ERROR_PORT_NOT_OPEN
+    );
+    // The modem on link 2 is free again: its port was closed (DTR dropped).
+    let transcript = lab.transcript(PORTS[1].as_ref());
+    assert!(
+        transcript
+            .iter()
+            .any(|l| l == "< NO CARRIER" || l.starts_with("> ATD"))
+    );
+    assert!(ras.get_subentry_handle(handle, 1).is_ok());
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}
+
+#[test]
+fn stopping_from_subentry_2_stops_every_subentry() {
+    let lab = lab(2, SERVER);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
+    let (trace, notifier) = func2(Some((2, PortOpened)));
+    let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+    assert!(settled(&lab, handle));
+    let all = trace.lock().unwrap().clone();
+    assert_eq!(all.last(), Some(&(2, PortOpened, 0)), "{all:?}");
+    // The dial itself went on (rule 5).
+    assert_eq!(ras.connect_status(handle).unwrap().state, Connected);
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}
+
+#[test]
+fn rasdialfunc_and_rasdialfunc1_see_the_states_without_subentries() {
+    let lab = lab(2, SERVER);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5550000")]);
+    let states: Arc<Mutex<Vec<(RasConnState, u32)>>> = Arc::default();
+    let seen = Arc::clone(&states);
+    let notifier = Notifier::Func(Box::new(move |_msg, state, error| {
+        seen.lock().unwrap().push((state, error));
+    }));
+    let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+    assert!(settled(&lab, handle));
+    let func = states.lock().unwrap().clone();
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+
+    let states1: Arc<Mutex<Vec<(RasConnState, u32)>>> = Arc::default();
+    let seen = Arc::clone(&states1);
+    let notifier = Notifier::Func1(Box::new(move |_handle, _msg, state, error, _ext| {
+        seen.lock().unwrap().push((state, error));
+    }));
+    let (trace, func2_notifier) = func2(None);
+    let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+    assert!(settled(&lab, handle));
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+    let handle = ras
+        .dial(None, &book, &params(), Some(func2_notifier))
+        .unwrap();
+    assert!(settled(&lab, handle));
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+
+    // The same interleaved flow, each link's states one after the other, without saying
+    // which link: two OpenPorts, one SubEntryConnected and one SubEntryDisconnected (the
+    // busy number), then Connected.
+    let without_subentry: Vec<_> = trace.lock().unwrap().iter().map(|n| (n.1, n.2)).collect();
+    assert_eq!(func, without_subentry);
+    assert_eq!(*states1.lock().unwrap(), without_subentry);
+    assert_eq!(func.iter().filter(|n| n.0 == OpenPort).count(), 2);
+    assert_eq!(func.iter().filter(|n| n.0 == SubEntryConnected).count(), 1);
+    assert_eq!(
+        func.iter().filter(|n| n.0 == SubEntryDisconnected).count(),
+        1
+    );
+    assert_eq!(func.last(), Some(&(Connected, 0)));
+}
+
+#[test]
+fn a_server_refusing_multilink_keeps_the_connection_single_link() {
+    let lab = lab(2, "auth: mschapv2\nusers: {alice: wonderland}\n");
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
+    let (trace, notifier) = func2(None);
+    let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+    assert!(settled(&lab, handle));
+    let all = trace.lock().unwrap().clone();
+    let no_bundle = RasError::ERROR_BUNDLE_NOT_FOUND.code();
+    // Whichever link finishes PPP first stays; the other is dropped.
+    let dropped: Vec<_> = all.iter().filter(|n| n.1 == SubEntryDisconnected).collect();
+    assert_eq!(dropped.len(), 1, "{all:?}");
+    assert_eq!(dropped[0].2, no_bundle);
+    let kept = if dropped[0].0 == 1 { 2 } else { 1 };
+    assert_eq!(all.last(), Some(&(kept, Connected, 0)));
+    lab.run_for(sansio::Duration::from_secs(10));
+    assert_eq!(
+        ras.get_subentry_handle(handle, dropped[0].0).unwrap_err(),
+        RasError::ERROR_PORT_NOT_OPEN
+    );
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}
