@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use modem_sim::Network;
 use ppp_peer_sim::Script;
-use ras_engine::api::{DialParams, EngineConfig, HRasConn, Notifier, NotifyControl};
+use ras_engine::api::{
+    DialParams, EngineConfig, HRasConn, Notifier, NotifyControl, get_subentry_properties,
+};
 use ras_engine::phonebook::Phonebook;
 use ras_engine::ras::{RasConnState, RasError};
 use ras_lab::Lab;
@@ -157,6 +159,13 @@ fn two_links_come_up_and_connect_once_both_have() {
     assert_ne!(link2, handle);
     assert_eq!(ras.connect_status(link2).unwrap().state, Connected);
     assert_eq!(ras.connect_status(link2).unwrap().phone_number, "5551235");
+    let properties = get_subentry_properties(&book, "Bonded ISP", 2).unwrap();
+    assert_eq!(properties.local_phone_number, "5551235");
+    assert_eq!(properties.device_name, "Modem 1");
+    assert_eq!(
+        get_subentry_properties(&book, "Bonded ISP", 3).unwrap_err(),
+        RasError::ERROR_NO_MORE_ITEMS
+    );
     assert_eq!(ras.enum_connections().len(), 1);
     ras.hang_up(handle).unwrap();
     ras.wait_released(handle);

@@ -485,15 +485,11 @@ impl RasCore {
             return Ok(handle);
         }
         let multilink = entry.dials_all();
-        let mut devices = vec![(entry.device.clone(), entry.connect_bps)];
-        if multilink {
-            devices.extend(
-                entry
-                    .subentries
-                    .iter()
-                    .map(|sub| (sub.device.clone(), sub.connect_bps)),
-            );
-        }
+        let link_count = if multilink { entry.link_count() } else { 1 };
+        let devices: Vec<(PathBuf, u32)> = (1..=link_count)
+            .filter_map(|k| entry.subentry_properties(k))
+            .map(|link| (link.port, link.connect_bps))
+            .collect();
         // One dial per port: a second dial on a device in use (or still being released)
         // fails before it starts; so does a dial-all entry naming one port twice.
         let in_use = |device: &PathBuf| {

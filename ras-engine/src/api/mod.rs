@@ -22,7 +22,9 @@ pub use notifier::{
 
 use crate::driver;
 use crate::hayes::DialerConfig;
-use crate::phonebook::{AuthRestrictions, CallbackMode, Entry, Phonebook, SwitchPosition};
+use crate::phonebook::{
+    AuthRestrictions, CallbackMode, Entry, Phonebook, SubEntryProperties, SwitchPosition,
+};
 use crate::ppp::cbcp::CbcpClientConfig;
 use crate::ppp::lcp::MultilinkConfig;
 use crate::ppp::random::{Entropy, Random};
@@ -350,7 +352,7 @@ impl DialPlan {
     }
 
     /// The plan of link `subentry` (1-based) of a multilink dial whose link 1 is `self`:
-    /// its own number (or the entry's, with `SharedPhoneNumbers=1`) and device name, its
+    /// its RASSUBENTRY's number (the entry's, with `SharedPhoneNumbers=1`) and device name, its
     /// own magic numbers (`handle` is the link's), the same credentials and the same
     /// Endpoint Discriminator (RFC 1990 §5.1.3: one system, one discriminator).
     pub fn link(
@@ -362,22 +364,18 @@ impl DialPlan {
     ) -> Result<DialPlan, RasError> {
         let mut plan = self.clone();
         plan.subentry = subentry;
-        let Some(index) = subentry.checked_sub(2) else {
+        if subentry == 1 {
             return Ok(plan);
-        };
-        let sub = entry
-            .subentries
-            .get(index as usize)
-            .ok_or(RasError::ERROR_NO_MORE_ITEMS)?;
-        if !entry.shared_phone_numbers {
-            let number = sub.phone_numbers.first().cloned().unwrap_or_default();
-            if number.is_empty() {
-                return Err(RasError::ERROR_BAD_PHONE_NUMBER);
-            }
-            crate::ras::limits::check_phone_number(&number)?;
-            plan.dialer.number = number;
         }
-        plan.device_name = sub.device_name.clone();
+        let link = entry
+            .subentry_properties(subentry as usize)
+            .ok_or(RasError::ERROR_NO_MORE_ITEMS)?;
+        if link.local_phone_number.is_empty() {
+            return Err(RasError::ERROR_BAD_PHONE_NUMBER);
+        }
+        crate::ras::limits::check_phone_number(&link.local_phone_number)?;
+        plan.dialer.number = link.local_phone_number;
+        plan.device_name = link.device_name;
         plan.ppp.entropy = config.entropy(handle);
         Ok(plan)
     }
@@ -646,6 +644,22 @@ impl Ras {
     pub fn enum_connections(&self) -> Vec<RasConn> {
         self.shared.core.lock().enum_connections()
     }
+}
+
+/// `RasGetSubEntryProperties` (ras-reference §3.6): RASSUBENTRY of link `sub_entry`
+/// (1-based) of `entry_name`. ERROR_CANNOT_FIND_PHONEBOOK_ENTRY for an unknown entry,
+/// ERROR_NO_MORE_ITEMS for an index the entry has no link for [inferred: the seeds give
+/// no code; rule 22 uses it for the same case].
+pub fn get_subentry_properties(
+    phonebook: &Phonebook,
+    entry_name: &str,
+    sub_entry: u32,
+) -> Result<SubEntryProperties, RasError> {
+    phonebook
+        .entry(entry_name)
+        .ok_or(RasError::ERROR_CANNOT_FIND_PHONEBOOK_ENTRY)?
+        .subentry_properties(sub_entry as usize)
+        .ok_or(RasError::ERROR_NO_MORE_ITEMS)
 }
 
 /// `RasEnumEntries`: the entry names of `phonebook`, in file order.
