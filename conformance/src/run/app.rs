@@ -153,7 +153,10 @@ fn recording_notifier(
             let _ = ras.hang_up(handle);
             let _ = tx.send(Seen::HungUp);
         }
-        let control = if entering && app.stop_at == Some(state) {
+        let control = if entering
+            && app.stop_at == Some(state)
+            && app.stop_subentry.is_none_or(|only| only == subentry)
+        {
             let _ = tx.send(Seen::Stopped);
             NotifyControl::Stop
         } else {
@@ -549,7 +552,10 @@ impl Dialed {
     fn reached(&self, state: RasConnState) -> bool {
         self.idle
             && self.trace.iter().any(|line| {
-                line.error != 0 || line.state == state || line.state == RasConnState::Connected
+                // A multilink link's failure does not end the dial (rule 26).
+                (line.error != 0 && line.state != RasConnState::SubEntryDisconnected)
+                    || line.state == state
+                    || line.state == RasConnState::Connected
             })
     }
 }
@@ -668,6 +674,27 @@ fn run_program(
             Step::Released(name) => {
                 ras.wait_released(handle_of(&dials, name));
                 log.push(format!("released {name}"));
+            }
+            Step::SubEntry {
+                name,
+                index,
+                handle_name,
+            } => {
+                let (handle, result) =
+                    match ras.get_subentry_handle(handle_of(&dials, name), *index) {
+                        Ok(handle) => (Some(handle), format!("h{}", handle.value())),
+                        Err(error) => (None, error_name(error)),
+                    };
+                log.push(format!("subentry {name} {index}: {result}"));
+                dials.insert(
+                    handle_name.clone(),
+                    Dialed {
+                        handle,
+                        inbox: None,
+                        trace: Vec::new(),
+                        idle: true,
+                    },
+                );
             }
         }
     }

@@ -9,13 +9,14 @@ use std::fmt;
 
 use ras_engine::api::{DialExtensions, DialParams, EngineConfig, rdeopt};
 use ras_engine::phonebook::{
-    AuthRestrictions, CallbackMode, Device, DeviceKind, Entry, Phonebook, Setting,
+    AuthRestrictions, CallbackMode, DEFAULT_CONNECT_BPS, Device, DeviceKind, DialMode, Entry,
+    LinkDetails, Phonebook, Setting, SubEntry,
 };
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
 
-use crate::scenario::{DialResult, EntrySpec, Resume, Scenario, TerminalAt};
+use crate::scenario::{DialModeSpec, DialResult, EntrySpec, Resume, Scenario, TerminalAt};
 use crate::trace::{StatusLine, TraceLine};
 
 /// Which driver runs the machines (DESIGN §2).
@@ -77,6 +78,8 @@ pub struct RunOptions {
 /// Connected, or (still in progress) nothing yet.
 fn settled(state: RasConnState, error: Option<RasError>) -> Option<DialResult> {
     match error {
+        // One link of a multilink dial failed, not the dial (ras-reference §4.5 rule 26).
+        Some(_) if state == RasConnState::SubEntryDisconnected => None,
         Some(error) => Some(DialResult::Failed(error)),
         None if state == RasConnState::Connected => Some(DialResult::Connected),
         None => None,
@@ -232,15 +235,35 @@ fn add_switches(entry: &mut Entry, spec: &EntrySpec, folder: Option<&std::path::
 /// (`devices[0]` is modem 1), with its custom dialer found ([`capi::dialer_path`]).
 fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Result<Phonebook, String> {
     let file = &scenario.file;
+    let device = |modem: u8| {
+        devices
+            .get(usize::from(modem.max(1)) - 1)
+            .or(devices.first())
+            .cloned()
+            .unwrap_or_default()
+    };
     let entries = std::iter::once(&file.entry)
         .chain(&file.entries)
         .map(|spec| {
-            let device = devices
-                .get(usize::from(spec.modem.max(1)) - 1)
-                .or(devices.first())
-                .cloned()
-                .unwrap_or_default();
-            let mut entry = Entry::modem(&spec.name, device, &spec.phone);
+            let mut entry = Entry::modem(&spec.name, device(spec.modem), &spec.phone);
+            entry.dial_mode = match spec.dial_mode {
+                DialModeSpec::First => DialMode::FirstAvailable,
+                DialModeSpec::All => DialMode::All,
+            };
+            entry.subentries = spec
+                .subentries
+                .iter()
+                .map(|link| {
+                    let device = device(link.modem);
+                    SubEntry {
+                        device_name: device.display().to_string(),
+                        device,
+                        phone_numbers: vec![link.phone.clone()],
+                        connect_bps: DEFAULT_CONNECT_BPS,
+                        link: LinkDetails::modem(),
+                    }
+                })
+                .collect();
             entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
             entry.callback_mode = match spec.callback_mode {
                 0 => CallbackMode::NoCallback,
