@@ -437,3 +437,38 @@ fn a_server_refusing_multilink_keeps_the_connection_single_link() {
     ras.hang_up(handle).unwrap();
     ras.wait_released(handle);
 }
+
+#[test]
+fn one_server_process_puts_both_links_in_one_bundle() {
+    let bundles = ppp_peer_sim::Bundles::default();
+    let shared = bundles.clone();
+    let script = Script::from_yaml(SERVER).unwrap();
+    let network = Network::from_yaml(NETWORK).unwrap();
+    let lab = Lab::builder(EngineConfig::default())
+        .modem(PORTS[0], network.clone())
+        .modem(PORTS[1], network)
+        .peers(Box::new(move |_call| {
+            Ok(ppp_peer_sim::Server::in_process(
+                script.clone(),
+                ras_engine::ppp::random::Entropy::Seed(7),
+                &shared,
+            )
+            .boxed())
+        }))
+        .build();
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
+    let handle = ras.dial(None, &book, &params(), None).unwrap();
+    // The same Endpoint Discriminator and name on both calls: one bundle (RFC 1990
+    // §5.1.3).
+    assert_eq!(bundles.len(), 1);
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+    lab.run_for(sansio::Duration::from_secs(10));
+    assert!(bundles.is_empty(), "the bundle closes with its last link");
+    // A redial opens a bundle again.
+    let first = ras.dial(None, &book, &params(), None).unwrap();
+    assert_eq!(bundles.len(), 1);
+    ras.hang_up(first).unwrap();
+    ras.wait_released(first);
+}

@@ -4,6 +4,7 @@
 //! script's addresses.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ras_ppp::cbcp::{CallbackPrivilege, CbcpOutcome, CbcpServer, CbcpServerConfig};
 use ras_ppp::chap::{ChapAlgorithm, ChapAttempt, ChapServer, ChapVerdict, Proof};
@@ -12,6 +13,7 @@ use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
 use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, MultilinkConfig, new_lcp};
+use ras_ppp::mp::{BundleConfig, BundleKey, BundleTable, Joined};
 use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
 use ras_ppp::random::{Entropy, Random, SeededRandom};
@@ -131,6 +133,10 @@ pub struct Server {
     /// The text login still running before PPP, if the script has one.
     login: Option<TerminalLogin>,
     hung_up: bool,
+    /// The bundles of this server process (RFC 1990 §5.1.3), shared by its calls.
+    bundles: Bundles,
+    /// The bundle this call's link joined, once authenticated with multilink agreed.
+    member: Option<Joined>,
     /// The login's last text, sent before any frame.
     text: VecDeque<Vec<u8>>,
     transmit: VecDeque<Vec<u8>>,
@@ -147,10 +153,17 @@ impl Server {
     /// A server playing `script`, its Magic-Numbers and CHAP challenges drawn from
     /// `entropy` (the system's generator when it serves real dialers).
     pub fn with_entropy(script: Script, entropy: Entropy) -> Self {
-        Server::answering(script, entropy, Leg::Called)
+        Server::answering(script, entropy, Leg::Called, Bundles::default())
     }
 
-    fn answering(script: Script, given_entropy: Entropy, leg: Leg) -> Self {
+    /// A server answering one call of a server process whose calls share `bundles`: a
+    /// link that agreed on multilink joins the bundle of its peer's Endpoint Discriminator
+    /// and authenticated name (RFC 1990 §5.1.3), up to the script's `max-links`.
+    pub fn in_process(script: Script, entropy: Entropy, bundles: &Bundles) -> Self {
+        Server::answering(script, entropy, Leg::Called, bundles.clone())
+    }
+
+    fn answering(script: Script, given_entropy: Entropy, leg: Leg, bundles: Bundles) -> Self {
         let entropy = match given_entropy {
             Entropy::Seed(seed) => Entropy::Seed(seed ^ SERVER_SEED_SALT),
             Entropy::Os => Entropy::Os,
@@ -230,6 +243,8 @@ impl Server {
             cbcp: None,
             calling_back: None,
             hung_up: false,
+            bundles,
+            member: None,
             text: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -541,6 +556,9 @@ impl Server {
     /// Authenticated (or nothing to authenticate): callback control when LCP agreed on
     /// it (MS-CBCP §1.3: after authentication, before the Network phase), else IPCP.
     fn after_authentication(&mut self, now: Instant) {
+        if !self.join_bundle(now) {
+            return;
+        }
         let agreed = self.lcp.negotiator().peer_callback() == Some(CallbackOperation::Cbcp);
         if self.leg == Leg::CalledBack || !agreed {
             self.enter_network(now);
@@ -608,7 +626,13 @@ impl Server {
         let accounts = std::mem::take(&mut self.accounts);
         // The fault steps count the dial's frames across both calls.
         let faults = std::mem::replace(&mut self.faults, FaultInjector::new(Faults::default()));
-        *self = Server::answering(self.script.clone(), self.entropy, Leg::CalledBack);
+        self.leave_bundle();
+        *self = Server::answering(
+            self.script.clone(),
+            self.entropy,
+            Leg::CalledBack,
+            self.bundles.clone(),
+        );
         self.accounts = accounts;
         self.events = events;
         self.faults = faults;
@@ -752,12 +776,93 @@ impl Server {
         }
     }
 
+    /// RFC 1990 §5.1.3: a link that agreed on multilink joins the bundle of its peer (the
+    /// authenticated name and Endpoint Discriminator), or starts one. A bundle that has
+    /// `max-links` links already takes no more: the link is ended (LCP
+    /// Terminate-Request). Returns whether the call goes on.
+    fn join_bundle(&mut self, now: Instant) -> bool {
+        let Some(agreement) = self.lcp.negotiator().multilink() else {
+            return true;
+        };
+        let key = BundleKey::new(
+            self.authenticated.as_deref().map(str::as_bytes),
+            agreement.peer_discriminator.clone(),
+        );
+        let mru = self.lcp.negotiator().parameters().peer_mru;
+        let max_links = self.script.multilink.max_links as usize;
+        let joined = {
+            let mut table = self.bundles.lock();
+            let members = table
+                .find(&key)
+                .and_then(|bundle| table.bundle_mut(bundle))
+                .map_or(0, |bundle| bundle.links().count());
+            if members >= max_links {
+                None
+            } else {
+                table
+                    .join(key, BundleConfig::from_agreement(&agreement), mru)
+                    .ok()
+            }
+        };
+        match joined {
+            Some(joined) => {
+                info!(bundle = %joined.bundle, link = %joined.link, created = joined.created, "peer-sim: the link joined a bundle");
+                self.member = Some(joined);
+                true
+            }
+            None => {
+                info!(max_links, "peer-sim: the bundle is full; ending the link");
+                self.terminate(now, "bundle full");
+                false
+            }
+        }
+    }
+
+    /// The call is over: its link leaves its bundle (the bundle closes with its last).
+    fn leave_bundle(&mut self) {
+        if let Some(Joined { bundle, link, .. }) = self.member.take() {
+            let closed = self.bundles.lock().leave(bundle, link).unwrap_or(false);
+            info!(%bundle, %link, closed, "peer-sim: the link left its bundle");
+        }
+    }
+
     /// Put the phone down: report [`PeerEvent::HangUp`] and ignore the line from now on.
     fn hang_up(&mut self) {
+        self.leave_bundle();
         info!("peer-sim: hanging up");
         self.phase = Phase::Dead;
         self.hung_up = true;
         self.events.push_back(PeerEvent::HangUp);
+    }
+}
+
+impl Drop for Server {
+    /// A call that ends without the server hanging up (the line dropped) leaves its
+    /// bundle too.
+    fn drop(&mut self) {
+        self.leave_bundle();
+    }
+}
+
+/// The multilink bundles of one server process (RFC 1990 §5.1.3), shared by the
+/// [`Server`]s answering its calls: clones share the table.
+#[derive(Debug, Clone, Default)]
+pub struct Bundles(Arc<Mutex<BundleTable>>);
+
+impl Bundles {
+    fn lock(&self) -> MutexGuard<'_, BundleTable> {
+        // A server that panicked holding the lock left the table as it was.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many bundles are open.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no bundle is open.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
     }
 }
 

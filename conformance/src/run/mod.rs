@@ -188,14 +188,20 @@ fn engine_config(scenario: &Scenario) -> EngineConfig {
 /// [`engine_config`]'s modem response timeout (virtual time).
 const GENEROUS_MODEM_RESPONSE_TIMEOUT: sansio::Duration = sansio::Duration::from_secs(60);
 
-/// The server behind `peer: builtin`: the scenario's scripted PPP server.
-fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
+/// The server behind `peer: builtin`: the scenario's scripted PPP server, one server
+/// process for the run whose calls share `bundles` (multilink).
+fn builtin_peer(
+    scenario: &Scenario,
+    seed: u32,
+    bundles: &ppp_peer_sim::Bundles,
+) -> Result<LinePeer, String> {
     let script = scenario.file.server.clone().ok_or_else(|| {
         "the dialed number connects to `peer: builtin`, but the scenario has no `server:` script".to_owned()
     })?;
-    Ok(Box::new(ppp_peer_sim::Server::new(
+    Ok(Box::new(ppp_peer_sim::Server::in_process(
         script,
-        seed ^ SERVER_SEED_SALT,
+        ras_engine::ppp::random::Entropy::Seed(seed ^ SERVER_SEED_SALT),
+        bundles,
     )))
 }
 
