@@ -472,3 +472,172 @@ fn one_server_process_puts_both_links_in_one_bundle() {
     ras.hang_up(first).unwrap();
     ras.wait_released(first);
 }
+
+/// What a link's number does, for the property test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkFate {
+    Up,
+    Busy,
+    NoCarrier,
+}
+
+impl LinkFate {
+    fn number(self) -> &'static str {
+        match self {
+            LinkFate::Up => "5551234",
+            LinkFate::Busy => "5550000",
+            LinkFate::NoCarrier => "5550002",
+        }
+    }
+}
+
+const PROPERTY_NETWORK: &str = r#"
+modems: ["5550100", "5550101", "5550102"]
+numbers:
+  "5551234": {connect: 33600, peer: builtin}
+  "5550000": busy
+  "5550002": no-carrier
+"#;
+
+fn fate() -> impl proptest::strategy::Strategy<Value = LinkFate> {
+    use proptest::prelude::*;
+    prop_oneof![3 => Just(LinkFate::Up), 1 => Just(LinkFate::Busy), 1 => Just(LinkFate::NoCarrier)]
+}
+
+/// Random dial-all entries of two or three links, each on its own modem with its own
+/// fate, dialed synchronously or with a RasDialFunc2, then one link hung up by its
+/// subentry handle: the rules of §4.5 rule 26 and §4.4 rule 22 hold.
+fn check_multilink(
+    fates: &[LinkFate],
+    sync: bool,
+    drop_link: u32,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    use proptest::{prop_assert, prop_assert_eq};
+    let network = Network::from_yaml(PROPERTY_NETWORK).unwrap();
+    let lab = PORTS[..fates.len()]
+        .iter()
+        .fold(Lab::builder(EngineConfig::default()), |builder, port| {
+            builder.modem(*port, network.clone())
+        })
+        .server(Script::from_yaml(SERVER).unwrap(), 7)
+        .build();
+    let ras = lab.ras();
+    let links: Vec<(&str, &str)> = PORTS
+        .iter()
+        .zip(fates)
+        .map(|(port, fate)| (*port, fate.number()))
+        .collect();
+    let book = phonebook(&links);
+    let first_up = fates.iter().position(|f| *f == LinkFate::Up);
+    let link1_error = match fates[0] {
+        LinkFate::Up => None,
+        LinkFate::Busy => Some(RasError::ERROR_LINE_BUSY),
+        LinkFate::NoCarrier => Some(RasError::ERROR_NO_CARRIER),
+    };
+    let (handle, trace) = if sync {
+        let result = ras.dial(None, &book, &params(), None);
+        match first_up {
+            Some(_) => prop_assert!(result.is_ok(), "{result:?}"),
+            None => prop_assert_eq!(result.map_err(|f| f.error), Err(link1_error.unwrap())),
+        }
+        let handle = match result {
+            Ok(handle) => handle,
+            Err(failure) => failure.handle.unwrap(),
+        };
+        (handle, None)
+    } else {
+        let (trace, notifier) = func2(None);
+        let handle = ras.dial(None, &book, &params(), Some(notifier)).unwrap();
+        prop_assert!(settled(&lab, handle));
+        (handle, Some(trace))
+    };
+    if let Some(trace) = trace {
+        let all = trace.lock().unwrap().clone();
+        for (index, fate) in fates.iter().enumerate() {
+            let subentry = index as u32 + 1;
+            let link = of_link(&trace, subentry);
+            prop_assert_eq!(link.first(), Some(&(OpenPort, 0)));
+            let finals: Vec<_> = link
+                .iter()
+                .filter(|(s, _)| matches!(s, SubEntryConnected | SubEntryDisconnected))
+                .collect();
+            prop_assert_eq!(finals.len(), 1, "one final state per link: {:?}", link);
+            prop_assert_eq!(
+                finals[0].0 == SubEntryConnected,
+                *fate == LinkFate::Up,
+                "{:?}",
+                link
+            );
+        }
+        // The connection's outcome comes last, after every link's final state.
+        let last = *all.last().unwrap();
+        match first_up {
+            Some(index) => prop_assert_eq!(last, (index as u32 + 1, Connected, 0)),
+            None => {
+                prop_assert_eq!(last.0, 1);
+                prop_assert_eq!(last.2, link1_error.unwrap().code());
+            }
+        }
+    }
+    if first_up.is_some() {
+        // Rule 22: exactly the links that are up have handles.
+        for (index, fate) in fates.iter().enumerate() {
+            let result = ras.get_subentry_handle(handle, index as u32 + 1);
+            match fate {
+                LinkFate::Up => prop_assert!(result.is_ok()),
+                _ => prop_assert_eq!(result, Err(RasError::ERROR_PORT_NOT_OPEN)),
+            }
+        }
+        prop_assert_eq!(
+            ras.get_subentry_handle(handle, fates.len() as u32 + 1),
+            Err(RasError::ERROR_NO_MORE_ITEMS)
+        );
+        let drop_index = drop_link as usize % fates.len();
+        if let Ok(link) = ras.get_subentry_handle(handle, drop_index as u32 + 1) {
+            prop_assert_eq!(ras.hang_up(link), Ok(()));
+            lab.run_for(sansio::Duration::from_secs(10));
+            let others_up = fates
+                .iter()
+                .enumerate()
+                .any(|(i, f)| i != drop_index && *f == LinkFate::Up);
+            let status = ras.connect_status(handle).unwrap();
+            if others_up {
+                prop_assert_eq!(status.state, Connected);
+            } else {
+                prop_assert_eq!(status.state, Disconnected);
+                prop_assert_eq!(status.error, Some(RasError::ERROR_USER_DISCONNECTION));
+            }
+        }
+    }
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+    prop_assert_eq!(
+        ras.connect_status(handle),
+        Err(RasError::ERROR_INVALID_HANDLE)
+    );
+    // Every port is free again.
+    let again = ras.dial(None, &book, &params(), None);
+    let again = match again {
+        Ok(handle) => handle,
+        Err(failure) => {
+            prop_assert!(failure.error != RasError::ERROR_PORT_ALREADY_OPEN);
+            failure.handle.unwrap()
+        }
+    };
+    ras.hang_up(again).unwrap();
+    ras.wait_released(again);
+    Ok(())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 64, ..Default::default() })]
+
+    #[test]
+    fn random_multilink_entries_keep_the_rules(
+        fates in proptest::collection::vec(fate(), 2..=3),
+        sync in proptest::bool::ANY,
+        drop_link in 0u32..3,
+    ) {
+        check_multilink(&fates, sync, drop_link)?;
+    }
+}

@@ -201,6 +201,9 @@ struct Record {
     bundle: Option<Bundle>,
     /// Notifications waiting for the notifier (a bundle may owe two at once).
     outbox: VecDeque<Notification>,
+    /// Why the link that went down last after being up went down: the connection's error
+    /// once no link is left.
+    last_loss: Option<RasError>,
     /// The domain stored with the entry, for `szDomain = "*"` (ras-reference §3.2).
     entry_domain: String,
     listener: Listener,
@@ -329,6 +332,7 @@ impl Record {
                     state: RasConnState::Disconnected,
                     error,
                 };
+                self.last_loss = Some(error);
                 self.outbox.push_back(plain(
                     link.subentry(),
                     RasConnState::SubEntryDisconnected,
@@ -378,13 +382,9 @@ impl Record {
             }
             Bundle::Connected if up.is_none() => {
                 self.bundle = Some(Bundle::Ended);
-                let error = self.links.iter().rev().find_map(|link| match link.outcome {
-                    LinkOutcome::Down { error, .. } => Some(error),
-                    _ => None,
-                });
                 if !self.released {
                     self.status.state = RasConnState::Disconnected;
-                    self.status.error = error;
+                    self.status.error = self.last_loss;
                 }
             }
             Bundle::Connected | Bundle::Failed | Bundle::Ended => {}
@@ -566,6 +566,7 @@ impl RasCore {
                 links,
                 bundle: multilink.then_some(Bundle::Dialing),
                 outbox: VecDeque::new(),
+                last_loss: None,
                 entry_domain: entry.domain().to_owned(),
                 listener,
                 released: false,
@@ -761,6 +762,10 @@ impl RasCore {
             return Ok(());
         }
         link.machine.hang_up(local);
+        if link.outcome == LinkOutcome::Up {
+            record.last_loss = Some(RasError::ERROR_USER_DISCONNECTION);
+        }
+        let link = &mut record.links[index];
         link.outcome = LinkOutcome::Down {
             state: link.machine.state(),
             error: RasError::ERROR_USER_DISCONNECTION,
