@@ -92,13 +92,15 @@ EXIT STATUS:
   2  bad command line
 
 MULTILINK (RFC 1990):
-  multilink: {accept: true, max-links: 2, bap: false, mrru: 1500}
+  multilink: {accept: true, max-links: 2, bap: false, mrru: 1500, echo: false}
   accept: true Acks the caller's MRRU and Endpoint Discriminator (default: Reject them, so
   every call is a single link). The calls one server process answers share its bundles: an
   authenticated link joins the bundle of its Endpoint Discriminator and user name, and a
   bundle that has max-links links already ends the newcomer (Terminate-Request). One
   process answers several calls with --listen ADDR: put modem-sim's numbers on
-  `{connect: 33600, tcp: \"ADDR\"}` and every modem's call reaches it.
+  `{connect: 33600, tcp: \"ADDR\"}` and every modem's call reaches it. Multilink fragments
+  are reassembled per bundle (RFC 1990 §4.1); echo: true sends every packet received back
+  to the caller, whole, on the link it completed on.
 
 EXAMPLE:
   printf 'users:\\n  alice: secret\\ndns: [192.0.2.53]\\n' > server.yaml

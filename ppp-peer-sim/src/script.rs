@@ -20,7 +20,8 @@
 //! callback-delay: 5                   # seconds between hanging up and calling back
 //! multilink: {accept: true, max-links: 2}  # PPP Multilink (RFC 1990): Ack MRRU and
 //!                                     # Endpoint Discriminator (default: Reject them);
-//!                                     # also bap: true (RFC 2125), mrru: 1500
+//!                                     # also bap: true (RFC 2125), mrru: 1500,
+//!                                     # echo: true (packets received are sent back)
 //! ```
 //!
 //! Callback (MS-CBCP): when the client asked for it in LCP (Callback operation 6), the
@@ -415,6 +416,10 @@ pub struct Multilink {
     /// The MRRU the server asks for (RFC 1990 §5.1.1; default 1500).
     #[serde(default = "Multilink::default_mrru")]
     pub mrru: u16,
+    /// Send every network-layer packet received back to the caller, whole, on the link
+    /// it arrived (or was completed) on: a peer for testing a data path. Default off.
+    #[serde(default)]
+    pub echo: bool,
 }
 
 impl Multilink {
@@ -434,6 +439,7 @@ impl Default for Multilink {
             max_links: Multilink::default_max_links(),
             bap: false,
             mrru: Multilink::default_mrru(),
+            echo: false,
         }
     }
 }

@@ -13,7 +13,7 @@ use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
 use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, MultilinkConfig, new_lcp};
-use ras_ppp::mp::{BundleConfig, BundleKey, BundleTable, Joined};
+use ras_ppp::mp::{BundleConfig, BundleKey, BundleTable, Joined, MpEvent};
 use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
 use ras_ppp::random::{Entropy, Random, SeededRandom};
@@ -393,9 +393,24 @@ impl Server {
             Protocol::PAP | Protocol::CHAP | Protocol::EAP | Protocol::IPCP => {
                 debug!(protocol = %frame.protocol, phase = ?self.phase, "peer-sim: packet out of phase discarded")
             }
+            Protocol::MULTILINK if self.phase == Phase::Network => {
+                if let Some(member) = self.member {
+                    for packet in self.bundles.receive(member, &frame.information) {
+                        self.echo(&packet);
+                    }
+                } else {
+                    debug!("peer-sim: a Multilink fragment on a link in no bundle, discarded");
+                }
+            }
+            Protocol::IPV4 if self.phase == Phase::Network => {
+                let mut packet = Protocol::IPV4.0.to_be_bytes().to_vec();
+                packet.extend_from_slice(&frame.information);
+                self.echo(&packet);
+                self.bundles.deliver(packet);
+            }
             Protocol::IPV4 => debug!(
                 len = frame.information.len(),
-                "peer-sim: IPv4 datagram discarded"
+                "peer-sim: IPv4 datagram out of phase discarded"
             ),
             protocol => self.lcp.reject_protocol(protocol, &frame.information),
         }
@@ -791,7 +806,8 @@ impl Server {
         let mru = self.lcp.negotiator().parameters().peer_mru;
         let max_links = self.script.multilink.max_links as usize;
         let joined = {
-            let mut table = self.bundles.lock();
+            let mut process = self.bundles.process();
+            let table = &mut process.table;
             let members = table
                 .find(&key)
                 .and_then(|bundle| table.bundle_mut(bundle))
@@ -818,10 +834,28 @@ impl Server {
         }
     }
 
+    /// `echo: true`: send a packet received (protocol field first) back, whole, on this
+    /// link (RFC 1990 §3 lets a member link carry packets outside MP too).
+    fn echo(&mut self, packet: &[u8]) {
+        if !self.script.multilink.echo {
+            return;
+        }
+        if let [high, low, information @ ..] = packet {
+            let protocol = Protocol(u16::from_be_bytes([*high, *low]));
+            self.transmit
+                .push_back(self.encoder.encode(protocol, information));
+        }
+    }
+
     /// The call is over: its link leaves its bundle (the bundle closes with its last).
     fn leave_bundle(&mut self) {
         if let Some(Joined { bundle, link, .. }) = self.member.take() {
-            let closed = self.bundles.lock().leave(bundle, link).unwrap_or(false);
+            let closed = self
+                .bundles
+                .process()
+                .table
+                .leave(bundle, link)
+                .unwrap_or(false);
             info!(%bundle, %link, closed, "peer-sim: the link left its bundle");
         }
     }
@@ -846,23 +880,76 @@ impl Drop for Server {
 
 /// The multilink bundles of one server process (RFC 1990 §5.1.3), shared by the
 /// [`Server`]s answering its calls: clones share the table.
+/// They also collect the network-layer packets the calls received (reassembled by MP
+/// over a bundle, RFC 1990 §4.1), which stand in for the server's network.
 #[derive(Debug, Clone, Default)]
-pub struct Bundles(Arc<Mutex<BundleTable>>);
+pub struct Bundles(Arc<Mutex<Process>>);
+
+/// What the calls of one server process share.
+#[derive(Debug, Default)]
+struct Process {
+    table: BundleTable,
+    /// Packets received, protocol field first, in the order they were completed.
+    delivered: Vec<Vec<u8>>,
+    /// Sequence numbers given up by reassembly.
+    lost: u64,
+}
 
 impl Bundles {
-    fn lock(&self) -> MutexGuard<'_, BundleTable> {
+    fn process(&self) -> MutexGuard<'_, Process> {
         // A server that panicked holding the lock left the table as it was.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A Multilink fragment (RFC 1990 §3) received on `member`: into its bundle's
+    /// reassembly; whole packets go to the delivered ones.
+    fn receive(&self, member: Joined, fragment: &[u8]) -> Vec<Vec<u8>> {
+        let mut process = self.process();
+        let Process {
+            table,
+            delivered,
+            lost,
+        } = &mut *process;
+        let Some(bundle) = table.bundle_mut(member.bundle) else {
+            return Vec::new();
+        };
+        if let Err(error) = bundle.receive(member.link, fragment) {
+            debug!(%error, "peer-sim: a Multilink fragment discarded");
+        }
+        let mut completed = Vec::new();
+        while let Some(event) = bundle.poll_event() {
+            match event {
+                MpEvent::Packet(packet) => completed.push(packet),
+                MpEvent::Lost { count, .. } => *lost += u64::from(count),
+            }
+        }
+        delivered.extend(completed.iter().cloned());
+        completed
+    }
+
+    fn deliver(&self, packet: Vec<u8>) {
+        self.process().delivered.push(packet);
+    }
+
+    /// The network-layer packets the process's calls received so far (protocol field
+    /// first), oldest first; taken, so the next call returns only newer ones.
+    pub fn take_delivered(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.process().delivered)
+    }
+
+    /// How many Multilink sequence numbers reassembly gave up (RFC 1990 §4.1).
+    pub fn lost(&self) -> u64 {
+        self.process().lost
+    }
+
     /// How many bundles are open.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.process().table.len()
     }
 
     /// Whether no bundle is open.
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.process().table.is_empty()
     }
 }
 

@@ -31,6 +31,10 @@ use super::{
     ConnectStatus, DialError, DialExtensions, DialParams, EngineConfig, HRasConn, Notifier, RasConn,
 };
 use crate::phonebook::Phonebook;
+use crate::ppp::hdlc::DEFAULT_MRU;
+use crate::ppp::lcp::MultilinkAgreement;
+use crate::ppp::mp::{Bundle as MpBundle, BundleConfig, LinkId, MpEvent};
+use crate::ppp::wire::Protocol;
 use crate::ppp::{EapAnswer, EapPrompt};
 use crate::ras::{Connection, ConnectionEvent, DialPlan, Notification, RasConnState, RasError};
 use crate::script::DialScript;
@@ -188,6 +192,40 @@ enum Bundle {
     Ended,
 }
 
+/// The client's side of a multilink bundle: MP (RFC 1990) over the links that are up.
+#[derive(Debug)]
+struct DataPath {
+    bundle: MpBundle,
+    /// Each member link's id in the bundle, by link index.
+    members: BTreeMap<usize, LinkId>,
+}
+
+impl DataPath {
+    /// Link `index` (its `agreement`) joins; the first one opens the bundle with what its
+    /// LCP agreed.
+    fn join(path: &mut Option<DataPath>, index: usize, agreement: &MultilinkAgreement) {
+        let data = path.get_or_insert_with(|| DataPath {
+            bundle: MpBundle::new(BundleConfig::from_agreement(agreement)),
+            members: BTreeMap::new(),
+        });
+        match data.bundle.add_link(DEFAULT_MRU) {
+            Ok(link) => {
+                data.members.insert(index, link);
+            }
+            Err(error) => tracing::info!(%error, "the link cannot join the bundle"),
+        }
+    }
+
+    /// Link `index` went down: it leaves the bundle.
+    fn leave(path: &mut Option<DataPath>, index: usize) {
+        if let Some(data) = path
+            && let Some(link) = data.members.remove(&index)
+        {
+            let _ = data.bundle.remove_link(link);
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Record {
     entry_name: String,
@@ -204,6 +242,12 @@ struct Record {
     /// Why the link that went down last after being up went down: the connection's error
     /// once no link is left.
     last_loss: Option<RasError>,
+    /// The links up with multilink agreed, as one MP bundle (RFC 1990): what
+    /// [`RasCore::send_packet`] fragments over and what reassembles the peer's fragments.
+    mp: Option<DataPath>,
+    /// Network-layer packets received, whole (protocol field and information), for
+    /// [`RasCore::receive_packet`].
+    inbox: VecDeque<Vec<u8>>,
     /// The domain stored with the entry, for `szDomain = "*"` (ras-reference §3.2).
     entry_domain: String,
     listener: Listener,
@@ -301,6 +345,9 @@ impl Record {
             }
             (RasConnState::Connected, None) => {
                 link.outcome = LinkOutcome::Up;
+                if let Some(agreement) = link.machine.multilink() {
+                    DataPath::join(&mut self.mp, index, &agreement);
+                }
                 self.outbox
                     .push_back(plain(subentry, RasConnState::SubEntryConnected, None));
             }
@@ -321,9 +368,10 @@ impl Record {
     /// reports no notification of its own (§4.1 rule 3), so the bundle reports
     /// SubEntryDisconnected for it.
     fn watch_links(&mut self) {
-        for link in &mut self.links {
+        for (index, link) in self.links.iter_mut().enumerate() {
             if link.outcome == LinkOutcome::Up && link.machine.state() == RasConnState::Disconnected
             {
+                DataPath::leave(&mut self.mp, index);
                 let error = link
                     .machine
                     .error()
@@ -390,6 +438,58 @@ impl Record {
             Bundle::Connected | Bundle::Failed | Bundle::Ended => {}
         }
     }
+}
+
+/// Move what `record`'s links received to its inbox: Multilink fragments through the
+/// bundle's reassembly (whole packets in sequence, RFC 1990 §4.1), other frames as they
+/// are (protocol field first).
+fn receive_datagrams(record: &mut Record) {
+    for (index, link) in record.links.iter_mut().enumerate() {
+        while let Some((protocol, information)) = link.machine.poll_datagram() {
+            let member = record
+                .mp
+                .as_mut()
+                .and_then(|data| Some((data.members.get(&index).copied()?, &mut data.bundle)));
+            match (protocol, member) {
+                (Protocol::MULTILINK, Some((member, bundle))) => {
+                    if let Err(error) = bundle.receive(member, &information) {
+                        tracing::debug!(%error, "a Multilink fragment discarded");
+                    }
+                }
+                (Protocol::MULTILINK, None) => {
+                    tracing::debug!("a Multilink fragment on a link outside the bundle")
+                }
+                (protocol, _) => {
+                    let mut packet = protocol.0.to_be_bytes().to_vec();
+                    packet.extend_from_slice(&information);
+                    record.inbox.push_back(packet);
+                }
+            }
+        }
+    }
+    if let Some(data) = &mut record.mp {
+        while let Some(event) = data.bundle.poll_event() {
+            match event {
+                MpEvent::Packet(packet) => record.inbox.push_back(packet),
+                MpEvent::Lost {
+                    first_sequence,
+                    count,
+                } => tracing::debug!(first_sequence, count, "Multilink fragments lost"),
+            }
+        }
+    }
+}
+
+/// A packet as MP carries it (RFC 1990 §3: the PPP Protocol field, one octet when
+/// compressed, then the Information) split into protocol and information.
+fn split_protocol(packet: &[u8]) -> Option<(u16, Vec<u8>)> {
+    let (&first, rest) = packet.split_first()?;
+    // RFC 1661 §2: a Protocol field's first octet is even, its last odd.
+    if first & 1 == 1 {
+        return Some((u16::from(first), rest.to_vec()));
+    }
+    let (&second, information) = rest.split_first()?;
+    Some((u16::from_be_bytes([first, second]), information.to_vec()))
 }
 
 /// A notification with no extended error.
@@ -567,6 +667,8 @@ impl RasCore {
                 bundle: multilink.then_some(Bundle::Dialing),
                 outbox: VecDeque::new(),
                 last_loss: None,
+                mp: None,
+                inbox: VecDeque::new(),
                 entry_domain: entry.domain().to_owned(),
                 listener,
                 released: false,
@@ -764,6 +866,7 @@ impl RasCore {
         link.machine.hang_up(local);
         if link.outcome == LinkOutcome::Up {
             record.last_loss = Some(RasError::ERROR_USER_DISCONNECTION);
+            DataPath::leave(&mut record.mp, index);
         }
         let link = &mut record.links[index];
         link.outcome = LinkOutcome::Down {
@@ -807,6 +910,61 @@ impl RasCore {
                 sub_entry: record.sub_entry,
             })
             .collect()
+    }
+
+    /// Send a network-layer packet (its PPP protocol number and information, e.g.
+    /// 0x0021 and an IPv4 datagram) on connection `handle`: over a multilink bundle,
+    /// fragmented with MP sequence numbers across the links that are up (RFC 1990 §3);
+    /// else on the one link. ERROR_INVALID_HANDLE for an unknown handle (or a subentry's),
+    /// ERROR_PORT_NOT_OPEN when no link can carry it (not connected, or the peer's MRRU is
+    /// smaller than the packet).
+    pub fn send_packet(
+        &mut self,
+        now: Instant,
+        handle: HRasConn,
+        protocol: u16,
+        information: &[u8],
+    ) -> Result<(), RasError> {
+        let record = self.live_mut(handle)?;
+        let sent = match &mut record.mp {
+            Some(data) => {
+                let mut packet = protocol.to_be_bytes().to_vec();
+                packet.extend_from_slice(information);
+                let pieces = data
+                    .bundle
+                    .fragment(&packet)
+                    .map_err(|_| RasError::ERROR_PORT_NOT_OPEN)?;
+                pieces.into_iter().all(|(link, piece)| {
+                    data.members
+                        .iter()
+                        .find(|(_, member)| **member == link)
+                        .and_then(|(index, _)| record.links.get_mut(*index))
+                        .is_some_and(|link| link.machine.send_datagram(Protocol::MULTILINK, &piece))
+                })
+            }
+            None => record
+                .links
+                .iter_mut()
+                .find(|link| link.machine.state() == RasConnState::Connected)
+                .is_some_and(|link| link.machine.send_datagram(Protocol(protocol), information)),
+        };
+        self.pump(now, handle);
+        if sent {
+            Ok(())
+        } else {
+            Err(RasError::ERROR_PORT_NOT_OPEN)
+        }
+    }
+
+    /// The next network-layer packet connection `handle` received (reassembled, in
+    /// sequence, when it came over a multilink bundle): its protocol number and
+    /// information.
+    pub fn receive_packet(&mut self, handle: HRasConn) -> Result<Option<(u16, Vec<u8>)>, RasError> {
+        let record = self.live_mut(handle)?;
+        Ok(record
+            .inbox
+            .pop_front()
+            .and_then(|packet| split_protocol(&packet)))
     }
 
     /// How a synchronous dial ended, once it has: `Ok` when connected.
@@ -1050,6 +1208,7 @@ impl RasCore {
                 ConnectionEvent::Notify(notification) => record.outbox.push_back(notification),
             }
         }
+        receive_datagrams(record);
         for link in &mut record.links {
             if link.port_open {
                 while let Some(bytes) = link.machine.poll_transmit() {

@@ -624,6 +624,25 @@ impl Ras {
         self.shared.core.lock().connect_status(handle)
     }
 
+    /// Send a network-layer packet on `handle` (its PPP protocol number, 0x0021 for an
+    /// IPv4 datagram, and its information): an in-process data path, no network interface.
+    /// Over a multilink connection it is fragmented across the links with MP sequence
+    /// numbers (RFC 1990 §3). ERROR_PORT_NOT_OPEN when the connection cannot carry it.
+    pub fn send_packet(
+        &self,
+        handle: HRasConn,
+        protocol: u16,
+        information: &[u8],
+    ) -> Result<(), RasError> {
+        self.call(|core, now| core.send_packet(now, handle, protocol, information))
+    }
+
+    /// The next network-layer packet `handle` received (reassembled in sequence over a
+    /// multilink connection), if one is waiting: its protocol number and information.
+    pub fn receive_packet(&self, handle: HRasConn) -> Result<Option<(u16, Vec<u8>)>, RasError> {
+        self.shared.core.lock().receive_packet(handle)
+    }
+
     /// `RasGetSubEntryHandle` (ras-reference §4.4 rule 22): the handle of link
     /// `sub_entry` (1-based) of `handle`, which [`Ras::hang_up`] drops alone.
     /// ERROR_INVALID_HANDLE, ERROR_PORT_NOT_OPEN (that link is not connected) or

@@ -62,6 +62,7 @@ use crate::hayes::{
     CarrierWatch, DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage,
 };
 use crate::ppp::lcp::MultilinkAgreement;
+use crate::ppp::wire::Protocol;
 use crate::ppp::{
     Client, ClientConfig, ClientEvent, EapAnswer, EapPrompt, LinkDownReason, Phase as PppPhase,
 };
@@ -281,6 +282,23 @@ impl Connection {
     pub fn multilink(&self) -> Option<MultilinkAgreement> {
         match &self.phase {
             Phase::Ppp(client) | Phase::Connected(client) => client.multilink(),
+            _ => None,
+        }
+    }
+
+    /// Send a network-layer frame (IPv4, or a Multilink fragment on a multilink link)
+    /// once connected; `false` (nothing sent) otherwise.
+    pub fn send_datagram(&mut self, protocol: Protocol, information: &[u8]) -> bool {
+        match &mut self.phase {
+            Phase::Connected(client) => client.send_datagram(protocol, information),
+            _ => false,
+        }
+    }
+
+    /// The next network-layer frame the link received since it connected.
+    pub fn poll_datagram(&mut self) -> Option<(Protocol, Vec<u8>)> {
+        match &mut self.phase {
+            Phase::Connected(client) => client.poll_datagram(),
             _ => None,
         }
     }
