@@ -755,3 +755,111 @@ fn packets_the_server_sends_back_are_received_in_order() {
     ras.hang_up(handle).unwrap();
     ras.wait_released(handle);
 }
+
+/// A dial-as-needed entry (DialMode=2) with its thresholds, two links.
+fn as_needed_phonebook() -> Phonebook {
+    let text = "[Bonded ISP]\nType=1\nDialMode=2\nDialPercent=75\nDialSeconds=5\n\
+                HangUpPercent=10\nHangUpSeconds=10\n\n\
+                MEDIA=serial\nPort=/dev/ttyS0\nDevice=Modem 0\n\nDEVICE=modem\nPhoneNumber=5551234\n\n\
+                MEDIA=serial\nPort=/dev/ttyS1\nDevice=Modem 1\n\nDEVICE=modem\nPhoneNumber=5551235\n";
+    Phonebook::parse(text, None).unwrap()
+}
+
+#[test]
+fn dial_as_needed_adds_a_link_under_load_and_drops_it_when_idle() {
+    use ras_engine::api::rascn;
+    let lab = lab(2, SERVER);
+    let ras = lab.ras();
+    let book = as_needed_phonebook();
+    let everything = rascn::CONNECTION
+        | rascn::DISCONNECTION
+        | rascn::BANDWIDTH_ADDED
+        | rascn::BANDWIDTH_REMOVED;
+    let any = ras.connection_notification(None, everything).unwrap();
+    // Rule 27: dwSubEntry names the first link: subentry 2.
+    let (trace, notifier) = func2(None);
+    let mut first_link_2 = params();
+    first_link_2.sub_entry = 2;
+    let handle = ras
+        .dial(None, &book, &first_link_2, Some(notifier))
+        .unwrap();
+    assert!(settled(&lab, handle));
+    let mut expected = link_up();
+    expected.push((Connected, 0));
+    assert_eq!(of_link(&trace, 2), expected);
+    assert!(of_link(&trace, 1).is_empty(), "link 1 is not dialed yet");
+    assert_eq!(
+        ras.get_subentry_handle(handle, 1),
+        Err(RasError::ERROR_PORT_NOT_OPEN)
+    );
+    let events = ras
+        .connection_notification(Some(handle), everything)
+        .unwrap();
+    let flags = |events: &std::sync::mpsc::Receiver<ras_engine::api::ConnectionNotification>| {
+        events.try_iter().map(|n| n.flag).collect::<Vec<_>>()
+    };
+    assert_eq!(flags(&any), [rascn::CONNECTION]);
+    // Load: 4,000 octets a second, about 95 % of a 33,600 bit/s line, until the second
+    // link is up (DialSeconds to notice, then the time a dial takes).
+    let mut added = Vec::new();
+    for _ in 0..60 {
+        for _ in 0..4 {
+            ras.send_packet(handle, 0x0021, &[0x45; 998]).unwrap();
+        }
+        lab.run_for(sansio::Duration::from_secs(1));
+        added.extend(flags(&events));
+        if !added.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(added, [rascn::BANDWIDTH_ADDED]);
+    assert!(
+        ras.get_subentry_handle(handle, 1).is_ok(),
+        "link 1 was added"
+    );
+    // Idle for HangUpSeconds: the added link goes.
+    lab.run_for(sansio::Duration::from_secs(15));
+    assert_eq!(flags(&events), [rascn::BANDWIDTH_REMOVED]);
+    assert_eq!(
+        ras.get_subentry_handle(handle, 1),
+        Err(RasError::ERROR_PORT_NOT_OPEN)
+    );
+    assert_eq!(ras.connect_status(handle).unwrap().state, Connected);
+    // The RasDial notifier heard nothing of it (rule 27).
+    assert_eq!(trace.lock().unwrap().last(), Some(&(2, Connected, 0)));
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+    assert_eq!(flags(&events), [rascn::DISCONNECTION]);
+    assert_eq!(
+        ras.connection_notification(Some(handle), everything)
+            .unwrap_err(),
+        RasError::ERROR_INVALID_HANDLE
+    );
+}
+
+#[test]
+fn rascn_disconnection_comes_only_when_every_link_is_down() {
+    use ras_engine::api::rascn;
+    let lab = lab(2, SERVER);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551241"), (PORTS[1], "5551240")]);
+    let handle = ras.dial(None, &book, &params(), None).unwrap();
+    let events = ras
+        .connection_notification(
+            Some(handle),
+            rascn::DISCONNECTION | rascn::BANDWIDTH_REMOVED,
+        )
+        .unwrap();
+    lab.run_for(sansio::Duration::from_secs(40));
+    let flags: Vec<u32> = events.try_iter().map(|n| n.flag).collect();
+    assert_eq!(
+        flags,
+        [rascn::BANDWIDTH_REMOVED],
+        "link 2 dropped, link 1 up"
+    );
+    lab.run_for(sansio::Duration::from_secs(30));
+    let flags: Vec<u32> = events.try_iter().map(|n| n.flag).collect();
+    assert_eq!(flags, [rascn::BANDWIDTH_REMOVED, rascn::DISCONNECTION]);
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}

@@ -21,16 +21,17 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 
 use sansio::{Duration, Instant, Machine};
 
 use super::notifier::Dispatcher;
 use super::{
-    ConnectStatus, DialError, DialExtensions, DialParams, EngineConfig, HRasConn, Notifier, RasConn,
+    ConnectStatus, DialError, DialExtensions, DialParams, EngineConfig, HRasConn, Notifier,
+    RasConn, rascn,
 };
-use crate::phonebook::Phonebook;
+use crate::phonebook::{DialMode, Phonebook, Threshold};
 use crate::ppp::hdlc::DEFAULT_MRU;
 use crate::ppp::lcp::MultilinkAgreement;
 use crate::ppp::mp::{Bundle as MpBundle, BundleConfig, LinkId, MpEvent};
@@ -132,6 +133,9 @@ struct Link {
     closed: bool,
     /// Where the link stands in its bundle (multilink only).
     outcome: LinkOutcome,
+    /// Added by dial-as-needed after the connection was up: its progress goes to
+    /// RasConnectionNotification, not to the RasDial notifier (ras-reference §4.5 rule 27).
+    added: bool,
 }
 
 impl Link {
@@ -145,6 +149,7 @@ impl Link {
             port_open: false,
             closed: false,
             outcome: LinkOutcome::Dialing,
+            added: false,
         }
     }
 
@@ -248,6 +253,15 @@ struct Record {
     /// Network-layer packets received, whole (protocol field and information), for
     /// [`RasCore::receive_packet`].
     inbox: VecDeque<Vec<u8>>,
+    /// Dial-as-needed (RASEDM_DialAsNeeded): the links not dialed yet and the traffic
+    /// that decides when to dial or drop one.
+    demand: Option<Demand>,
+    /// How many subentries the connection has (dialed or not).
+    subentries: u32,
+    /// RASCN_* events for [`RasCore::connection_notification`]'s watchers.
+    signals: Vec<u32>,
+    /// RASCN_Connection was signalled and RASCN_Disconnection is still owed.
+    announced: bool,
     /// The domain stored with the entry, for `szDomain = "*"` (ras-reference §3.2).
     entry_domain: String,
     listener: Listener,
@@ -284,11 +298,21 @@ impl Record {
 
     /// When a link's next timer is due, on the driver's clock.
     fn next_timeout(&self) -> Option<Instant> {
-        self.links
+        let links = self
+            .links
             .iter()
             .filter_map(|link| link.machine.poll_timeout())
             .min()
-            .map(|at| at + self.lag)
+            .map(|at| at + self.lag);
+        sansio::sim::earliest([links, self.next_sample()])
+    }
+
+    /// When dial-as-needed looks at the traffic next (while connected).
+    fn next_sample(&self) -> Option<Instant> {
+        self.demand
+            .as_ref()
+            .filter(|_| self.bundle == Some(Bundle::Connected) && !self.released)
+            .map(|demand| demand.next_sample)
     }
 
     /// The link a paused dial waits on (resume, EAP, terminal), else link 1.
@@ -329,6 +353,23 @@ impl Record {
         let link = &mut self.links[index];
         let subentry = link.subentry();
         match (notification.state, notification.error) {
+            (RasConnState::Connected, None) if link.added && !no_bundle => {
+                link.outcome = LinkOutcome::Up;
+                if let Some(agreement) = link.machine.multilink() {
+                    DataPath::join(&mut self.mp, index, &agreement);
+                }
+                self.signals.push(rascn::BANDWIDTH_ADDED);
+            }
+            (state, error) if link.added => {
+                let error = error.or(no_bundle.then_some(RasError::ERROR_BUNDLE_NOT_FOUND));
+                if let Some(error) = error {
+                    if state == RasConnState::Connected {
+                        link.machine.hang_up(now);
+                    }
+                    tracing::info!(subentry, %error, "the link added for bandwidth failed");
+                    link.outcome = LinkOutcome::Down { state, error };
+                }
+            }
             (RasConnState::Connected, None) if no_bundle => {
                 tracing::info!(subentry, "no multilink bundle to join: hanging the link up");
                 link.machine.hang_up(now);
@@ -372,6 +413,7 @@ impl Record {
             if link.outcome == LinkOutcome::Up && link.machine.state() == RasConnState::Disconnected
             {
                 DataPath::leave(&mut self.mp, index);
+                self.signals.push(rascn::BANDWIDTH_REMOVED);
                 let error = link
                     .machine
                     .error()
@@ -381,11 +423,13 @@ impl Record {
                     error,
                 };
                 self.last_loss = Some(error);
-                self.outbox.push_back(plain(
-                    link.subentry(),
-                    RasConnState::SubEntryDisconnected,
-                    Some(error),
-                ));
+                if !link.added {
+                    self.outbox.push_back(plain(
+                        link.subentry(),
+                        RasConnState::SubEntryDisconnected,
+                        Some(error),
+                    ));
+                }
             }
         }
         self.settle_bundle();
@@ -416,6 +460,8 @@ impl Record {
                 }
                 if let Some(subentry) = up {
                     self.bundle = Some(Bundle::Connected);
+                    self.announced = true;
+                    self.signals.push(rascn::CONNECTION);
                     self.outbox
                         .push_back(plain(subentry, RasConnState::Connected, None));
                 } else if let Some((subentry, state, error)) =
@@ -430,6 +476,10 @@ impl Record {
             }
             Bundle::Connected if up.is_none() => {
                 self.bundle = Some(Bundle::Ended);
+                // RASCN_Disconnection only once every subentry is down (rule 28).
+                if std::mem::take(&mut self.announced) {
+                    self.signals.push(rascn::DISCONNECTION);
+                }
                 if !self.released {
                     self.status.state = RasConnState::Disconnected;
                     self.status.error = self.last_loss;
@@ -446,6 +496,9 @@ impl Record {
 fn receive_datagrams(record: &mut Record) {
     for (index, link) in record.links.iter_mut().enumerate() {
         while let Some((protocol, information)) = link.machine.poll_datagram() {
+            if let Some(demand) = &mut record.demand {
+                demand.current += information.len() as u64;
+            }
             let member = record
                 .mp
                 .as_mut()
@@ -511,7 +564,59 @@ pub struct RasCore {
     /// Every port handle (a link's) → its connection's handle.
     ports: BTreeMap<HRasConn, HRasConn>,
     actions: VecDeque<Action>,
+    /// `RasConnectionNotification` registrations.
+    watchers: Vec<Watcher>,
 }
+
+/// One `RasConnectionNotification` registration: which connection (any, for `None`),
+/// which RASCN_* flags, and where the events go.
+#[derive(Debug)]
+struct Watcher {
+    handle: Option<HRasConn>,
+    flags: u32,
+    events: mpsc::Sender<ConnectionNotification>,
+}
+
+/// A RASCN_* event (ras-reference §3.6) for a `RasConnectionNotification` watcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionNotification {
+    /// The connection.
+    pub handle: HRasConn,
+    /// One RASCN_* flag (see [`rascn`]).
+    pub flag: u32,
+}
+
+/// Dial-as-needed (ras-reference §3.6, §4.5 rule 27): the links not dialed yet, and the
+/// traffic, in one-second samples, that decides when to dial one or drop one.
+#[derive(Debug)]
+struct Demand {
+    /// Links in subentry order, not dialed yet.
+    spare: VecDeque<Link>,
+    dial_extra: Threshold,
+    hang_up_extra: Threshold,
+    /// Octets carried per one-second sample, newest last.
+    samples: VecDeque<u64>,
+    /// Octets carried in the sample under way.
+    current: u64,
+    next_sample: Instant,
+}
+
+impl Demand {
+    /// The usage over the last `seconds` samples, in percent of `capacity` bit/s; `None`
+    /// until that many samples exist.
+    fn usage(&self, seconds: u32, capacity: u64) -> Option<u64> {
+        let seconds = seconds.max(1) as usize;
+        if self.samples.len() < seconds || capacity == 0 {
+            return None;
+        }
+        let octets: u64 = self.samples.iter().rev().take(seconds).sum();
+        Some(octets * 8 * 100 / (capacity * seconds as u64))
+    }
+}
+
+/// One sample a second [inferred: Windows documents only the windows, not how often it
+/// looks].
+const SAMPLE: Duration = Duration::from_secs(1);
 
 impl RasCore {
     /// An empty table.
@@ -522,6 +627,7 @@ impl RasCore {
             connections: BTreeMap::new(),
             ports: BTreeMap::new(),
             actions: VecDeque::new(),
+            watchers: Vec::new(),
         }
     }
 
@@ -584,7 +690,8 @@ impl RasCore {
             }
             return Ok(handle);
         }
-        let multilink = entry.dials_all();
+        let as_needed = entry.dial_mode == DialMode::AsNeeded && !entry.subentries.is_empty();
+        let multilink = entry.dials_all() || as_needed;
         let link_count = if multilink { entry.link_count() } else { 1 };
         let devices: Vec<(PathBuf, u32)> = (1..=link_count)
             .filter_map(|k| entry.subentry_properties(k))
@@ -614,6 +721,7 @@ impl RasCore {
         // Nor can it show an EAP Notification: acknowledge those at once.
         plan.ppp.eap.confirm_notifications &= plan.paused_states;
         plan.script = script;
+        let mut demand = None;
         let links = if multilink {
             // Link k's subentry handle follows the connection's.
             let mut links = Vec::with_capacity(devices.len());
@@ -624,7 +732,26 @@ impl RasCore {
                     .map_err(DialError::before_start)?;
                 links.push(Link::new(link_handle, device, baud, link_plan));
             }
-            links
+            if as_needed {
+                // Rule 27: the first link is the one dwSubEntry names (1 when it names
+                // none, or one beyond the entry [inferred]); the rest wait for traffic.
+                let first = (params.sub_entry as usize)
+                    .checked_sub(1)
+                    .filter(|&k| k < links.len())
+                    .unwrap_or(0);
+                let chosen = links.remove(first);
+                demand = Some(Demand {
+                    spare: links.into(),
+                    dial_extra: entry.dial_extra(),
+                    hang_up_extra: entry.hang_up_extra(),
+                    samples: VecDeque::new(),
+                    current: 0,
+                    next_sample: now + SAMPLE,
+                });
+                vec![chosen]
+            } else {
+                links
+            }
         } else {
             plan.subentry = params.sub_entry.max(1);
             vec![Link::new(
@@ -653,7 +780,10 @@ impl RasCore {
             )),
             None => Listener::Caller(None),
         };
-        for link in &links {
+        for link in links
+            .iter()
+            .chain(demand.iter().flat_map(|demand| &demand.spare))
+        {
             self.ports.insert(link.handle, handle);
         }
         self.connections.insert(
@@ -669,6 +799,10 @@ impl RasCore {
                 last_loss: None,
                 mp: None,
                 inbox: VecDeque::new(),
+                demand,
+                subentries: u32::try_from(link_count).unwrap_or(u32::MAX),
+                signals: Vec::new(),
+                announced: false,
                 entry_domain: entry.domain().to_owned(),
                 listener,
                 released: false,
@@ -783,14 +917,15 @@ impl RasCore {
             .get(&handle)
             .filter(|record| !record.released)
             .ok_or(RasError::ERROR_INVALID_HANDLE)?;
-        let link = match record.bundle {
-            Some(_) => record
-                .links
-                .iter()
-                .find(|link| link.subentry() == sub_entry),
-            None => record.links.first().filter(|_| sub_entry == 1),
+        if sub_entry == 0 || sub_entry > record.subentries {
+            return Err(RasError::ERROR_NO_MORE_ITEMS);
         }
-        .ok_or(RasError::ERROR_NO_MORE_ITEMS)?;
+        // A dial-as-needed link not dialed (yet) is not connected.
+        let link = record
+            .links
+            .iter()
+            .find(|link| link.subentry() == sub_entry || record.bundle.is_none())
+            .ok_or(RasError::ERROR_PORT_NOT_OPEN)?;
         let connected = match record.bundle {
             Some(_) => link.outcome == LinkOutcome::Up,
             None => link.machine.state() == RasConnState::Connected,
@@ -827,6 +962,11 @@ impl RasCore {
         }
         record.released = true;
         record.cancelled.store(true, Ordering::SeqCst);
+        // The connection ends: RASCN_Disconnection [inferred: also for the application's
+        // own hang-up].
+        if std::mem::take(&mut record.announced) {
+            record.signals.push(rascn::DISCONNECTION);
+        }
         record.status.state = RasConnState::Disconnected;
         record.resume_pending = None;
         record.outbox.clear();
@@ -867,6 +1007,7 @@ impl RasCore {
         if link.outcome == LinkOutcome::Up {
             record.last_loss = Some(RasError::ERROR_USER_DISCONNECTION);
             DataPath::leave(&mut record.mp, index);
+            record.signals.push(rascn::BANDWIDTH_REMOVED);
         }
         let link = &mut record.links[index];
         link.outcome = LinkOutcome::Down {
@@ -926,6 +1067,9 @@ impl RasCore {
         information: &[u8],
     ) -> Result<(), RasError> {
         let record = self.live_mut(handle)?;
+        if let Some(demand) = &mut record.demand {
+            demand.current += information.len() as u64 + 2;
+        }
         let sent = match &mut record.mp {
             Some(data) => {
                 let mut packet = protocol.to_be_bytes().to_vec();
@@ -1015,6 +1159,7 @@ impl RasCore {
                     }
                 }
             }
+            self.sample_demand(now, handle);
             self.pump(now, handle);
         }
     }
@@ -1116,6 +1261,125 @@ impl RasCore {
         self.forget_if_closed(handle);
     }
 
+    /// `RasConnectionNotification` (ras-reference §3.6, rules 27–28): the RASCN_* events
+    /// in `flags` of connection `handle` (`None`: every connection) come out of the
+    /// returned receiver. ERROR_INVALID_HANDLE for a handle that is not a live
+    /// connection's.
+    pub fn connection_notification(
+        &mut self,
+        handle: Option<HRasConn>,
+        flags: u32,
+    ) -> Result<mpsc::Receiver<ConnectionNotification>, RasError> {
+        if let Some(handle) = handle {
+            self.live_mut(handle)?;
+        }
+        let (events, receiver) = mpsc::channel();
+        self.watchers.push(Watcher {
+            handle,
+            flags,
+            events,
+        });
+        Ok(receiver)
+    }
+
+    /// Dial-as-needed's one-second look at the traffic (rule 27): usage above
+    /// `DialPercent` over `DialSeconds` dials the next spare link; usage below
+    /// `HangUpPercent` over `HangUpSeconds` with more than one link up drops the last one
+    /// added. Usage is the octets carried both ways against the line rates of the links
+    /// up [inferred: Windows does not say how it measures]. A change starts the windows
+    /// afresh. Links are dialed plainly (no BAP Call-Request) [inferred].
+    fn sample_demand(&mut self, now: Instant, handle: HRasConn) {
+        let Some(record) = self.connections.get_mut(&handle) else {
+            return;
+        };
+        if record.next_sample().is_none_or(|at| at > now) {
+            return;
+        }
+        let local = record.local(now);
+        let up: Vec<usize> = (0..record.links.len())
+            .filter(|&i| record.links[i].outcome == LinkOutcome::Up)
+            .collect();
+        let dialing = record
+            .links
+            .iter()
+            .any(|link| link.outcome == LinkOutcome::Dialing);
+        let capacity: u64 = up
+            .iter()
+            .map(|&i| {
+                let link = &record.links[i];
+                u64::from(link.machine.line_rate().unwrap_or(link.baud))
+            })
+            .sum();
+        let Some(demand) = &mut record.demand else {
+            return;
+        };
+        demand.next_sample = now + SAMPLE;
+        demand
+            .samples
+            .push_back(std::mem::take(&mut demand.current));
+        let window = demand
+            .dial_extra
+            .seconds
+            .max(demand.hang_up_extra.seconds)
+            .max(1);
+        while demand.samples.len() > window as usize {
+            demand.samples.pop_front();
+        }
+        let busy = demand
+            .usage(demand.dial_extra.seconds, capacity)
+            .is_some_and(|usage| usage >= u64::from(demand.dial_extra.percent));
+        let idle = demand
+            .usage(demand.hang_up_extra.seconds, capacity)
+            .is_some_and(|usage| usage < u64::from(demand.hang_up_extra.percent));
+        if busy && !dialing {
+            if let Some(mut link) = demand.spare.pop_front() {
+                tracing::info!(
+                    subentry = link.subentry(),
+                    "traffic above DialPercent: adding a link"
+                );
+                demand.samples.clear();
+                link.added = true;
+                record.links.push(link);
+            }
+        } else if idle && up.len() > 1 {
+            // Links are kept in the order they were dialed: the last up is the newest.
+            if let Some(&last) = up.last() {
+                tracing::info!(
+                    subentry = record.links[last].subentry(),
+                    "traffic below HangUpPercent: dropping a link"
+                );
+                demand.samples.clear();
+                let link = &mut record.links[last];
+                link.machine.hang_up(local);
+                link.outcome = LinkOutcome::Down {
+                    state: RasConnState::Connected,
+                    error: RasError::ERROR_USER_DISCONNECTION,
+                };
+                DataPath::leave(&mut record.mp, last);
+                record.signals.push(rascn::BANDWIDTH_REMOVED);
+            }
+        }
+    }
+
+    /// Hand `handle`'s RASCN_* events to the watchers that asked for them.
+    fn signal(&mut self, handle: HRasConn) {
+        let Some(record) = self.connections.get_mut(&handle) else {
+            return;
+        };
+        for flag in std::mem::take(&mut record.signals) {
+            self.watchers.retain(|watcher| {
+                if watcher.handle.is_some_and(|h| h != handle) || watcher.flags & flag == 0 {
+                    return true;
+                }
+                // A watcher whose receiver is gone is forgotten.
+                watcher
+                    .events
+                    .send(ConnectionNotification { handle, flag })
+                    .is_ok()
+            });
+        }
+    }
+
     /// The live (not released) record of `handle`.
     fn live_mut(&mut self, handle: HRasConn) -> Result<&mut Record, RasError> {
         self.connections
@@ -1153,7 +1417,11 @@ impl RasCore {
             .is_some_and(|record| record.released && record.all_closed())
             && let Some(record) = self.connections.remove(&handle)
         {
-            for link in &record.links {
+            for link in record
+                .links
+                .iter()
+                .chain(record.demand.iter().flat_map(|demand| &demand.spare))
+            {
                 self.ports.remove(&link.handle);
             }
         }
@@ -1228,7 +1496,18 @@ impl RasCore {
         if !record.released && record.bundle.is_none() {
             record.status.state = record.links[0].machine.state();
             record.status.error = record.links[0].machine.error();
+            // A single link's RASCN_Connection and RASCN_Disconnection.
+            let connected = record.status.state == RasConnState::Connected;
+            if connected != record.announced {
+                record.announced = connected;
+                record.signals.push(if connected {
+                    rascn::CONNECTION
+                } else {
+                    rascn::DISCONNECTION
+                });
+            }
         }
+        self.signal(handle);
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sansio::{Duration, Instant, TimeScale};
 
-pub use self::core::{Action, Delivery, RasCore};
+pub use self::core::{Action, ConnectionNotification, Delivery, RasCore};
 
 pub use notifier::{
     Dispatcher, Notifier, NotifyControl, RasDialFunc, RasDialFunc1, RasDialFunc2, WM_RASDIALEVENT,
@@ -32,6 +32,18 @@ use crate::ppp::wire::lcp::{EndpointClass, EndpointDiscriminator};
 use crate::ppp::{AuthProtocol, ClientConfig, EapAnswer, EapMethod, EapPeerConfig, EapPrompt};
 use crate::ras::{ASK_FOR_NUMBER, DialPlan, RasConnState, RasError, is_valid_callback_number};
 use crate::script::DialScript;
+
+/// `RASCN_*` flags of `RasConnectionNotification` (ras-reference §3.6, H1, D9).
+pub mod rascn {
+    /// A connection is created (it reached Connected).
+    pub const CONNECTION: u32 = 0x0000_0001;
+    /// The connection ends; for multilink, only once every subentry is down (rule 28).
+    pub const DISCONNECTION: u32 = 0x0000_0002;
+    /// A subentry of a multilink connection connects (after the connection is up).
+    pub const BANDWIDTH_ADDED: u32 = 0x0000_0004;
+    /// A subentry of a multilink connection disconnects.
+    pub const BANDWIDTH_REMOVED: u32 = 0x0000_0008;
+}
 
 /// `RDEOPT_*` flags of `RASDIALEXTENSIONS.dwfOptions` (ras-reference §3.3, H1).
 pub mod rdeopt {
@@ -641,6 +653,21 @@ impl Ras {
     /// multilink connection), if one is waiting: its protocol number and information.
     pub fn receive_packet(&self, handle: HRasConn) -> Result<Option<(u16, Vec<u8>)>, RasError> {
         self.shared.core.lock().receive_packet(handle)
+    }
+
+    /// `RasConnectionNotification` (ras-reference §3.6, §4.5 rules 27–28): the
+    /// [`rascn`] events in `flags` of `handle` (`None`: of every connection) arrive on the
+    /// returned receiver (Windows signals an event object instead). A dial-as-needed
+    /// connection reports the links it adds and drops here, not to the RasDial notifier.
+    pub fn connection_notification(
+        &self,
+        handle: Option<HRasConn>,
+        flags: u32,
+    ) -> Result<std::sync::mpsc::Receiver<ConnectionNotification>, RasError> {
+        self.shared
+            .core
+            .lock()
+            .connection_notification(handle, flags)
     }
 
     /// `RasGetSubEntryHandle` (ras-reference §4.4 rule 22): the handle of link

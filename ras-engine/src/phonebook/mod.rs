@@ -443,9 +443,11 @@ impl Entry {
     }
 
     /// Whether a dial of this entry negotiates PPP Multilink (RFC 1990 MRRU): a dial-all
-    /// entry with more than one link, or `NegotiateMultilinkAlways=1` (ras-reference §6.2).
+    /// or dial-as-needed entry with more than one link, or `NegotiateMultilinkAlways=1`
+    /// (ras-reference §6.2).
     pub fn negotiates_multilink(&self) -> bool {
-        self.dials_all() || self.setting("NegotiateMultilinkAlways") == Some("1")
+        (self.dial_mode != DialMode::FirstAvailable && !self.subentries.is_empty())
+            || self.setting("NegotiateMultilinkAlways") == Some("1")
     }
 
     /// Whether a dial of this entry brings up every link at once (RASEDM_DialAll with

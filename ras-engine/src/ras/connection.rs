@@ -224,6 +224,8 @@ pub struct Connection {
     error: Option<RasError>,
     /// Watches the line for the modem's `NO CARRIER` once it has connected.
     carrier: CarrierWatch,
+    /// The line rate the modem reported (`CONNECT <rate>`), in bit/s.
+    line_rate: Option<u32>,
     /// When PPP must have reached `Connected` by (none while paused).
     ppp_deadline: Option<Instant>,
     /// The dial is waiting in a paused state for the application.
@@ -249,6 +251,7 @@ impl Connection {
             state: RasConnState::OpenPort,
             error: None,
             carrier: CarrierWatch::default(),
+            line_rate: None,
             ppp_deadline: None,
             paused: None,
             callback: Callback::None,
@@ -301,6 +304,11 @@ impl Connection {
             Phase::Connected(client) => client.poll_datagram(),
             _ => None,
         }
+    }
+
+    /// The line rate the modem reported when it connected (`CONNECT <rate>`), in bit/s.
+    pub fn line_rate(&self) -> Option<u32> {
+        self.line_rate
     }
 
     /// Whether events are waiting to be polled.
@@ -746,7 +754,8 @@ impl Connection {
 
     fn on_dialer_event(&mut self, now: Instant, event: DialerEvent) {
         match event {
-            DialerEvent::Connected { data, .. } => {
+            DialerEvent::Connected { data, rate } => {
+                self.line_rate = rate;
                 if let Callback::Agreed { .. } = self.callback {
                     // The server's call: straight to PPP (ReAuthenticate).
                     self.callback = Callback::CalledBack;
