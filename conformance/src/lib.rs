@@ -11,6 +11,7 @@ pub mod json;
 pub mod junit;
 pub mod outcome;
 pub mod packets;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod select;

@@ -4,6 +4,8 @@
 //! packet and the fields a scenario checks. Secrets stay out: a PAP request shows its
 //! Peer-ID, never its password (only the capture itself holds what the wire holds).
 
+use std::time::Duration;
+
 use pcap_file::pcap::PcapReader;
 use ras_engine::ppp::wire::Protocol;
 use ras_engine::ppp::wire::chap::ChapRepr;
@@ -19,11 +21,19 @@ const ADDRESS_CONTROL: [u8; 2] = [0xFF, 0x03];
 
 /// Every frame in `pcap`, summarised, in order. A capture that cannot be read is an error.
 pub fn summarize(pcap: &[u8]) -> Result<Vec<String>, String> {
+    Ok(summarize_timed(pcap)?
+        .into_iter()
+        .map(|(_, line)| line)
+        .collect())
+}
+
+/// [`summarize`], each summary with its record's timestamp (since the Unix epoch).
+pub fn summarize_timed(pcap: &[u8]) -> Result<Vec<(Duration, String)>, String> {
     let mut reader = PcapReader::new(pcap).map_err(|e| format!("unreadable capture: {e}"))?;
     let mut lines = Vec::new();
     while let Some(packet) = reader.next_packet() {
         let packet = packet.map_err(|e| format!("unreadable capture record: {e}"))?;
-        lines.push(summarize_frame(&packet.data));
+        lines.push((packet.timestamp, summarize_frame(&packet.data)));
     }
     Ok(lines)
 }

@@ -224,7 +224,8 @@ struct Station {
     to_engine: Pipe,
     to_peer: Pipe,
     from_peer: Pipe,
-    transcript: Vec<String>,
+    /// The AT conversation, each line with the instant the modem heard or said it.
+    transcript: Vec<(Instant, String)>,
     capture: Option<Capture<Vec<u8>>>,
 }
 
@@ -338,6 +339,15 @@ impl Lab {
     /// The AT conversation on `device` so far: `> line` from the dialer, `< RESULT` from
     /// the modem.
     pub fn transcript(&self, device: &Path) -> Vec<String> {
+        self.timed_transcript(device)
+            .into_iter()
+            .map(|(_, line)| line)
+            .collect()
+    }
+
+    /// [`Lab::transcript`], each line with the virtual instant the modem heard the command
+    /// line or gave the result (for a sequence diagram on the lab's clock).
+    pub fn timed_transcript(&self, device: &Path) -> Vec<(Instant, String)> {
         self.state()
             .stations
             .iter()
@@ -533,8 +543,10 @@ impl Lab {
             while let Some(event) = station.modem.poll_event() {
                 moved = true;
                 match event {
-                    ModemEvent::CommandLine(line) => station.transcript.push(format!("> {line}")),
-                    ModemEvent::Result(code) => station.transcript.push(format!("< {code}")),
+                    ModemEvent::CommandLine(line) => {
+                        station.transcript.push((now, format!("> {line}")));
+                    }
+                    ModemEvent::Result(code) => station.transcript.push((now, format!("< {code}"))),
                     ModemEvent::CallConnected {
                         number,
                         speed,

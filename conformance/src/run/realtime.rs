@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use modem_sim::realtime::{CallInfo, Exchange, spawn_pty_on};
 use ras_engine::api::{HRasConn, Ras};
-use sansio::TimeScale;
+use sansio::{RealClock, TimeScale};
 
 use super::app::{Spend, World, play_scenario};
 use super::{Record, RunOptions, builtin_peer, engine_config, phonebook};
+use crate::report::timeline::Clock;
 use crate::scenario::Scenario;
 
 /// Real time a run may wait for something to happen before it counts as stuck. At the
@@ -25,6 +26,9 @@ const POLL: Duration = Duration::from_micros(200);
 struct Realtime {
     ras: Ras,
     scale: TimeScale,
+    /// Started with the engine, so its instants are close to the engine's own (and to
+    /// the capture's, counted from the engine's start).
+    clock: Arc<RealClock>,
 }
 
 impl World for Realtime {
@@ -53,6 +57,11 @@ impl World for Realtime {
         let scale = self.scale;
         Arc::new(move |time| std::thread::sleep(scale.to_real(time)))
     }
+
+    fn clock(&self) -> Clock {
+        let clock = Arc::clone(&self.clock);
+        Arc::new(move || clock.now())
+    }
 }
 
 pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, String> {
@@ -78,9 +87,16 @@ pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, St
         })
         .collect::<Result<Vec<_>, _>>()?;
     let devices: Vec<PathBuf> = modems.iter().map(|m| m.path().to_owned()).collect();
+    let clock = Arc::new(RealClock::start(config.time_scale));
+    // The engine's capture counts its clock from the wall-clock time it opened the file,
+    // a moment after this.
+    let capture_origin = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let world = Realtime {
         ras: Ras::new(config.clone()),
         scale: config.time_scale,
+        clock,
     };
     let mut record = play_scenario(&world, scenario, &phonebook(scenario, &devices)?)?;
     // The application waited for the ports to be released: the links are down and the
@@ -91,6 +107,7 @@ pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, St
     let path = config.capture_path(&scenario.file.entry.name, HRasConn::from_raw(1));
     if let Some(path) = path.filter(|path| path.exists()) {
         record.capture = Some(read_capture(&path)?);
+        record.capture_origin = capture_origin;
     }
     Ok(record)
 }

@@ -13,6 +13,7 @@ use sansio::Duration;
 
 use super::app::{Spend, World, play_scenario};
 use super::{Record, RunOptions, builtin_peer, engine_config, phonebook};
+use crate::report::timeline::{Clock, Happening, Moment, merge};
 use crate::scenario::Scenario;
 
 struct Simulated {
@@ -36,6 +37,11 @@ impl World for Simulated {
     fn spender(&self) -> Spend {
         let lab = self.lab.clone();
         Arc::new(move |time| lab.spend(time))
+    }
+
+    fn clock(&self) -> Clock {
+        let lab = self.lab.clone();
+        Arc::new(move || lab.now())
     }
 }
 
@@ -65,7 +71,15 @@ pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, St
         lab,
     };
     let mut record = play_scenario(&world, scenario, &phonebook(scenario, &devices)?)?;
-    record.transcript = world.lab.transcript(&devices[0]);
+    let transcript = world.lab.timed_transcript(&devices[0]);
+    record.transcript = transcript.iter().map(|(_, line)| line.clone()).collect();
+    merge(
+        &mut record.timeline,
+        transcript.into_iter().map(|(at, line)| Moment {
+            at,
+            what: Happening::Modem(line),
+        }),
+    );
     record.capture = world.lab.take_capture(&devices[0]);
     Ok(record)
 }
