@@ -31,7 +31,7 @@ fn diff(expected_label: &str, expected: &str, actual_label: &str, actual: &str) 
 }
 
 /// Whether the scenario dials a multilink entry (`dial-mode: all` with subentries).
-fn dials_multilink(scenario: &Scenario) -> bool {
+pub fn dials_multilink(scenario: &Scenario) -> bool {
     std::iter::once(&scenario.file.entry)
         .chain(&scenario.file.entries)
         .any(|entry| entry.dial_mode == DialModeSpec::All && !entry.subentries.is_empty())
