@@ -656,13 +656,13 @@ fn sent_fragments(capture: &[u8]) -> usize {
     count
 }
 
-#[test]
-fn packets_cross_the_bundle_fragmented_and_arrive_in_order() {
-    let bundles = ppp_peer_sim::Bundles::default();
+/// Two modems whose calls reach one server process sharing `bundles`, capturing each
+/// line.
+fn bundled_lab(bundles: &ppp_peer_sim::Bundles) -> Lab {
     let shared = bundles.clone();
     let script = Script::from_yaml(SERVER).unwrap();
     let network = Network::from_yaml(NETWORK).unwrap();
-    let lab = Lab::builder(EngineConfig::default())
+    Lab::builder(EngineConfig::default())
         .modem(PORTS[0], network.clone())
         .modem(PORTS[1], network)
         .capture(true)
@@ -674,7 +674,13 @@ fn packets_cross_the_bundle_fragmented_and_arrive_in_order() {
             )
             .boxed())
         }))
-        .build();
+        .build()
+}
+
+#[test]
+fn packets_cross_the_bundle_fragmented_and_arrive_in_order() {
+    let bundles = ppp_peer_sim::Bundles::default();
+    let lab = bundled_lab(&bundles);
     let ras = lab.ras();
     let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
     let handle = ras.dial(None, &book, &params(), None).unwrap();
@@ -860,6 +866,54 @@ fn rascn_disconnection_comes_only_when_every_link_is_down() {
     lab.run_for(sansio::Duration::from_secs(30));
     let flags: Vec<u32> = events.try_iter().map(|n| n.flag).collect();
     assert_eq!(flags, [rascn::BANDWIDTH_REMOVED, rascn::DISCONNECTION]);
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}
+
+/// Interop (DESIGN §8): tshark dissects a bundled link's capture, MP fragments included
+/// (RFC 1990 §3, long sequence numbers), without a warning.
+#[test]
+fn tshark_decodes_the_multilink_fragments() {
+    let Some(tshark) = testkit::required_program("tshark", "tshark") else {
+        return;
+    };
+    let bundles = ppp_peer_sim::Bundles::default();
+    let lab = bundled_lab(&bundles);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
+    let handle = ras.dial(None, &book, &params(), None).unwrap();
+    for n in 0..20u8 {
+        ras.send_packet(handle, 0x0021, &[n; 600]).unwrap();
+    }
+    lab.run_for(sansio::Duration::from_secs(5));
+    assert_eq!(bundles.take_delivered().len(), 20);
+    let path = std::env::temp_dir().join(format!("multilink-{}.pcap", std::process::id()));
+    std::fs::write(&path, lab.take_capture(PORTS[0].as_ref()).unwrap()).unwrap();
+    let output = std::process::Command::new(tshark)
+        .arg("-r")
+        .arg(&path)
+        .arg("-V")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(output.status.success());
+    let verbose = String::from_utf8(output.stdout).unwrap();
+    for wanted in [
+        "PPP Multilink Protocol",
+        "Multilink MRRU",
+        "Multilink Endpoint Discriminator",
+    ] {
+        assert!(
+            verbose.contains(wanted),
+            "tshark shows no `{wanted}`:\n{verbose}"
+        );
+    }
+    for warning in ["Malformed", "Expert Info"] {
+        assert!(
+            !verbose.contains(warning),
+            "tshark reports `{warning}`:\n{verbose}"
+        );
+    }
     ras.hang_up(handle).unwrap();
     ras.wait_released(handle);
 }
