@@ -30,11 +30,12 @@ fn diff(expected_label: &str, expected: &str, actual_label: &str, actual: &str) 
         .to_string()
 }
 
-/// Whether the scenario dials a multilink entry (`dial-mode: all` with subentries).
+/// Whether the scenario dials a multilink entry (`dial-mode: all` or `as-needed`, with
+/// subentries).
 pub fn dials_multilink(scenario: &Scenario) -> bool {
     std::iter::once(&scenario.file.entry)
         .chain(&scenario.file.entries)
-        .any(|entry| entry.dial_mode == DialModeSpec::All && !entry.subentries.is_empty())
+        .any(|entry| entry.dial_mode != DialModeSpec::First && !entry.subentries.is_empty())
 }
 
 /// A multilink dial's links run side by side, so how their notifications interleave

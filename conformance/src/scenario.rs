@@ -110,6 +110,22 @@ pub struct EntrySpec {
     /// its own modem.
     #[serde(default)]
     pub subentries: Vec<SubEntrySpec>,
+    /// `DialPercent=` / `DialSeconds=` of a dial-as-needed entry.
+    #[serde(default)]
+    pub dial_extra: Option<ThresholdSpec>,
+    /// `HangUpPercent=` / `HangUpSeconds=` of a dial-as-needed entry.
+    #[serde(default)]
+    pub hang_up_extra: Option<ThresholdSpec>,
+}
+
+/// A dial-as-needed threshold: `{percent: 75, seconds: 5}`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdSpec {
+    /// Percent of the connection's bandwidth.
+    pub percent: u32,
+    /// The sample window.
+    pub seconds: u32,
 }
 
 /// `DialMode=` as a scenario names it.
@@ -121,6 +137,8 @@ pub enum DialModeSpec {
     First,
     /// 1: RASEDM_DialAll.
     All,
+    /// 2: RASEDM_DialAsNeeded.
+    AsNeeded,
 }
 
 /// A link of a multilink entry beyond the first.
@@ -167,6 +185,8 @@ impl Default for EntrySpec {
             script: None,
             dial_mode: DialModeSpec::First,
             subentries: Vec::new(),
+            dial_extra: None,
+            hang_up_extra: None,
         }
     }
 }
@@ -485,6 +505,17 @@ pub enum Step {
     HangUp(String),
     /// `released NAME`: poll RasGetConnectStatus until ERROR_INVALID_HANDLE (rule 21).
     Released(String),
+    /// `send NAME OCTETS`: that many octets of IPv4 packets (1,000 octets each) on the
+    /// connection (`Ras::send_packet`).
+    Send {
+        /// The dial.
+        name: String,
+        /// How many octets.
+        octets: u32,
+    },
+    /// `notifications NAME`: the RASCN_* events of that dial so far
+    /// (RasConnectionNotification, registered when it was dialed).
+    Notifications(String),
     /// `subentry NAME K as SUB`: RasGetSubEntryHandle of link K of that dial, the handle
     /// known as SUB (for `status SUB`, `hang-up SUB`).
     SubEntry {
@@ -528,6 +559,13 @@ impl Step {
             ["eap-identity", entry] => Ok(Step::EapIdentity((*entry).to_owned())),
             ["hang-up", name] => Ok(Step::HangUp((*name).to_owned())),
             ["released", name] => Ok(Step::Released((*name).to_owned())),
+            ["send", name, octets] => Ok(Step::Send {
+                name: (*name).to_owned(),
+                octets: octets
+                    .parse()
+                    .map_err(|_| format!("`{line}`: the octets are a number"))?,
+            }),
+            ["notifications", name] => Ok(Step::Notifications((*name).to_owned())),
             ["subentry", name, index, "as", handle_name] => Ok(Step::SubEntry {
                 name: (*name).to_owned(),
                 index: index
@@ -536,7 +574,7 @@ impl Step {
                 handle_name: (*handle_name).to_owned(),
             }),
             _ => Err(format!(
-                "`{line}` is not a step (dial ENTRY [as NAME] [sync], wait NAME STATE, wait SECONDS, status NAME, enum, eap-identity ENTRY, hang-up NAME, released NAME, subentry NAME K as SUB)"
+                "`{line}` is not a step (dial ENTRY [as NAME] [sync], wait NAME STATE, wait SECONDS, status NAME, enum, eap-identity ENTRY, hang-up NAME, released NAME, subentry NAME K as SUB, send NAME OCTETS, notifications NAME)"
             )),
         }
     }
@@ -548,7 +586,9 @@ impl Step {
             | Step::Status(name)
             | Step::HangUp(name)
             | Step::Released(name)
-            | Step::SubEntry { name, .. } => Some(name),
+            | Step::SubEntry { name, .. }
+            | Step::Send { name, .. }
+            | Step::Notifications(name) => Some(name),
             Step::Dial { .. } | Step::Sleep(_) | Step::Enum | Step::EapIdentity(_) => None,
         }
     }

@@ -561,6 +561,8 @@ impl StatusResult {
 struct Dialed {
     handle: Option<HRasConn>,
     inbox: Option<Inbox>,
+    /// Its RASCN_* events (RasConnectionNotification).
+    rascn: Option<std::sync::mpsc::Receiver<ras_engine::api::ConnectionNotification>>,
     trace: Vec<TraceLine>,
     /// The last notifier call has returned.
     idle: bool,
@@ -591,6 +593,18 @@ impl Dialed {
                     || line.state == state
                     || line.state == RasConnState::Connected
             })
+    }
+}
+
+/// A RASCN_* flag as the program log names it.
+fn rascn_name(flag: u32) -> &'static str {
+    use ras_engine::api::rascn;
+    match flag {
+        rascn::CONNECTION => "Connection",
+        rascn::DISCONNECTION => "Disconnection",
+        rascn::BANDWIDTH_ADDED => "BandwidthAdded",
+        rascn::BANDWIDTH_REMOVED => "BandwidthRemoved",
+        _ => "other",
     }
 }
 
@@ -654,11 +668,14 @@ fn run_program(
                     ),
                 };
                 log.push(format!("dial {name}: {line}"));
+                let rascn = handle
+                    .and_then(|handle| ras.connection_notification(Some(handle), u32::MAX).ok());
                 dials.insert(
                     name.clone(),
                     Dialed {
                         handle,
                         inbox,
+                        rascn,
                         trace: Vec::new(),
                         idle: true,
                     },
@@ -715,6 +732,23 @@ fn run_program(
                 ras.wait_released(handle_of(&dials, name));
                 log.push(format!("released {name}"));
             }
+            Step::Send { name, octets } => {
+                let handle = handle_of(&dials, name);
+                let packet = [0x45; 1000];
+                let result = (0..octets.div_ceil(1000))
+                    .map(|_| ras.send_packet(handle, 0x0021, &packet))
+                    .find_map(Result::err)
+                    .map_or_else(|| "ok".to_owned(), error_name);
+                log.push(format!("send {name} {octets}: {result}"));
+            }
+            Step::Notifications(name) => {
+                let events: Vec<&str> = dials
+                    .get(name)
+                    .and_then(|dialed| dialed.rascn.as_ref())
+                    .map(|events| events.try_iter().map(|n| rascn_name(n.flag)).collect())
+                    .unwrap_or_default();
+                log.push(format!("notifications {name}: [{}]", events.join(", ")));
+            }
             Step::SubEntry {
                 name,
                 index,
@@ -731,6 +765,7 @@ fn run_program(
                     Dialed {
                         handle,
                         inbox: None,
+                        rascn: None,
                         trace: Vec::new(),
                         idle: true,
                     },

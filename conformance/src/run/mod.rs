@@ -262,7 +262,12 @@ fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Result<Phon
             entry.dial_mode = match spec.dial_mode {
                 DialModeSpec::First => DialMode::FirstAvailable,
                 DialModeSpec::All => DialMode::All,
+                DialModeSpec::AsNeeded => DialMode::AsNeeded,
             };
+            entry.bandwidth.dial_percent = spec.dial_extra.map(|t| t.percent);
+            entry.bandwidth.dial_seconds = spec.dial_extra.map(|t| t.seconds);
+            entry.bandwidth.hang_up_percent = spec.hang_up_extra.map(|t| t.percent);
+            entry.bandwidth.hang_up_seconds = spec.hang_up_extra.map(|t| t.seconds);
             entry.subentries = spec
                 .subentries
                 .iter()

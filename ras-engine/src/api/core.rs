@@ -355,6 +355,10 @@ impl Record {
         match (notification.state, notification.error) {
             (RasConnState::Connected, None) if link.added && !no_bundle => {
                 link.outcome = LinkOutcome::Up;
+                // The windows start afresh with the new capacity.
+                if let Some(demand) = &mut self.demand {
+                    demand.samples.clear();
+                }
                 if let Some(agreement) = link.machine.multilink() {
                     DataPath::join(&mut self.mp, index, &agreement);
                 }
