@@ -642,25 +642,26 @@ proptest::proptest! {
     }
 }
 
-/// Sent Multilink fragments (protocol 0x003d) in a link's capture.
-fn sent_fragments(capture: &[u8]) -> usize {
+/// Multilink fragments (protocol 0x003d) the engine sent (`sent`) or received in a
+/// link's capture.
+fn fragments(capture: &[u8], sent: bool) -> usize {
     let mut reader = pcap_file::pcap::PcapReader::new(capture).unwrap();
     let mut count = 0;
     while let Some(packet) = reader.next_packet() {
         let data = packet.unwrap().data;
         // Direction octet (nonzero: sent), ff 03, then the protocol.
-        if data[0] != 0 && data[3..5] == [0x00, 0x3d] {
+        if (data[0] != 0) == sent && data[3..5] == [0x00, 0x3d] {
             count += 1;
         }
     }
     count
 }
 
-/// Two modems whose calls reach one server process sharing `bundles`, capturing each
-/// line.
-fn bundled_lab(bundles: &ppp_peer_sim::Bundles) -> Lab {
+/// Two modems whose calls reach one server process (running `script`) sharing
+/// `bundles`, capturing each line.
+fn bundled_lab(bundles: &ppp_peer_sim::Bundles, script: &str) -> Lab {
     let shared = bundles.clone();
-    let script = Script::from_yaml(SERVER).unwrap();
+    let script = Script::from_yaml(script).unwrap();
     let network = Network::from_yaml(NETWORK).unwrap();
     Lab::builder(EngineConfig::default())
         .modem(PORTS[0], network.clone())
@@ -680,7 +681,7 @@ fn bundled_lab(bundles: &ppp_peer_sim::Bundles) -> Lab {
 #[test]
 fn packets_cross_the_bundle_fragmented_and_arrive_in_order() {
     let bundles = ppp_peer_sim::Bundles::default();
-    let lab = bundled_lab(&bundles);
+    let lab = bundled_lab(&bundles, SERVER);
     let ras = lab.ras();
     let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
     let handle = ras.dial(None, &book, &params(), None).unwrap();
@@ -716,7 +717,7 @@ fn packets_cross_the_bundle_fragmented_and_arrive_in_order() {
     for port in &PORTS[..2] {
         let capture = lab.take_capture(port.as_ref()).unwrap();
         assert!(
-            sent_fragments(&capture) > 100,
+            fragments(&capture, true) > 100,
             "{port} carried few fragments"
         );
     }
@@ -734,7 +735,8 @@ fn packets_cross_the_bundle_fragmented_and_arrive_in_order() {
 fn packets_the_server_sends_back_are_received_in_order() {
     let echo =
         "auth: mschapv2\nusers: {alice: wonderland}\nmultilink: {accept: true, echo: true}\n";
-    let lab = lab(2, echo);
+    let bundles = ppp_peer_sim::Bundles::default();
+    let lab = bundled_lab(&bundles, echo);
     let ras = lab.ras();
     let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
     let handle = ras.dial(None, &book, &params(), None).unwrap();
@@ -748,8 +750,7 @@ fn packets_the_server_sends_back_are_received_in_order() {
     let mut received = Vec::new();
     for packet in &packets {
         ras.send_packet(handle, 0x0021, packet).unwrap();
-        // One packet in flight at a time, so the echoes come back in order whichever
-        // link each completed on.
+        // The echoes come back fragmented over both links and are reassembled in order.
         lab.run_for(sansio::Duration::from_secs(1));
         while let Some(packet) = ras.receive_packet(handle).unwrap() {
             received.push(packet);
@@ -758,6 +759,14 @@ fn packets_the_server_sends_back_are_received_in_order() {
     let expected: Vec<(u16, Vec<u8>)> = packets.into_iter().map(|p| (0x0021, p)).collect();
     assert_eq!(received.len(), expected.len());
     assert!(received == expected, "the echoes differ");
+    // They came as Multilink fragments on both links.
+    for port in &PORTS[..2] {
+        let capture = lab.take_capture(port.as_ref()).unwrap();
+        assert!(
+            fragments(&capture, false) > 50,
+            "{port} received few fragments"
+        );
+    }
     ras.hang_up(handle).unwrap();
     ras.wait_released(handle);
 }
@@ -878,7 +887,7 @@ fn tshark_decodes_the_multilink_fragments() {
         return;
     };
     let bundles = ppp_peer_sim::Bundles::default();
-    let lab = bundled_lab(&bundles);
+    let lab = bundled_lab(&bundles, SERVER);
     let ras = lab.ras();
     let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
     let handle = ras.dial(None, &book, &params(), None).unwrap();

@@ -100,7 +100,7 @@ MULTILINK (RFC 1990):
   process answers several calls with --listen ADDR: put modem-sim's numbers on
   `{connect: 33600, tcp: \"ADDR\"}` and every modem's call reaches it. Multilink fragments
   are reassembled per bundle (RFC 1990 §4.1); echo: true sends every packet received back
-  to the caller, whole, on the link it completed on.
+  to the caller, fragmented over the bundle (whole on a single link).
 
 EXAMPLE:
   printf 'users:\\n  alice: secret\\ndns: [192.0.2.53]\\n' > server.yaml

@@ -416,8 +416,9 @@ pub struct Multilink {
     /// The MRRU the server asks for (RFC 1990 §5.1.1; default 1500).
     #[serde(default = "Multilink::default_mrru")]
     pub mrru: u16,
-    /// Send every network-layer packet received back to the caller, whole, on the link
-    /// it arrived (or was completed) on: a peer for testing a data path. Default off.
+    /// Send every network-layer packet received back to the caller: fragmented over the
+    /// bundle when the link is in one, else whole. A peer for testing a data path.
+    /// Default off.
     #[serde(default)]
     pub echo: bool,
 }

@@ -13,7 +13,7 @@ use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
 use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, MultilinkConfig, new_lcp};
-use ras_ppp::mp::{BundleConfig, BundleKey, BundleTable, Joined, MpEvent};
+use ras_ppp::mp::{BundleConfig, BundleId, BundleKey, BundleTable, Joined, LinkId, MpEvent};
 use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
 use ras_ppp::random::{Entropy, Random, SeededRandom};
@@ -834,10 +834,15 @@ impl Server {
         }
     }
 
-    /// `echo: true`: send a packet received (protocol field first) back, whole, on this
-    /// link (RFC 1990 §3 lets a member link carry packets outside MP too).
+    /// `echo: true`: send a packet received (protocol field first) back: fragmented over
+    /// the bundle when this link is in one (RFC 1990 §3), else whole on this link.
     fn echo(&mut self, packet: &[u8]) {
         if !self.script.multilink.echo {
+            return;
+        }
+        if let Some(member) = self.member
+            && self.bundles.send(member, packet)
+        {
             return;
         }
         if let [high, low, information @ ..] = packet {
@@ -893,6 +898,8 @@ struct Process {
     delivered: Vec<Vec<u8>>,
     /// Sequence numbers given up by reassembly.
     lost: u64,
+    /// Fragments each member link is to send, by bundle and link.
+    outboxes: BTreeMap<(BundleId, LinkId), VecDeque<Vec<u8>>>,
 }
 
 impl Bundles {
@@ -909,6 +916,7 @@ impl Bundles {
             table,
             delivered,
             lost,
+            ..
         } = &mut *process;
         let Some(bundle) = table.bundle_mut(member.bundle) else {
             return Vec::new();
@@ -925,6 +933,36 @@ impl Bundles {
         }
         delivered.extend(completed.iter().cloned());
         completed
+    }
+
+    /// Fragment `packet` over `member`'s bundle into its links' outboxes; `false` when
+    /// the bundle cannot carry it.
+    fn send(&self, member: Joined, packet: &[u8]) -> bool {
+        let mut process = self.process();
+        let Process {
+            table, outboxes, ..
+        } = &mut *process;
+        let Some(pieces) = table
+            .bundle_mut(member.bundle)
+            .and_then(|bundle| bundle.fragment(packet).ok())
+        else {
+            return false;
+        };
+        for (link, piece) in pieces {
+            outboxes
+                .entry((member.bundle, link))
+                .or_default()
+                .push_back(piece);
+        }
+        true
+    }
+
+    /// The fragments `member`'s link is to send.
+    fn take_outbox(&self, member: Joined) -> VecDeque<Vec<u8>> {
+        self.process()
+            .outboxes
+            .remove(&(member.bundle, member.link))
+            .unwrap_or_default()
     }
 
     fn deliver(&self, packet: Vec<u8>) {
@@ -1079,6 +1117,13 @@ impl Machine for Server {
         }
         if let Some(text) = self.text.pop_front() {
             return Some(text);
+        }
+        // Fragments of an echo that the bundle put on this link (from any link's server).
+        if let Some(member) = self.member {
+            for piece in self.bundles.take_outbox(member) {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::MULTILINK, &piece));
+            }
         }
         let mut frame = self.transmit.pop_front()?;
         self.faults.frame_sent(&mut frame);
