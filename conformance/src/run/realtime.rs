@@ -1,8 +1,8 @@
 //! The realtime driver: modem-sim serves a real PTY on its own thread, the engine opens
 //! the slave by its path as a serial port, and the scenario's application dials through
-//! the public `Ras` API at [`PACE`]: modeled delays (the modem's, the network's, the
-//! application's own time) shrunk by the default scale, protocol timers and deadlines by
-//! a more generous one.
+//! the public `Ras` API at [`PACE`]: modeled delays (the modem's, the network's) shrunk
+//! by the default scale, protocol timers, deadlines and the application's own time by a
+//! more generous one.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,8 +25,8 @@ const WAIT_LIMIT: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_micros(200);
 
 /// The realtime driver's two knobs (issue 15): modeled delays (the modem's, the
-/// network's, the application's own time) at the default 0.01, protocol timers and
-/// deadlines more generous, so that a loaded machine does not fail a dial on a timer.
+/// network's) at the default 0.01, protocol timers, deadlines and the application's
+/// time more generous, so that a loaded machine does not fail a dial on a timer.
 pub const PACE: Pace = Pace::SIMULATED_DEVICES;
 
 struct Realtime {
@@ -55,14 +55,17 @@ impl World for Realtime {
         }
     }
 
-    // The application's own time is modeled, as in the lab.
+    // The application's own time (a program's `wait N`, a slow notifier) runs on the
+    // engine's clock, as in the lab: a scenario's seconds are measured against RAS's own
+    // timers and windows (a dial-as-needed sample window, the modem's response timer),
+    // which run at the timer scale, not at the modem's modeled pace.
     fn sleep(&self, time: sansio::Duration) {
-        std::thread::sleep(self.pace.delays.apply(time));
+        std::thread::sleep(self.pace.timers.to_real(time));
     }
 
     fn spender(&self) -> Spend {
-        let delays = self.pace.delays;
-        Arc::new(move |time| std::thread::sleep(delays.apply(time)))
+        let timers = self.pace.timers;
+        Arc::new(move |time| std::thread::sleep(timers.to_real(time)))
     }
 
     fn clock(&self) -> Clock {
