@@ -413,6 +413,10 @@ pub struct Multilink {
     /// Negotiate BACP and answer BAP call requests (RFC 2125). Default off.
     #[serde(default)]
     pub bap: bool,
+    /// The number a BAP Call-Response sends the dialer to (as a Phone-Delta, RFC 2125
+    /// §6.2); without it, the number the dialer called already.
+    #[serde(default)]
+    pub bap_number: Option<String>,
     /// The MRRU the server asks for (RFC 1990 §5.1.1; default 1500).
     #[serde(default = "Multilink::default_mrru")]
     pub mrru: u16,
@@ -439,6 +443,7 @@ impl Default for Multilink {
             accept: false,
             max_links: Multilink::default_max_links(),
             bap: false,
+            bap_number: None,
             mrru: Multilink::default_mrru(),
             echo: false,
         }

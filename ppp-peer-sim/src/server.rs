@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use ras_ppp::bacp::{Bacp, new_bacp};
+use ras_ppp::bap::{Bap, BapConfig, BapEvent};
 use ras_ppp::cbcp::{CallbackPrivilege, CbcpOutcome, CbcpServer, CbcpServerConfig};
 use ras_ppp::chap::{ChapAlgorithm, ChapAttempt, ChapServer, ChapVerdict, Proof};
 use ras_ppp::eap::{EapAttempt, EapAuthenticator, EapAuthenticatorConfig, EapProof};
@@ -18,6 +20,7 @@ use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
 use ras_ppp::random::{Entropy, Random, SeededRandom};
 use ras_ppp::wire::Protocol;
+use ras_ppp::wire::bap::{BapOption, BapRepr, BapType, PhoneDeltaPart, ResponseCode};
 use ras_ppp::wire::chap::error_code;
 use ras_ppp::wire::eap::EapMethod;
 use ras_ppp::wire::lcp::{CallbackOperation, EndpointClass, EndpointDiscriminator};
@@ -137,6 +140,9 @@ pub struct Server {
     bundles: Bundles,
     /// The bundle this call's link joined, once authenticated with multilink agreed.
     member: Option<Joined>,
+    /// BACP and BAP (RFC 2125), run by the first link of a bundle when the script says
+    /// `multilink: {bap: true}`.
+    bandwidth: Option<Bandwidth>,
     /// The login's last text, sent before any frame.
     text: VecDeque<Vec<u8>>,
     transmit: VecDeque<Vec<u8>>,
@@ -245,6 +251,7 @@ impl Server {
             hung_up: false,
             bundles,
             member: None,
+            bandwidth: None,
             text: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -300,6 +307,16 @@ impl Server {
                     .push_back(self.encoder.encode(Protocol::IPCP, &packet));
             }
         }
+        if let Some(bandwidth) = &mut self.bandwidth {
+            while let Some(packet) = bandwidth.bacp.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::BACP, &packet));
+            }
+            while let Some(packet) = bandwidth.bap.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::BAP, &packet));
+            }
+        }
     }
 
     fn terminate(&mut self, now: Instant, why: &str) {
@@ -317,6 +334,7 @@ impl Server {
         if !matches!(self.ipcp.state(), State::Initial | State::Starting) {
             self.ipcp.down(now);
         }
+        self.bandwidth = None;
     }
 
     fn enter_network(&mut self, now: Instant) {
@@ -327,6 +345,17 @@ impl Server {
         }
         self.ipcp.open(now);
         self.ipcp.up(now);
+        // RFC 2125 §3: BACP is an NCP of the bundle, so it runs once, on the link that
+        // started the bundle [inferred: the RFC lets it run on any link of the bundle].
+        if self.script.multilink.bap && self.member.is_some_and(|member| member.created) {
+            let mut bacp = new_bacp(self.entropy, FsmConfig::default());
+            bacp.open(now);
+            bacp.up(now);
+            self.bandwidth = Some(Bandwidth {
+                bacp,
+                bap: Bap::new(BapConfig::default()),
+            });
+        }
     }
 
     fn dispatch(&mut self, now: Instant, frame: Frame) {
@@ -400,6 +429,18 @@ impl Server {
                     }
                 } else {
                     debug!("peer-sim: a Multilink fragment on a link in no bundle, discarded");
+                }
+            }
+            Protocol::BACP if self.phase == Phase::Network && self.bandwidth.is_some() => {
+                if let Some(bandwidth) = &mut self.bandwidth {
+                    bandwidth.bacp.receive(now, &frame.information);
+                }
+            }
+            Protocol::BAP if self.phase == Phase::Network && self.bandwidth.is_some() => {
+                if let Some(bandwidth) = &mut self.bandwidth
+                    && let Err(error) = bandwidth.bap.receive(now, &frame.information)
+                {
+                    debug!(%error, "peer-sim: malformed BAP datagram dropped");
                 }
             }
             Protocol::IPV4 if self.phase == Phase::Network => {
@@ -724,6 +765,22 @@ impl Server {
                     _ => {}
                 }
             }
+            if let Some(bandwidth) = &mut self.bandwidth {
+                while let Some(event) = bandwidth.bacp.poll_event() {
+                    progressed = true;
+                    if event == LayerEvent::Up {
+                        let favored = bandwidth.bacp.negotiator().favored();
+                        info!(?favored, "peer-sim: BACP opened");
+                        bandwidth.bap.set_favored(favored.unwrap_or(false));
+                    }
+                }
+                while let Some(event) = bandwidth.bap.poll_event() {
+                    progressed = true;
+                    if let BapEvent::Request(request) = event {
+                        bandwidth.answer(&request, self.script.multilink.bap_number.as_deref());
+                    }
+                }
+            }
             if self.lcp.negotiator().looped_back()
                 && !matches!(self.phase, Phase::Terminate | Phase::Dead)
             {
@@ -786,6 +843,11 @@ impl Server {
             LayerEvent::ProtocolRejected(protocol) => {
                 if protocol == Protocol::IPCP {
                     self.terminate(now, "client rejected IPCP");
+                }
+                // A dialer without dial-as-needed needs no BACP: the bundle goes on
+                // without BAP (RFC 2125 §3, RFC 1661 §5.7).
+                if protocol == Protocol::BACP || protocol == Protocol::BAP {
+                    self.bandwidth = None;
                 }
             }
         }
@@ -880,6 +942,47 @@ impl Drop for Server {
     /// bundle too.
     fn drop(&mut self) {
         self.leave_bundle();
+    }
+}
+
+/// The server's side of RFC 2125: BACP elects the favored peer, BAP answers the
+/// dialer's requests.
+#[derive(Debug)]
+struct Bandwidth {
+    bacp: Bacp,
+    bap: Bap,
+}
+
+impl Bandwidth {
+    /// The server's policy [inferred: RFC 2125 leaves it to the implementation]: every
+    /// Call-Request is granted, with a Phone-Delta to `number` (the script's `bap-number`)
+    /// or, without one, to the number the dialer already called (Unique-Digits 0, §6.2.1);
+    /// every Link-Drop-Query-Request is granted; a Call-Status-Indication is acknowledged
+    /// (§5.3); a Callback-Request is refused, the server calls nobody back over BAP.
+    fn answer(&mut self, request: &BapRepr, number: Option<&str>) {
+        let (code, options) = match request.kind {
+            BapType::CallRequest => {
+                let delta = match number {
+                    Some(number) => vec![
+                        PhoneDeltaPart::UniqueDigits(u8::try_from(number.len()).unwrap_or(u8::MAX)),
+                        PhoneDeltaPart::SubscriberNumber(number.as_bytes().to_vec()),
+                    ],
+                    None => vec![
+                        PhoneDeltaPart::UniqueDigits(0),
+                        PhoneDeltaPart::SubscriberNumber(b"0".to_vec()),
+                    ],
+                };
+                (ResponseCode::Ack, vec![BapOption::PhoneDelta(delta)])
+            }
+            BapType::LinkDropQueryRequest | BapType::CallStatusIndication => {
+                (ResponseCode::Ack, Vec::new())
+            }
+            _ => (ResponseCode::Reject, Vec::new()),
+        };
+        info!(request = %request.kind.name(), response = code.name(), "peer-sim: BAP request answered");
+        if let Err(error) = self.bap.respond(request.identifier, code, options) {
+            debug!(%error, "peer-sim: BAP answer not sent");
+        }
     }
 }
 
@@ -1086,6 +1189,10 @@ impl Machine for Server {
         }
         self.lcp.handle_timeout(now);
         self.ipcp.handle_timeout(now);
+        if let Some(bandwidth) = &mut self.bandwidth {
+            bandwidth.bacp.handle_timeout(now);
+            bandwidth.bap.handle_timeout(now);
+        }
         if self.auth_deadline.is_some_and(|deadline| deadline <= now) {
             self.auth_deadline = None;
             self.terminate(now, "the client never sent an Authenticate-Request");
@@ -1141,10 +1248,97 @@ impl Machine for Server {
         sansio::sim::earliest([
             self.lcp.poll_timeout(),
             self.ipcp.poll_timeout(),
+            self.bandwidth.as_ref().and_then(|b| b.bacp.poll_timeout()),
+            self.bandwidth.as_ref().and_then(|b| b.bap.poll_timeout()),
             self.auth_deadline,
             self.chap.as_ref().and_then(ChapServer::poll_timeout),
             self.cbcp.as_ref().and_then(CbcpServer::poll_timeout),
             self.eap.as_ref().and_then(EapAuthenticator::poll_timeout),
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ras_ppp::wire::bap::{link_type, phone_delta_number};
+
+    /// The dialer's BAP machine asks `request` of a server's; returns the server's answer.
+    fn ask(number: Option<&str>, request: BapType, options: Vec<BapOption>) -> BapRepr {
+        let now = Instant::ZERO;
+        let mut dialer = Bap::new(BapConfig::default());
+        let mut server = Bandwidth {
+            bacp: new_bacp(Entropy::Seed(7), FsmConfig::default()),
+            bap: Bap::new(BapConfig::default()),
+        };
+        dialer.send_request(now, request, options).unwrap();
+        while let Some(packet) = dialer.poll_packet() {
+            server.bap.receive(now, &packet).unwrap();
+        }
+        while let Some(event) = server.bap.poll_event() {
+            if let BapEvent::Request(request) = event {
+                server.answer(&request, number);
+            }
+        }
+        while let Some(packet) = server.bap.poll_packet() {
+            dialer.receive(now, &packet).unwrap();
+        }
+        match dialer.poll_event() {
+            Some(BapEvent::Response { response, .. }) => response,
+            other => panic!("no response: {other:?}"),
+        }
+    }
+
+    fn call_request() -> Vec<BapOption> {
+        vec![BapOption::LinkType {
+            speed_kbps: 56,
+            types: link_type::ANALOG,
+        }]
+    }
+
+    fn delta(response: &BapRepr) -> Vec<PhoneDeltaPart> {
+        match response.option(ras_ppp::wire::bap::kind::PHONE_DELTA) {
+            Some(BapOption::PhoneDelta(parts)) => parts.clone(),
+            other => panic!("no Phone-Delta: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_call_request_is_acked_with_the_number_already_dialed() {
+        let response = ask(None, BapType::CallRequest, call_request());
+        assert_eq!(response.kind, BapType::CallResponse);
+        assert_eq!(response.response, Some(ResponseCode::Ack));
+        assert_eq!(
+            phone_delta_number("5551234", &delta(&response)).as_deref(),
+            Some("5551234")
+        );
+    }
+
+    #[test]
+    fn a_call_request_is_acked_with_the_scripts_bap_number() {
+        let response = ask(Some("5559876"), BapType::CallRequest, call_request());
+        assert_eq!(response.response, Some(ResponseCode::Ack));
+        assert_eq!(
+            phone_delta_number("5551234", &delta(&response)).as_deref(),
+            Some("5559876")
+        );
+    }
+
+    #[test]
+    fn a_link_drop_query_is_acked_and_a_callback_request_refused() {
+        let drop = ask(
+            None,
+            BapType::LinkDropQueryRequest,
+            vec![BapOption::LinkDiscriminator(2)],
+        );
+        assert_eq!(drop.kind, BapType::LinkDropQueryResponse);
+        assert_eq!(drop.response, Some(ResponseCode::Ack));
+        let mut callback = call_request();
+        callback.push(BapOption::PhoneDelta(vec![
+            PhoneDeltaPart::UniqueDigits(0),
+            PhoneDeltaPart::SubscriberNumber(b"0".to_vec()),
+        ]));
+        let refused = ask(None, BapType::CallbackRequest, callback);
+        assert_eq!(refused.response, Some(ResponseCode::Reject));
     }
 }
