@@ -645,12 +645,17 @@ proptest::proptest! {
 /// Multilink fragments (protocol 0x003d) the engine sent (`sent`) or received in a
 /// link's capture.
 fn fragments(capture: &[u8], sent: bool) -> usize {
+    frames(capture, sent, 0x003d)
+}
+
+/// How many frames of `protocol` the capture holds, sent or received.
+fn frames(capture: &[u8], sent: bool, protocol: u16) -> usize {
     let mut reader = pcap_file::pcap::PcapReader::new(capture).unwrap();
     let mut count = 0;
     while let Some(packet) = reader.next_packet() {
         let data = packet.unwrap().data;
         // Direction octet (nonzero: sent), ff 03, then the protocol.
-        if (data[0] != 0) == sent && data[3..5] == [0x00, 0x3d] {
+        if (data[0] != 0) == sent && data[3..5] == protocol.to_be_bytes() {
             count += 1;
         }
     }
@@ -923,6 +928,34 @@ fn tshark_decodes_the_multilink_fragments() {
             "tshark reports `{warning}`:\n{verbose}"
         );
     }
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}
+
+#[test]
+fn a_server_offering_bacp_to_a_dial_all_entry_keeps_a_plain_bundle() {
+    // RFC 2125 §3: BACP is an NCP of the bundle, run on one link. A dial-all entry needs
+    // no BAP, so the dialer Protocol-Rejects BACP (RFC 1661 §5.7) and both links stay up.
+    let bap = "auth: mschapv2\nusers: {alice: wonderland}\nmultilink: {accept: true, bap: true}\n";
+    let bundles = ppp_peer_sim::Bundles::default();
+    let lab = bundled_lab(&bundles, bap);
+    let ras = lab.ras();
+    let book = phonebook(&[(PORTS[0], "5551234"), (PORTS[1], "5551235")]);
+    let handle = ras.dial(None, &book, &params(), None).unwrap();
+    assert!(settled(&lab, handle));
+    lab.run_for(sansio::Duration::from_secs(5));
+    assert_eq!(ras.connect_status(handle).unwrap().state, Connected);
+    let link2 = ras.get_subentry_handle(handle, 2).unwrap();
+    assert_eq!(ras.connect_status(link2).unwrap().state, Connected);
+    let offered: Vec<usize> = PORTS[..2]
+        .iter()
+        .map(|port| frames(&lab.take_capture(port.as_ref()).unwrap(), false, 0xc02b))
+        .collect();
+    assert_eq!(
+        offered.iter().filter(|&&n| n > 0).count(),
+        1,
+        "BACP runs on exactly one link of the bundle: {offered:?}"
+    );
     ras.hang_up(handle).unwrap();
     ras.wait_released(handle);
 }
