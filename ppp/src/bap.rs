@@ -84,6 +84,9 @@ pub enum BapError {
         /// The option Type it lacks.
         option: u8,
     },
+    /// BACP is not Opened on the link (RFC 2125 §4): no BAP yet.
+    #[error("BACP is not open")]
+    NotOpen,
     /// `respond` names no request of the peer that awaits an answer.
     #[error("no request of the peer with identifier {0} awaits an answer")]
     NoSuchRequest(u8),

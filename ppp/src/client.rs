@@ -9,6 +9,8 @@ use sansio::{Duration, Instant, Machine};
 use tracing::{debug, info};
 
 use crate::auth::AuthOutcome;
+use crate::bacp::{Bacp, new_bacp};
+use crate::bap::{Bap, BapConfig, BapError, BapEvent};
 use crate::cbcp::{CbcpClient, CbcpClientConfig, CbcpOutcome};
 use crate::chap::{AuthRetryError, ChapAlgorithm, ChapClient};
 use crate::eap::{EapAnswer, EapAnswerError, EapPeer, EapPeerConfig, EapPeerEvent, EapPrompt};
@@ -19,6 +21,7 @@ use crate::keepalive::{Keepalive, KeepaliveConfig, KeepaliveEvent};
 use crate::lcp::{Lcp, LcpConfig, LcpExtensions, MultilinkAgreement, MultilinkConfig, new_lcp};
 use crate::pap::PapClient;
 use crate::random::{Entropy, Random, SeededRandom};
+use crate::wire::bap::{BapOption, BapType};
 use crate::wire::control::CodeSet;
 use crate::wire::lcp::{AuthProtocol, CallbackOperation, LcpOption};
 use crate::wire::{ControlRepr, Protocol};
@@ -64,6 +67,11 @@ pub struct ClientConfig {
     /// if asked, Short Sequence Number Header Format on this link. `None` (the default):
     /// multilink options are neither requested nor accepted.
     pub multilink: Option<MultilinkConfig>,
+    /// Answer the peer's BACP on a multilink link and run BAP (RFC 2125), as a
+    /// dial-as-needed entry does to ask before adding or dropping a link. BACP is never
+    /// offered first [inferred: the server decides whether it takes BAP requests]; when
+    /// `false` (the default) the peer's BACP is Protocol-Rejected.
+    pub bap: bool,
 }
 
 impl Default for ClientConfig {
@@ -87,6 +95,7 @@ impl Default for ClientConfig {
             keepalive: Some(KeepaliveConfig::default()),
             callback: None,
             multilink: None,
+            bap: false,
         }
     }
 }
@@ -242,6 +251,16 @@ pub struct Client {
     events: VecDeque<ClientEvent>,
     /// Network-layer frames received, for [`Client::poll_datagram`].
     datagrams: VecDeque<(Protocol, Vec<u8>)>,
+    /// BACP and BAP, once the peer offered BACP on a multilink link ([`ClientConfig::bap`]).
+    bandwidth: Option<Bandwidth>,
+}
+
+/// RFC 2125 on this link: BACP elects the favored peer (§4.1), BAP carries the requests.
+#[derive(Debug)]
+struct Bandwidth {
+    bacp: Bacp,
+    bap: Bap,
+    events: VecDeque<BapEvent>,
 }
 
 impl Client {
@@ -287,6 +306,7 @@ impl Client {
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             datagrams: VecDeque::new(),
+            bandwidth: None,
             config,
         }
     }
@@ -432,6 +452,37 @@ impl Client {
         if !matches!(self.ipcp.state(), State::Initial | State::Starting) {
             self.ipcp.down(now);
         }
+        self.bandwidth = None;
+    }
+
+    /// BACP is Opened (RFC 2125 §4): BAP requests may be sent.
+    pub fn bap_open(&self) -> bool {
+        self.bandwidth
+            .as_ref()
+            .is_some_and(|bandwidth| bandwidth.bacp.state() == State::Opened)
+    }
+
+    /// Send a BAP request (RFC 2125 §5) of `request` type with `options`; its answer comes
+    /// from [`Client::poll_bap_event`]. Fails with [`BapError::NotOpen`] before BACP is
+    /// Opened.
+    pub fn send_bap_request(
+        &mut self,
+        now: Instant,
+        request: BapType,
+        options: Vec<BapOption>,
+    ) -> Result<u8, BapError> {
+        if !self.bap_open() {
+            return Err(BapError::NotOpen);
+        }
+        let bandwidth = self.bandwidth.as_mut().ok_or(BapError::NotOpen)?;
+        let identifier = bandwidth.bap.send_request(now, request, options)?;
+        self.collect_transmit();
+        Ok(identifier)
+    }
+
+    /// The next answer to our BAP requests (or a request of the peer's).
+    pub fn poll_bap_event(&mut self) -> Option<BapEvent> {
+        self.bandwidth.as_mut()?.events.pop_front()
     }
 
     fn dispatch(&mut self, now: Instant, frame: Frame) {
@@ -460,6 +511,32 @@ impl Client {
                 Some(cbcp) => cbcp.receive(now, &frame.information),
                 None => self.lcp.reject_protocol(frame.protocol, &frame.information),
             },
+            // RFC 2125 §3: BACP is answered once the peer offers it, on a link that agreed
+            // on multilink, when the entry asks for BAP.
+            Protocol::BACP
+                if self.phase == Phase::Network
+                    && self.config.bap
+                    && self.lcp.negotiator().multilink().is_some() =>
+            {
+                let bandwidth = self.bandwidth.get_or_insert_with(|| {
+                    let mut bacp = new_bacp(self.config.entropy, self.config.fsm());
+                    bacp.open(now);
+                    bacp.up(now);
+                    Bandwidth {
+                        bacp,
+                        bap: Bap::new(BapConfig::default()),
+                        events: VecDeque::new(),
+                    }
+                });
+                bandwidth.bacp.receive(now, &frame.information);
+            }
+            Protocol::BAP if self.bap_open() => {
+                if let Some(bandwidth) = &mut self.bandwidth
+                    && let Err(error) = bandwidth.bap.receive(now, &frame.information)
+                {
+                    debug!(%error, "malformed BAP datagram dropped");
+                }
+            }
             Protocol::IPCP => {
                 // RFC 1661 §3.4: NCP packets before the Network phase are discarded.
                 if self.phase == Phase::Network {
@@ -517,6 +594,20 @@ impl Client {
                 progressed = true;
                 self.on_cbcp(now, outcome);
             }
+            if let Some(bandwidth) = &mut self.bandwidth {
+                while let Some(event) = bandwidth.bacp.poll_event() {
+                    progressed = true;
+                    if event == LayerEvent::Up {
+                        let favored = bandwidth.bacp.negotiator().favored();
+                        info!(?favored, "PPP: BACP opened");
+                        bandwidth.bap.set_favored(favored.unwrap_or(false));
+                    }
+                }
+                while let Some(event) = bandwidth.bap.poll_event() {
+                    progressed = true;
+                    bandwidth.events.push_back(event);
+                }
+            }
             while let Some(event) = self.ipcp.poll_event() {
                 progressed = true;
                 self.on_ipcp(now, event);
@@ -570,6 +661,16 @@ impl Client {
             if self.phase == Phase::Network {
                 self.transmit
                     .push_back(self.encoder.encode(Protocol::IPCP, &packet));
+            }
+        }
+        if let Some(bandwidth) = &mut self.bandwidth {
+            while let Some(packet) = bandwidth.bacp.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::BACP, &packet));
+            }
+            while let Some(packet) = bandwidth.bap.poll_packet() {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::BAP, &packet));
             }
         }
     }
@@ -834,6 +935,10 @@ impl Machine for Client {
             cbcp.handle_timeout(now);
         }
         self.ipcp.handle_timeout(now);
+        if let Some(bandwidth) = &mut self.bandwidth {
+            bandwidth.bacp.handle_timeout(now);
+            bandwidth.bap.handle_timeout(now);
+        }
         if let Some(request) = self.keepalive.as_mut().and_then(|k| k.handle_timeout(now)) {
             self.transmit
                 .push_back(self.encoder.encode(Protocol::LCP, &request));
@@ -858,6 +963,8 @@ impl Machine for Client {
             self.auth.as_ref().and_then(Authentication::poll_timeout),
             self.cbcp.as_ref().and_then(CbcpClient::poll_timeout),
             self.ipcp.poll_timeout(),
+            self.bandwidth.as_ref().and_then(|b| b.bacp.poll_timeout()),
+            self.bandwidth.as_ref().and_then(|b| b.bap.poll_timeout()),
             self.keepalive.as_ref().and_then(Keepalive::poll_timeout),
         ])
     }
