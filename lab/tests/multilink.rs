@@ -959,3 +959,54 @@ fn a_server_offering_bacp_to_a_dial_all_entry_keeps_a_plain_bundle() {
     ras.hang_up(handle).unwrap();
     ras.wait_released(handle);
 }
+
+#[test]
+fn dial_as_needed_asks_the_server_over_bap_and_dials_the_number_it_gives() {
+    use ras_engine::api::rascn;
+    // RFC 2125: the server offers BACP; the Call-Response's Phone-Delta sends the second
+    // link to 5551236 instead of the subentry's 5551235.
+    let bap = "auth: mschapv2\nusers: {alice: wonderland}\n\
+               multilink: {accept: true, bap: true, bap-number: \"5551236\"}\n";
+    let bundles = ppp_peer_sim::Bundles::default();
+    let lab = bundled_lab(&bundles, bap);
+    let ras = lab.ras();
+    let book = as_needed_phonebook();
+    let handle = ras.dial(None, &book, &params(), None).unwrap();
+    let events = ras
+        .connection_notification(
+            Some(handle),
+            rascn::BANDWIDTH_ADDED | rascn::BANDWIDTH_REMOVED,
+        )
+        .unwrap();
+    let mut added = Vec::new();
+    for _ in 0..60 {
+        for _ in 0..4 {
+            ras.send_packet(handle, 0x0021, &[0x45; 998]).unwrap();
+        }
+        lab.run_for(sansio::Duration::from_secs(1));
+        added.extend(events.try_iter().map(|n| n.flag));
+        if !added.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(added, [rascn::BANDWIDTH_ADDED]);
+    let link2 = ras.get_subentry_handle(handle, 2).unwrap();
+    assert_eq!(ras.connect_status(link2).unwrap().phone_number, "5551236");
+    // Idle: the dialer asks to drop the link (Link-Drop-Query) and drops it on Ack.
+    lab.run_for(sansio::Duration::from_secs(20));
+    assert_eq!(
+        events.try_iter().map(|n| n.flag).collect::<Vec<_>>(),
+        [rascn::BANDWIDTH_REMOVED]
+    );
+    // BACP and BAP went over the first link: Call-Request and Link-Drop-Query-Request
+    // sent, their responses received.
+    let capture = lab.take_capture(PORTS[0].as_ref()).unwrap();
+    assert!(
+        frames(&capture, true, 0xc02b) > 0,
+        "the dialer answered BACP"
+    );
+    assert_eq!(frames(&capture, true, 0xc02d), 2, "two BAP requests");
+    assert_eq!(frames(&capture, false, 0xc02d), 2, "two BAP responses");
+    ras.hang_up(handle).unwrap();
+    ras.wait_released(handle);
+}

@@ -32,10 +32,14 @@ use super::{
     RasConn, rascn,
 };
 use crate::phonebook::{DialMode, Phonebook, Threshold};
+use crate::ppp::bap::BapEvent;
 use crate::ppp::hdlc::DEFAULT_MRU;
 use crate::ppp::lcp::MultilinkAgreement;
 use crate::ppp::mp::{Bundle as MpBundle, BundleConfig, LinkId, MpEvent};
 use crate::ppp::wire::Protocol;
+use crate::ppp::wire::bap::{
+    BapOption, BapType, ResponseCode, kind as bap_kind, link_type, phone_delta_number,
+};
 use crate::ppp::{EapAnswer, EapPrompt};
 use crate::ras::{Connection, ConnectionEvent, DialPlan, Notification, RasConnState, RasError};
 use crate::script::DialScript;
@@ -603,6 +607,17 @@ struct Demand {
     /// Octets carried in the sample under way.
     current: u64,
     next_sample: Instant,
+    /// A BAP request awaiting its answer (RFC 2125 §5), when BACP is open.
+    asked: Option<Asked>,
+}
+
+/// What dial-as-needed asked the server over BAP.
+#[derive(Debug)]
+enum Asked {
+    /// Call-Request: this link is dialed on Ack.
+    Call(Box<Link>),
+    /// Link-Drop-Query-Request: the link at this index is dropped on Ack.
+    Drop(usize),
 }
 
 impl Demand {
@@ -616,6 +631,18 @@ impl Demand {
         let octets: u64 = self.samples.iter().rev().take(seconds).sum();
         Some(octets * 8 * 100 / (capacity * seconds as u64))
     }
+}
+
+/// Hang up the dial-as-needed link at `index`: RASCN_BandwidthRemoved.
+fn drop_link(record: &mut Record, local: Instant, index: usize) {
+    let link = &mut record.links[index];
+    link.machine.hang_up(local);
+    link.outcome = LinkOutcome::Down {
+        state: RasConnState::Connected,
+        error: RasError::ERROR_USER_DISCONNECTION,
+    };
+    DataPath::leave(&mut record.mp, index);
+    record.signals.push(rascn::BANDWIDTH_REMOVED);
 }
 
 /// One sample a second [inferred: Windows documents only the windows, not how often it
@@ -731,9 +758,12 @@ impl RasCore {
             let mut links = Vec::with_capacity(devices.len());
             for (k, (device, baud)) in (1..).zip(devices) {
                 let link_handle = HRasConn(handle.0 + u64::from(k));
-                let link_plan = plan
+                let mut link_plan = plan
                     .link(entry, k, &self.config, link_handle)
                     .map_err(DialError::before_start)?;
+                // Dial-as-needed asks the server before adding or dropping a link when
+                // it offers BACP (RFC 2125).
+                link_plan.ppp.bap = as_needed;
                 links.push(Link::new(link_handle, device, baud, link_plan));
             }
             if as_needed {
@@ -751,6 +781,7 @@ impl RasCore {
                     samples: VecDeque::new(),
                     current: 0,
                     next_sample: now + SAMPLE,
+                    asked: None,
                 });
                 vec![chosen]
             } else {
@@ -1291,7 +1322,15 @@ impl RasCore {
     /// `HangUpPercent` over `HangUpSeconds` with more than one link up drops the last one
     /// added. Usage is the octets carried both ways against the line rates of the links
     /// up [inferred: Windows does not say how it measures]. A change starts the windows
-    /// afresh. Links are dialed plainly (no BAP Call-Request) [inferred].
+    /// afresh.
+    ///
+    /// When the server opened BACP on a link (RFC 2125 §3), that link carries BAP: adding
+    /// a link first sends a Call-Request (§5.1) and dials on Request-Ack, the Phone-Delta's
+    /// number or, without one, the subentry's own; Request-Nak, -Rej, -Full-Nak or no
+    /// answer at all dial nothing, and the traffic may ask again after a fresh window
+    /// [inferred]. Dropping sends a Link-Drop-Query-Request (§5.3) and drops on Ack only
+    /// [inferred]. BAP answers are read at each sample, so a granted call starts up to a
+    /// second later [inferred]. Without BACP, links are added and dropped plainly.
     fn sample_demand(&mut self, now: Instant, handle: HRasConn) {
         let Some(record) = self.connections.get_mut(&handle) else {
             return;
@@ -1335,6 +1374,86 @@ impl RasCore {
         let idle = demand
             .usage(demand.hang_up_extra.seconds, capacity)
             .is_some_and(|usage| usage < u64::from(demand.hang_up_extra.percent));
+        // The link that carries BAP: the first up with BACP open (RFC 2125 §3).
+        let bap = up
+            .iter()
+            .copied()
+            .find(|&i| record.links[i].machine.bap_open());
+        let answer = bap.and_then(|i| record.links[i].machine.poll_bap_event());
+        let Some(demand) = &mut record.demand else {
+            return;
+        };
+        match (demand.asked.take(), answer) {
+            (
+                Some(Asked::Call(mut link)),
+                Some(BapEvent::Response {
+                    request: BapType::CallRequest,
+                    response,
+                }),
+            ) => {
+                if response.response == Some(ResponseCode::Ack) {
+                    // RFC 2125 §6.2: the Phone-Delta changes the number the first link
+                    // dialed; without one, the subentry's own number is dialed.
+                    let known = record
+                        .links
+                        .first()
+                        .map(|first| first.machine.plan().dialer.number.clone())
+                        .unwrap_or_default();
+                    let number = match response.option(bap_kind::PHONE_DELTA) {
+                        Some(BapOption::PhoneDelta(parts)) => phone_delta_number(&known, parts),
+                        _ => None,
+                    };
+                    if let Some(number) = number {
+                        link.machine.set_number(number);
+                    }
+                    tracing::info!(
+                        subentry = link.subentry(),
+                        "BAP Call-Request granted: adding a link"
+                    );
+                    demand.samples.clear();
+                    link.added = true;
+                    record.links.push(*link);
+                } else {
+                    // Nak, Rej or Full-Nak: no call now; the traffic may ask again
+                    // [inferred: RFC 2125 §5.1 leaves the retry to the implementation].
+                    tracing::info!(response = ?response.response, "BAP Call-Request refused: no link added");
+                    demand.samples.clear();
+                    demand.spare.push_front(*link);
+                }
+                return;
+            }
+            (Some(Asked::Call(link)), Some(BapEvent::NoResponse { .. })) => {
+                tracing::info!("BAP Call-Request unanswered: no link added [inferred]");
+                demand.samples.clear();
+                demand.spare.push_front(*link);
+                return;
+            }
+            (
+                Some(Asked::Drop(index)),
+                Some(BapEvent::Response {
+                    request: BapType::LinkDropQueryRequest,
+                    response,
+                }),
+            ) => {
+                demand.samples.clear();
+                if response.response == Some(ResponseCode::Ack) {
+                    drop_link(record, local, index);
+                } else {
+                    tracing::info!(response = ?response.response, "BAP Link-Drop-Query refused: the link stays");
+                }
+                return;
+            }
+            (Some(Asked::Drop(_)), Some(BapEvent::NoResponse { .. })) => {
+                demand.samples.clear();
+                return;
+            }
+            // Still waiting for the answer.
+            (asked @ Some(_), _) => {
+                demand.asked = asked;
+                return;
+            }
+            _ => {}
+        }
         if busy && !dialing {
             if let Some(mut link) = demand.spare.pop_front() {
                 tracing::info!(
@@ -1342,8 +1461,28 @@ impl RasCore {
                     "traffic above DialPercent: adding a link"
                 );
                 demand.samples.clear();
-                link.added = true;
-                record.links.push(link);
+                if let Some(carrier) = bap {
+                    // RFC 2125 §5.1: ask the server first; Link-Type is mandatory.
+                    let speed_kbps = u16::try_from(link.baud / 1000).unwrap_or(u16::MAX);
+                    let options = vec![BapOption::LinkType {
+                        speed_kbps,
+                        types: link_type::ANALOG,
+                    }];
+                    match record.links[carrier].machine.send_bap_request(
+                        local,
+                        BapType::CallRequest,
+                        options,
+                    ) {
+                        Ok(_) => demand.asked = Some(Asked::Call(Box::new(link))),
+                        Err(error) => {
+                            tracing::debug!(%error, "BAP Call-Request not sent");
+                            demand.spare.push_front(link);
+                        }
+                    }
+                } else {
+                    link.added = true;
+                    record.links.push(link);
+                }
             }
         } else if idle && up.len() > 1 {
             // Links are kept in the order they were dialed: the last up is the newest.
@@ -1353,14 +1492,26 @@ impl RasCore {
                     "traffic below HangUpPercent: dropping a link"
                 );
                 demand.samples.clear();
-                let link = &mut record.links[last];
-                link.machine.hang_up(local);
-                link.outcome = LinkOutcome::Down {
-                    state: RasConnState::Connected,
-                    error: RasError::ERROR_USER_DISCONNECTION,
-                };
-                DataPath::leave(&mut record.mp, last);
-                record.signals.push(rascn::BANDWIDTH_REMOVED);
+                match bap {
+                    Some(carrier) => {
+                        // RFC 2125 §5.3: ask first. No LCP Link-Discriminator is
+                        // negotiated, so the subentry number names the link [inferred].
+                        let discriminator =
+                            u16::try_from(record.links[last].subentry()).unwrap_or(u16::MAX);
+                        let options = vec![BapOption::LinkDiscriminator(discriminator)];
+                        match record.links[carrier].machine.send_bap_request(
+                            local,
+                            BapType::LinkDropQueryRequest,
+                            options,
+                        ) {
+                            Ok(_) => demand.asked = Some(Asked::Drop(last)),
+                            Err(error) => {
+                                tracing::debug!(%error, "BAP Link-Drop-Query-Request not sent")
+                            }
+                        }
+                    }
+                    None => drop_link(record, local, last),
+                }
             }
         }
     }

@@ -61,8 +61,10 @@ use super::{RasConnState, RasError};
 use crate::hayes::{
     CarrierWatch, DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage,
 };
+use crate::ppp::bap::{BapError, BapEvent};
 use crate::ppp::lcp::MultilinkAgreement;
 use crate::ppp::wire::Protocol;
+use crate::ppp::wire::bap::{BapOption, BapType};
 use crate::ppp::{
     Client, ClientConfig, ClientEvent, EapAnswer, EapPrompt, LinkDownReason, Phase as PppPhase,
 };
@@ -287,6 +289,38 @@ impl Connection {
             Phase::Ppp(client) | Phase::Connected(client) => client.multilink(),
             _ => None,
         }
+    }
+
+    /// BACP is Opened on this link (RFC 2125 §4): BAP requests may go over it.
+    pub fn bap_open(&self) -> bool {
+        matches!(&self.phase, Phase::Connected(client) if client.bap_open())
+    }
+
+    /// Send a BAP request over this link (RFC 2125 §5).
+    pub fn send_bap_request(
+        &mut self,
+        now: Instant,
+        request: BapType,
+        options: Vec<BapOption>,
+    ) -> Result<u8, BapError> {
+        match &mut self.phase {
+            Phase::Connected(client) => client.send_bap_request(now, request, options),
+            _ => Err(BapError::NotOpen),
+        }
+    }
+
+    /// The next BAP answer (or request of the peer's) this link received.
+    pub fn poll_bap_event(&mut self) -> Option<BapEvent> {
+        match &mut self.phase {
+            Phase::Connected(client) => client.poll_bap_event(),
+            _ => None,
+        }
+    }
+
+    /// Dial `number` instead of the plan's (a BAP Phone-Delta, RFC 2125 §6.2), before the
+    /// dial starts.
+    pub fn set_number(&mut self, number: String) {
+        self.plan.dialer.number = number;
     }
 
     /// Send a network-layer frame (IPv4, or a Multilink fragment on a multilink link)
