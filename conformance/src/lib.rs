@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod packets;
 pub mod run;
 pub mod scenario;
+pub mod schema;
 pub mod select;
 pub mod trace;
 

@@ -58,6 +58,13 @@ struct Cli {
 enum Command {
     /// Run scenarios and report one line each, then `N passed, M failed`.
     Run(RunArgs),
+    /// Print the JSON Schema of a scenario, a network file or a server script (derived
+    /// from the types the files are read into; also in the repository's `schemas/`).
+    Schema {
+        /// Which file's schema.
+        #[arg(value_enum, default_value = "scenario")]
+        kind: conformance::schema::SchemaKind,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,10 +125,13 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let Cli {
-        command: Command::Run(args),
-    } = Cli::parse();
-    run(args)
+    match Cli::parse().command {
+        Command::Run(args) => run(args),
+        Command::Schema { kind } => {
+            say!("{}", kind.text().trim_end());
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 fn run(args: RunArgs) -> ExitCode {

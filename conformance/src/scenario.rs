@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -14,7 +15,7 @@ use ras_engine::ras::{RasConnState, RasError};
 use crate::trace::{StatusLine, StatusPoint, TraceLine};
 
 /// One scenario file, as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ScenarioFile {
     /// What the scenario shows, in a sentence.
@@ -36,6 +37,7 @@ pub struct ScenarioFile {
     /// The application as a sequence of RAS calls (see scenarios/README.md), instead of
     /// the single dial of `dial` and `app`.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
     pub program: Option<Vec<Spanned<String>>>,
     /// The dial parameters and the notifier.
     #[serde(default)]
@@ -59,7 +61,7 @@ pub struct ScenarioFile {
 }
 
 /// The entry to dial.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EntrySpec {
     /// Entry name.
@@ -105,7 +107,7 @@ pub struct EntrySpec {
 }
 
 /// Where an entry's terminal window comes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TerminalAt {
     /// Before the modem dials.
@@ -141,7 +143,7 @@ impl Default for EntrySpec {
 }
 
 /// `RASDIALPARAMS` and the notifier type.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DialSpec {
     /// `szUserName`.
@@ -180,7 +182,7 @@ pub struct DialSpec {
 }
 
 /// The API a scenario's application dials through.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Api {
     /// `Ras::dial`, as `rasdial` and other Rust programs call it (ras-reference §4.5 rule
@@ -193,25 +195,28 @@ pub enum Api {
 }
 
 /// Engine options a scenario may set.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EngineSpec {
     /// What `NO CARRIER` after a dial is reported as (default 679; 678 is the other
     /// reading of ras-reference §4.6).
     #[serde(default)]
+    #[schemars(with = "Option<ResultValue>")]
     pub no_carrier: Option<Spanned<ResultValue>>,
 }
 
 /// The application's actions, each taken inside the notifier when the named state is
 /// entered.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AppSpec {
     /// Call RasHangUp (needs a notifier that is given the handle: func1 or func2).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub hang_up_at: Option<Spanned<String>>,
     /// Return 0 from RasDialFunc2 (func2 only).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub stop_at: Option<Spanned<String>>,
     /// Call RasHangUp inside the notifier call that reports the dial's error (func1 or
     /// func2).
@@ -229,10 +234,11 @@ pub struct AppSpec {
 }
 
 /// A notifier that takes its time.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SlowSpec {
     /// The state whose entry notification is slow.
+    #[schemars(with = "String")]
     pub state: Spanned<String>,
     /// How long the notifier takes, in (virtual) seconds.
     pub seconds: u32,
@@ -241,7 +247,7 @@ pub struct SlowSpec {
 /// The `RASDIALPARAMS` fields an application changes before resuming (ras-reference §4.3
 /// rule 15): new credentials after RetryAuthentication, the new password after
 /// PasswordExpired. Fields left out keep their value.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Resume {
     /// `szUserName`.
@@ -262,7 +268,7 @@ pub struct Resume {
 }
 
 /// The user's answer to the EAP method (RasInvokeEapUI): exactly one of the forms.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub enum EapAnswerSpec {
     /// `{token: "123456"}`: a Generic Token Card's one-time token.
@@ -281,7 +287,7 @@ pub enum EapAnswerSpec {
 }
 
 /// One thing the user does on the terminal window.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub enum TerminalStep {
     /// `{wait: "login: "}`: read until the line has shown this text.
@@ -291,7 +297,7 @@ pub enum TerminalStep {
 }
 
 /// `dwNotifierType`, or none for a synchronous dial.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum NotifierKind {
     /// No notifier: a synchronous dial that returns when connected or failed.
@@ -308,7 +314,7 @@ pub enum NotifierKind {
 }
 
 /// A result as written: `connected`, an error number or an error symbol.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ResultValue {
     /// A number.
@@ -318,12 +324,13 @@ pub enum ResultValue {
 }
 
 /// The expectations, as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ExpectSpec {
     /// `connected`, `hung-up`, or the error the dial ends with (also an error RasDial
     /// returns at once). Required unless the scenario has a `program`.
     #[serde(default)]
+    #[schemars(with = "Option<ResultValue>")]
     pub result: Option<Spanned<ResultValue>>,
     /// Every notifier call with all its arguments, e.g.
     /// `RasDialFunc2(7, 1, h1, WM_RASDIALEVENT, OpenPort, 0, 0)`.
@@ -342,13 +349,16 @@ pub struct ExpectSpec {
     pub log: Option<Vec<String>>,
     /// A `program`'s notification traces, by dial name.
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, Vec<String>>>")]
     pub traces: Option<std::collections::BTreeMap<String, Vec<Spanned<String>>>>,
     /// The exact notification trace.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
     pub trace: Option<Vec<Spanned<String>>>,
     /// `RasGetConnectStatus` calls, in order: where the application asks and what it
     /// gets (`settled: ConnectDevice 676`). The application asks at exactly these points.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
     pub status: Option<Vec<Spanned<String>>>,
 }
 
