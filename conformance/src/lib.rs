@@ -7,6 +7,8 @@
 
 pub mod artifacts;
 pub mod check;
+pub mod codes;
+pub mod coverage;
 pub mod json;
 pub mod junit;
 pub mod outcome;

@@ -65,6 +65,24 @@ enum Command {
         #[arg(value_enum, default_value = "scenario")]
         kind: conformance::schema::SchemaKind,
     },
+    /// Explain an error: its number, name and text, whether the engine can report it, and
+    /// which scenarios produce it (each run once, simulated).
+    Explain {
+        /// The error, as a number (676) or a symbol (ERROR_LINE_BUSY).
+        code: String,
+        /// Scenario files or folders (default: the bundled scenarios/).
+        paths: Vec<PathBuf>,
+    },
+    /// List every RASCONNSTATE, every error the engine can produce, each notifier type and
+    /// each server fault with the scenarios that reach it (each run once, simulated),
+    /// marking what none reaches; the last line sums it up.
+    Coverage {
+        /// Scenario files or folders (default: the bundled scenarios/).
+        paths: Vec<PathBuf>,
+        /// Name every scenario, not only the first three.
+        #[arg(long, short)]
+        verbose: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,6 +148,42 @@ fn main() -> ExitCode {
         Command::Schema { kind } => {
             say!("{}", kind.text().trim_end());
             ExitCode::SUCCESS
+        }
+        Command::Explain { code, paths } => authoring(&paths, |coverage| {
+            let error = code
+                .parse::<ras_engine::ras::RasError>()
+                .map_err(|e| e.to_string())?;
+            Ok(conformance::coverage::explain(error, coverage))
+        }),
+        Command::Coverage { paths, verbose } => {
+            authoring(&paths, |coverage| Ok(coverage.report(verbose)))
+        }
+    }
+}
+
+/// Load the scenarios under `paths`, collect their coverage, and print what `say` makes
+/// of it; a bad scenario file or a bad argument exits 2.
+fn authoring(
+    paths: &[PathBuf],
+    say: impl FnOnce(&conformance::coverage::Coverage) -> Result<String, String>,
+) -> ExitCode {
+    let (scenarios, bad) = conformance::scenario::load_all(paths);
+    for (file, why) in &bad {
+        complain!("{}: {why}", file.display());
+    }
+    let coverage = conformance::coverage::collect(&scenarios);
+    match say(&coverage) {
+        Ok(text) if bad.is_empty() => {
+            say!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Ok(text) => {
+            say!("{}", text.trim_end());
+            ExitCode::from(EXIT_BAD_SCENARIO)
+        }
+        Err(message) => {
+            complain!("{message}");
+            ExitCode::from(EXIT_BAD_SCENARIO)
         }
     }
 }

@@ -1079,6 +1079,38 @@ pub fn scenario_name(root: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
+/// Every scenario under `roots` (the bundled ones when empty), each named relative to its
+/// root, and the files that could not be loaded with why.
+pub fn load_all(roots: &[PathBuf]) -> (Vec<Scenario>, Vec<(PathBuf, String)>) {
+    let bundled = [crate::bundled_scenarios()];
+    let roots = if roots.is_empty() {
+        &bundled[..]
+    } else {
+        roots
+    };
+    let mut scenarios = Vec::new();
+    let mut bad = Vec::new();
+    for root in roots {
+        let base = if root.is_dir() {
+            root.clone()
+        } else {
+            root.parent().map(PathBuf::from).unwrap_or_default()
+        };
+        match discover(root) {
+            Ok(files) => {
+                for file in files {
+                    match load(&base, &file) {
+                        Ok(scenario) => scenarios.push(scenario),
+                        Err(error) => bad.push((file, error.to_string())),
+                    }
+                }
+            }
+            Err(error) => bad.push((root.clone(), error.to_string())),
+        }
+    }
+    (scenarios, bad)
+}
+
 /// Every `*.yaml`/`*.yml` file under `path` (or `path` itself if it is a file), sorted.
 pub fn discover(path: &Path) -> Result<Vec<PathBuf>, ReadError> {
     let failed = |path: &Path| {
