@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use ras_engine::phonebook::{
-    AuthRestrictions, CallbackMode, Device, DeviceKind, DialMode, Entry, LinkDetails, Phonebook,
-    PhonebookError, Problem, Setting, SubEntry, SwitchPosition, Unwritable,
+    AuthRestrictions, BandwidthKeys, CallbackMode, DEFAULT_DIAL_EXTRA, DEFAULT_HANG_UP_EXTRA,
+    Device, DeviceKind, DialMode, Entry, KeyOrder, LinkDetails, NoSuchSubEntry, Phonebook,
+    PhonebookError, Problem, Setting, SubEntry, SubEntryProperties, SwitchPosition, Threshold,
+    Unwritable,
 };
 use ras_engine::ras::RasError;
 
@@ -502,6 +504,10 @@ const RESERVED: &[&str] = &[
     "CustomRasDialDll",
     "CustomRRASDialDll",
     "SharedPhoneNumbers",
+    "DialPercent",
+    "DialSeconds",
+    "HangUpPercent",
+    "HangUpSeconds",
     "Port",
     "Device",
     "ConnectBPS",
@@ -512,6 +518,9 @@ const RESERVED: &[&str] = &[
     "Comment",
     "FriendlyName",
 ];
+
+/// Where the per-number keys start in [`RESERVED`].
+const NUMBER_KEYS: usize = 18;
 
 fn settings() -> impl Strategy<Value = Vec<Setting>> {
     prop::collection::vec(
@@ -526,7 +535,8 @@ fn settings() -> impl Strategy<Value = Vec<Setting>> {
 
 fn number_settings() -> impl Strategy<Value = Vec<Setting>> {
     prop::collection::vec(
-        (prop::sample::select(&RESERVED[14..]), text()).prop_map(|(k, v)| Setting::new(k, v)),
+        (prop::sample::select(&RESERVED[NUMBER_KEYS..]), text())
+            .prop_map(|(k, v)| Setting::new(k, v)),
         0..3,
     )
 }
@@ -572,11 +582,23 @@ prop_compose! {
 }
 
 prop_compose! {
+    fn bandwidth_keys()(
+        dial_percent in prop::option::of(0..=100u32),
+        dial_seconds in prop::option::of(0..=3600u32),
+        hang_up_percent in prop::option::of(0..=100u32),
+        hang_up_seconds in prop::option::of(0..=3600u32),
+    ) -> BandwidthKeys {
+        BandwidthKeys { dial_percent, dial_seconds, hang_up_percent, hang_up_seconds }
+    }
+}
+
+prop_compose! {
     fn entry()(
         name in "[^\r\n]{1,16}",
         first in link(),
         subentries in prop::collection::vec(link(), 0..3),
         dial_mode in prop_oneof![Just(DialMode::FirstAvailable), Just(DialMode::All), Just(DialMode::AsNeeded)],
+        bandwidth in bandwidth_keys(),
         callback_mode in prop_oneof![Just(CallbackMode::NoCallback), Just(CallbackMode::Optional), Just(CallbackMode::Negotiated)],
         auth in prop::option::of(any::<u32>()),
         custom in prop::option::of("/[a-z/]{1,12}\\.so"),
@@ -593,12 +615,14 @@ prop_compose! {
             link: first.link,
             subentries,
             dial_mode,
+            bandwidth,
             callback_mode,
             auth_restrictions: auth.map(AuthRestrictions),
             custom_dial_dll: custom.map(PathBuf::from),
             shared_phone_numbers: shared,
             settings: entry_settings,
             net_components,
+            key_order: KeyOrder::default(),
         }
     }
 }
@@ -626,6 +650,10 @@ fn pbk_like_text() -> impl Strategy<Value = String> {
                 "Device",
                 "NETCOMPONENTS",
                 "DialMode",
+                "DialPercent",
+                "HangUpSeconds",
+                "CallbackMode",
+                "SharedPhoneNumbers",
                 "ConnectBPS",
                 "Encoding",
                 "AreaCode",
@@ -868,4 +896,277 @@ fn phonebook_messages() {
         })
         .collect();
     insta::assert_snapshot!(report);
+}
+
+// ---------------------------------------------------------------------------------------
+// Multilink (issue 11): subentries, dial mode, dial-as-needed keys
+
+/// ras-reference §6.5's multilink example with Windows' CRLF line ends.
+fn bonded_crlf() -> String {
+    BONDED.replace('\n', "\r\n")
+}
+
+/// The §6.5 multilink example is written back byte for byte: the typed keys keep the
+/// file's order (`SharedPhoneNumbers=` before `CallbackMode=`, which S1's order has the
+/// other way round), blank lines stand before every subsection as there.
+#[test]
+fn multilink_example_round_trips_byte_for_byte() {
+    let text = bonded_crlf();
+    let phonebook = parse(&text);
+    assert_eq!(phonebook.to_pbk_string().expect("writable"), text);
+    // And the one built in code from its parts writes the same but for the key order.
+    let entry = &phonebook.entries[0];
+    let mut rebuilt = entry.clone();
+    rebuilt.key_order = KeyOrder::default();
+    let written = Phonebook::from_entries([rebuilt.clone()])
+        .to_pbk_string()
+        .expect("writable");
+    assert!(
+        written.contains("DialMode=1\r\nCallbackMode=0\r\nSharedPhoneNumbers=0\r\n"),
+        "S1 order without a file's: {written}"
+    );
+    assert_eq!(
+        round_trip(&Phonebook::from_entries([rebuilt.clone()])).entries[0],
+        rebuilt
+    );
+}
+
+#[test]
+fn dial_mode_and_subentries_of_the_multilink_example() {
+    let phonebook = parse(BONDED);
+    let entry = &phonebook.entries[0];
+    assert_eq!(entry.dial_mode, DialMode::All);
+    assert_eq!(entry.dial_mode as u32, 1, "RASEDM_DialAll");
+    assert_eq!(DialMode::AsNeeded as u32, 2, "RASEDM_DialAsNeeded");
+    assert!(!entry.shared_phone_numbers);
+    assert_eq!(entry.subentry_properties(0), None, "dwSubEntry is 1-based");
+    assert_eq!(entry.subentry_properties(3), None);
+    let link = |k| entry.subentry_properties(k).expect("link");
+    assert_eq!(
+        link(1),
+        SubEntryProperties {
+            device_type: DeviceKind::Modem,
+            device_name: "Modem A".into(),
+            local_phone_number: "5550100".into(),
+            alternate_numbers: vec![],
+            port: "COM1".into(),
+            connect_bps: 115_200,
+        }
+    );
+    assert_eq!(link(2).device_name, "Modem B");
+    assert_eq!(link(2).port, Path::new("COM2"));
+    assert_eq!(link(2).phone_numbers(), ["5550101"]);
+}
+
+#[test]
+fn shared_phone_numbers_give_every_link_the_entrys_numbers() {
+    let text = BONDED.replace("SharedPhoneNumbers=0", "SharedPhoneNumbers=1");
+    let entry = parse(&text).entries.remove(0);
+    assert!(entry.shared_phone_numbers);
+    let second = entry.subentry_properties(2).expect("link 2");
+    assert_eq!(second.local_phone_number, "5550100");
+    assert_eq!(
+        second.port,
+        Path::new("COM2"),
+        "the port stays the link's own"
+    );
+}
+
+#[test]
+fn dial_as_needed_keys_read_write_and_default() {
+    let text = "[Grow]\nDialMode=2\nDialPercent=60\nDialSeconds=30\nHangUpPercent=20\n\
+                HangUpSeconds=3600\nMEDIA=serial\nPort=COM1\nDEVICE=modem\nPhoneNumber=1\n\
+                MEDIA=serial\nPort=COM2\nDEVICE=modem\nPhoneNumber=2\n";
+    let phonebook = parse(text);
+    let entry = &phonebook.entries[0];
+    assert_eq!(entry.dial_mode, DialMode::AsNeeded);
+    assert_eq!(
+        entry.bandwidth,
+        BandwidthKeys {
+            dial_percent: Some(60),
+            dial_seconds: Some(30),
+            hang_up_percent: Some(20),
+            hang_up_seconds: Some(3600),
+        }
+    );
+    assert_eq!(
+        entry.dial_extra(),
+        Threshold {
+            percent: 60,
+            seconds: 30
+        }
+    );
+    assert_eq!(
+        entry.hang_up_extra(),
+        Threshold {
+            percent: 20,
+            seconds: 3600
+        }
+    );
+    assert_eq!(round_trip(&phonebook), phonebook);
+    let written = phonebook.to_pbk_string().expect("writable");
+    assert!(
+        written.contains(
+            "DialMode=2\r\nDialPercent=60\r\nDialSeconds=30\r\nHangUpPercent=20\r\nHangUpSeconds=3600\r\n"
+        ),
+        "{written}"
+    );
+
+    // Keys left out (or empty) take the [inferred] defaults and are not written.
+    let bare = parse("[Bare]\nDialMode=2\nDialPercent=\nMEDIA=serial\nPort=COM1\n");
+    let entry = &bare.entries[0];
+    assert_eq!(entry.bandwidth, BandwidthKeys::default());
+    assert_eq!(entry.dial_extra(), DEFAULT_DIAL_EXTRA);
+    assert_eq!(entry.hang_up_extra(), DEFAULT_HANG_UP_EXTRA);
+    assert!(!bare.to_pbk_string().expect("writable").contains("Percent"));
+
+    // §6.2's ranges: percent 0–100, seconds 0–3600.
+    for (key, bad) in [
+        ("DialPercent", "101"),
+        ("DialSeconds", "3601"),
+        ("HangUpPercent", "250"),
+        ("HangUpSeconds", "99999"),
+    ] {
+        let text = format!("[Bad]\n{key}={bad}\nMEDIA=serial\nPort=COM1\n");
+        let (line, problem) = corrupt(&text);
+        assert_eq!(line, 2, "{key}");
+        assert!(
+            matches!(problem, Problem::OutOfRange { key: ref k, .. } if k == key),
+            "{problem:?}"
+        );
+    }
+    assert!(matches!(
+        corrupt("[Bad]\nDialPercent=most\nMEDIA=serial\nPort=COM1\n").1,
+        Problem::NotANumber { .. }
+    ));
+}
+
+#[test]
+fn subentry_properties_set_and_add_links() {
+    let mut entry = parse(BONDED).entries.remove(0);
+    let third = SubEntryProperties {
+        device_type: DeviceKind::Isdn,
+        device_name: "Modem C".into(),
+        local_phone_number: "5550102".into(),
+        alternate_numbers: vec!["5550103".into()],
+        port: "/dev/ttyUSB2".into(),
+        connect_bps: 57_600,
+    };
+    assert_eq!(
+        entry.set_subentry_properties(4, third.clone()),
+        Err(NoSuchSubEntry { index: 4, links: 2 })
+    );
+    assert_eq!(
+        entry.set_subentry_properties(0, third.clone()),
+        Err(NoSuchSubEntry { index: 0, links: 2 })
+    );
+    entry
+        .set_subentry_properties(3, third.clone())
+        .expect("link 3 is added");
+    assert_eq!(entry.link_count(), 3);
+    assert_eq!(entry.subentry_properties(3), Some(third.clone()));
+
+    // Changing link 2 keeps its other keys (TryNextAlternateOnFail=1 under its modem).
+    let mut second = entry.subentry_properties(2).expect("link 2");
+    second.local_phone_number = "5550199".into();
+    second.alternate_numbers = vec!["5550198".into()];
+    entry
+        .set_subentry_properties(2, second.clone())
+        .expect("link 2 exists");
+    assert_eq!(entry.subentry_properties(2), Some(second));
+    assert_eq!(
+        entry.subentries[0]
+            .link
+            .dialing_device()
+            .and_then(|d| d.setting("TryNextAlternateOnFail")),
+        Some("1")
+    );
+
+    let phonebook = Phonebook::from_entries([entry]);
+    let again = round_trip(&phonebook);
+    assert_eq!(again, phonebook);
+    assert_eq!(again.entries[0].subentry_properties(3), Some(third));
+}
+
+/// One entry-level line of [`canonical_multilink_text`]: a typed key with a value it
+/// writes back the same, or a plain setting.
+fn entry_line() -> impl Strategy<Value = (String, String)> {
+    prop_oneof![
+        (0..=2u32).prop_map(|n| ("DialMode".into(), n.to_string())),
+        (0..=100u32).prop_map(|n| ("DialPercent".into(), n.to_string())),
+        (0..=3600u32).prop_map(|n| ("DialSeconds".into(), n.to_string())),
+        (0..=100u32).prop_map(|n| ("HangUpPercent".into(), n.to_string())),
+        (0..=3600u32).prop_map(|n| ("HangUpSeconds".into(), n.to_string())),
+        (0..=2u32).prop_map(|n| ("CallbackMode".into(), n.to_string())),
+        (0..=1u32).prop_map(|n| ("SharedPhoneNumbers".into(), n.to_string())),
+        any::<u32>().prop_map(|n| ("AuthRestrictions".into(), n.to_string())),
+        "/[a-z]{1,8}\\.so".prop_map(|dll| ("CustomRasDialDll".into(), dll)),
+        (key(), text()).prop_filter_map("reserved", |(k, v)| {
+            (!RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&k))).then_some((k, v))
+        }),
+    ]
+}
+
+/// A multilink entry as the writer lays one out (`Encoding=1` first, CRLF, a blank line
+/// before every subsection), with its entry-level keys in any order and each typed key
+/// at most once, as a real file has them.
+fn canonical_multilink_text() -> impl Strategy<Value = String> {
+    (
+        "[A-Za-z][A-Za-z0-9 ]{0,10}",
+        prop::collection::vec(entry_line(), 0..12),
+        prop::collection::vec(("[A-Za-z0-9/]{1,10}", "[0-9]{1,8}"), 2..5),
+    )
+        .prop_map(|(name, lines, links)| {
+            let mut text = format!("[{name}]\r\nEncoding=1\r\n");
+            let mut typed = std::collections::HashSet::new();
+            for (key, value) in lines {
+                let is_typed = RESERVED.contains(&key.as_str()) || key == "CustomRasDialDll";
+                if !is_typed || typed.insert(key.clone()) {
+                    text.push_str(&format!("{key}={value}\r\n"));
+                }
+            }
+            // The typed keys a file leaves out are written after everything else, in
+            // S1's order; the generated file has them all so that it reads back as is.
+            for key in ["DialMode", "CallbackMode", "SharedPhoneNumbers"] {
+                if !typed.contains(key) {
+                    text.push_str(&format!("{key}=0\r\n"));
+                }
+            }
+            for (port, number) in links {
+                text.push_str(&format!(
+                    "\r\nMEDIA=serial\r\nPort={port}\r\nDevice={port}\r\nConnectBPS=115200\r\n\
+                     \r\nDEVICE=modem\r\nPhoneNumber={number}\r\n"
+                ));
+            }
+            text
+        })
+}
+
+proptest! {
+    /// Random multilink entries (2–4 links, any dial mode and thresholds) round-trip, and
+    /// every link's RASSUBENTRY survives.
+    #[test]
+    fn random_multilink_entries_round_trip(
+        mut entry in entry(),
+        extra in prop::collection::vec(link(), 1..3),
+    ) {
+        entry.subentries.extend(extra);
+        let phonebook = Phonebook::from_entries([entry]);
+        let again = round_trip(&phonebook);
+        prop_assert_eq!(&again, &phonebook);
+        let (before, after) = (&phonebook.entries[0], &again.entries[0]);
+        prop_assert!(before.link_count() >= 2);
+        for k in 1..=before.link_count() {
+            prop_assert_eq!(before.subentry_properties(k), after.subentry_properties(k));
+        }
+    }
+
+    /// A file laid out as the writer does comes back byte for byte, whatever the order of
+    /// its entry-level keys.
+    #[test]
+    fn multilink_files_round_trip_byte_for_byte(text in canonical_multilink_text()) {
+        let phonebook = parse(&text);
+        prop_assert_eq!(phonebook.to_pbk_string().expect("writable"), text);
+        prop_assert_eq!(round_trip(&phonebook), phonebook);
+    }
 }

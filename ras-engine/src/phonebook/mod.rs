@@ -13,7 +13,7 @@ mod pbk;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-pub use pbk::{MAX_PHONEBOOK_BYTES, PhonebookError, Problem, QUOTE_MAX, Unwritable};
+pub use pbk::{KeyOrder, MAX_PHONEBOOK_BYTES, PhonebookError, Problem, QUOTE_MAX, Unwritable};
 
 use crate::ras::RasError;
 
@@ -57,6 +57,48 @@ pub enum DialMode {
     /// 2: add subentries as bandwidth is needed (`RASEDM_DialAsNeeded`).
     AsNeeded = 2,
 }
+
+/// A dial-as-needed threshold: the share of the bundle's bandwidth in use, and how long it
+/// must stay above (to add a link) or below (to drop one) it (ras-reference §6.2, §3.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Threshold {
+    /// Percent of the connection's bandwidth, 0–100.
+    pub percent: u32,
+    /// The sample window in seconds, 0–3600.
+    pub seconds: u32,
+}
+
+/// The dial-as-needed keys of an entry (ras-reference §6.2: `DialPercent=`, `DialSeconds=`,
+/// `HangUpPercent=`, `HangUpSeconds=`; RASENTRY's `dwDialExtraPercent`,
+/// `dwDialExtraSampleSeconds`, `dwHangUpExtraPercent`, `dwHangUpExtraSampleSeconds`,
+/// §3.6). `None` is a key the file leaves out (or leaves empty); [`Entry::dial_extra`] and
+/// [`Entry::hang_up_extra`] then use [`DEFAULT_DIAL_EXTRA`] and [`DEFAULT_HANG_UP_EXTRA`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct BandwidthKeys {
+    /// `DialPercent=`: add a link when usage stays above this (0–100).
+    pub dial_percent: Option<u32>,
+    /// `DialSeconds=`: … for this many seconds (0–3600).
+    pub dial_seconds: Option<u32>,
+    /// `HangUpPercent=`: drop a link when usage stays below this (0–100 [inferred]: the
+    /// reference gives the range for `DialPercent=` only).
+    pub hang_up_percent: Option<u32>,
+    /// `HangUpSeconds=`: … for this many seconds (0–3600 [inferred], as `DialSeconds=`).
+    pub hang_up_seconds: Option<u32>,
+}
+
+/// The threshold for adding a link when the entry gives none: above 75 % for 120 s
+/// [inferred: ras-reference §6.2 names the keys but no defaults].
+pub const DEFAULT_DIAL_EXTRA: Threshold = Threshold {
+    percent: 75,
+    seconds: 120,
+};
+
+/// The threshold for dropping a link when the entry gives none: below 10 % for 120 s
+/// [inferred, as [`DEFAULT_DIAL_EXTRA`]].
+pub const DEFAULT_HANG_UP_EXTRA: Threshold = Threshold {
+    percent: 10,
+    seconds: 120,
+};
 
 /// `CallbackMode=` (ras-reference §6.2).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -251,6 +293,19 @@ impl LinkDetails {
     pub fn setting(&self, key: &str) -> Option<&str> {
         lookup(&self.settings, key)
     }
+
+    /// The index of the device the numbers are (or would be written) under: the dialing
+    /// device, else the first modem, else the last device; `None` without devices.
+    fn number_device(&self) -> Option<usize> {
+        self.dialing_device
+            .filter(|&index| index < self.devices.len())
+            .or_else(|| {
+                self.devices
+                    .iter()
+                    .position(|device| device.kind == DeviceKind::Modem)
+            })
+            .or_else(|| self.devices.len().checked_sub(1))
+    }
 }
 
 /// The `ConnectBPS=` used when a MEDIA block gives none.
@@ -270,6 +325,46 @@ pub struct SubEntry {
     pub connect_bps: u32,
     /// Everything else about the link.
     pub link: LinkDetails,
+}
+
+/// What `RasGetSubEntryProperties` reports about one link: RASSUBENTRY's fields
+/// (ras-reference §3.6; `dwSize` and the reserved `dwfFlags` have no use here), plus the
+/// port and speed the engine opens the link's device with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubEntryProperties {
+    /// `szDeviceType`: the type of the link's dialing device (`DEVICE=`, §6.3).
+    pub device_type: DeviceKind,
+    /// `szDeviceName`: the device's friendly name (`Device=`).
+    pub device_name: String,
+    /// `szLocalPhoneNumber`: the number the link dials first; empty when it has none.
+    pub local_phone_number: String,
+    /// The list at `dwAlternateOffset`: the numbers tried after it, in order.
+    pub alternate_numbers: Vec<String>,
+    /// The serial device (`Port=`; not in RASSUBENTRY, which names only the device).
+    pub port: PathBuf,
+    /// The DTE speed (`ConnectBPS=`; not in RASSUBENTRY).
+    pub connect_bps: u32,
+}
+
+impl SubEntryProperties {
+    /// The link's numbers: the local number first, then the alternates.
+    pub fn phone_numbers(&self) -> Vec<String> {
+        std::iter::once(&self.local_phone_number)
+            .filter(|number| !number.is_empty())
+            .chain(&self.alternate_numbers)
+            .cloned()
+            .collect()
+    }
+}
+
+/// A subentry index (`dwSubEntry`) the entry has no link for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("subentry {index} does not exist: the entry has {links} link(s), numbered from 1")]
+pub struct NoSuchSubEntry {
+    /// The 1-based index asked for.
+    pub index: usize,
+    /// How many links the entry has.
+    pub links: usize,
 }
 
 /// One phonebook entry. Its own `device`, `device_name`, `phone_numbers` and `connect_bps`
@@ -293,6 +388,8 @@ pub struct Entry {
     pub subentries: Vec<SubEntry>,
     /// `DialMode=`.
     pub dial_mode: DialMode,
+    /// `DialPercent=`, `DialSeconds=`, `HangUpPercent=`, `HangUpSeconds=`.
+    pub bandwidth: BandwidthKeys,
     /// `CallbackMode=`.
     pub callback_mode: CallbackMode,
     /// `AuthRestrictions=`; `None` when the entry leaves it to the defaults.
@@ -306,6 +403,9 @@ pub struct Entry {
     pub settings: Vec<Setting>,
     /// The `NETCOMPONENTS=` subsection (`ms_msclient=`, `ms_server=`), if there is one.
     pub net_components: Option<Vec<Setting>>,
+    /// Where the file had the typed entry-level keys among [`Entry::settings`], so that
+    /// writing keeps their order; empty (the default) writes them after the settings.
+    pub key_order: KeyOrder,
 }
 
 impl Entry {
@@ -325,12 +425,14 @@ impl Entry {
             link: LinkDetails::modem(),
             subentries: Vec::new(),
             dial_mode: DialMode::default(),
+            bandwidth: BandwidthKeys::default(),
             callback_mode: CallbackMode::default(),
             auth_restrictions: None,
             custom_dial_dll: None,
             shared_phone_numbers: false,
             settings: Vec::new(),
             net_components: None,
+            key_order: KeyOrder::default(),
         }
     }
 
@@ -405,6 +507,168 @@ impl Entry {
     /// How many links the entry has (`RASENTRY.dwSubEntries`).
     pub fn link_count(&self) -> usize {
         1 + self.subentries.len()
+    }
+
+    /// When a dial-as-needed connection adds a link (`DialPercent=`, `DialSeconds=`), with
+    /// [`DEFAULT_DIAL_EXTRA`] for a key the entry leaves out.
+    pub fn dial_extra(&self) -> Threshold {
+        Threshold {
+            percent: self
+                .bandwidth
+                .dial_percent
+                .unwrap_or(DEFAULT_DIAL_EXTRA.percent),
+            seconds: self
+                .bandwidth
+                .dial_seconds
+                .unwrap_or(DEFAULT_DIAL_EXTRA.seconds),
+        }
+    }
+
+    /// When a dial-as-needed connection drops a link (`HangUpPercent=`, `HangUpSeconds=`),
+    /// with [`DEFAULT_HANG_UP_EXTRA`] for a key the entry leaves out.
+    pub fn hang_up_extra(&self) -> Threshold {
+        Threshold {
+            percent: self
+                .bandwidth
+                .hang_up_percent
+                .unwrap_or(DEFAULT_HANG_UP_EXTRA.percent),
+            seconds: self
+                .bandwidth
+                .hang_up_seconds
+                .unwrap_or(DEFAULT_HANG_UP_EXTRA.seconds),
+        }
+    }
+
+    /// Link `index` (1-based `dwSubEntry`; MEDIA block *k* is subentry *k*, ras-reference
+    /// §6.5) as port, device name, speed, numbers and link details. With
+    /// `SharedPhoneNumbers=1` every link dials the entry's own numbers (RASEO_SharedPhoneNumbers).
+    fn link(&self, index: usize) -> Option<(&Path, &str, u32, &[String], &LinkDetails)> {
+        let (port, name, bps, numbers, link) = match index {
+            1 => (
+                self.device.as_path(),
+                self.device_name.as_str(),
+                self.connect_bps,
+                self.phone_numbers.as_slice(),
+                &self.link,
+            ),
+            _ => {
+                let sub = self.subentries.get(index.checked_sub(2)?)?;
+                (
+                    sub.device.as_path(),
+                    sub.device_name.as_str(),
+                    sub.connect_bps,
+                    sub.phone_numbers.as_slice(),
+                    &sub.link,
+                )
+            }
+        };
+        let numbers = if self.shared_phone_numbers {
+            &self.phone_numbers
+        } else {
+            numbers
+        };
+        Some((port, name, bps, numbers, link))
+    }
+
+    /// RASSUBENTRY of link `index` (1-based `dwSubEntry`), what the engine dials that link
+    /// with; `None` for an index the entry has no link for (0 included).
+    pub fn subentry_properties(&self, index: usize) -> Option<SubEntryProperties> {
+        let (port, device_name, connect_bps, numbers, link) = self.link(index)?;
+        let (local, alternates) = match numbers.split_first() {
+            Some((local, alternates)) => (local.clone(), alternates.to_vec()),
+            None => (String::new(), Vec::new()),
+        };
+        Some(SubEntryProperties {
+            device_type: link
+                .number_device()
+                .and_then(|index| link.devices.get(index))
+                .map_or(DeviceKind::Modem, |device| device.kind.clone()),
+            device_name: device_name.to_owned(),
+            local_phone_number: local,
+            alternate_numbers: alternates,
+            port: port.to_owned(),
+            connect_bps,
+        })
+    }
+
+    /// `RasSetSubEntryProperties`: set link `index` (1-based). Index `link_count() + 1` adds a
+    /// link [inferred: the reference does not say how a subentry is created; this is how a
+    /// phonebook grows one MEDIA block]. The link's other details (its media, other devices,
+    /// per-device keys) stay; a new link is a serial link with one device of the given type.
+    /// With `SharedPhoneNumbers=1` the numbers are the entry's, so setting any link's
+    /// numbers sets them for all.
+    pub fn set_subentry_properties(
+        &mut self,
+        index: usize,
+        properties: SubEntryProperties,
+    ) -> Result<(), NoSuchSubEntry> {
+        let links = self.link_count();
+        if index == 0 || index > links + 1 {
+            return Err(NoSuchSubEntry { index, links });
+        }
+        let numbers = properties.phone_numbers();
+        let SubEntryProperties {
+            device_type,
+            device_name,
+            port,
+            connect_bps,
+            ..
+        } = properties;
+        if index == links + 1 {
+            self.subentries.push(SubEntry {
+                device: PathBuf::new(),
+                device_name: String::new(),
+                phone_numbers: Vec::new(),
+                connect_bps,
+                link: LinkDetails {
+                    devices: Vec::new(),
+                    dialing_device: None,
+                    ..LinkDetails::modem()
+                },
+            });
+        }
+        let shared = self.shared_phone_numbers;
+        let (device, name, bps, own_numbers, link) = if index == 1 {
+            (
+                &mut self.device,
+                &mut self.device_name,
+                &mut self.connect_bps,
+                &mut self.phone_numbers,
+                &mut self.link,
+            )
+        } else {
+            let sub = &mut self.subentries[index - 2];
+            (
+                &mut sub.device,
+                &mut sub.device_name,
+                &mut sub.connect_bps,
+                &mut sub.phone_numbers,
+                &mut sub.link,
+            )
+        };
+        *device = port;
+        *name = device_name;
+        *bps = connect_bps;
+        let dialing = match link.number_device() {
+            Some(dialing) => dialing,
+            None => {
+                link.devices.push(Device::new(device_type.clone()));
+                link.devices.len() - 1
+            }
+        };
+        if let Some(device) = link.devices.get_mut(dialing) {
+            device.kind = device_type;
+        }
+        if shared && index != 1 {
+            // The link's own numbers are not dialed; the entry's are (RASEO_SharedPhoneNumbers).
+            self.link.number_settings.truncate(numbers.len());
+            self.phone_numbers = numbers;
+            return Ok(());
+        }
+        link.dialing_device = (!numbers.is_empty()).then_some(dialing);
+        link.number_settings.truncate(numbers.len());
+        *own_numbers = numbers;
+        Ok(())
     }
 }
 

@@ -36,8 +36,8 @@ use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::{
-    AuthRestrictions, CallbackMode, DEFAULT_CONNECT_BPS, Device, DeviceKind, DialMode, Entry,
-    FileEncoding, LinkDetails, Phonebook, Setting, SubEntry,
+    AuthRestrictions, BandwidthKeys, CallbackMode, DEFAULT_CONNECT_BPS, Device, DeviceKind,
+    DialMode, Entry, FileEncoding, LinkDetails, Phonebook, Setting, SubEntry,
 };
 
 /// The largest phonebook file read (see the module documentation).
@@ -284,9 +284,17 @@ const CUSTOM_RRAS_DIAL_DLL: &str = "CustomRRASDialDll";
 /// The legacy key for the same DLL (§6.2, `RASENTRY.szCustomDialDll`).
 const CUSTOM_DIAL_DLL: &str = "CustomDialDll";
 const SHARED_PHONE_NUMBERS: &str = "SharedPhoneNumbers";
+const DIAL_PERCENT: &str = "DialPercent";
+const DIAL_SECONDS: &str = "DialSeconds";
+const HANG_UP_PERCENT: &str = "HangUpPercent";
+const HANG_UP_SECONDS: &str = "HangUpSeconds";
 const ENTRY_TYPED: &[&str] = &[
     ENCODING,
     DIAL_MODE,
+    DIAL_PERCENT,
+    DIAL_SECONDS,
+    HANG_UP_PERCENT,
+    HANG_UP_SECONDS,
     CALLBACK_MODE,
     AUTH_RESTRICTIONS,
     CUSTOM_RAS_DIAL_DLL,
@@ -294,6 +302,82 @@ const ENTRY_TYPED: &[&str] = &[
     CUSTOM_DIAL_DLL,
     SHARED_PHONE_NUMBERS,
 ];
+
+/// The entry-level keys with a typed field that the writer places (`Encoding=1` always comes
+/// first), in the order it writes those a file did not place: S1's order (§6.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum TypedKey {
+    DialMode,
+    DialPercent,
+    DialSeconds,
+    HangUpPercent,
+    HangUpSeconds,
+    CallbackMode,
+    CustomRasDialDll,
+    SharedPhoneNumbers,
+    AuthRestrictions,
+}
+
+const TYPED_KEYS: [TypedKey; 9] = [
+    TypedKey::DialMode,
+    TypedKey::DialPercent,
+    TypedKey::DialSeconds,
+    TypedKey::HangUpPercent,
+    TypedKey::HangUpSeconds,
+    TypedKey::CallbackMode,
+    TypedKey::CustomRasDialDll,
+    TypedKey::SharedPhoneNumbers,
+    TypedKey::AuthRestrictions,
+];
+
+/// Where a file had an entry's typed keys among its other entry-level keys, so that an
+/// entry written back keeps the file's order (ras-reference §6.5's multilink example has
+/// `SharedPhoneNumbers=` before `CallbackMode=`, S1's `dd1` after it).
+///
+/// Each typed key is kept with the number of [`Entry::settings`] before it. The reader
+/// leaves out the keys the writer would put in the same place anyway (a run in S1's order
+/// after the last setting), so an entry made in code (empty order) and its read-back copy
+/// compare equal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct KeyOrder(Vec<(TypedKey, usize)>);
+
+impl KeyOrder {
+    /// Note `key`, read after `settings` other keys; only its first occurrence counts.
+    fn place(&mut self, key: TypedKey, settings: usize) {
+        if !self.0.iter().any(|&(placed, _)| placed == key) {
+            self.0.push((key, settings));
+        }
+    }
+
+    /// Drop the trailing run the writer would produce unasked (see the type's docs).
+    fn normalize(mut self, settings: usize) -> Self {
+        let mut keep = self.0.len();
+        while keep > 0
+            && self.0[keep - 1].1 == settings
+            && self
+                .0
+                .get(keep)
+                .is_none_or(|next| self.0[keep - 1].0 < next.0)
+        {
+            keep -= 1;
+        }
+        self.0.truncate(keep);
+        self
+    }
+
+    /// The keys placed before setting `index` (of `settings`; a position past the end
+    /// counts as the end).
+    fn before(&self, index: usize, settings: usize) -> impl Iterator<Item = TypedKey> + '_ {
+        self.0
+            .iter()
+            .filter(move |&&(_, at)| at.min(settings) == index)
+            .map(|&(key, _)| key)
+    }
+
+    fn contains(&self, key: TypedKey) -> bool {
+        self.0.iter().any(|&(placed, _)| placed == key)
+    }
+}
 
 /// MEDIA keys with a typed field (§6.3).
 const PORT: &str = "Port";
@@ -405,12 +489,14 @@ struct EntryBuilder {
     utf8_declared: bool,
     first_non_utf8: Option<usize>,
     dial_mode: DialMode,
+    bandwidth: BandwidthKeys,
     callback_mode: CallbackMode,
     auth_restrictions: Option<AuthRestrictions>,
     custom_dial_dll: Option<PathBuf>,
     shared_phone_numbers: bool,
     settings: Vec<Setting>,
     net_components: Option<Vec<Setting>>,
+    key_order: KeyOrder,
     links: Vec<LinkBuilder>,
     place: Place,
 }
@@ -428,6 +514,10 @@ fn number(key: &str, value: &str) -> LineResult<Option<u32>> {
         value: value.to_owned(),
     })
 }
+
+/// What the dial-as-needed keys allow (§6.2; the HangUp ranges [inferred] the same).
+const PERCENT: &str = "a percentage from 0 to 100";
+const SECONDS: &str = "0 to 3600 seconds";
 
 /// A number that must be one of `0..=max`.
 fn small(key: &str, value: &str, max: u32, expected: &'static str) -> LineResult<Option<u32>> {
@@ -449,12 +539,14 @@ impl EntryBuilder {
             utf8_declared: false,
             first_non_utf8: None,
             dial_mode: DialMode::default(),
+            bandwidth: BandwidthKeys::default(),
             callback_mode: CallbackMode::default(),
             auth_restrictions: None,
             custom_dial_dll: None,
             shared_phone_numbers: false,
             settings: Vec::new(),
             net_components: None,
+            key_order: KeyOrder::default(),
             links: Vec::new(),
             place: Place::Entry,
         }
@@ -535,35 +627,57 @@ impl EntryBuilder {
     }
 
     fn entry_key(&mut self, key: &str, value: &str) -> LineResult<()> {
-        if is(key, ENCODING) {
+        let typed = if is(key, ENCODING) {
             self.utf8_declared = small(key, value, 1, "0 (ASCII) or 1 (UTF-8)")? == Some(1);
+            None
         } else if is(key, DIAL_MODE) {
             self.dial_mode = match small(key, value, 2, "0, 1 or 2")? {
                 Some(1) => DialMode::All,
                 Some(2) => DialMode::AsNeeded,
                 _ => DialMode::FirstAvailable,
             };
+            Some(TypedKey::DialMode)
+        } else if is(key, DIAL_PERCENT) {
+            self.bandwidth.dial_percent = small(key, value, 100, PERCENT)?;
+            Some(TypedKey::DialPercent)
+        } else if is(key, DIAL_SECONDS) {
+            self.bandwidth.dial_seconds = small(key, value, 3600, SECONDS)?;
+            Some(TypedKey::DialSeconds)
+        } else if is(key, HANG_UP_PERCENT) {
+            self.bandwidth.hang_up_percent = small(key, value, 100, PERCENT)?;
+            Some(TypedKey::HangUpPercent)
+        } else if is(key, HANG_UP_SECONDS) {
+            self.bandwidth.hang_up_seconds = small(key, value, 3600, SECONDS)?;
+            Some(TypedKey::HangUpSeconds)
         } else if is(key, CALLBACK_MODE) {
             self.callback_mode = match small(key, value, 2, "0, 1 or 2")? {
                 Some(1) => CallbackMode::Optional,
                 Some(2) => CallbackMode::Negotiated,
                 _ => CallbackMode::NoCallback,
             };
+            Some(TypedKey::CallbackMode)
         } else if is(key, AUTH_RESTRICTIONS) {
             self.auth_restrictions = number(key, value)?.map(AuthRestrictions);
+            Some(TypedKey::AuthRestrictions)
         } else if is_any(
             key,
             &[CUSTOM_RAS_DIAL_DLL, CUSTOM_RRAS_DIAL_DLL, CUSTOM_DIAL_DLL],
         ) {
             // Windows 10 files carry all three keys, mostly empty: an empty one says
             // nothing and must not clear a DLL another spelling named.
-            if !value.is_empty() {
+            (!value.is_empty()).then(|| {
                 self.custom_dial_dll = Some(PathBuf::from(value));
-            }
+                TypedKey::CustomRasDialDll
+            })
         } else if is(key, SHARED_PHONE_NUMBERS) {
             self.shared_phone_numbers = number(key, value)?.is_some_and(|n| n != 0);
+            Some(TypedKey::SharedPhoneNumbers)
         } else {
             self.settings.push(Setting::new(key, value));
+            None
+        };
+        if let Some(typed) = typed {
+            self.key_order.place(typed, self.settings.len());
         }
         Ok(())
     }
@@ -594,10 +708,12 @@ impl EntryBuilder {
             link: first.link,
             subentries,
             dial_mode: self.dial_mode,
+            bandwidth: self.bandwidth,
             callback_mode: self.callback_mode,
             auth_restrictions: self.auth_restrictions,
             custom_dial_dll: self.custom_dial_dll,
             shared_phone_numbers: self.shared_phone_numbers,
+            key_order: self.key_order.normalize(self.settings.len()),
             settings: self.settings,
             net_components: self.net_components,
         })
@@ -818,15 +934,7 @@ impl EntryWriter<'_> {
         self.settings(&link.settings, MEDIA_TYPED)?;
         // The numbers go under the device they were read from; for a link built in code,
         // under its first modem (or its last device).
-        let target = link
-            .dialing_device
-            .filter(|&d| d < link.devices.len())
-            .or_else(|| {
-                link.devices
-                    .iter()
-                    .position(|d| d.kind == DeviceKind::Modem)
-            })
-            .or_else(|| link.devices.len().checked_sub(1));
+        let target = link.number_device();
         let synthesized;
         let devices = if target.is_none() && !numbers.is_empty() {
             synthesized = [Device::new(DeviceKind::Modem)];
@@ -869,6 +977,49 @@ impl EntryWriter<'_> {
         Ok(())
     }
 
+    /// A typed entry-level key's line, if the entry has a value for it.
+    fn typed(&mut self, entry: &Entry, key: TypedKey) -> Result<(), PhonebookError> {
+        let flag = |on: bool| if on { "1" } else { "0" }.to_owned();
+        let bandwidth = &entry.bandwidth;
+        let (name, value) = match key {
+            TypedKey::DialMode => (DIAL_MODE, Some((entry.dial_mode as u32).to_string())),
+            TypedKey::DialPercent => (DIAL_PERCENT, bandwidth.dial_percent.map(|n| n.to_string())),
+            TypedKey::DialSeconds => (DIAL_SECONDS, bandwidth.dial_seconds.map(|n| n.to_string())),
+            TypedKey::HangUpPercent => (
+                HANG_UP_PERCENT,
+                bandwidth.hang_up_percent.map(|n| n.to_string()),
+            ),
+            TypedKey::HangUpSeconds => (
+                HANG_UP_SECONDS,
+                bandwidth.hang_up_seconds.map(|n| n.to_string()),
+            ),
+            TypedKey::CallbackMode => (
+                CALLBACK_MODE,
+                Some((entry.callback_mode as u32).to_string()),
+            ),
+            TypedKey::CustomRasDialDll => (
+                CUSTOM_RAS_DIAL_DLL,
+                match &entry.custom_dial_dll {
+                    Some(dll) => Some(self.path(dll)?.to_owned()),
+                    None => None,
+                },
+            ),
+            TypedKey::SharedPhoneNumbers => {
+                (SHARED_PHONE_NUMBERS, Some(flag(entry.shared_phone_numbers)))
+            }
+            TypedKey::AuthRestrictions => (
+                AUTH_RESTRICTIONS,
+                entry
+                    .auth_restrictions
+                    .map(|AuthRestrictions(mask)| mask.to_string()),
+            ),
+        };
+        match value {
+            Some(value) => self.line(name, &value),
+            None => Ok(()),
+        }
+    }
+
     fn entry(&mut self, entry: &Entry) -> Result<(), PhonebookError> {
         if entry.name.is_empty() {
             return Err(self.fail(Unwritable::EmptyName));
@@ -876,19 +1027,19 @@ impl EntryWriter<'_> {
         let name = self.text("the name", &entry.name)?;
         let _ = write!(self.out, "[{name}]\r\n");
         self.line(ENCODING, "1")?;
-        self.settings(&entry.settings, ENTRY_TYPED)?;
-        self.line(DIAL_MODE, &(entry.dial_mode as u32).to_string())?;
-        self.line(CALLBACK_MODE, &(entry.callback_mode as u32).to_string())?;
-        if let Some(dll) = &entry.custom_dial_dll {
-            let dll = self.path(dll)?;
-            self.line(CUSTOM_RAS_DIAL_DLL, dll)?;
+        // The typed keys where the file had them (KeyOrder), the others after the settings.
+        let order = &entry.key_order;
+        let kept = entry.settings.len();
+        for index in 0..=kept {
+            for key in order.before(index, kept) {
+                self.typed(entry, key)?;
+            }
+            if let Some(setting) = entry.settings.get(index) {
+                self.setting(setting, ENTRY_TYPED)?;
+            }
         }
-        self.line(
-            SHARED_PHONE_NUMBERS,
-            if entry.shared_phone_numbers { "1" } else { "0" },
-        )?;
-        if let Some(AuthRestrictions(mask)) = entry.auth_restrictions {
-            self.line(AUTH_RESTRICTIONS, &mask.to_string())?;
+        for key in TYPED_KEYS.into_iter().filter(|&key| !order.contains(key)) {
+            self.typed(entry, key)?;
         }
         if let Some(components) = &entry.net_components {
             self.blank();
