@@ -65,6 +65,21 @@ enum Command {
         #[arg(value_enum, default_value = "scenario")]
         kind: conformance::schema::SchemaKind,
     },
+    /// Run a scenario under both drivers and write what they observed into its `expect:`
+    /// (result and trace, or a program's log and traces; status and calls where the file
+    /// has them), refusing when the drivers disagree. Only `expect:` is rewritten: comments
+    /// and key order elsewhere stay; inside it the recorded keys are rewritten in block
+    /// style (comments in them are lost) and `at`/`packets` fragments are kept.
+    Record {
+        /// The scenario file.
+        file: PathBuf,
+    },
+    /// Write a commented scenario template to NAME (`.yaml` added when missing) that
+    /// passes as written; refuses to overwrite a file.
+    New {
+        /// The file to create, e.g. scenarios/modem/slow-answer.
+        name: PathBuf,
+    },
     /// Explain an error: its number, name and text, whether the engine can report it, and
     /// which scenarios produce it (each run once, simulated).
     Explain {
@@ -148,6 +163,49 @@ fn main() -> ExitCode {
         Command::Schema { kind } => {
             say!("{}", kind.text().trim_end());
             ExitCode::SUCCESS
+        }
+        Command::Record { file } => {
+            let name = file
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+            match conformance::record::record_file(&file, &name) {
+                Ok(_) => {
+                    say!("recorded {}", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error @ conformance::record::RecordError::Disagree(_)) => {
+                    complain!("{}: {error}", file.display());
+                    ExitCode::from(EXIT_FAILED)
+                }
+                Err(error) => {
+                    complain!("{}: {error}", file.display());
+                    ExitCode::from(EXIT_BAD_SCENARIO)
+                }
+            }
+        }
+        Command::New { name } => {
+            let file = if name.extension().is_some() {
+                name
+            } else {
+                name.with_extension("yaml")
+            };
+            let text =
+                conformance::template::template(&file, &conformance::bundled_scenario_schema());
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&file)
+                .and_then(|mut out| std::io::Write::write_all(&mut out, text.as_bytes()));
+            match written {
+                Ok(()) => {
+                    say!("wrote {}", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    complain!("{}: {error}", file.display());
+                    ExitCode::from(EXIT_BAD_SCENARIO)
+                }
+            }
         }
         Command::Explain { code, paths } => authoring(&paths, |coverage| {
             let error = code
