@@ -290,3 +290,69 @@ fn status_text(line: &StatusLine) -> String {
     };
     quoted(&format!("{}: {result}", line.point))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SCENARIO: &str =
+        "network: {numbers: {\"1\": busy}}\nentry: {phone: \"1\"}\nexpect: {result: 676}\n";
+
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("expect:".to_owned()),
+            Just("expect: {result: 1}".to_owned()),
+            Just("  result: connected".to_owned()),
+            Just("  at: [\"> AT\"]".to_owned()),
+            Just("  trace:".to_owned()),
+            Just("    - OpenPort".to_owned()),
+            Just("# a comment".to_owned()),
+            Just("  # an indented comment".to_owned()),
+            Just(String::new()),
+            Just("network: {}".to_owned()),
+            "[ -~]{0,12}",
+        ]
+    }
+
+    proptest! {
+        /// Whatever the text, the edit does not panic, keeps every line before `expect:`,
+        /// and writes the recorded result (and reading it back for a run never panics).
+        #[test]
+        fn the_edit_keeps_what_is_outside_expect(lines in proptest::collection::vec(line(), 0..24)) {
+            let text = lines.join("\n");
+            let scenario = parse("t", Path::new("t.yaml"), SCENARIO).unwrap();
+            let record = Record {
+                result: Some(DialResult::Connected),
+                ..Record::default()
+            };
+            let edited = with_expect(&text, &scenario, &record);
+            let before = expect_block(&text).map_or(text.lines().count(), |(start, _)| start);
+            let kept: Vec<&str> = text.lines().take(before).collect();
+            let edited_lines: Vec<&str> = edited.lines().collect();
+            prop_assert_eq!(&edited_lines[..before], &kept[..]);
+            prop_assert!(edited.contains("  result: connected\n"));
+            let _ = load_for_recording("t", Path::new("t.yaml"), &text);
+        }
+    }
+
+    #[test]
+    fn a_flow_expect_is_rewritten_in_block_style() {
+        let text = "network: {numbers: {\"1\": busy}}\nexpect: {at: [\"> ATD\"], result: 1}\n# after\nseed: 1\n";
+        let scenario = parse(
+            "t",
+            Path::new("t.yaml"),
+            &text.replace("result: 1", "result: 676"),
+        )
+        .unwrap();
+        let record = Record {
+            result: Some(DialResult::Failed(RasError::ERROR_LINE_BUSY)),
+            ..Record::default()
+        };
+        let edited = with_expect(text, &scenario, &record);
+        assert_eq!(
+            edited,
+            "network: {numbers: {\"1\": busy}}\nexpect:\n  at:\n    - \"> ATD\"\n  result: ERROR_LINE_BUSY\n  trace: []\n# after\nseed: 1\n"
+        );
+    }
+}
