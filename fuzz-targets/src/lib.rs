@@ -60,8 +60,16 @@ pub const TARGETS: &[Target] = &[
         run: ppp::cbcp_decode,
     },
     Target {
+        name: "mp_header",
+        run: ppp::mp_header,
+    },
+    Target {
         name: "mp_reassemble",
         run: ppp::mp_reassemble,
+    },
+    Target {
+        name: "bap_decode",
+        run: ppp::bap_decode,
     },
     Target {
         name: "ppp_link",

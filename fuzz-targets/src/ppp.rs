@@ -3,6 +3,7 @@
 //! line capture.
 
 use pcap_file::pcap::PcapReader;
+use ras_ppp::bap::{Bap, BapConfig};
 use ras_ppp::cbcp::{
     CallbackPrivilege, CbcpClient, CbcpClientConfig, CbcpServer, CbcpServerConfig,
 };
@@ -16,11 +17,13 @@ use ras_ppp::mschapv2::recover_new_password;
 use ras_ppp::pap::{PapClient, PapServer};
 use ras_ppp::wire::ControlRepr;
 use ras_ppp::wire::Protocol;
+use ras_ppp::wire::bacp::BacpOption;
+use ras_ppp::wire::bap::BapRepr;
 use ras_ppp::wire::chap::{ChapRepr, FailureMessage, MsChapV2Response, SuccessMessage};
 use ras_ppp::wire::control::CodeSet;
 use ras_ppp::wire::ipcp::IpcpOption;
 use ras_ppp::wire::lcp::LcpOption;
-use ras_ppp::wire::mp::SequenceFormat;
+use ras_ppp::wire::mp::{MpPacket, MpRepr, SequenceFormat};
 use ras_ppp::wire::options::{ConfigOption, emit_list, parse_list};
 use ras_ppp::wire::pap::PapRepr;
 use ras_ppp::wire::ppp_frame::FrameRepr;
@@ -370,6 +373,69 @@ pub fn mp_reassemble(data: &[u8]) {
     }
     bundle.flush();
     assert_eq!(bundle.buffered_fragments(), 0);
+}
+
+/// The Multilink header decoder (RFC 1990 §3): any bytes, read in both header formats,
+/// give a header or a typed error for fewer octets than a header; a header written back
+/// reads back equal, with the same fragment, and differs from the input only in the
+/// reserved bits, which it writes as zero.
+pub fn mp_header(data: &[u8]) {
+    for format in [SequenceFormat::Long, SequenceFormat::Short] {
+        let Ok(packet) = MpPacket::new_checked(data, format) else {
+            assert!(data.len() < format.header_len());
+            continue;
+        };
+        let header = MpRepr::parse(&packet);
+        assert!(header.sequence <= format.max_sequence());
+        let written = header.to_bytes(packet.fragment());
+        let again = MpPacket::new_checked(&written[..], format).expect("a whole header");
+        assert_eq!(MpRepr::parse(&again), header);
+        assert_eq!(again.fragment(), packet.fragment());
+        // B and E, then 6 (long) or 2 (short) reserved bits.
+        let reserved = match format {
+            SequenceFormat::Long => 0x3f,
+            SequenceFormat::Short => 0x30,
+        };
+        assert_eq!(written[0] & reserved, 0);
+        assert_eq!(written[0] & !reserved, data[0] & !reserved);
+        assert_eq!(written[1..], data[1..]);
+    }
+}
+
+/// BAP and BACP (RFC 2125): the first octet picks whether the machine is the favored peer;
+/// the rest is datagrams, each a length octet and that many octets. Every datagram either
+/// parses or is a typed error; what parses writes back the octets it was read from (up to
+/// its Length field) and parses again equal; BACP's option list likewise; and the BAP
+/// machine takes it all, with a timeout after each, without panicking, only ever sending
+/// datagrams that parse.
+pub fn bap_decode(data: &[u8]) {
+    let Some((&settings, mut rest)) = data.split_first() else {
+        return;
+    };
+    let mut bap = Bap::new(BapConfig::default());
+    bap.set_favored(settings & 1 == 1);
+    let mut now = Instant::ZERO;
+    while let [len, tail @ ..] = rest {
+        let (datagram, next) = tail.split_at(usize::from(*len).min(tail.len()));
+        rest = next;
+        if let Ok(repr) = BapRepr::parse_bytes(datagram) {
+            let written = repr.to_bytes();
+            assert_eq!(written[..], datagram[..written.len()]);
+            assert_eq!(BapRepr::parse_bytes(&written), Ok(repr));
+        }
+        if let Ok(options) = parse_list::<BacpOption>(datagram) {
+            let mut written = Vec::new();
+            emit_list(&options, &mut written);
+            assert_eq!(parse_list::<BacpOption>(&written), Ok(options));
+        }
+        let _ = bap.receive(now, datagram);
+        now += Duration::from_secs(1);
+        bap.handle_timeout(now);
+        while let Some(packet) = bap.poll_packet() {
+            assert!(BapRepr::parse_bytes(&packet).is_ok(), "sent {packet:02x?}");
+        }
+        while bap.poll_event().is_some() {}
+    }
 }
 
 /// Every PPP decoder at once (HDLC framing, LCP, PAP, IPCP packets and options): arbitrary

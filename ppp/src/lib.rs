@@ -1,7 +1,7 @@
 //! Role-agnostic, sans-IO PPP (DESIGN §2): RFC 1662 framing, packet views for LCP, PAP,
 //! CHAP (with MS-CHAPv2), EAP, IPCP, CBCP and the Multilink header, the RFC 1661 option-negotiation
-//! automaton, and the protocols built on it, plus multilink bundles ([`mp`]) and the LCP echo
-//! keepalive. The dial
+//! automaton, and the protocols built on it, plus multilink bundles ([`mp`]), their bandwidth
+//! allocation ([`bacp`], [`bap`]: RFC 2125) and the LCP echo keepalive. The dial
 //! engine runs it in the client role ([`Client`]); `ppp-peer-sim` runs the same protocols in
 //! the server role.
 //!
@@ -12,6 +12,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod bacp;
+pub mod bap;
 pub mod capture;
 pub mod cbcp;
 pub mod chap;

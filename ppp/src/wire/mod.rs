@@ -2,6 +2,8 @@
 //! an owned representation with `parse`, `emit` and `buffer_len`. Parsing never panics; a
 //! malformed packet is a [`WireError`] that says which rule it broke.
 
+pub mod bacp;
+pub mod bap;
 pub mod cbcp;
 pub mod chap;
 pub mod control;
@@ -89,6 +91,10 @@ impl Protocol {
     pub const LQR: Protocol = Protocol(0xC025);
     /// Microsoft Callback Control Protocol (CBCP).
     pub const CBCP: Protocol = Protocol(0xC029);
+    /// Bandwidth Allocation Control Protocol (RFC 2125 §3).
+    pub const BACP: Protocol = Protocol(0xC02B);
+    /// Bandwidth Allocation Protocol (RFC 2125 §5).
+    pub const BAP: Protocol = Protocol(0xC02D);
     /// Challenge-Handshake Authentication Protocol (RFC 1994 §4).
     pub const CHAP: Protocol = Protocol(0xC223);
     /// Extensible Authentication Protocol (RFC 3748 §3.1).
@@ -104,6 +110,8 @@ impl Protocol {
             Protocol::PAP => "PAP",
             Protocol::LQR => "LQR",
             Protocol::CBCP => "CBCP",
+            Protocol::BACP => "BACP",
+            Protocol::BAP => "BAP",
             Protocol::CHAP => "CHAP",
             Protocol::EAP => "EAP",
             _ => return None,
