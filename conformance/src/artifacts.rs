@@ -8,12 +8,17 @@
 //! `DIR/basic/pap-connect.pcap`; under both drivers, each file carries the driver's name:
 //! `DIR/basic/pap-connect.simulated.pcap`, `DIR/basic/pap-connect.realtime.pcap`, and so on.
 //! A run that could not be carried out leaves nothing (its error is in the report).
+//!
+//! Each scenario also gets its dial as a sequence diagram, `DIR/basic/pap-connect.svg`
+//! (drawn from the simulated run when there is one, [`crate::report::diagram_run`]), and
+//! the run as a whole a page, `DIR/index.html`, that shows and links all of it.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::check::render;
+use crate::json::Reported;
 use crate::outcome::Verdict;
 use crate::run::Driver;
 
@@ -87,7 +92,30 @@ impl Artifacts {
                 written.push(pcap);
             }
         }
+        if let Some(diagram) = crate::report::diagram(verdict) {
+            let svg = with_extension(&self.stem(&verdict.name, None), "svg");
+            let diagram = diagram.map_err(|message| {
+                ArtifactError::at(&svg)(io::Error::new(io::ErrorKind::InvalidData, message))
+            })?;
+            fs::write(&svg, diagram).map_err(ArtifactError::at(&svg))?;
+            written.push(svg);
+        }
         Ok(written)
+    }
+
+    /// Write `DIR/index.html` for the whole run; returns its path.
+    pub fn index(
+        &self,
+        scenarios: &[Reported<'_>],
+        invalid: &[(String, String)],
+    ) -> Result<PathBuf, ArtifactError> {
+        let page = self.dir.join("index.html");
+        fs::write(
+            &page,
+            crate::report::html::index(&self.dir, scenarios, invalid),
+        )
+        .map_err(ArtifactError::at(&page))?;
+        Ok(page)
     }
 
     /// `DIR/<scenario name>[.<driver>]`, without an extension yet.
@@ -119,7 +147,11 @@ mod tests {
     fn verdict(drivers: &[Driver]) -> Verdict {
         let record = Record {
             trace: vec!["OpenPort".parse::<TraceLine>().unwrap()],
-            capture: Some(b"pcap".to_vec()),
+            capture: Some(
+                ras_engine::ppp::Capture::new(Vec::new())
+                    .unwrap()
+                    .into_inner(),
+            ),
             ..Record::default()
         };
         Verdict {
@@ -152,7 +184,11 @@ mod tests {
         };
         assert_eq!(
             names(artifacts.write(&verdict(&[Driver::Realtime])).unwrap()),
-            ["new/basic/pap-connect.trace", "new/basic/pap-connect.pcap"]
+            [
+                "new/basic/pap-connect.trace",
+                "new/basic/pap-connect.pcap",
+                "new/basic/pap-connect.svg"
+            ]
         );
         assert_eq!(
             names(artifacts.write(&verdict(&Driver::BOTH)).unwrap()),
@@ -161,6 +197,8 @@ mod tests {
                 "new/basic/pap-connect.simulated.pcap",
                 "new/basic/pap-connect.realtime.trace",
                 "new/basic/pap-connect.realtime.pcap",
+                // One diagram per scenario, of the simulated run.
+                "new/basic/pap-connect.svg",
             ]
         );
         assert_eq!(

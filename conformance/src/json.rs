@@ -22,7 +22,7 @@ pub struct Reported<'a> {
     pub verdict: &'a Verdict,
     /// Its scenario file.
     pub file: PathBuf,
-    /// Artifact files (`.trace`, `.pcap`) written for it, if any.
+    /// Artifact files (`.trace`, `.pcap`, `.svg`) written for it, if any.
     pub artifacts: Vec<PathBuf>,
 }
 
@@ -89,6 +89,9 @@ fn scenario(reported: &Reported<'_>) -> Value {
                     );
                     value["packets"] = json!(record.packets);
                     value["transcript"] = json!(record.transcript);
+                    if let Some(floor) = record.floor {
+                        value["floor_ms"] = json!(floor.as_secs_f64() * 1000.0);
+                    }
                 }
                 Err(error) => {
                     value["ok"] = json!(false);
@@ -103,6 +106,11 @@ fn scenario(reported: &Reported<'_>) -> Value {
         "file": reported.file.display().to_string(),
         "passed": verdict.passed(),
         "elapsed_ms": verdict.elapsed.as_secs_f64() * 1000.0,
+        "diagram": reported
+            .artifacts
+            .iter()
+            .find(|path| path.extension().is_some_and(|e| e == "svg"))
+            .map(|path| path.display().to_string()),
         "mismatches": verdict.mismatches.iter().map(|m| json!({
             "driver": m.driver.map(|d| d.to_string()),
             "summary": m.summary,

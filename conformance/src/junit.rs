@@ -33,3 +33,34 @@ pub fn report(
     report.add_test_suite(suite);
     report.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::check::Mismatch;
+    use crate::run::{Driver, Record};
+
+    #[test]
+    fn a_failure_body_carries_the_trace_diff() {
+        let verdict = Verdict {
+            name: "basic/busy".to_owned(),
+            runs: vec![(Driver::Simulated, Ok(Record::default()))],
+            mismatches: vec![Mismatch {
+                driver: Some(Driver::Simulated),
+                summary: "the trace differs".to_owned(),
+                diff: Some("@@ -1 +1 @@\n-ConnectDevice 676\n+Connected\n".to_owned()),
+            }],
+            elapsed: Duration::from_millis(20),
+            timings: vec![Duration::from_millis(20)],
+        };
+        let xml = report(&[verdict], &[]).unwrap();
+        assert!(
+            xml.contains("<failure message=\"scenario failed\""),
+            "{xml}"
+        );
+        assert!(xml.contains("-ConnectDevice 676"), "{xml}");
+        assert!(xml.contains("+Connected"), "{xml}");
+    }
+}

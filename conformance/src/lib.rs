@@ -14,6 +14,7 @@ pub mod junit;
 pub mod outcome;
 pub mod packets;
 pub mod record;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schema;

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use conformance::artifacts::Artifacts;
 use conformance::json::Reported;
 use conformance::outcome::{Verdict, evaluate_with};
+use conformance::report::progress::Progress;
 use conformance::run::{Driver, RunOptions};
 use conformance::scenario::{LoadError, Scenario, discover, load};
 use conformance::select::{NameFilter, Partition};
@@ -119,7 +120,9 @@ struct RunArgs {
     /// and the engine's line as PPP frames (`.pcap`, for Wireshark/tshark) in DIR,
     /// created if missing. Files are named after the scenario (`DIR/basic/busy.pcap`);
     /// when more than one driver runs, the driver is part of the name
-    /// (`DIR/basic/busy.simulated.pcap`, `DIR/basic/busy.realtime.pcap`).
+    /// (`DIR/basic/busy.simulated.pcap`, `DIR/basic/busy.realtime.pcap`). Each scenario's
+    /// dial is drawn as a sequence diagram (`DIR/basic/busy.svg`), and `DIR/index.html`
+    /// shows the whole run.
     #[arg(long, value_name = "DIR")]
     artifacts: Option<PathBuf>,
     /// Run N scenarios at a time (default: the machine's cores). Output keeps the
@@ -348,19 +351,22 @@ fn run(args: RunArgs) -> ExitCode {
         .jobs
         .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
+    let progress = Progress::new(selected.len());
     let verdicts = run_all(&selected, &drivers, options, jobs, |verdict| {
         let mark = if verdict.passed() { "PASS" } else { "FAIL" };
         let under: Vec<String> = drivers.iter().map(ToString::to_string).collect();
-        say!(
+        progress.say(&format!(
             "{mark} {} ({}) {:.2}s",
             verdict.name,
             under.join(", "),
             verdict.elapsed.as_secs_f64()
-        );
+        ));
         if !verdict.passed() {
-            say!("{}", verdict.explain().trim_end());
+            progress.say(verdict.explain().trim_end());
         }
+        progress.advance(verdict.passed());
     });
+    progress.finish();
 
     let mut artifacts_failed = false;
     let mut reported = Vec::new();
@@ -379,6 +385,11 @@ fn run(args: RunArgs) -> ExitCode {
             file: scenario.path.clone(),
             artifacts: written,
         });
+    }
+
+    if let Some(Err(error)) = artifacts.as_ref().map(|a| a.index(&reported, &invalid)) {
+        complain!("--artifacts: {error}");
+        artifacts_failed = true;
     }
 
     let passed = verdicts.iter().filter(|v| v.passed()).count();

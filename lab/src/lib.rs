@@ -60,12 +60,13 @@ use ras_engine::api::{Action, Delivery, Driver, EngineConfig, HRasConn, Ras, Ras
 use ras_engine::ppp::{Capture, Direction};
 use ras_engine::ras::RasError;
 use sansio::sim::{Pipe, earliest};
-use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
+use sansio::{DelayScale, Duration, Instant, LinePeer, Machine, PeerEvent};
 
 /// The engine's seed in a lab whose configuration names none.
 pub const LAB_SEED: u32 = 0;
 
-/// Serial-cable latency between the engine and a modem (each way).
+/// Serial-cable latency between the engine and a modem (each way): modeled, like the
+/// next one (both shrink with [`LabBuilder::delays`]).
 const DTE_LATENCY: Duration = Duration::from_millis(1);
 /// Line latency between the two modems once a call is up (each way).
 const LINE_LATENCY: Duration = Duration::from_millis(20);
@@ -82,6 +83,7 @@ pub struct LabBuilder {
     peers: Option<PeerFactory>,
     capture: bool,
     wait_limit: Duration,
+    delays: DelayScale,
 }
 
 impl fmt::Debug for LabBuilder {
@@ -132,6 +134,17 @@ impl LabBuilder {
         self
     }
 
+    /// Run every modeled delay (the modems' call progress, line latency and pacing, the
+    /// network's callbacks) at `delays` of its model; protocol timers, the engine's and
+    /// the servers', keep their length. [`DelayScale::INSTANT`]: an instant modem and
+    /// network, for dials as fast as the machines go. With the delays at
+    /// [`sansio::Pace::delays_on_clock`], the lab's clock times the pace's time scale is
+    /// what a realtime run at that pace takes, computation aside.
+    pub fn delays(mut self, delays: DelayScale) -> Self {
+        self.delays = delays;
+        self
+    }
+
     /// The lab, its clock at zero. A lab is deterministic: an engine configuration
     /// without a seed gets [`LAB_SEED`], so magic numbers and challenges never come from
     /// the system's generator here.
@@ -145,7 +158,9 @@ impl LabBuilder {
                 let number = network.modem_number(index);
                 Station::new(
                     device,
-                    Modem::new(network).with_number(&number),
+                    Modem::new(network)
+                        .with_number(&number)
+                        .with_delays(self.delays),
                     self.capture,
                 )
             })
@@ -220,12 +235,14 @@ struct Station {
     to_engine: Pipe,
     to_peer: Pipe,
     from_peer: Pipe,
-    transcript: Vec<String>,
+    /// The AT conversation, each line with the instant the modem heard or said it.
+    transcript: Vec<(Instant, String)>,
     capture: Option<Capture<Vec<u8>>>,
 }
 
 impl Station {
     fn new(device: PathBuf, modem: Modem, capture: bool) -> Self {
+        let delays = modem.delays();
         let capture = capture.then(|| Capture::new(Vec::new())).and_then(|made| {
             // Writing a pcap header to memory cannot fail; if it ever did, the lab
             // would simply run without a capture.
@@ -238,10 +255,10 @@ impl Station {
             owner: None,
             peer: None,
             calling_back: None,
-            to_modem: Pipe::new(DTE_LATENCY),
-            to_engine: Pipe::new(DTE_LATENCY),
-            to_peer: Pipe::new(LINE_LATENCY),
-            from_peer: Pipe::new(LINE_LATENCY),
+            to_modem: Pipe::new(delays.apply(DTE_LATENCY)),
+            to_engine: Pipe::new(delays.apply(DTE_LATENCY)),
+            to_peer: Pipe::new(delays.apply(LINE_LATENCY)),
+            from_peer: Pipe::new(delays.apply(LINE_LATENCY)),
             transcript: Vec::new(),
             capture,
         }
@@ -284,6 +301,7 @@ impl Lab {
             peers: None,
             capture: false,
             wait_limit: DEFAULT_WAIT_LIMIT,
+            delays: DelayScale::MODEL,
         }
     }
 
@@ -334,6 +352,15 @@ impl Lab {
     /// The AT conversation on `device` so far: `> line` from the dialer, `< RESULT` from
     /// the modem.
     pub fn transcript(&self, device: &Path) -> Vec<String> {
+        self.timed_transcript(device)
+            .into_iter()
+            .map(|(_, line)| line)
+            .collect()
+    }
+
+    /// [`Lab::transcript`], each line with the virtual instant the modem heard the command
+    /// line or gave the result (for a sequence diagram on the lab's clock).
+    pub fn timed_transcript(&self, device: &Path) -> Vec<(Instant, String)> {
         self.state()
             .stations
             .iter()
@@ -529,8 +556,10 @@ impl Lab {
             while let Some(event) = station.modem.poll_event() {
                 moved = true;
                 match event {
-                    ModemEvent::CommandLine(line) => station.transcript.push(format!("> {line}")),
-                    ModemEvent::Result(code) => station.transcript.push(format!("< {code}")),
+                    ModemEvent::CommandLine(line) => {
+                        station.transcript.push((now, format!("> {line}")));
+                    }
+                    ModemEvent::Result(code) => station.transcript.push((now, format!("< {code}"))),
                     ModemEvent::CallConnected {
                         number,
                         speed,
@@ -577,6 +606,7 @@ impl Lab {
                         .modem
                         .call_terms()
                         .map_or(CALLBACK_SPEED, |(speed, _)| speed);
+                    let after = station.modem.delays().apply(after);
                     callbacks.push((number, now + after, speed, machine));
                 }
                 if hung_up {

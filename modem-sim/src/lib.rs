@@ -10,7 +10,9 @@
 //!
 //! Time is the machine's own [`sansio::Instant`]: the call-progress delays in [`call`] are
 //! virtual, so the simulated driver runs a 50 s S7 timeout instantly and the realtime
-//! driver scales them with a [`sansio::TimeScale`].
+//! driver scales them with a [`sansio::Pace`]: modeled delays by its delay scale
+//! ([`Modem::with_delays`], 0 for an instant modem), the clock by its time scale;
+//! [`timer`] sleeps to its deadlines to the microsecond.
 
 // Tests may unwrap: a failure there is the test failing (DESIGN §4 forbids it on input).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -29,6 +31,7 @@ pub mod rack;
 pub mod realtime;
 pub mod registers;
 mod result;
+pub mod timer;
 
 pub use call::IncomingCall;
 pub use line::LineConditions;

@@ -9,7 +9,7 @@ use miette::{Diagnostic, IntoDiagnostic, NamedSource, SourceSpan, WrapErr};
 use modem_sim::peer::LineEcho;
 use modem_sim::realtime::{Exchange, ModemPty, serve};
 use modem_sim::{CallInfo, Modem, Network, PeerFactory};
-use sansio::{LinePeer, RealClock, TimeScale};
+use sansio::{DelayScale, LinePeer, Pace, RealClock, TimeScale};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -63,8 +63,10 @@ CALLBACK CONTROL
 
 TIMING (virtual seconds from ATD, defaults X4 S6=2 S7=50 S8=2 S10=14)
     CONNECT 6 s, BUSY 4 s, VOICE 6 s, NO DIALTONE 5 s, NO ANSWER / NO CARRIER 52 s;
-    each ',' in the number adds S8, 'W' 1 s, '!' 0.5 s. Real time = virtual time x
-    --time-scale.
+    each ',' in the number adds S8, 'W' 1 s, '!' 0.5 s. These, the rings, S10, the
+    line's pacing and the network's drop and callback delays are modeled delays: real
+    time = virtual time x --delay-scale (0: an instant modem and network). The +++ guard
+    time (S12) is a timer the dialer keeps too: real time = virtual time x --time-scale.
 
 COMMANDS
     E Q V X0-4 Z &F &W &V &C &D0-3 I0-9 L M H0 H1 O A D S0-S12 (Sn? Sn=v) A/,
@@ -75,6 +77,8 @@ EXAMPLES
     modem-sim --link /tmp/ttyMODEM --network network.yaml
     minicom -D /tmp/ttyMODEM                     # type ATZ, then ATDT5551234
     modem-sim --link /tmp/ttyMODEM --time-scale 0.1   # everything 10x faster
+    modem-sim --link /tmp/ttyMODEM --time-scale 0.05 --delay-scale 0   # instant modem,
+                                                 # timers 20x faster (the dialer's too)
     modem-sim --link /tmp/ttyS --count 2         # /tmp/ttyS0 and /tmp/ttyS1
 
     Hanging up: +++ (1 s of silence either side), then ATH; or close the port, which
@@ -107,8 +111,9 @@ struct Args {
     #[arg(long, value_name = "N", default_value = "1", value_parser = clap::value_parser!(u16).range(1..))]
     count: u16,
 
-    /// Real time per unit of the modem's time: 1 is a real modem's pace, 0.01 runs a 6 s
-    /// handshake in 60 ms; from 0.0001 to 1000. A dialer with real-time timeouts needs 1.
+    /// Real time per unit of protocol time (the modem's clock, the +++ guard time), from
+    /// 0.0001 to 1000; give the dialer the same factor. A dialer with real-time timeouts
+    /// needs 1. Also the default of --delay-scale.
     #[arg(
         long,
         value_name = "F",
@@ -116,6 +121,22 @@ struct Args {
         allow_negative_numbers = true
     )]
     time_scale: TimeScale,
+
+    /// Real time per unit of modeled delay (call progress, rings, line pacing, the
+    /// network's drop and callback): 1 is a real modem's pace, 0.01 runs a 6 s dial in
+    /// 60 ms, 0 connects at once; from 0 to 1000. Default: --time-scale.
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
+    delay_scale: Option<DelayScale>,
+}
+
+impl Args {
+    /// The two knobs, the delays defaulting to the timers' factor.
+    fn pace(&self) -> Pace {
+        Pace {
+            timers: self.time_scale,
+            delays: self.delay_scale.unwrap_or(self.time_scale.into()),
+        }
+    }
 }
 
 /// A network file that does not parse, shown with the offending line.
@@ -268,7 +289,8 @@ async fn main() -> miette::Result<()> {
         .init();
 
     let network = load_network(args.network.as_deref())?;
-    let clock = RealClock::start(args.time_scale);
+    let pace = args.pace();
+    let clock = RealClock::start(pace.timers);
     let (stop, stopped) = watch::channel(false);
     let mut modems = JoinSet::new();
     let mut links = Vec::new();
@@ -296,7 +318,9 @@ async fn main() -> miette::Result<()> {
         let span = info_span!("modem", link = %link.display());
         modems.spawn(
             serve(
-                Modem::new(network.clone()).with_number(&number),
+                Modem::new(network.clone())
+                    .with_number(&number)
+                    .with_delays(pace.delays_on_clock()),
                 pty,
                 standalone_peers(),
                 clock,

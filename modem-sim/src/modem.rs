@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 
 use sansio::sim::earliest;
-use sansio::{Instant, Machine};
+use sansio::{DelayScale, Instant, Machine};
 use tracing::debug;
 
 use crate::call::{
@@ -188,6 +188,10 @@ pub struct Modem {
     /// A call the network will place to the modem (a callback).
     scheduled: Option<(Instant, IncomingCall)>,
     faults: SplitMix64,
+    /// How long the modeled delays (call progress, rings, S7, S10, the line's rate, the
+    /// network's drop and callback) last on this modem's clock. The `+++` guard time is
+    /// not one: the dialer keeps it on its own timers.
+    delays: DelayScale,
     to_dte: Vec<u8>,
     to_line: Vec<u8>,
     events: VecDeque<ModemEvent>,
@@ -220,10 +224,25 @@ impl Modem {
             ringing: None,
             scheduled: None,
             faults,
+            delays: DelayScale::MODEL,
             to_dte: Vec::new(),
             to_line: Vec::new(),
             events: VecDeque::new(),
         }
+    }
+
+    /// The same modem with its modeled delays at `delays` of their model on its clock
+    /// ([`sansio::Pace::delays_on_clock`] under a realtime driver; [`DelayScale::INSTANT`]
+    /// for a modem that connects at once).
+    pub fn with_delays(mut self, delays: DelayScale) -> Modem {
+        self.delays = delays;
+        self
+    }
+
+    /// The scale of this modem's modeled delays, for what its driver schedules on its
+    /// behalf (a far end's callback).
+    pub fn delays(&self) -> DelayScale {
+        self.delays
     }
 
     /// The same modem with `number` as its own (see [`Network::modem_number`]).
@@ -358,7 +377,7 @@ impl Modem {
         self.events.push_back(ModemEvent::CallEnded);
         if let Some(call_back) = call.terms.call_back {
             self.scheduled = Some((
-                now + call_back.after,
+                now + self.delays.apply(call_back.after),
                 IncomingCall {
                     number: call_back.number,
                     speed: call.terms.speed,
@@ -538,7 +557,7 @@ impl Modem {
                     DialTarget::Number(number) => number,
                     DialTarget::LastNumber => self.last_dial.clone().ok_or(ResultCode::Error)?,
                 };
-                let attempt = place_call(
+                let mut attempt = place_call(
                     &self.network,
                     &dial_string,
                     stay_in_command_state,
@@ -546,6 +565,7 @@ impl Modem {
                     self.config.progress,
                     now,
                 );
+                attempt.ends_at = now + self.delays.apply(attempt.ends_at - now);
                 self.last_dial = Some(dial_string);
                 self.mode = Mode::Dialling(attempt);
                 return Ok(Flow::Finished);
@@ -562,17 +582,18 @@ impl Modem {
                 self.clear_ring_count();
                 CallAttempt {
                     started: now,
-                    ends_at: now + HANDSHAKE,
+                    ends_at: now + self.delays.apply(HANDSHAKE),
                     ending: Ending::Connects(ringing.call.terms()),
                 }
             }
             None => CallAttempt {
                 started: now,
                 ends_at: now
-                    + self
-                        .config
-                        .registers
-                        .seconds(SRegister::ConnectionCompletionTimeout),
+                    + self.delays.apply(
+                        self.config
+                            .registers
+                            .seconds(SRegister::ConnectionCompletionTimeout),
+                    ),
                 ending: Ending::Fails(ResultCode::NoCarrier),
             },
         };
@@ -596,7 +617,7 @@ impl Modem {
             return;
         }
         ringing.rings += 1;
-        ringing.next_ring = now + RING_CADENCE;
+        ringing.next_ring = now + self.delays.apply(RING_CADENCE);
         self.config.registers.count_ring();
         self.result(ResultCode::Ring);
         let auto_answer = self.config.registers.get(SRegister::AutoAnswerRings);
@@ -618,16 +639,17 @@ impl Modem {
                 let rest = std::mem::take(&mut self.resume);
                 self.execute(now, rest.as_bytes());
             }
-            Ending::Connects(terms) => {
+            Ending::Connects(mut terms) => {
                 self.resume.clear();
+                terms.drop_after = terms.drop_after.map(|after| self.delays.apply(after));
                 let event = ModemEvent::CallConnected {
                     number: terms.number.clone(),
                     speed: terms.speed,
                     peer: terms.peer.clone(),
                 };
                 self.call = Some(ActiveCall {
-                    to_far_end: Channel::new(&self.network.line, terms.speed),
-                    to_dte: Channel::new(&self.network.line, terms.speed),
+                    to_far_end: Channel::new(&self.network.line, terms.speed, self.delays),
+                    to_dte: Channel::new(&self.network.line, terms.speed, self.delays),
                     terms,
                     connected_at: now,
                     bytes: 0,
@@ -692,7 +714,9 @@ impl Modem {
             }
         }
         self.check_drop(now);
-        let delay = self.config.registers.carrier_loss_delay();
+        let delay = self
+            .delays
+            .apply(self.config.registers.carrier_loss_delay());
         if self
             .call
             .as_ref()
@@ -791,7 +815,7 @@ impl Machine for Modem {
             call.filter(|c| c.carrier_lost_at.is_none())
                 .and_then(|c| c.terms.drop_after.map(|after| c.connected_at + after)),
             call.and_then(|c| c.carrier_lost_at)
-                .map(|lost| lost + registers.carrier_loss_delay()),
+                .map(|lost| lost + self.delays.apply(registers.carrier_loss_delay())),
             self.scheduled.as_ref().map(|(at, _)| *at),
             self.ringing.as_ref().map(|ringing| ringing.next_ring),
         ])

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::thread;
 
-use sansio::{RealClock, TimeScale};
+use sansio::{Pace, RealClock};
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
@@ -59,19 +59,20 @@ pub enum DtrWatch {
 }
 
 /// Serve `count` modems on `network`, each call's far end built by `peers(index)`'s
-/// factory, at `scale`, all on one new thread. Returns once every slave path is ready.
+/// factory, at `pace`, all on one new thread. Returns once every slave path is ready.
 pub fn spawn_rack(
     count: usize,
     network: &Network,
     mut peers: impl FnMut(usize) -> PeerFactory,
-    scale: TimeScale,
+    pace: impl Into<Pace>,
     dtr: DtrWatch,
 ) -> Result<PtyRack, ModemSimError> {
+    let pace = pace.into();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ModemSimError::Runtime)?;
-    let clock = RealClock::start(scale);
+    let clock = RealClock::start(pace.timers);
     let (stop, stopped) = oneshot::channel::<()>();
     let mut paths = Vec::with_capacity(count);
     let exchange = Exchange::default();
@@ -89,7 +90,9 @@ pub fn spawn_rack(
             let (line, calls) = mpsc::unbounded_channel();
             exchange.connect(&number, line);
             let modem = serve(
-                Modem::new(network.clone()).with_number(&number),
+                Modem::new(network.clone())
+                    .with_number(&number)
+                    .with_delays(pace.delays_on_clock()),
                 pty,
                 peers(index),
                 clock,

@@ -1,5 +1,5 @@
 //! The realtime driver (DESIGN §2): the [`Modem`] served on a real pseudo-terminal, with
-//! tokio, real timers scaled by a [`TimeScale`], and a [`LinePeer`] at the far end of
+//! tokio, real timers scaled by a [`sansio::Pace`], and a [`LinePeer`] at the far end of
 //! each connected call.
 //!
 //! The dialer opens the PTY's slave side (`/dev/pts/N`) by its path, like any serial
@@ -37,7 +37,7 @@ use std::{fmt, io, thread};
 use rustix::fs::inotify;
 use rustix::termios::{self, OptionalActions, QueueSelector};
 use sansio::sim::earliest;
-use sansio::{Instant, LinePeer, Machine, PeerEvent, RealClock, TimeScale};
+use sansio::{Instant, LinePeer, Machine, Pace, PeerEvent, RealClock};
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -50,6 +50,7 @@ use crate::dte_log::DteLog;
 use crate::far_command::FarCommand;
 use crate::modem::{Modem, ModemEvent};
 use crate::network::{Network, PeerSpec, normalise_number};
+use crate::timer::Sleeper;
 
 /// The environment variable that gives an `exec:` far end the path of the modem's control
 /// socket (see the module docs).
@@ -178,6 +179,8 @@ fn route_call_back(
         spec
     };
     let now = clock.now();
+    // The network's callback delay is modeled, like the modem's own.
+    let after = modem.delays().apply(after);
     if modem.owns_number(&number) {
         info!(%number, ?after, "far end calls back");
         let call = IncomingCall {
@@ -353,6 +356,8 @@ pub async fn serve(
     // Programs holding the slave open, other than this one.
     let mut openers = Openers::default();
     let mut callers_left = true;
+    // Deadlines to the microsecond, not tokio's millisecond.
+    let mut sleeper = Sleeper::default();
     tokio::pin!(shutdown);
     info!(path = %path.display(), number = %modem.number(), control = %control.path.display(), "modem ready");
 
@@ -382,7 +387,7 @@ pub async fn serve(
                 Some(FarEnd::Stream(_)) | None => None,
             },
         ]);
-        let sleep = deadline.map(|d| tokio::time::sleep_until(clock.real_deadline(d).into()));
+        let wake = deadline.map(|d| clock.real_deadline(d));
         tokio::select! {
             biased;
             () = &mut shutdown => break,
@@ -428,7 +433,7 @@ pub async fn serve(
                 }
                 guard.clear_ready();
             }
-            () = async { if let Some(sleep) = sleep { sleep.await } }, if deadline.is_some() => {
+            () = async { if let Some(wake) = wake { sleeper.sleep_until(wake).await } }, if wake.is_some() => {
                 // The real clock may land a hair before the virtual deadline it stands for.
                 let now = clock.now().max(deadline.unwrap_or(Instant::ZERO));
                 modem.handle_timeout(now);
@@ -881,15 +886,16 @@ impl Drop for PtyModem {
 }
 
 /// Serve a fresh [`Modem`] on `network` on a new PTY, on its own thread with a
-/// current-thread tokio runtime, at `scale`. Returns once the slave path is ready to open.
+/// current-thread tokio runtime, at `pace` (a [`sansio::TimeScale`] runs modeled delays and
+/// timers alike). Returns once the slave path is ready to open.
 /// The modem is the network's first (its number `network.modem_number(0)`), alone on its
 /// exchange.
 pub fn spawn_pty(
     network: Network,
     peers: PeerFactory,
-    scale: TimeScale,
+    pace: impl Into<Pace>,
 ) -> Result<PtyModem, ModemSimError> {
-    spawn_pty_on(network, peers, scale, &Exchange::default(), 0)
+    spawn_pty_on(network, peers, pace, &Exchange::default(), 0)
 }
 
 /// As [`spawn_pty`], for the network's modem number `index` (0-based), reachable through
@@ -897,10 +903,11 @@ pub fn spawn_pty(
 pub fn spawn_pty_on(
     network: Network,
     peers: PeerFactory,
-    scale: TimeScale,
+    pace: impl Into<Pace>,
     exchange: &Exchange,
     index: usize,
 ) -> Result<PtyModem, ModemSimError> {
+    let pace = pace.into();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -912,7 +919,7 @@ pub fn spawn_pty_on(
     let path = pty.path().to_owned();
     let (stop, stopped) = oneshot::channel::<()>();
     let (incoming, calls) = mpsc::unbounded_channel();
-    let clock = RealClock::start(scale);
+    let clock = RealClock::start(pace.timers);
     let number = network.modem_number(index);
     exchange.connect(&number, incoming.clone());
     let exchange = exchange.clone();
@@ -924,7 +931,9 @@ pub fn spawn_pty_on(
                 let _ = stopped.await;
             };
             runtime.block_on(serve(
-                Modem::new(network).with_number(&number),
+                Modem::new(network)
+                    .with_number(&number)
+                    .with_delays(pace.delays_on_clock()),
                 pty,
                 peers,
                 clock,

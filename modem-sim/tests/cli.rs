@@ -27,6 +27,20 @@ fn a_time_scale_out_of_range_names_the_range() {
     }
 }
 
+/// Issue 15: the modeled delays' factor may be 0 (an instant modem), not negative nor
+/// beyond the time scale's largest.
+#[test]
+fn a_delay_scale_out_of_range_names_the_range() {
+    let link = std::env::temp_dir().join(format!("modem-sim-cli-d-{}", std::process::id()));
+    let link = link.to_string_lossy();
+    for bad in ["-1", "1001", "NaN", "fast"] {
+        let output = modem_sim(&["--link", &link, "--delay-scale", bad]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("from 0 to 1000"), "{bad}: {stderr}");
+    }
+}
+
 /// Issue 16 #2: with stdout and stderr going to a reader that has gone (`modem-sim … |
 /// head -1` once head exits), the modem still serves and ends with status 0 on SIGTERM,
 /// not with a panic's 101 at its first line of output.

@@ -129,7 +129,8 @@ struct Cli {
     baud: Option<u32>,
     /// Scale the protocol timers: real time = protocol time × FACTOR (1 = wall clock;
     /// 0.01 runs the 3 s restart timer in 30 ms), from 0.0001 to 1000. Use the caller's
-    /// factor.
+    /// factor. The script's callback-delay is a modeled delay, not a timer: the network
+    /// places the call, so modem-sim's --delay-scale scales it.
     #[arg(
         long,
         value_name = "FACTOR",

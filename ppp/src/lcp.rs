@@ -239,6 +239,12 @@ impl LcpNegotiator {
         self.extensions.multilink()
     }
 
+    /// The Link Discriminators of this link (RFC 2125 §2.1) as Acked: ours, then the
+    /// peer's. BAP names a link to drop by the discriminator its sender gave it.
+    pub fn link_discriminators(&self) -> (Option<u16>, Option<u16>) {
+        self.extensions.link_discriminators()
+    }
+
     /// The callback the peer asked us to perform and we Acked (answerer side).
     pub fn peer_callback(&self) -> Option<CallbackOperation> {
         self.extensions.peer_callback()
@@ -292,7 +298,8 @@ impl LcpNegotiator {
             | LcpOption::Callback { .. }
             | LcpOption::Mrru(_)
             | LcpOption::ShortSequence
-            | LcpOption::EndpointDiscriminator(_) => option.clone(),
+            | LcpOption::EndpointDiscriminator(_)
+            | LcpOption::LinkDiscriminator(_) => option.clone(),
             LcpOption::Unknown { .. } => return Verdict::Reject,
         };
         Verdict::Nak(suggestion)
@@ -401,7 +408,8 @@ impl Negotiator for LcpNegotiator {
             LcpOption::Callback { .. }
             | LcpOption::Mrru(_)
             | LcpOption::ShortSequence
-            | LcpOption::EndpointDiscriminator(_) => self.extensions.judge(option),
+            | LcpOption::EndpointDiscriminator(_)
+            | LcpOption::LinkDiscriminator(_) => self.extensions.judge(option),
             // Quality-Protocol (RFC 1661 §6.3) among them: we send no LQRs.
             LcpOption::Unknown { .. } => Verdict::Reject,
         }
@@ -475,7 +483,8 @@ impl Negotiator for LcpNegotiator {
             LcpOption::Callback { .. }
             | LcpOption::Mrru(_)
             | LcpOption::ShortSequence
-            | LcpOption::EndpointDiscriminator(_) => self.extensions.own_nakked(option),
+            | LcpOption::EndpointDiscriminator(_)
+            | LcpOption::LinkDiscriminator(_) => self.extensions.own_nakked(option),
             LcpOption::Unknown { .. } => {}
         }
     }
@@ -494,7 +503,8 @@ impl Negotiator for LcpNegotiator {
             LcpOption::Callback { .. }
             | LcpOption::Mrru(_)
             | LcpOption::ShortSequence
-            | LcpOption::EndpointDiscriminator(_) => self.extensions.own_rejected(option),
+            | LcpOption::EndpointDiscriminator(_)
+            | LcpOption::LinkDiscriminator(_) => self.extensions.own_rejected(option),
             LcpOption::Unknown { .. } => {}
         }
     }
@@ -658,6 +668,48 @@ mod tests {
                 receive_short_sequence: false,
                 peer_discriminator: Some(discriminator),
             })
+        );
+    }
+
+    /// RFC 2125 §2.1: each side names the link for BAP; without multilink the option is
+    /// Rejected like the other multilink options.
+    #[test]
+    fn link_discriminators_are_exchanged_for_bap() {
+        let multilink = |number| LcpExtensions {
+            multilink: Some(MultilinkConfig::default()),
+            link_discriminator: Some(number),
+            ..LcpExtensions::default()
+        };
+        let (mut client, mut server) = (
+            with_extensions(1, multilink(0x0001)),
+            with_extensions(2, multilink(0x0100)),
+        );
+        assert!(
+            client
+                .negotiator_mut()
+                .own_options()
+                .contains(&LcpOption::LinkDiscriminator(1))
+        );
+        converse(&mut client, &mut server);
+        assert_eq!(
+            client.negotiator().link_discriminators(),
+            (Some(0x0001), Some(0x0100))
+        );
+        assert_eq!(
+            server.negotiator().link_discriminators(),
+            (Some(0x0100), Some(0x0001))
+        );
+
+        let mut plain = with_extensions(3, LcpExtensions::default());
+        let mut asking = with_extensions(4, multilink(7));
+        converse(&mut asking, &mut plain);
+        assert_eq!(asking.negotiator().link_discriminators(), (None, None));
+        assert!(
+            !asking
+                .negotiator_mut()
+                .own_options()
+                .contains(&LcpOption::LinkDiscriminator(7)),
+            "a Rejected option is not asked for again"
         );
     }
 

@@ -1039,6 +1039,21 @@ fn dial_as_needed_keys_read_write_and_default() {
         corrupt("[Bad]\nDialPercent=most\nMEDIA=serial\nPort=COM1\n").1,
         Problem::NotANumber { .. }
     ));
+
+    // What the reader would refuse, the writer refuses too.
+    let mut entry = Entry::modem("Too much", "/dev/ttyS0", "1");
+    entry.bandwidth.hang_up_seconds = Some(3601);
+    assert!(matches!(
+        Phonebook::from_entries([entry]).to_pbk_string(),
+        Err(PhonebookError::Unwritable {
+            problem: Unwritable::OutOfRange {
+                key: "HangUpSeconds",
+                value: 3601,
+                ..
+            },
+            ..
+        })
+    ));
 }
 
 #[test]

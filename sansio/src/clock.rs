@@ -1,5 +1,5 @@
-//! Real time for the realtime drivers, scaled so that simulated delays and protocol timers
-//! shrink together.
+//! Real time for the realtime drivers: protocol timers scaled by a [`TimeScale`], modeled
+//! delays by a [`DelayScale`] of their own (issue 15), the two together a [`Pace`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,7 +11,8 @@ use crate::time::{Duration, Instant};
 /// A factor of 1 is wall-clock time (what a real modem needs). The default, 0.01, runs a
 /// 3 s LCP restart timer in 30 ms and a 6 s modem handshake in 60 ms, which keeps a whole
 /// dial over real PTYs well under a second while leaving every timer far above the
-/// PTY's own round trip. Both ends of a test (engine and modem) must use the same factor.
+/// PTY's own round trip. Both ends of a test (engine and modem) must use the same factor;
+/// the modem's modeled delays may run at another ([`Pace`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeScale(f64);
 
@@ -96,6 +97,139 @@ impl FromStr for TimeScale {
     }
 }
 
+/// How long modeled delays last against their model: `real = modeled × factor` (issue 15).
+///
+/// Modeled delays are the time the simulated world takes on purpose — a modem's dial tone,
+/// dialling and training, rings, the line's latency and bit rate, a network dropping or
+/// calling back, a server's agreed callback delay. They are a separate knob from the
+/// [`TimeScale`] of protocol timers and deadlines (LCP restart, the dialer's modem
+/// response timeout, the PPP deadline), which guard against a far end that never answers:
+/// shrinking the model makes a run fast, shrinking the guards only makes it flaky on a
+/// busy machine. Zero is allowed: an instant modem and network.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DelayScale(f64);
+
+/// A delay scale that is not a finite number from 0 to [`TimeScale::MAX`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelayScaleError(pub String);
+
+impl fmt::Display for DelayScaleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "delay scale must be a number from 0 to {}, got {:?}",
+            TimeScale::MAX.0,
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for DelayScaleError {}
+
+impl DelayScale {
+    /// Delays as modeled (virtual time, or wall-clock time against a real dialer).
+    pub const MODEL: DelayScale = DelayScale(1.0);
+    /// No modeled delay at all: the modem connects and the line delivers at once.
+    pub const INSTANT: DelayScale = DelayScale(0.0);
+    /// [`TimeScale::DEFAULT`]'s factor, for simulated devices on PTYs.
+    pub const DEFAULT: DelayScale = DelayScale(TimeScale::DEFAULT.0);
+
+    /// A factor from 0 to [`TimeScale::MAX`].
+    pub fn new(factor: f64) -> Result<Self, DelayScaleError> {
+        if (0.0..=TimeScale::MAX.0).contains(&factor) {
+            Ok(DelayScale(factor))
+        } else {
+            Err(DelayScaleError(factor.to_string()))
+        }
+    }
+
+    /// The factor itself.
+    pub fn factor(self) -> f64 {
+        self.0
+    }
+
+    /// Whether every modeled delay is zero.
+    pub fn is_instant(self) -> bool {
+        self.0 == 0.0
+    }
+
+    /// How long `modeled` lasts at this scale (saturating, like [`TimeScale::to_real`]).
+    pub fn apply(self, modeled: Duration) -> Duration {
+        if self == Self::MODEL {
+            return modeled;
+        }
+        saturating_secs(modeled.as_secs_f64() * self.0)
+    }
+}
+
+impl Default for DelayScale {
+    fn default() -> Self {
+        DelayScale::MODEL
+    }
+}
+
+impl FromStr for DelayScale {
+    type Err = DelayScaleError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let factor: f64 = s
+            .trim()
+            .parse()
+            .map_err(|_| DelayScaleError(s.to_owned()))?;
+        DelayScale::new(factor)
+    }
+}
+
+impl From<TimeScale> for DelayScale {
+    fn from(scale: TimeScale) -> Self {
+        DelayScale(scale.0)
+    }
+}
+
+/// The two knobs of a realtime run: protocol timers on one scale, modeled delays on
+/// another (both in real time, so `Pace { timers: 0.01, delays: 0.01 }` is the old single
+/// factor, and `delays: 0` an instant modem whatever the timers are).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    /// Protocol timers and deadlines: the clock every machine runs on.
+    pub timers: TimeScale,
+    /// Modeled delays, in real time.
+    pub delays: DelayScale,
+}
+
+impl Pace {
+    /// Simulated devices on PTYs on a shared machine (the conformance realtime driver):
+    /// modeled delays at [`DelayScale::DEFAULT`], protocol timers five times more
+    /// generous (the LCP restart timer's 3 s in 150 ms, not 30 ms, which a busy machine
+    /// can stall past).
+    pub const SIMULATED_DEVICES: Pace = Pace {
+        timers: TimeScale(0.05),
+        delays: DelayScale::DEFAULT,
+    };
+
+    /// The scale modeled delays take on a machine whose clock runs at [`Pace::timers`]:
+    /// a delay of `d` modeled seconds must last `d × delays` real seconds, which that
+    /// clock counts as `d × delays / timers`.
+    pub fn delays_on_clock(self) -> DelayScale {
+        DelayScale(self.delays.0 / self.timers.0)
+    }
+}
+
+impl From<TimeScale> for Pace {
+    /// One factor for both, as before the two knobs.
+    fn from(scale: TimeScale) -> Self {
+        Pace {
+            timers: scale,
+            delays: scale.into(),
+        }
+    }
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        TimeScale::DEFAULT.into()
+    }
+}
+
 /// The wall clock seen through a [`TimeScale`]: what a realtime driver passes to machines
 /// as `now`, and how it turns their deadlines back into real ones.
 #[derive(Debug, Clone, Copy)]
@@ -172,6 +306,33 @@ mod tests {
         assert_eq!(
             s.to_virtual(Duration::from_millis(30)),
             Duration::from_secs(3)
+        );
+    }
+
+    #[test]
+    fn delay_scales_allow_zero_and_map_onto_the_timer_clock() {
+        for bad in ["-1", "NaN", "inf", "1001", "fast"] {
+            assert!(bad.parse::<DelayScale>().is_err(), "{bad} accepted");
+        }
+        assert_eq!("0".parse::<DelayScale>(), Ok(DelayScale::INSTANT));
+        assert_eq!(
+            DelayScale::INSTANT.apply(Duration::from_secs(6)),
+            Duration::ZERO
+        );
+        let pace = Pace {
+            timers: TimeScale::new(0.05).expect("valid"),
+            delays: DelayScale::new(0.01).expect("valid"),
+        };
+        // 6 s of dialling lasts 60 ms of real time: 1.2 s on a clock running at 0.05.
+        let on_clock = pace.delays_on_clock().apply(Duration::from_secs(6));
+        assert_eq!(
+            pace.timers.to_real(on_clock).as_millis(),
+            60,
+            "{on_clock:?}"
+        );
+        assert_eq!(
+            Pace::from(TimeScale::DEFAULT).delays_on_clock(),
+            DelayScale::MODEL
         );
     }
 

@@ -18,7 +18,7 @@ pub mod sim;
 mod time;
 pub mod yaml_words;
 
-pub use clock::{RealClock, TimeScale, TimeScaleError};
+pub use clock::{DelayScale, DelayScaleError, Pace, RealClock, TimeScale, TimeScaleError};
 pub use time::{Duration, Instant};
 
 /// The sans-IO shape every protocol machine implements (DESIGN §2, after quinn-proto).

@@ -17,6 +17,7 @@ use ras_engine::ppp::EapAnswer;
 use ras_engine::ras::{RasConnState, RasError};
 
 use super::{Record, capi, dial_extensions, dial_params, settled};
+use crate::report::timeline::{Clock, Happening, Timeline};
 use crate::scenario::{
     Api, App, DialResult, EapAnswerSpec, NotifierKind, Scenario, Step, TerminalStep,
 };
@@ -33,6 +34,8 @@ pub(super) trait World {
     fn sleep(&self, time: Duration);
     /// What a notifier calls to take `time` (virtual) before it returns.
     fn spender(&self) -> Spend;
+    /// The world's clock, for the run's timeline.
+    fn clock(&self) -> Clock;
 }
 
 /// How a notifier takes its time ([`World::spender`]).
@@ -113,17 +116,24 @@ fn recording_notifier(
     app: &App,
     ras: &Ras,
     spend: Spend,
+    timeline: &Timeline,
 ) -> Option<(Notifier, Inbox)> {
     let (tx, rx) = mpsc::channel();
     let app = app.clone();
     let ras = ras.clone();
+    let timeline = timeline.clone();
     // The receiver is gone only once the run is over; late calls have nowhere to go.
     let record = move |handle: Option<HRasConn>, subentry, state, error, call: String| {
-        let _ = tx.send(Seen::Line(TraceLine {
+        let line = TraceLine {
             subentry,
             state,
             error,
-        }));
+        };
+        timeline.note(Happening::Notified {
+            line,
+            call: call.clone(),
+        });
+        let _ = tx.send(Seen::Line(line));
         let _ = tx.send(Seen::Call(call));
         let entering = error == 0;
         if let Some((slow, seconds)) = app.slow_at
@@ -136,6 +146,7 @@ fn recording_notifier(
             && !entering
             && let Some(handle) = handle
         {
+            timeline.note(Happening::HungUp);
             let _ = ras.hang_up(handle);
             let _ = tx.send(Seen::HungUp);
         }
@@ -150,6 +161,7 @@ fn recording_notifier(
             && let Some(handle) = handle
         {
             // The record says whether it worked; the harness checks the outcome.
+            timeline.note(Happening::HungUp);
             let _ = ras.hang_up(handle);
             let _ = tx.send(Seen::HungUp);
         }
@@ -227,11 +239,21 @@ fn play(world: &dyn World, scenario: &Scenario, phonebook: &Phonebook) -> Result
         Api::Rust => None,
         Api::C => Some(capi::Session::open(ras, phonebook)?),
     };
-    let dial = |notifier| match &c_api {
-        Some(session) => session.dial(&extensions, &params, notifier),
-        None => ras.dial(Some(&extensions), phonebook, &params, notifier),
+    let timeline = Timeline::new(world.clock());
+    let dial = |notifier| {
+        timeline.note(Happening::Dial);
+        match &c_api {
+            Some(session) => session.dial(&extensions, &params, notifier),
+            None => ras.dial(Some(&extensions), phonebook, &params, notifier),
+        }
     };
-    let notifier = recording_notifier(scenario.file.dial.notifier, app, ras, world.spender());
+    let notifier = recording_notifier(
+        scenario.file.dial.notifier,
+        app,
+        ras,
+        world.spender(),
+        &timeline,
+    );
     let (handle, result) = match notifier {
         None => {
             // Synchronous: RasDial itself returns the outcome; nothing is notified.
@@ -265,6 +287,7 @@ fn play(world: &dyn World, scenario: &Scenario, phonebook: &Phonebook) -> Result
                         params,
                         resumes: app.resume.iter(),
                         inbox,
+                        timeline: &timeline,
                         trace: &mut trace,
                         calls: &mut calls,
                         statuses: &mut statuses,
@@ -288,6 +311,7 @@ fn play(world: &dyn World, scenario: &Scenario, phonebook: &Phonebook) -> Result
             statuses.push(status(ras, StatusPoint::Settled, handle));
         }
         // A second hang-up of a handle already released is the application's business.
+        timeline.note(Happening::HungUp);
         let _ = ras.hang_up(handle);
         ras.wait_released(handle);
         if app.asks_status(StatusPoint::HungUp) {
@@ -299,6 +323,7 @@ fn play(world: &dyn World, scenario: &Scenario, phonebook: &Phonebook) -> Result
         trace,
         calls,
         status: statuses,
+        timeline: timeline.take(),
         ..Record::default()
     })
 }
@@ -312,6 +337,8 @@ struct Follower<'a> {
     /// How to resume each pause still to come.
     resumes: std::slice::Iter<'a, crate::scenario::Resume>,
     inbox: Inbox,
+    /// Where the application notes its calls (and a window procedure its messages).
+    timeline: &'a Timeline,
     trace: &'a mut Vec<TraceLine>,
     calls: &'a mut Vec<String>,
     statuses: &'a mut Vec<StatusLine>,
@@ -362,6 +389,11 @@ impl Follower<'_> {
                 ));
             }
             if let Some(Seen::Window(line, call)) = next {
+                // A window message is seen when the window procedure reads it.
+                self.timeline.note(Happening::Notified {
+                    line,
+                    call: call.clone(),
+                });
                 self.calls.push(call);
                 next = Some(Seen::Line(line));
             }
@@ -425,11 +457,13 @@ impl Follower<'_> {
                         .map_err(|e| format!("RasInvokeEapUI refused: {e}"))?;
                 }
                 self.params = resume.apply(&self.params);
+                self.timeline.note(Happening::Resumed);
                 ras.resume(self.handle, &self.params)
                     .map_err(|e| format!("resume refused: {e}"))?;
                 Ok(None)
             }
             None => {
+                self.timeline.note(Happening::HungUp);
                 ras.hang_up(self.handle)
                     .map_err(|e| format!("hang-up at a pause refused: {e}"))?;
                 self.hung_up = true;
@@ -564,6 +598,9 @@ fn run_program(
 ) -> Result<Record, String> {
     let ras = world.ras();
     let extensions = dial_extensions(scenario);
+    // Several dials: the timeline keeps their RAS calls and their notifier calls (the
+    // calls name their handles).
+    let timeline = Timeline::new(world.clock());
     let mut dials: BTreeMap<String, Dialed> = BTreeMap::new();
     let mut log = Vec::new();
     let handle_of = |dials: &BTreeMap<String, Dialed>, name: &str| {
@@ -588,12 +625,14 @@ fn run_program(
                         &scenario.app,
                         ras,
                         world.spender(),
+                        &timeline,
                     )
                 };
                 let (notifier, inbox) = match notifier {
                     Some((notifier, inbox)) => (Some(notifier), Some(inbox)),
                     None => (None, None),
                 };
+                timeline.note(Happening::Dial);
                 let (handle, line) = match ras.dial(Some(&extensions), phonebook, &params, notifier)
                 {
                     Ok(handle) if *sync => (Some(handle), format!("connected h{}", handle.value())),
@@ -659,6 +698,7 @@ fn run_program(
                 log.push(format!("enum: [{}]", names.join(", ")));
             }
             Step::HangUp(name) => {
+                timeline.note(Happening::HungUp);
                 let result = match ras.hang_up(handle_of(&dials, name)) {
                     Ok(()) => "ok".to_owned(),
                     Err(error) => error_name(error),
@@ -675,6 +715,7 @@ fn run_program(
     // released.
     for dialed in dials.values() {
         if let Some(handle) = dialed.handle {
+            timeline.note(Happening::HungUp);
             let _ = ras.hang_up(handle);
         }
     }
@@ -691,6 +732,7 @@ fn run_program(
             .filter(|(_, dialed)| dialed.inbox.is_some())
             .map(|(name, dialed)| (name, dialed.trace))
             .collect(),
+        timeline: timeline.take(),
         ..Record::default()
     })
 }

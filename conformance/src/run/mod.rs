@@ -64,6 +64,16 @@ pub struct Record {
     /// The engine's line as a pcap file (`ras_ppp::Capture`), when [`RunOptions::capture`]
     /// asked for it.
     pub capture: Option<Vec<u8>>,
+    /// Realtime runs: the least real time the run can take at the driver's pace (its
+    /// modeled delays and timers, computation aside), from a simulated twin of it.
+    pub floor: Option<std::time::Duration>,
+    /// The application's calls, its notifier's calls and the AT conversation, with the
+    /// virtual instant of each (the sequence diagram's material, `crate::report`).
+    pub timeline: Vec<crate::report::timeline::Moment>,
+    /// Where the capture's timestamps start from: a capture timestamp minus this is on
+    /// the timeline's clock (zero for the lab; for the realtime engine, about the wall
+    /// clock when the run began, so packets sit within milliseconds of real time).
+    pub capture_origin: std::time::Duration,
 }
 
 /// What a run records beyond the notification trace.

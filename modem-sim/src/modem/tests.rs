@@ -1035,3 +1035,29 @@ fn numbers_are_written_in_place() {
     assert_eq!(&super::three_digits(60), b"060");
     assert_eq!(&super::three_digits(255), b"255");
 }
+
+/// Issue 15: modeled delays have their own scale. Halved, the 6 s dial connects at 3 s and
+/// a paced line runs at twice the rate; instant, the dial connects at once and the line
+/// is not paced at all.
+#[test]
+fn modeled_delays_follow_the_delay_scale() {
+    let network =
+        Network::from_yaml("line: {pacing: true}\nnumbers: {\"1\": {connect: 1000}}").unwrap();
+    let half = DelayScale::new(0.5).unwrap();
+    let mut m = Modem::new(network.clone()).with_delays(half);
+    send(&mut m, Instant::ZERO, "ATE0D1\r");
+    assert_eq!(next_timeout(&mut m).0, at_secs(3));
+    m.handle_line_input(at_secs(4), b"0123456789");
+    // 100 bits at twice 1000 bit/s.
+    assert_eq!(next_timeout(&mut m), (at_ms(4_050), "0123456789".into()));
+
+    let mut m = Modem::new(network).with_delays(DelayScale::INSTANT);
+    send(&mut m, Instant::ZERO, "ATE0D1\r");
+    assert_eq!(
+        next_timeout(&mut m),
+        (Instant::ZERO, "\r\nCONNECT 1000\r\n".into())
+    );
+    m.handle_line_input(Instant::ZERO, b"at once");
+    assert_eq!(output(&mut m), "at once");
+    assert_eq!(m.poll_timeout(), None);
+}

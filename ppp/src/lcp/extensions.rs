@@ -26,6 +26,9 @@ pub struct LcpExtensions {
     /// Callback operations we agree to perform when the peer asks (answerer side), best
     /// first. Another operation is Nak'd with the first of these; with none, Rejected.
     pub accept_callback: Vec<CallbackOperation>,
+    /// Our Link Discriminator for this link (RFC 2125 §2.1), requested when set; for BAP
+    /// to name links. The peer's is accepted whenever we take part in multilink.
+    pub link_discriminator: Option<u16>,
 }
 
 /// Our side of multilink (RFC 1990 §5.1).
@@ -72,6 +75,7 @@ struct Held {
     short_sequence: bool,
     discriminator: Option<EndpointDiscriminator>,
     callback: Option<CallbackOperation>,
+    link_discriminator: Option<u16>,
 }
 
 impl Held {
@@ -85,6 +89,7 @@ impl Held {
                     held.discriminator = (!discriminator.is_null()).then(|| discriminator.clone());
                 }
                 LcpOption::Callback { operation, .. } => held.callback = Some(*operation),
+                LcpOption::LinkDiscriminator(number) => held.link_discriminator = Some(*number),
                 _ => {}
             }
         }
@@ -123,6 +128,7 @@ impl Extensions {
             short_sequence: multilink.is_some_and(|m| m.short_sequence),
             discriminator: multilink.and_then(|m| m.discriminator.clone()),
             callback: self.config.request_callback,
+            link_discriminator: self.config.link_discriminator,
         };
         self.peer = Held::default();
         self.own = Held::default();
@@ -145,12 +151,18 @@ impl Extensions {
         if let Some(discriminator) = &self.request.discriminator {
             options.push(LcpOption::EndpointDiscriminator(discriminator.clone()));
         }
+        if let Some(number) = self.request.link_discriminator {
+            options.push(LcpOption::LinkDiscriminator(number));
+        }
     }
 
     /// The verdict on one of the extension options; anything else is the caller's.
     pub(super) fn judge(&self, option: &LcpOption) -> Verdict<LcpOption> {
         match option {
-            LcpOption::Mrru(_) | LcpOption::ShortSequence | LcpOption::EndpointDiscriminator(_)
+            LcpOption::Mrru(_)
+            | LcpOption::ShortSequence
+            | LcpOption::EndpointDiscriminator(_)
+            | LcpOption::LinkDiscriminator(_)
                 if self.config.multilink.is_none() =>
             {
                 Verdict::Reject
@@ -158,9 +170,10 @@ impl Extensions {
             LcpOption::Mrru(mrru) if *mrru < MIN_PEER_MRRU => {
                 Verdict::Nak(LcpOption::Mrru(DEFAULT_MRU))
             }
-            LcpOption::Mrru(_) | LcpOption::ShortSequence | LcpOption::EndpointDiscriminator(_) => {
-                Verdict::Ack
-            }
+            LcpOption::Mrru(_)
+            | LcpOption::ShortSequence
+            | LcpOption::EndpointDiscriminator(_)
+            | LcpOption::LinkDiscriminator(_) => Verdict::Ack,
             LcpOption::Callback { operation, .. } => {
                 if self.config.accept_callback.contains(operation) {
                     Verdict::Ack
@@ -192,6 +205,9 @@ impl Extensions {
         match option {
             // RFC 1990 §5.1.1: the peer suggests an MRRU it can live with; take it.
             LcpOption::Mrru(mrru) => self.request.mrru = Some(*mrru),
+            // The peer wants another number for this link (ours clashes with one of its
+            // links, RFC 2125 §2.1): take it [inferred].
+            LcpOption::LinkDiscriminator(number) => self.request.link_discriminator = Some(*number),
             // The others carry no value we could change: a Nak can only mean no.
             _ => self.own_rejected(option),
         }
@@ -203,6 +219,7 @@ impl Extensions {
             LcpOption::ShortSequence => self.request.short_sequence = false,
             LcpOption::EndpointDiscriminator(_) => self.request.discriminator = None,
             LcpOption::Callback { .. } => self.request.callback = None,
+            LcpOption::LinkDiscriminator(_) => self.request.link_discriminator = None,
             _ => {}
         }
     }
@@ -215,6 +232,10 @@ impl Extensions {
             receive_short_sequence: self.own.short_sequence,
             peer_discriminator: self.peer.discriminator.clone(),
         })
+    }
+
+    pub(super) fn link_discriminators(&self) -> (Option<u16>, Option<u16>) {
+        (self.own.link_discriminator, self.peer.link_discriminator)
     }
 
     pub(super) fn peer_callback(&self) -> Option<CallbackOperation> {

@@ -145,7 +145,8 @@ pub mod sub_kind {
 }
 
 /// Link-Type bits (RFC 2125 §6.1 numbers them 0–4: ISDN, X.25, analog, switched digital,
-/// ISDN data over voice; bit 0 is taken as the least significant [inferred]).
+/// ISDN data over voice; bit 0 is taken as the least significant [inferred]). Wireshark
+/// reads the octet as an index instead (it shows 0x04 as "ISDN data over voice").
 pub mod link_type {
     /// ISDN.
     pub const ISDN: u8 = 0x01;
@@ -341,6 +342,56 @@ impl ConfigOption for BapOption {
             BapOption::CallStatus { status, action } => out.extend_from_slice(&[*status, *action]),
         }
     }
+}
+
+/// The number a Phone-Delta names (RFC 2125 §6.2), built from `known`, a number the caller
+/// already reaches the peer at (the one it dialed for the first link): its rightmost
+/// Unique-Digits digits replaced by the rightmost that many of the Subscriber-Number
+/// [inferred from the RFC's wording: Unique-Digits counts "the rightmost digits of the
+/// subscriber number that are different"]. `None` without both sub-options, or when
+/// Unique-Digits exceeds the Subscriber-Number or the number is not ASCII.
+pub fn phone_delta_number(known: &str, parts: &[PhoneDeltaPart]) -> Option<String> {
+    let unique = parts.iter().find_map(|part| match part {
+        PhoneDeltaPart::UniqueDigits(digits) => Some(usize::from(*digits)),
+        _ => None,
+    })?;
+    let subscriber = parts.iter().find_map(|part| match part {
+        PhoneDeltaPart::SubscriberNumber(number) => std::str::from_utf8(number).ok(),
+        _ => None,
+    })?;
+    if !known.is_ascii() || !subscriber.is_ascii() || unique > subscriber.len() {
+        return None;
+    }
+    let kept = &known[..known.len().saturating_sub(unique)];
+    Some(format!(
+        "{kept}{}",
+        &subscriber[subscriber.len() - unique..]
+    ))
+}
+
+/// The Phone-Delta that turns `known` into `target` (the answering side of
+/// [`phone_delta_number`]): Unique-Digits counts the rightmost digits of `target` that
+/// differ from `known`, all of them when `target` is the longer. `None` when no delta can
+/// say it (a `target` shorter than `known`: only `known`'s rightmost digits can be
+/// replaced), or for a target that is empty, too long for one sub-option or not ASCII.
+pub fn phone_delta(known: &str, target: &str) -> Option<Vec<PhoneDeltaPart>> {
+    if target.is_empty() || !target.is_ascii() || target.len() > 253 || target.len() < known.len() {
+        return None;
+    }
+    let unique = if known.len() == target.len() {
+        let same = known
+            .bytes()
+            .zip(target.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        target.len() - same
+    } else {
+        target.len()
+    };
+    Some(vec![
+        PhoneDeltaPart::UniqueDigits(u8::try_from(unique).ok()?),
+        PhoneDeltaPart::SubscriberNumber(target.as_bytes().to_vec()),
+    ])
 }
 
 impl fmt::Display for PhoneDeltaPart {
@@ -617,6 +668,85 @@ mod tests {
             BapRepr::parse_bytes(&padded).unwrap().to_bytes(),
             CALL_REQUEST
         );
+    }
+
+    #[test]
+    fn phone_deltas_name_numbers_relative_to_a_known_one() {
+        // The peer's second port is 5550101 and we dialed 5550100: one unique digit.
+        let delta = phone_delta("5550100", "5550101").unwrap();
+        assert_eq!(
+            delta,
+            [
+                PhoneDeltaPart::UniqueDigits(1),
+                PhoneDeltaPart::SubscriberNumber(b"5550101".to_vec())
+            ]
+        );
+        assert_eq!(
+            phone_delta_number("5550100", &delta).as_deref(),
+            Some("5550101")
+        );
+        // Dialing prefixes the peer cannot know stay the caller's own.
+        assert_eq!(
+            phone_delta_number("9,5550100", &delta).as_deref(),
+            Some("9,5550101")
+        );
+        // A longer number is sent whole; a shorter one cannot be said as a delta.
+        let whole = phone_delta("5550100", "015550199").unwrap();
+        assert_eq!(whole[0], PhoneDeltaPart::UniqueDigits(9));
+        assert_eq!(
+            phone_delta_number("5550100", &whole).as_deref(),
+            Some("015550199")
+        );
+        assert_eq!(phone_delta("5550100", "4431"), None);
+        // The same number: nothing unique.
+        assert_eq!(
+            phone_delta_number("5550100", &phone_delta("5550100", "5550100").unwrap()).as_deref(),
+            Some("5550100")
+        );
+        // Unusable deltas.
+        assert_eq!(
+            phone_delta_number("1", &[PhoneDeltaPart::UniqueDigits(1)]),
+            None
+        );
+        assert_eq!(
+            phone_delta_number(
+                "1",
+                &[
+                    PhoneDeltaPart::UniqueDigits(3),
+                    PhoneDeltaPart::SubscriberNumber(b"12".to_vec())
+                ]
+            ),
+            None
+        );
+        assert_eq!(phone_delta("1", &"9".repeat(254)), None);
+    }
+
+    proptest::proptest! {
+        /// What the answering side says, the caller dials: for any known number and any
+        /// target at least as long.
+        #[test]
+        fn a_phone_delta_leads_back_to_its_target(
+            known in "[0-9]{0,12}",
+            extra in "[0-9]{0,6}",
+            change in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            let mut target = format!("{known}{extra}").into_bytes();
+            if !target.is_empty() {
+                let at = change.index(target.len());
+                target[at] = b'0' + (target[at] - b'0' + 1) % 10;
+            }
+            let target = String::from_utf8(target).unwrap();
+            let Some(delta) = phone_delta(&known, &target) else {
+                proptest::prop_assert!(target.is_empty());
+                return Ok(());
+            };
+            // It goes on the wire and comes back the same.
+            let option = BapOption::PhoneDelta(delta.clone());
+            let mut bytes = Vec::new();
+            emit_list(std::slice::from_ref(&option), &mut bytes);
+            proptest::prop_assert_eq!(parse_list::<BapOption>(&bytes), Ok(vec![option]));
+            proptest::prop_assert_eq!(phone_delta_number(&known, &delta), Some(target));
+        }
     }
 
     #[test]

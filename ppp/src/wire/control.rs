@@ -399,11 +399,17 @@ impl<O: ConfigOption> ControlRepr<O> {
         packet.set_identifier(self.identifier());
         packet.set_length(u16::try_from(self.buffer_len()).unwrap_or(u16::MAX));
         let mut data = Vec::with_capacity(self.data_len());
+        self.emit_data(&mut data);
+        packet.data_mut()[..data.len()].copy_from_slice(&data);
+    }
+
+    /// Append the Data field (everything after the header).
+    fn emit_data(&self, data: &mut Vec<u8>) {
         match self {
             ControlRepr::ConfigureRequest { options, .. }
             | ControlRepr::ConfigureAck { options, .. }
             | ControlRepr::ConfigureNak { options, .. }
-            | ControlRepr::ConfigureReject { options, .. } => emit_list(options, &mut data),
+            | ControlRepr::ConfigureReject { options, .. } => emit_list(options, data),
             ControlRepr::TerminateRequest { data: bytes, .. }
             | ControlRepr::TerminateAck { data: bytes, .. }
             | ControlRepr::CodeReject {
@@ -434,13 +440,18 @@ impl<O: ConfigOption> ControlRepr<O> {
                 data.extend_from_slice(bytes);
             }
         }
-        packet.data_mut()[..data.len()].copy_from_slice(&data);
     }
 
-    /// The packet as a fresh byte vector.
+    /// The packet as a fresh byte vector: written in one pass, the Length field filled in
+    /// last (sizing an option list first would emit it twice; issue 15's profile of a
+    /// simulated dial found that allocation among the largest costs).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = vec![0; self.buffer_len()];
-        self.emit(&mut ControlPacket::new_unchecked(&mut bytes[..]));
+        // Room for the usual LCP or IPCP Configure-Request without growing.
+        let mut bytes = Vec::with_capacity(HEADER_LEN + 32);
+        bytes.extend_from_slice(&[self.code() as u8, self.identifier(), 0, 0]);
+        self.emit_data(&mut bytes);
+        let length = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
+        bytes[2..HEADER_LEN].copy_from_slice(&length.to_be_bytes());
         bytes
     }
 }

@@ -29,6 +29,8 @@ pub mod kind {
     pub const SHORT_SEQUENCE: u8 = 18;
     /// Endpoint-Discriminator (RFC 1990 §5.1.3).
     pub const ENDPOINT_DISCRIMINATOR: u8 = 19;
+    /// Link-Discriminator for BACP (RFC 2125 §2.1).
+    pub const LINK_DISCRIMINATOR: u8 = 23;
 }
 
 /// CHAP algorithm octets carried in the Authentication-Protocol option.
@@ -73,6 +75,9 @@ pub enum LcpOption {
     ShortSequence,
     /// RFC 1990 §5.1.3: who the sender is, so links from one system join one bundle.
     EndpointDiscriminator(EndpointDiscriminator),
+    /// RFC 2125 §2.1: the number by which BAP's Link-Drop-Query-Request names this link
+    /// within the bundle.
+    LinkDiscriminator(u16),
     /// Any other option, kept raw so it can be Rejected (RFC 1661 §5.4).
     Unknown {
         /// The Type octet.
@@ -95,6 +100,7 @@ impl ConfigOption for LcpOption {
             LcpOption::Mrru(_) => kind::MRRU,
             LcpOption::ShortSequence => kind::SHORT_SEQUENCE,
             LcpOption::EndpointDiscriminator(_) => kind::ENDPOINT_DISCRIMINATOR,
+            LcpOption::LinkDiscriminator(_) => kind::LINK_DISCRIMINATOR,
             LcpOption::Unknown { kind, .. } => *kind,
         }
     }
@@ -156,6 +162,10 @@ impl ConfigOption for LcpOption {
             kind::ENDPOINT_DISCRIMINATOR => {
                 LcpOption::EndpointDiscriminator(EndpointDiscriminator::parse(data)?)
             }
+            kind::LINK_DISCRIMINATOR => {
+                expect_len(option_kind, data, 2)?;
+                LcpOption::LinkDiscriminator(be16(data, 0))
+            }
             _ => LcpOption::Unknown {
                 kind: option_kind,
                 data: data.to_vec(),
@@ -177,7 +187,9 @@ impl ConfigOption for LcpOption {
                 out.push(operation.to_u8());
                 out.extend_from_slice(message);
             }
-            LcpOption::Mrru(mrru) => out.extend_from_slice(&mrru.to_be_bytes()),
+            LcpOption::Mrru(mrru) | LcpOption::LinkDiscriminator(mrru) => {
+                out.extend_from_slice(&mrru.to_be_bytes())
+            }
             LcpOption::EndpointDiscriminator(discriminator) => {
                 out.push(discriminator.class.to_u8());
                 out.extend_from_slice(&discriminator.address);
@@ -209,6 +221,9 @@ impl fmt::Display for LcpOption {
             LcpOption::ShortSequence => write!(f, "ssnhf"),
             LcpOption::EndpointDiscriminator(discriminator) => {
                 write!(f, "endpoint {discriminator}")
+            }
+            LcpOption::LinkDiscriminator(discriminator) => {
+                write!(f, "link-discriminator {discriminator:#06x}")
             }
             LcpOption::Unknown { kind, data } => write!(f, "option {kind} ({} octets)", data.len()),
         }
@@ -458,6 +473,26 @@ impl fmt::Display for AuthProtocol {
 
 #[cfg(test)]
 mod tests {
+
+    /// RFC 2125 §2.1: Type 23, Length 4, the 2-octet discriminator.
+    #[test]
+    fn link_discriminator_option() {
+        use crate::wire::options::{emit_list, parse_list};
+        let bytes = [23, 4, 0x12, 0x34];
+        let options: Vec<LcpOption> = parse_list(&bytes).unwrap();
+        assert_eq!(options, [LcpOption::LinkDiscriminator(0x1234)]);
+        let mut out = Vec::new();
+        emit_list(&options, &mut out);
+        assert_eq!(out, bytes);
+        assert_eq!(options[0].to_string(), "link-discriminator 0x1234");
+        assert_eq!(
+            parse_list::<LcpOption>(&[23, 3, 0x12]),
+            Err(WireError::BadOptionLength {
+                kind: 23,
+                length: 3
+            })
+        );
+    }
     use super::*;
     use crate::wire::options::{emit_list, parse_list};
 

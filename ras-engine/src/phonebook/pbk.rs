@@ -256,6 +256,16 @@ pub enum Unwritable {
         /// 1-based link number.
         link: usize,
     },
+    /// A typed value outside what its key allows, which the reader would refuse.
+    #[error("`{key}={value}`: expected {expected}")]
+    OutOfRange {
+        /// The key.
+        key: &'static str,
+        /// The value.
+        value: u32,
+        /// What is allowed.
+        expected: &'static str,
+    },
     /// A path that is not UTF-8.
     #[error("path {} is not valid UTF-8", path.display())]
     NonUtf8Path {
@@ -977,21 +987,45 @@ impl EntryWriter<'_> {
         Ok(())
     }
 
+    /// A dial-as-needed value, refused past `max` as the reader would refuse it.
+    fn bounded(
+        &self,
+        key: &'static str,
+        value: Option<u32>,
+        max: u32,
+        expected: &'static str,
+    ) -> Result<Option<String>, PhonebookError> {
+        match value {
+            Some(value) if value > max => Err(self.fail(Unwritable::OutOfRange {
+                key,
+                value,
+                expected,
+            })),
+            value => Ok(value.map(|n| n.to_string())),
+        }
+    }
+
     /// A typed entry-level key's line, if the entry has a value for it.
     fn typed(&mut self, entry: &Entry, key: TypedKey) -> Result<(), PhonebookError> {
         let flag = |on: bool| if on { "1" } else { "0" }.to_owned();
         let bandwidth = &entry.bandwidth;
         let (name, value) = match key {
             TypedKey::DialMode => (DIAL_MODE, Some((entry.dial_mode as u32).to_string())),
-            TypedKey::DialPercent => (DIAL_PERCENT, bandwidth.dial_percent.map(|n| n.to_string())),
-            TypedKey::DialSeconds => (DIAL_SECONDS, bandwidth.dial_seconds.map(|n| n.to_string())),
+            TypedKey::DialPercent => (
+                DIAL_PERCENT,
+                self.bounded(DIAL_PERCENT, bandwidth.dial_percent, 100, PERCENT)?,
+            ),
+            TypedKey::DialSeconds => (
+                DIAL_SECONDS,
+                self.bounded(DIAL_SECONDS, bandwidth.dial_seconds, 3600, SECONDS)?,
+            ),
             TypedKey::HangUpPercent => (
                 HANG_UP_PERCENT,
-                bandwidth.hang_up_percent.map(|n| n.to_string()),
+                self.bounded(HANG_UP_PERCENT, bandwidth.hang_up_percent, 100, PERCENT)?,
             ),
             TypedKey::HangUpSeconds => (
                 HANG_UP_SECONDS,
-                bandwidth.hang_up_seconds.map(|n| n.to_string()),
+                self.bounded(HANG_UP_SECONDS, bandwidth.hang_up_seconds, 3600, SECONDS)?,
             ),
             TypedKey::CallbackMode => (
                 CALLBACK_MODE,

@@ -40,9 +40,13 @@ such as `rasdial` alone or `rasdial ENTRY /DISCONNECT`, sees none (it prints
 `No connections`). To hang up, stop the dialing process (Ctrl+C, or kill -TERM).
 
 Environment:
-  RAS_TIME_SCALE    Factor applied to every protocol timer, from 0.0001 to 1000; default 1
-                    (real time). Tests against modem-sim use e.g. 0.01, the same factor
-                    as the simulator's --time-scale.
+  RAS_TIME_SCALE    Factor applied to every protocol timer and deadline (LCP restart, the
+                    modem response timeout, the PPP deadline), from 0.0001 to 1000;
+                    default 1 (real time). Tests against modem-sim use the simulator's
+                    --time-scale. rasdial models no delays of its own: a simulated
+                    modem's dialling and line are modem-sim's --delay-scale, which may be
+                    0 (an instant modem) while the timers stay generous, e.g.
+                    `modem-sim --time-scale 0.05 --delay-scale 0` with RAS_TIME_SCALE=0.05.
 
 Exit status (Windows rasdial exits with the RAS error number itself, which does not
 fit in a Linux 8-bit status):
