@@ -3,7 +3,7 @@
 use similar::TextDiff;
 
 use crate::run::{Driver, Record};
-use crate::scenario::Scenario;
+use crate::scenario::{DialModeSpec, Scenario};
 use std::fmt::Display;
 
 /// One expectation that did not hold, with what to show the reader.
@@ -28,6 +28,41 @@ fn diff(expected_label: &str, expected: &str, actual_label: &str, actual: &str) 
         .context_radius(3)
         .header(expected_label, actual_label)
         .to_string()
+}
+
+/// Whether the scenario dials a multilink entry (`dial-mode: all` or `as-needed`, with
+/// subentries).
+pub fn dials_multilink(scenario: &Scenario) -> bool {
+    std::iter::once(&scenario.file.entry)
+        .chain(&scenario.file.entries)
+        .any(|entry| entry.dial_mode != DialModeSpec::First && !entry.subentries.is_empty())
+}
+
+/// A multilink dial's links run side by side, so how their notifications interleave
+/// depends on timing and differs between the drivers. Its notification lists are
+/// compared link by link: lines stably ordered by subentry (`[n] State`, the second
+/// argument of `RasDialFunc2(…)`); lines that carry no subentry (RasDialFunc,
+/// RasDialFunc1, window messages) are compared as a sorted list, the last line (the
+/// dial's outcome) kept last.
+fn per_link(text: &str, what: &str) -> String {
+    if !(what.starts_with("notification trace") || what == "notifier calls") {
+        return text.to_owned();
+    }
+    let mut lines: Vec<&str> = text.lines().collect();
+    let subentry = |line: &str| -> Option<u32> {
+        if let Some(rest) = line.strip_prefix('[') {
+            return rest.split(']').next()?.parse().ok();
+        }
+        let args = line.strip_prefix("RasDialFunc2(")?;
+        args.split(", ").nth(1)?.parse().ok()
+    };
+    if lines.iter().any(|line| subentry(line).is_some()) {
+        lines.sort_by_key(|line| subentry(line).unwrap_or(1));
+    } else if let Some(last) = lines.pop() {
+        lines.sort_unstable();
+        lines.push(last);
+    }
+    lines.iter().map(|line| format!("{line}\n")).collect()
 }
 
 /// Each list a record keeps, as rendered text, with what a mismatch calls it; a
@@ -122,12 +157,19 @@ pub fn check(scenario: &Scenario, driver: Driver, record: &Record) -> Vec<Mismat
         }
     }
     let actual = lists(record);
+    let multilink = dials_multilink(scenario);
     for (what, expected) in expected_lists(scenario) {
-        let Some(expected) = expected else { continue };
-        let got = actual
+        let Some(mut expected) = expected else {
+            continue;
+        };
+        let mut got = actual
             .iter()
             .find(|(name, _)| *name == what)
-            .map_or("", |(_, text)| text.as_str());
+            .map_or(String::new(), |(_, text)| text.clone());
+        if multilink {
+            expected = per_link(&expected, &what);
+            got = per_link(&got, &what);
+        }
         if expected != got {
             mismatches.push(Mismatch {
                 driver: Some(driver),
@@ -136,7 +178,7 @@ pub fn check(scenario: &Scenario, driver: Driver, record: &Record) -> Vec<Mismat
                     "expected",
                     &expected,
                     &format!("actual ({driver})"),
-                    got,
+                    &got,
                 )),
             });
         }
@@ -146,15 +188,24 @@ pub fn check(scenario: &Scenario, driver: Driver, record: &Record) -> Vec<Mismat
 
 /// The drivers must agree on every list they record: notification traces, statuses,
 /// notifier calls and program logs (DESIGN §2).
-pub fn compare_drivers(simulated: &Record, realtime: &Record) -> Vec<Mismatch> {
+pub fn compare_drivers(
+    scenario: &Scenario,
+    simulated: &Record,
+    realtime: &Record,
+) -> Vec<Mismatch> {
+    let multilink = dials_multilink(scenario);
     let realtime_lists = lists(realtime);
     lists(simulated)
         .into_iter()
-        .filter_map(|(what, simulated_text)| {
-            let realtime_text = realtime_lists
+        .filter_map(|(what, mut simulated_text)| {
+            let mut realtime_text = realtime_lists
                 .iter()
                 .find(|(name, _)| *name == what)
-                .map_or("", |(_, text)| text.as_str());
+                .map_or(String::new(), |(_, text)| text.clone());
+            if multilink {
+                simulated_text = per_link(&simulated_text, &what);
+                realtime_text = per_link(&realtime_text, &what);
+            }
             (simulated_text != realtime_text).then(|| Mismatch {
                 driver: None,
                 summary: format!("the simulated and realtime drivers disagree on the {what}"),
@@ -162,7 +213,7 @@ pub fn compare_drivers(simulated: &Record, realtime: &Record) -> Vec<Mismatch> {
                     "simulated",
                     &simulated_text,
                     "realtime",
-                    realtime_text,
+                    &realtime_text,
                 )),
             })
         })

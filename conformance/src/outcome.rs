@@ -83,7 +83,7 @@ pub fn evaluate_with(scenario: &Scenario, drivers: &[Driver], options: RunOption
     if let (Some(simulated), Some(realtime)) =
         (record_of(Driver::Simulated), record_of(Driver::Realtime))
     {
-        mismatches.extend(compare_drivers(simulated, realtime));
+        mismatches.extend(compare_drivers(scenario, simulated, realtime));
     }
     Verdict {
         name: scenario.name.clone(),

@@ -104,6 +104,53 @@ pub struct EntrySpec {
     /// folder, run after `CONNECT`.
     #[serde(default)]
     pub script: Option<String>,
+    /// `DialMode=` of a multilink entry (ras-reference §3.6): `all` dials every link at
+    /// once (RASEDM_DialAll); `first` (the default) dials link 1 only.
+    #[serde(default)]
+    pub dial_mode: DialModeSpec,
+    /// Links 2 and up (the entry's further `MEDIA=` blocks, ras-reference §6.5), each on
+    /// its own modem.
+    #[serde(default)]
+    pub subentries: Vec<SubEntrySpec>,
+    /// `DialPercent=` / `DialSeconds=` of a dial-as-needed entry.
+    #[serde(default)]
+    pub dial_extra: Option<ThresholdSpec>,
+    /// `HangUpPercent=` / `HangUpSeconds=` of a dial-as-needed entry.
+    #[serde(default)]
+    pub hang_up_extra: Option<ThresholdSpec>,
+}
+
+/// A dial-as-needed threshold: `{percent: 75, seconds: 5}`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdSpec {
+    /// Percent of the connection's bandwidth.
+    pub percent: u32,
+    /// The sample window.
+    pub seconds: u32,
+}
+
+/// `DialMode=` as a scenario names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DialModeSpec {
+    /// 0: the first available link.
+    #[default]
+    First,
+    /// 1: RASEDM_DialAll.
+    All,
+    /// 2: RASEDM_DialAsNeeded.
+    AsNeeded,
+}
+
+/// A link of a multilink entry beyond the first.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SubEntrySpec {
+    /// Which modem (1-based) the link's `Port=` names.
+    pub modem: u8,
+    /// The number the link dials.
+    pub phone: String,
 }
 
 /// Where an entry's terminal window comes.
@@ -138,6 +185,10 @@ impl Default for EntrySpec {
             user: String::new(),
             terminal: None,
             script: None,
+            dial_mode: DialModeSpec::First,
+            subentries: Vec::new(),
+            dial_extra: None,
+            hang_up_extra: None,
         }
     }
 }
@@ -418,6 +469,8 @@ pub struct App {
     pub hang_up_at: Option<RasConnState>,
     /// Stop notifications on entering this state.
     pub stop_at: Option<RasConnState>,
+    /// ... of this subentry only (`stop-at: "[2] State"`); any subentry when `None`.
+    pub stop_subentry: Option<u32>,
     /// Call `RasGetConnectStatus` at these points (from `expect.status`).
     pub status_at: Vec<StatusPoint>,
     /// How to resume each pause, in order.
@@ -462,6 +515,27 @@ pub enum Step {
     HangUp(String),
     /// `released NAME`: poll RasGetConnectStatus until ERROR_INVALID_HANDLE (rule 21).
     Released(String),
+    /// `send NAME OCTETS`: that many octets of IPv4 packets (1,000 octets each) on the
+    /// connection (`Ras::send_packet`).
+    Send {
+        /// The dial.
+        name: String,
+        /// How many octets.
+        octets: u32,
+    },
+    /// `notifications NAME`: the RASCN_* events of that dial so far
+    /// (RasConnectionNotification, registered when it was dialed).
+    Notifications(String),
+    /// `subentry NAME K as SUB`: RasGetSubEntryHandle of link K of that dial, the handle
+    /// known as SUB (for `status SUB`, `hang-up SUB`).
+    SubEntry {
+        /// The dial.
+        name: String,
+        /// The 1-based subentry.
+        index: u32,
+        /// The subentry handle's name in later steps.
+        handle_name: String,
+    },
 }
 
 impl Step {
@@ -495,8 +569,22 @@ impl Step {
             ["eap-identity", entry] => Ok(Step::EapIdentity((*entry).to_owned())),
             ["hang-up", name] => Ok(Step::HangUp((*name).to_owned())),
             ["released", name] => Ok(Step::Released((*name).to_owned())),
+            ["send", name, octets] => Ok(Step::Send {
+                name: (*name).to_owned(),
+                octets: octets
+                    .parse()
+                    .map_err(|_| format!("`{line}`: the octets are a number"))?,
+            }),
+            ["notifications", name] => Ok(Step::Notifications((*name).to_owned())),
+            ["subentry", name, index, "as", handle_name] => Ok(Step::SubEntry {
+                name: (*name).to_owned(),
+                index: index
+                    .parse()
+                    .map_err(|_| format!("`{line}`: the subentry is a number (1, 2, …)"))?,
+                handle_name: (*handle_name).to_owned(),
+            }),
             _ => Err(format!(
-                "`{line}` is not a step (dial ENTRY [as NAME] [sync], wait NAME STATE, wait SECONDS, status NAME, enum, eap-identity ENTRY, hang-up NAME, released NAME)"
+                "`{line}` is not a step (dial ENTRY [as NAME] [sync], wait NAME STATE, wait SECONDS, status NAME, enum, eap-identity ENTRY, hang-up NAME, released NAME, subentry NAME K as SUB, send NAME OCTETS, notifications NAME)"
             )),
         }
     }
@@ -507,7 +595,10 @@ impl Step {
             Step::WaitFor { name, .. }
             | Step::Status(name)
             | Step::HangUp(name)
-            | Step::Released(name) => Some(name),
+            | Step::Released(name)
+            | Step::SubEntry { name, .. }
+            | Step::Send { name, .. }
+            | Step::Notifications(name) => Some(name),
             Step::Dial { .. } | Step::Sleep(_) | Step::Enum | Step::EapIdentity(_) => None,
         }
     }
@@ -681,6 +772,7 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
         }
     }
     check_runnable(&file, text, &mut problems);
+    check_modems(&file, &mut problems);
     let result = file
         .expect
         .result
@@ -738,6 +830,14 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             }),
         }
     }
+    // `stop-at: "[2] PortOpened"`: only on that subentry's notification (multilink).
+    let mut stop_at = file.app.stop_at.clone();
+    let stop_subentry = stop_at.as_mut().and_then(|spec| {
+        let (subentry, state) = spec.value.strip_prefix('[')?.split_once("] ")?;
+        let subentry = subentry.parse().ok()?;
+        spec.value = state.to_owned();
+        Some(subentry)
+    });
     let mut app_state = |spec: &Option<Spanned<String>>, allowed: &[NotifierKind], why: &str| {
         let spec = spec.as_ref()?;
         let (line, column) = at(&spec.referenced);
@@ -768,8 +868,9 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Scenario, ScenarioEr
             &[NotifierKind::Func1, NotifierKind::Func2],
             "hang-up-at needs a notifier that is given the handle (func1 or func2)",
         ),
+        stop_subentry,
         stop_at: app_state(
-            &file.app.stop_at,
+            &stop_at,
             &[NotifierKind::Func2],
             "stop-at needs RasDialFunc2 (notifier: func2), the only notifier whose return value counts",
         ),
@@ -1000,6 +1101,25 @@ fn trace_lines(lines: &[Spanned<String>], problems: &mut Vec<Problem>) -> Vec<Tr
 
 /// A program's steps, parsed and checked: entries exist, names are dialed before use,
 /// modems exist.
+/// Every link of every entry is on a modem the lab has.
+fn check_modems(file: &ScenarioFile, problems: &mut Vec<Problem>) {
+    for entry in std::iter::once(&file.entry).chain(&file.entries) {
+        for link in &entry.subentries {
+            if link.modem == 0 || link.modem > file.modems {
+                problems.push(Problem {
+                    line: 0,
+                    column: 0,
+                    message: format!(
+                        "a subentry of entry `{}` is on modem {}, but the scenario has modems 1 to {}",
+                        entry.name, link.modem, file.modems
+                    ),
+                    hint: Some("set `modems:` to how many modems the lab has".to_owned()),
+                });
+            }
+        }
+    }
+}
+
 fn resolve_program(
     file: &ScenarioFile,
     lines: &[Spanned<String>],
@@ -1045,7 +1165,11 @@ fn resolve_program(
                         hint: Some("name a dial with `dial ENTRY as NAME` first".to_owned()),
                     });
                 }
-                if let Step::Dial { name, .. } = &step {
+                if let Step::Dial { name, .. }
+                | Step::SubEntry {
+                    handle_name: name, ..
+                } = &step
+                {
                     dialed.push(name.clone());
                 }
                 steps.push(step);

@@ -216,3 +216,47 @@ fn tshark_decodes_a_callback_with_both_calls() {
     );
     let _ = std::fs::remove_file(&file);
 }
+
+/// A multilink dial (ras-reference §4.7 C): on link 1's line both sides' LCP
+/// Configure-Requests carry Multilink MRRU and Endpoint Discriminator (RFC 1990 §5.1.1,
+/// §5.1.3), which tshark dissects as such, and in both directions, without a warning.
+#[test]
+fn tshark_decodes_the_multilink_lcp_options() {
+    let Some(program) = testkit::required_program("tshark", "tshark") else {
+        return;
+    };
+    let file = capture("multilink/two-links-up");
+    let verbose = tshark(&program, &["-V"], &file);
+    for warning in ["Malformed", "Expert Info", "[Unknown"] {
+        assert!(
+            !verbose.contains(warning),
+            "tshark reports `{warning}`:\n{verbose}"
+        );
+    }
+    let fields = tshark(
+        &program,
+        &[
+            "-Y",
+            "lcp && ppp.code == 1",
+            "-T",
+            "fields",
+            "-e",
+            "frame.p2p_dir",
+            "-e",
+            "lcp.opt.mrru",
+            "-e",
+            "lcp.opt.ep_disc_class",
+        ],
+        &file,
+    );
+    // Each side's Configure-Request: MRRU 1500, class 1 (locally assigned address).
+    for direction in ["0", "1"] {
+        assert!(
+            fields
+                .lines()
+                .any(|line| line == format!("{direction}\t1500\t1")),
+            "no Configure-Request with MRRU and discriminator in direction {direction}:\n{fields}"
+        );
+    }
+    let _ = std::fs::remove_file(&file);
+}

@@ -55,8 +55,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use modem_sim::call::IncomingCall;
 use modem_sim::realtime::{CallInfo, PeerFactory};
 use modem_sim::{Modem, ModemEvent, Network};
-use ppp_peer_sim::{Script, Server};
+use ppp_peer_sim::{Bundles, Script, Server};
 use ras_engine::api::{Action, Delivery, Driver, EngineConfig, HRasConn, Ras, RasCore, SharedCore};
+use ras_engine::ppp::random::Entropy;
 use ras_engine::ppp::{Capture, Direction};
 use ras_engine::ras::RasError;
 use sansio::sim::{Pipe, earliest};
@@ -105,10 +106,13 @@ impl LabBuilder {
     }
 
     /// The server that answers every `peer: builtin` number: a fresh ppp-peer-sim
-    /// [`Server`] running `script` for each call, its magic numbers seeded by `seed`.
+    /// [`Server`] running `script` for each call, its magic numbers seeded by `seed`; the
+    /// calls share one server process's multilink bundles.
     pub fn server(self, script: Script, seed: u32) -> Self {
+        // One server process: its calls share the multilink bundles (RFC 1990 §5.1.3).
+        let bundles = Bundles::default();
         self.peers(Box::new(move |_call: &CallInfo| {
-            Ok(Server::new(script.clone(), seed).boxed())
+            Ok(Server::in_process(script.clone(), Entropy::Seed(seed), &bundles).boxed())
         }))
     }
 

@@ -44,7 +44,10 @@ const EXAMPLE: &str = r#"NETWORK FILE (YAML)
                       sh -c. It runs in a process group of its own, which is killed (with
                       everything the command started) when the call ends and when
                       modem-sim stops;
-      tcp: HOST:PORT  connects there; the connection is the line.
+      tcp: HOST:PORT  connects there; the connection is the line. Every call opens a
+                      connection of its own, so one `ppp-peer-sim --listen HOST:PORT`
+                      answers the calls of all modems (--count) at once and bundles
+                      multilink calls (its multilink: script key).
     answer-delay (s) replaces the 2 s ring before the far end picks up; drop-after-bytes
     and drop-after-seconds make the network cut the carrier (NO CARRIER after S10);
     call-back rings this modem `after` seconds once the call is over (RING every 6 s;
@@ -80,6 +83,9 @@ EXAMPLES
     modem-sim --link /tmp/ttyMODEM --time-scale 0.05 --delay-scale 0   # instant modem,
                                                  # timers 20x faster (the dialer's too)
     modem-sim --link /tmp/ttyS --count 2         # /tmp/ttyS0 and /tmp/ttyS1
+    ppp-peer-sim --script server.yaml --listen 127.0.0.1:2323 &  # one PPP server for
+    modem-sim --link /tmp/ttyS --count 2 --network tcp.yaml       # both, through a number
+                                                 # {connect: 33600, tcp: "127.0.0.1:2323"}
 
     Hanging up: +++ (1 s of silence either side), then ATH; or close the port, which
     counts as the DTE dropping DTR (AT&D2 hangs up, &D1 keeps the call, &D0 ignores it)

@@ -15,4 +15,4 @@ mod server;
 pub use fault::{Fault, Faults, Negotiation};
 pub use login::{LoginProgress, LoginScript, TerminalLogin};
 pub use script::{Account, AccountOutcome, AddressPlan, AuthMode, Script, ScriptError};
-pub use server::Server;
+pub use server::{Bundles, Server};

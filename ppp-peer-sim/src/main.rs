@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 
 use anyhow::Context;
 use clap::{ArgGroup, Parser};
-use ppp_peer_sim::{Script, Server};
+use ppp_peer_sim::{Bundles, Script, Server};
 use ras_ppp::random::Entropy;
 use sansio::{Machine, PeerEvent, RealClock, TimeScale};
 
@@ -91,10 +91,22 @@ EXIT STATUS:
      the --tty PATH cannot be opened as a serial line, or writing to the line failed
   2  bad command line
 
+MULTILINK (RFC 1990):
+  multilink: {accept: true, max-links: 2, bap: false, mrru: 1500, echo: false}
+  accept: true Acks the caller's MRRU and Endpoint Discriminator (default: Reject them, so
+  every call is a single link). The calls one server process answers share its bundles: an
+  authenticated link joins the bundle of its Endpoint Discriminator and user name, and a
+  bundle that has max-links links already ends the newcomer (Terminate-Request). One
+  process answers several calls with --listen ADDR: put modem-sim's numbers on
+  `{connect: 33600, tcp: \"ADDR\"}` and every modem's call reaches it. Multilink fragments
+  are reassembled per bundle (RFC 1990 §4.1); echo: true sends every packet received back
+  to the caller, fragmented over the bundle (whole on a single link).
+
 EXAMPLE:
   printf 'users:\\n  alice: secret\\ndns: [192.0.2.53]\\n' > server.yaml
   ppp-peer-sim --script server.yaml --stdio            # PPP on stdin/stdout
   ppp-peer-sim --script server.yaml --tty /dev/ttyUSB1 --baud 115200  # on a serial line
+  ppp-peer-sim --script server.yaml --listen 127.0.0.1:2323  # every TCP connection a call
   pppd pty 'ppp-peer-sim --script server.yaml --stdio' user alice password secret noauth nodetach
 
 CALLBACK:
@@ -113,7 +125,7 @@ Set RUST_LOG=debug to see every PPP packet on stderr.";
 /// A scripted PPP server peer for testing dial-up clients.
 #[derive(Debug, Parser)]
 #[command(name = "ppp-peer-sim", version, about, after_help = SCRIPT_HELP)]
-#[command(group(ArgGroup::new("line").required(true).args(["stdio", "tty"])))]
+#[command(group(ArgGroup::new("line").required(true).args(["stdio", "tty", "listen"])))]
 struct Cli {
     /// The server script (YAML, see below).
     #[arg(long, value_name = "FILE")]
@@ -124,6 +136,12 @@ struct Cli {
     /// Speak PPP on the serial device or PTY slave at PATH, opened in raw mode.
     #[arg(long, value_name = "PATH")]
     tty: Option<PathBuf>,
+    /// Accept TCP connections on ADDR (e.g. 127.0.0.1:2323), each a call served at once
+    /// by this one server process: calls that agree on multilink join one bundle by
+    /// Endpoint Discriminator and user name (modem-sim's `tcp:` far end connects here).
+    /// Runs until killed.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
     /// With --tty: set the line speed (default: keep the device's current speed).
     #[arg(long, value_name = "RATE", conflicts_with = "stdio")]
     baud: Option<u32>,
@@ -164,6 +182,9 @@ fn main() -> anyhow::Result<()> {
     let script =
         Script::from_yaml(&text).map_err(|error| anyhow::anyhow!(error.in_file(&cli.script)))?;
     let entropy = cli.magic_seed.map_or(Entropy::Os, Entropy::Seed);
+    if let Some(address) = cli.listen {
+        return listen(address, script, cli.magic_seed, cli.time_scale);
+    }
     let server = Server::with_entropy(script, entropy);
     match &cli.tty {
         Some(path) => {
@@ -179,6 +200,45 @@ fn main() -> anyhow::Result<()> {
             std::io::stdout().lock(),
         ),
     }
+}
+
+/// `--listen`: every accepted connection is a call, served on a thread of its own by a
+/// server sharing this process's bundles. With a seed, the calls' seeds follow it (the
+/// first call's is the seed itself).
+fn listen(
+    address: std::net::SocketAddr,
+    script: Script,
+    seed: Option<u32>,
+    scale: TimeScale,
+) -> anyhow::Result<()> {
+    let listener = std::net::TcpListener::bind(address)
+        .with_context(|| format!("cannot listen on {address}"))?;
+    tracing::info!("listening on {}", listener.local_addr()?);
+    let bundles = Bundles::default();
+    for (call, connection) in (0u32..).zip(listener.incoming()) {
+        let stream = match connection {
+            Ok(stream) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "a connection could not be accepted");
+                continue;
+            }
+        };
+        let peer = stream
+            .peer_addr()
+            .map_or_else(|_| "a caller".to_owned(), |a| a.to_string());
+        let reader = stream
+            .try_clone()
+            .with_context(|| format!("cannot share the connection from {peer}"))?;
+        let entropy = seed.map_or(Entropy::Os, |seed| Entropy::Seed(seed.wrapping_add(call)));
+        let server = Server::in_process(script.clone(), entropy, &bundles);
+        std::thread::spawn(move || {
+            let _ = stream.set_nodelay(true);
+            if let Err(error) = serve(server, scale, &peer, reader, stream) {
+                tracing::warn!("{error:#}");
+            }
+        });
+    }
+    Ok(())
 }
 
 /// Chunks read from the line; `None` once it is closed.

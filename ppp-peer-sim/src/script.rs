@@ -18,6 +18,10 @@
 //!                                     # callback, E=691), refuse-number: true (end the
 //!                                     # link instead of acknowledging the caller's choice)
 //! callback-delay: 5                   # seconds between hanging up and calling back
+//! multilink: {accept: true, max-links: 2}  # PPP Multilink (RFC 1990): Ack MRRU and
+//!                                     # Endpoint Discriminator (default: Reject them);
+//!                                     # also bap: true (RFC 2125), mrru: 1500,
+//!                                     # echo: true (packets received are sent back)
 //! ```
 //!
 //! Callback (MS-CBCP): when the client asked for it in LCP (Callback operation 6), the
@@ -415,6 +419,56 @@ pub struct Script {
     pub eap: EapScript,
     /// A text login before PPP; none by default.
     pub login: Option<LoginScript>,
+    /// Multilink (`multilink:`, RFC 1990); refused (MRRU Rejected) by default.
+    pub multilink: Multilink,
+}
+
+/// `multilink: {accept: true, max-links: N, bap: true, mrru: 1500}`: whether the server
+/// takes part in PPP Multilink (RFC 1990) and how far.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Multilink {
+    /// Ack the client's MRRU and Endpoint Discriminator, send our own: the link may join a
+    /// bundle. `false` (the default) Rejects them, so every call is a single link.
+    #[serde(default)]
+    pub accept: bool,
+    /// The most links one bundle may have; a call beyond that is refused (LCP
+    /// Terminate-Request after authentication). Default 2.
+    #[serde(default = "Multilink::default_max_links")]
+    pub max_links: u32,
+    /// Negotiate BACP and answer BAP call requests (RFC 2125). Default off.
+    #[serde(default)]
+    pub bap: bool,
+    /// The MRRU the server asks for (RFC 1990 §5.1.1; default 1500).
+    #[serde(default = "Multilink::default_mrru")]
+    pub mrru: u16,
+    /// Send every network-layer packet received back to the caller: fragmented over the
+    /// bundle when the link is in one, else whole. A peer for testing a data path.
+    /// Default off.
+    #[serde(default)]
+    pub echo: bool,
+}
+
+impl Multilink {
+    fn default_max_links() -> u32 {
+        2
+    }
+
+    fn default_mrru() -> u16 {
+        ras_ppp::hdlc::DEFAULT_MRU
+    }
+}
+
+impl Default for Multilink {
+    fn default() -> Self {
+        Multilink {
+            accept: false,
+            max_links: Multilink::default_max_links(),
+            bap: false,
+            mrru: Multilink::default_mrru(),
+            echo: false,
+        }
+    }
 }
 
 impl Default for Script {
@@ -431,6 +485,7 @@ impl Default for Script {
             callback_delay: 0,
             eap: EapScript::default(),
             login: None,
+            multilink: Multilink::default(),
         }
     }
 }
@@ -469,6 +524,8 @@ struct RawScript {
     /// A text login before PPP.
     #[schemars(with = "Option<LoginScript>")]
     login: Option<Spanned<LoginScript>>,
+    #[serde(default)]
+    multilink: Multilink,
 }
 
 /// A script that cannot be used, with where it went wrong.
@@ -563,6 +620,7 @@ impl Script {
                 callback_delay: 0,
                 eap: None,
                 login: None,
+                multilink: Multilink::default(),
             }
         } else {
             serde_saphyr::from_str(text).map_err(|error| {
@@ -671,6 +729,7 @@ impl TryFrom<RawScript> for Script {
             callback_delay: raw.callback_delay,
             eap,
             login,
+            multilink: raw.multilink,
         })
     }
 }

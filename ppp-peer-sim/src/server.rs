@@ -4,6 +4,7 @@
 //! script's addresses.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ras_ppp::cbcp::{CallbackPrivilege, CbcpOutcome, CbcpServer, CbcpServerConfig};
 use ras_ppp::chap::{ChapAlgorithm, ChapAttempt, ChapServer, ChapVerdict, Proof};
@@ -11,14 +12,15 @@ use ras_ppp::eap::{EapAttempt, EapAuthenticator, EapAuthenticatorConfig, EapProo
 use ras_ppp::fsm::{Event, FsmConfig, LayerEvent, State};
 use ras_ppp::hdlc::{Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use ras_ppp::ipcp::{Ipcp, IpcpConfig, new_ipcp};
-use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, new_lcp};
+use ras_ppp::lcp::{Lcp, LcpConfig, LcpExtensions, MultilinkConfig, new_lcp};
+use ras_ppp::mp::{BundleConfig, BundleId, BundleKey, BundleTable, Joined, LinkId, MpEvent};
 use ras_ppp::mschapv2::user_name_without_domain;
 use ras_ppp::pap::PapServer;
 use ras_ppp::random::{Entropy, Random, SeededRandom};
 use ras_ppp::wire::Protocol;
 use ras_ppp::wire::chap::error_code;
 use ras_ppp::wire::eap::EapMethod;
-use ras_ppp::wire::lcp::CallbackOperation;
+use ras_ppp::wire::lcp::{CallbackOperation, EndpointClass, EndpointDiscriminator};
 use ras_ppp::{AuthProtocol, Phase};
 use sansio::{Duration, Instant, LinePeer, Machine, PeerEvent};
 use tracing::{debug, info};
@@ -26,6 +28,15 @@ use tracing::{debug, info};
 use crate::fault::{Arrival, FaultInjector, Faults};
 use crate::login::{LoginProgress, TerminalLogin};
 use crate::script::{Account, AccountOutcome, AuthMode, Callback, Script};
+
+/// The server's Endpoint Discriminator (RFC 1990 §5.1.3): class 1, Locally Assigned
+/// Address, the same on every call so a client sees one system behind all its links.
+fn server_discriminator() -> EndpointDiscriminator {
+    EndpointDiscriminator {
+        class: EndpointClass::Local,
+        address: b"ppp-peer-sim".to_vec(),
+    }
+}
 
 /// What the server says in Authenticate-Ack and CHAP Success.
 const WELCOME: &str = "Welcome";
@@ -122,6 +133,10 @@ pub struct Server {
     /// The text login still running before PPP, if the script has one.
     login: Option<TerminalLogin>,
     hung_up: bool,
+    /// The bundles of this server process (RFC 1990 §5.1.3), shared by its calls.
+    bundles: Bundles,
+    /// The bundle this call's link joined, once authenticated with multilink agreed.
+    member: Option<Joined>,
     /// The login's last text, sent before any frame.
     text: VecDeque<Vec<u8>>,
     transmit: VecDeque<Vec<u8>>,
@@ -138,10 +153,17 @@ impl Server {
     /// A server playing `script`, its Magic-Numbers and CHAP challenges drawn from
     /// `entropy` (the system's generator when it serves real dialers).
     pub fn with_entropy(script: Script, entropy: Entropy) -> Self {
-        Server::answering(script, entropy, Leg::Called)
+        Server::answering(script, entropy, Leg::Called, Bundles::default())
     }
 
-    fn answering(script: Script, given_entropy: Entropy, leg: Leg) -> Self {
+    /// A server answering one call of a server process whose calls share `bundles`: a
+    /// link that agreed on multilink joins the bundle of its peer's Endpoint Discriminator
+    /// and authenticated name (RFC 1990 §5.1.3), up to the script's `max-links`.
+    pub fn in_process(script: Script, entropy: Entropy, bundles: &Bundles) -> Self {
+        Server::answering(script, entropy, Leg::Called, bundles.clone())
+    }
+
+    fn answering(script: Script, given_entropy: Entropy, leg: Leg, bundles: Bundles) -> Self {
         let entropy = match given_entropy {
             Entropy::Seed(seed) => Entropy::Seed(seed ^ SERVER_SEED_SALT),
             Entropy::Os => Entropy::Os,
@@ -166,6 +188,13 @@ impl Server {
                         Leg::Called => vec![CallbackOperation::Cbcp],
                         Leg::CalledBack => Vec::new(),
                     },
+                    // RFC 1990 §5.1: the server's own MRRU and a discriminator of its own
+                    // (class 1, locally assigned) so the client can tell it is one system.
+                    multilink: script.multilink.accept.then(|| MultilinkConfig {
+                        mrru: script.multilink.mrru,
+                        short_sequence: false,
+                        discriminator: Some(server_discriminator()),
+                    }),
                     ..LcpExtensions::default()
                 },
                 ..LcpConfig::default()
@@ -214,6 +243,8 @@ impl Server {
             cbcp: None,
             calling_back: None,
             hung_up: false,
+            bundles,
+            member: None,
             text: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -362,9 +393,24 @@ impl Server {
             Protocol::PAP | Protocol::CHAP | Protocol::EAP | Protocol::IPCP => {
                 debug!(protocol = %frame.protocol, phase = ?self.phase, "peer-sim: packet out of phase discarded")
             }
+            Protocol::MULTILINK if self.phase == Phase::Network => {
+                if let Some(member) = self.member {
+                    for packet in self.bundles.receive(member, &frame.information) {
+                        self.echo(&packet);
+                    }
+                } else {
+                    debug!("peer-sim: a Multilink fragment on a link in no bundle, discarded");
+                }
+            }
+            Protocol::IPV4 if self.phase == Phase::Network => {
+                let mut packet = Protocol::IPV4.0.to_be_bytes().to_vec();
+                packet.extend_from_slice(&frame.information);
+                self.echo(&packet);
+                self.bundles.deliver(packet);
+            }
             Protocol::IPV4 => debug!(
                 len = frame.information.len(),
-                "peer-sim: IPv4 datagram discarded"
+                "peer-sim: IPv4 datagram out of phase discarded"
             ),
             protocol => self.lcp.reject_protocol(protocol, &frame.information),
         }
@@ -525,6 +571,9 @@ impl Server {
     /// Authenticated (or nothing to authenticate): callback control when LCP agreed on
     /// it (MS-CBCP §1.3: after authentication, before the Network phase), else IPCP.
     fn after_authentication(&mut self, now: Instant) {
+        if !self.join_bundle(now) {
+            return;
+        }
         let agreed = self.lcp.negotiator().peer_callback() == Some(CallbackOperation::Cbcp);
         if self.leg == Leg::CalledBack || !agreed {
             self.enter_network(now);
@@ -592,7 +641,13 @@ impl Server {
         let accounts = std::mem::take(&mut self.accounts);
         // The fault steps count the dial's frames across both calls.
         let faults = std::mem::replace(&mut self.faults, FaultInjector::new(Faults::default()));
-        *self = Server::answering(self.script.clone(), self.entropy, Leg::CalledBack);
+        self.leave_bundle();
+        *self = Server::answering(
+            self.script.clone(),
+            self.entropy,
+            Leg::CalledBack,
+            self.bundles.clone(),
+        );
         self.accounts = accounts;
         self.events = events;
         self.faults = faults;
@@ -736,12 +791,203 @@ impl Server {
         }
     }
 
+    /// RFC 1990 §5.1.3: a link that agreed on multilink joins the bundle of its peer (the
+    /// authenticated name and Endpoint Discriminator), or starts one. A bundle that has
+    /// `max-links` links already takes no more: the link is ended (LCP
+    /// Terminate-Request). Returns whether the call goes on.
+    fn join_bundle(&mut self, now: Instant) -> bool {
+        let Some(agreement) = self.lcp.negotiator().multilink() else {
+            return true;
+        };
+        let key = BundleKey::new(
+            self.authenticated.as_deref().map(str::as_bytes),
+            agreement.peer_discriminator.clone(),
+        );
+        let mru = self.lcp.negotiator().parameters().peer_mru;
+        let max_links = self.script.multilink.max_links as usize;
+        let joined = {
+            let mut process = self.bundles.process();
+            let table = &mut process.table;
+            let members = table
+                .find(&key)
+                .and_then(|bundle| table.bundle_mut(bundle))
+                .map_or(0, |bundle| bundle.links().count());
+            if members >= max_links {
+                None
+            } else {
+                table
+                    .join(key, BundleConfig::from_agreement(&agreement), mru)
+                    .ok()
+            }
+        };
+        match joined {
+            Some(joined) => {
+                info!(bundle = %joined.bundle, link = %joined.link, created = joined.created, "peer-sim: the link joined a bundle");
+                self.member = Some(joined);
+                true
+            }
+            None => {
+                info!(max_links, "peer-sim: the bundle is full; ending the link");
+                self.terminate(now, "bundle full");
+                false
+            }
+        }
+    }
+
+    /// `echo: true`: send a packet received (protocol field first) back: fragmented over
+    /// the bundle when this link is in one (RFC 1990 §3), else whole on this link.
+    fn echo(&mut self, packet: &[u8]) {
+        if !self.script.multilink.echo {
+            return;
+        }
+        if let Some(member) = self.member
+            && self.bundles.send(member, packet)
+        {
+            return;
+        }
+        if let [high, low, information @ ..] = packet {
+            let protocol = Protocol(u16::from_be_bytes([*high, *low]));
+            self.transmit
+                .push_back(self.encoder.encode(protocol, information));
+        }
+    }
+
+    /// The call is over: its link leaves its bundle (the bundle closes with its last).
+    fn leave_bundle(&mut self) {
+        if let Some(Joined { bundle, link, .. }) = self.member.take() {
+            let closed = self
+                .bundles
+                .process()
+                .table
+                .leave(bundle, link)
+                .unwrap_or(false);
+            info!(%bundle, %link, closed, "peer-sim: the link left its bundle");
+        }
+    }
+
     /// Put the phone down: report [`PeerEvent::HangUp`] and ignore the line from now on.
     fn hang_up(&mut self) {
+        self.leave_bundle();
         info!("peer-sim: hanging up");
         self.phase = Phase::Dead;
         self.hung_up = true;
         self.events.push_back(PeerEvent::HangUp);
+    }
+}
+
+impl Drop for Server {
+    /// A call that ends without the server hanging up (the line dropped) leaves its
+    /// bundle too.
+    fn drop(&mut self) {
+        self.leave_bundle();
+    }
+}
+
+/// The multilink bundles of one server process (RFC 1990 §5.1.3), shared by the
+/// [`Server`]s answering its calls: clones share the table.
+/// They also collect the network-layer packets the calls received (reassembled by MP
+/// over a bundle, RFC 1990 §4.1), which stand in for the server's network.
+#[derive(Debug, Clone, Default)]
+pub struct Bundles(Arc<Mutex<Process>>);
+
+/// What the calls of one server process share.
+#[derive(Debug, Default)]
+struct Process {
+    table: BundleTable,
+    /// Packets received, protocol field first, in the order they were completed.
+    delivered: Vec<Vec<u8>>,
+    /// Sequence numbers given up by reassembly.
+    lost: u64,
+    /// Fragments each member link is to send, by bundle and link.
+    outboxes: BTreeMap<(BundleId, LinkId), VecDeque<Vec<u8>>>,
+}
+
+impl Bundles {
+    fn process(&self) -> MutexGuard<'_, Process> {
+        // A server that panicked holding the lock left the table as it was.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A Multilink fragment (RFC 1990 §3) received on `member`: into its bundle's
+    /// reassembly; whole packets go to the delivered ones.
+    fn receive(&self, member: Joined, fragment: &[u8]) -> Vec<Vec<u8>> {
+        let mut process = self.process();
+        let Process {
+            table,
+            delivered,
+            lost,
+            ..
+        } = &mut *process;
+        let Some(bundle) = table.bundle_mut(member.bundle) else {
+            return Vec::new();
+        };
+        if let Err(error) = bundle.receive(member.link, fragment) {
+            debug!(%error, "peer-sim: a Multilink fragment discarded");
+        }
+        let mut completed = Vec::new();
+        while let Some(event) = bundle.poll_event() {
+            match event {
+                MpEvent::Packet(packet) => completed.push(packet),
+                MpEvent::Lost { count, .. } => *lost += u64::from(count),
+            }
+        }
+        delivered.extend(completed.iter().cloned());
+        completed
+    }
+
+    /// Fragment `packet` over `member`'s bundle into its links' outboxes; `false` when
+    /// the bundle cannot carry it.
+    fn send(&self, member: Joined, packet: &[u8]) -> bool {
+        let mut process = self.process();
+        let Process {
+            table, outboxes, ..
+        } = &mut *process;
+        let Some(pieces) = table
+            .bundle_mut(member.bundle)
+            .and_then(|bundle| bundle.fragment(packet).ok())
+        else {
+            return false;
+        };
+        for (link, piece) in pieces {
+            outboxes
+                .entry((member.bundle, link))
+                .or_default()
+                .push_back(piece);
+        }
+        true
+    }
+
+    /// The fragments `member`'s link is to send.
+    fn take_outbox(&self, member: Joined) -> VecDeque<Vec<u8>> {
+        self.process()
+            .outboxes
+            .remove(&(member.bundle, member.link))
+            .unwrap_or_default()
+    }
+
+    fn deliver(&self, packet: Vec<u8>) {
+        self.process().delivered.push(packet);
+    }
+
+    /// The network-layer packets the process's calls received so far (protocol field
+    /// first), oldest first; taken, so the next call returns only newer ones.
+    pub fn take_delivered(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.process().delivered)
+    }
+
+    /// How many Multilink sequence numbers reassembly gave up (RFC 1990 §4.1).
+    pub fn lost(&self) -> u64 {
+        self.process().lost
+    }
+
+    /// How many bundles are open.
+    pub fn len(&self) -> usize {
+        self.process().table.len()
+    }
+
+    /// Whether no bundle is open.
+    pub fn is_empty(&self) -> bool {
+        self.process().table.is_empty()
     }
 }
 
@@ -871,6 +1117,13 @@ impl Machine for Server {
         }
         if let Some(text) = self.text.pop_front() {
             return Some(text);
+        }
+        // Fragments of an echo that the bundle put on this link (from any link's server).
+        if let Some(member) = self.member {
+            for piece in self.bundles.take_outbox(member) {
+                self.transmit
+                    .push_back(self.encoder.encode(Protocol::MULTILINK, &piece));
+            }
         }
         let mut frame = self.transmit.pop_front()?;
         self.faults.frame_sent(&mut frame);

@@ -16,7 +16,7 @@ use crate::fsm::{Event, FsmConfig, LayerEvent, State};
 use crate::hdlc::{DEFAULT_MRU, Decoder, Encoder, Frame, ReceiveAccm, flag_segments};
 use crate::ipcp::{Ipcp, IpcpConfig, new_ipcp};
 use crate::keepalive::{Keepalive, KeepaliveConfig, KeepaliveEvent};
-use crate::lcp::{Lcp, LcpConfig, LcpExtensions, new_lcp};
+use crate::lcp::{Lcp, LcpConfig, LcpExtensions, MultilinkAgreement, MultilinkConfig, new_lcp};
 use crate::pap::PapClient;
 use crate::random::{Entropy, Random, SeededRandom};
 use crate::wire::control::CodeSet;
@@ -60,6 +60,10 @@ pub struct ClientConfig {
     /// Ask the server to call back: LCP Callback with operation 6 (MS-CBCP §2.2.1), then,
     /// once authenticated, CBCP as this configures it. `None` (the default): no callback.
     pub callback: Option<CbcpClientConfig>,
+    /// Take part in multilink (RFC 1990 §5.1): request MRRU, Endpoint Discriminator and,
+    /// if asked, Short Sequence Number Header Format on this link. `None` (the default):
+    /// multilink options are neither requested nor accepted.
+    pub multilink: Option<MultilinkConfig>,
 }
 
 impl Default for ClientConfig {
@@ -82,6 +86,7 @@ impl Default for ClientConfig {
             mru: DEFAULT_MRU,
             keepalive: Some(KeepaliveConfig::default()),
             callback: None,
+            multilink: None,
         }
     }
 }
@@ -235,6 +240,8 @@ pub struct Client {
     finished: bool,
     transmit: VecDeque<Vec<u8>>,
     events: VecDeque<ClientEvent>,
+    /// Network-layer frames received, for [`Client::poll_datagram`].
+    datagrams: VecDeque<(Protocol, Vec<u8>)>,
 }
 
 impl Client {
@@ -249,6 +256,7 @@ impl Client {
                 max_failure: config.max_failure,
                 extensions: LcpExtensions {
                     request_callback: config.callback.as_ref().map(|_| CallbackOperation::Cbcp),
+                    multilink: config.multilink.clone(),
                     ..LcpExtensions::default()
                 },
                 ..LcpConfig::default()
@@ -278,6 +286,7 @@ impl Client {
             finished: false,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            datagrams: VecDeque::new(),
             config,
         }
     }
@@ -312,6 +321,31 @@ impl Client {
     /// The current RFC 1661 §3 phase.
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+
+    /// Send a network-layer frame (an IPv4 datagram, or a Multilink fragment when
+    /// multilink was agreed) once IPCP is Opened; `false` (nothing sent) before.
+    pub fn send_datagram(&mut self, protocol: Protocol, information: &[u8]) -> bool {
+        let ready = self.ipcp.state() == State::Opened
+            && (protocol == Protocol::IPV4
+                || (protocol == Protocol::MULTILINK && self.multilink().is_some()));
+        if ready {
+            self.transmit
+                .push_back(self.encoder.encode(protocol, information));
+        }
+        ready
+    }
+
+    /// The next network-layer frame received (IPv4, or a Multilink fragment) since the
+    /// network came up.
+    pub fn poll_datagram(&mut self) -> Option<(Protocol, Vec<u8>)> {
+        self.datagrams.pop_front()
+    }
+
+    /// Multilink as LCP agreed it on this link (RFC 1990 §5.1.1: both MRRUs Acked), or
+    /// `None` when the peer refused it (the link is then an ordinary PPP link).
+    pub fn multilink(&self) -> Option<MultilinkAgreement> {
+        self.lcp.negotiator().multilink()
     }
 
     /// Frames the deframer dropped, and why.
@@ -434,9 +468,15 @@ impl Client {
                     debug!(phase = ?self.phase, "IPCP packet outside the Network phase discarded");
                 }
             }
+            // Network-layer data, whole (IPv4) or as Multilink fragments (RFC 1990 §3),
+            // for whoever carries the datagrams; only once the network is up.
+            Protocol::IPV4 | Protocol::MULTILINK if self.ipcp.state() == State::Opened => {
+                self.datagrams
+                    .push_back((frame.protocol, frame.information.to_vec()));
+            }
             Protocol::IPV4 => debug!(
                 len = frame.information.len(),
-                "IPv4 datagram discarded (no IP stack attached)"
+                "IPv4 datagram before the network is up, discarded"
             ),
             protocol => {
                 // RFC 1661 §5.7: an unsupported protocol is Protocol-Rejected (LCP only

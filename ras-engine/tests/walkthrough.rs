@@ -321,3 +321,143 @@ fn the_readme_callback_walk_through_works_as_written() {
         assert!(log.contains(wanted), "{wanted} not in modem.log:\n{log}");
     }
 }
+
+const MULTILINK_SECTION: &str = "## Walk-through: two modems, one connection (multilink)";
+const MULTILINK_README_DIR: &str = "/tmp/ras-multilink";
+/// The address the README's ppp-peer-sim listens on (a free port replaces it here).
+const MULTILINK_README_ADDRESS: &str = "127.0.0.1:2323";
+
+/// The multilink walk-through: `ppp-peer-sim --listen` and `modem-sim --count 2` as the
+/// README starts them (in the background, logs in files), then its `rasdial`.
+#[test]
+fn the_readme_multilink_walk_through_works_as_written() {
+    let section = readme_section(MULTILINK_SECTION);
+    let scratch = MULTILINK_README_DIR.trim_start_matches("/tmp/");
+    let dir = std::env::temp_dir().join(format!("{scratch}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let here = dir.to_str().expect("utf-8 temp dir").to_owned();
+    // A port nobody uses now, for the README's 2323.
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .to_string();
+    let localise = |text: &str| {
+        text.replace(MULTILINK_README_DIR, &here)
+            .replace(MULTILINK_README_ADDRESS, &address)
+    };
+    let files = heredocs(&section);
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["server.yaml", "network.yaml", "lab.pbk"]);
+    for (name, body) in files {
+        std::fs::write(dir.join(name), localise(&body)).expect("write file");
+    }
+    let path = format!(
+        "{}:{}",
+        programs().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Each background program: its README line less `2>LOG &`, with the test's time scale.
+    let background = |program: &str, log: &str| -> Child {
+        let [line] = commands(&section, program)[..] else {
+            panic!("one {program} command expected");
+        };
+        let line = line
+            .strip_suffix(&format!(" 2>{log} &"))
+            .unwrap_or_else(|| panic!("{program} runs in the background with its log in {log}"));
+        let (mut words, _) = split_command(&localise(line));
+        words.extend(["--time-scale".to_owned(), TIME_SCALE.to_owned()]);
+        let log = std::fs::File::create(dir.join(log)).expect("log file");
+        Command::new(&words[0])
+            .args(&words[1..])
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {program}: {e}"))
+    };
+    let mut server = background("ppp-peer-sim", "server.log");
+    // Listening once it says so in its log.
+    let started = Instant::now();
+    while !std::fs::read_to_string(dir.join("server.log"))
+        .is_ok_and(|log| log.contains("listening on"))
+    {
+        assert!(
+            started.elapsed() < PROGRAM_LIMIT,
+            "ppp-peer-sim never listened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut modems = background("modem-sim", "modem.log");
+    // modem-sim prints `LINK -> /dev/pts/N` for each of its modems.
+    let mut stdout = BufReader::new(modems.stdout.take().expect("stdout"));
+    for _ in 0..2 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("modem-sim's line");
+        assert!(line.contains(" -> /dev/pts/"), "modem-sim said {line:?}");
+    }
+    let lab = Lab {
+        dir: dir.clone(),
+        path,
+        modem: modems,
+    };
+    let [dial] = commands(&section, "rasdial")[..] else {
+        panic!("one rasdial command expected");
+    };
+    let (words, _) = split_command(dial);
+    let mut seen = dial_and_interrupt_multilink(&lab, &words);
+    // The two links' steps interleave by timing; the README lists them sorted.
+    let last = seen.split_off(seen.len() - 2);
+    seen[1..].sort();
+    let mut expected: Vec<&str> = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README's output block")
+        .lines()
+        .filter(|line| !line.starts_with("^C"))
+        .collect();
+    let expected_last = expected.split_off(expected.len() - 2);
+    expected[1..].sort();
+    assert_eq!(seen, expected);
+    assert_eq!(last, expected_last);
+    let _ = server.kill();
+    let _ = server.wait();
+    // One server process bundled both calls (RFC 1990 §5.1.3).
+    let log = std::fs::read_to_string(dir.join("server.log")).expect("server.log");
+    let joined: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("the link joined a bundle"))
+        .collect();
+    assert_eq!(joined.len(), 2, "{log}");
+    assert!(joined[1].contains("created=false"), "{log}");
+    assert!(!log.contains(PASSWORD), "the password is in server.log");
+    drop(lab);
+}
+
+/// As [`dial_and_interrupt`], without its single-modem log checks.
+fn dial_and_interrupt_multilink(lab: &Lab, words: &[String]) -> Vec<String> {
+    let mut child = lab.command(words).spawn().expect("start rasdial");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).expect("read") > 0 {
+        seen.push(line.trim_end().to_owned());
+        line.clear();
+        if seen
+            .last()
+            .is_some_and(|l| l == "Command completed successfully.")
+        {
+            break;
+        }
+    }
+    let pid = child.id().to_string();
+    let interrupted = Command::new("kill").args(["-INT", &pid]).status();
+    assert!(interrupted.is_ok_and(|s| s.success()), "kill -INT failed");
+    let status = wait_with_limit(&mut child, "rasdial after Ctrl-C");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("read");
+    assert_eq!(status.code(), Some(0), "{seen:?} rest of output: {rest}");
+    assert!(rest.contains("Disconnected from Lab ISP."), "{rest}");
+    seen
+}

@@ -165,7 +165,10 @@ fn recording_notifier(
             let _ = ras.hang_up(handle);
             let _ = tx.send(Seen::HungUp);
         }
-        let control = if entering && app.stop_at == Some(state) {
+        let control = if entering
+            && app.stop_at == Some(state)
+            && app.stop_subentry.is_none_or(|only| only == subentry)
+        {
             let _ = tx.send(Seen::Stopped);
             NotifyControl::Stop
         } else {
@@ -558,6 +561,8 @@ impl StatusResult {
 struct Dialed {
     handle: Option<HRasConn>,
     inbox: Option<Inbox>,
+    /// Its RASCN_* events (RasConnectionNotification).
+    rascn: Option<std::sync::mpsc::Receiver<ras_engine::api::ConnectionNotification>>,
     trace: Vec<TraceLine>,
     /// The last notifier call has returned.
     idle: bool,
@@ -583,8 +588,23 @@ impl Dialed {
     fn reached(&self, state: RasConnState) -> bool {
         self.idle
             && self.trace.iter().any(|line| {
-                line.error != 0 || line.state == state || line.state == RasConnState::Connected
+                // A multilink link's failure does not end the dial (rule 26).
+                (line.error != 0 && line.state != RasConnState::SubEntryDisconnected)
+                    || line.state == state
+                    || line.state == RasConnState::Connected
             })
+    }
+}
+
+/// A RASCN_* flag as the program log names it.
+fn rascn_name(flag: u32) -> &'static str {
+    use ras_engine::api::rascn;
+    match flag {
+        rascn::CONNECTION => "Connection",
+        rascn::DISCONNECTION => "Disconnection",
+        rascn::BANDWIDTH_ADDED => "BandwidthAdded",
+        rascn::BANDWIDTH_REMOVED => "BandwidthRemoved",
+        _ => "other",
     }
 }
 
@@ -648,11 +668,14 @@ fn run_program(
                     ),
                 };
                 log.push(format!("dial {name}: {line}"));
+                let rascn = handle
+                    .and_then(|handle| ras.connection_notification(Some(handle), u32::MAX).ok());
                 dials.insert(
                     name.clone(),
                     Dialed {
                         handle,
                         inbox,
+                        rascn,
                         trace: Vec::new(),
                         idle: true,
                     },
@@ -708,6 +731,45 @@ fn run_program(
             Step::Released(name) => {
                 ras.wait_released(handle_of(&dials, name));
                 log.push(format!("released {name}"));
+            }
+            Step::Send { name, octets } => {
+                let handle = handle_of(&dials, name);
+                let packet = [0x45; 1000];
+                let result = (0..octets.div_ceil(1000))
+                    .map(|_| ras.send_packet(handle, 0x0021, &packet))
+                    .find_map(Result::err)
+                    .map_or_else(|| "ok".to_owned(), error_name);
+                log.push(format!("send {name} {octets}: {result}"));
+            }
+            Step::Notifications(name) => {
+                let events: Vec<&str> = dials
+                    .get(name)
+                    .and_then(|dialed| dialed.rascn.as_ref())
+                    .map(|events| events.try_iter().map(|n| rascn_name(n.flag)).collect())
+                    .unwrap_or_default();
+                log.push(format!("notifications {name}: [{}]", events.join(", ")));
+            }
+            Step::SubEntry {
+                name,
+                index,
+                handle_name,
+            } => {
+                let (handle, result) =
+                    match ras.get_subentry_handle(handle_of(&dials, name), *index) {
+                        Ok(handle) => (Some(handle), format!("h{}", handle.value())),
+                        Err(error) => (None, error_name(error)),
+                    };
+                log.push(format!("subentry {name} {index}: {result}"));
+                dials.insert(
+                    handle_name.clone(),
+                    Dialed {
+                        handle,
+                        inbox: None,
+                        rascn: None,
+                        trace: Vec::new(),
+                        idle: true,
+                    },
+                );
             }
         }
     }

@@ -9,13 +9,14 @@ use std::fmt;
 
 use ras_engine::api::{DialExtensions, DialParams, EngineConfig, rdeopt};
 use ras_engine::phonebook::{
-    AuthRestrictions, CallbackMode, Device, DeviceKind, Entry, Phonebook, Setting,
+    AuthRestrictions, CallbackMode, DEFAULT_CONNECT_BPS, Device, DeviceKind, DialMode, Entry,
+    LinkDetails, Phonebook, Setting, SubEntry,
 };
 use ras_engine::ras::{RasConnState, RasError};
 
 use sansio::{LinePeer, TimeScale};
 
-use crate::scenario::{DialResult, EntrySpec, Resume, Scenario, TerminalAt};
+use crate::scenario::{DialModeSpec, DialResult, EntrySpec, Resume, Scenario, TerminalAt};
 use crate::trace::{StatusLine, TraceLine};
 
 /// Which driver runs the machines (DESIGN §2).
@@ -87,6 +88,8 @@ pub struct RunOptions {
 /// Connected, or (still in progress) nothing yet.
 fn settled(state: RasConnState, error: Option<RasError>) -> Option<DialResult> {
     match error {
+        // One link of a multilink dial failed, not the dial (ras-reference §4.5 rule 26).
+        Some(_) if state == RasConnState::SubEntryDisconnected => None,
         Some(error) => Some(DialResult::Failed(error)),
         None if state == RasConnState::Connected => Some(DialResult::Connected),
         None => None,
@@ -195,14 +198,20 @@ fn engine_config(scenario: &Scenario) -> EngineConfig {
 /// [`engine_config`]'s modem response timeout (virtual time).
 const GENEROUS_MODEM_RESPONSE_TIMEOUT: sansio::Duration = sansio::Duration::from_secs(60);
 
-/// The server behind `peer: builtin`: the scenario's scripted PPP server.
-fn builtin_peer(scenario: &Scenario, seed: u32) -> Result<LinePeer, String> {
+/// The server behind `peer: builtin`: the scenario's scripted PPP server, one server
+/// process for the run whose calls share `bundles` (multilink).
+fn builtin_peer(
+    scenario: &Scenario,
+    seed: u32,
+    bundles: &ppp_peer_sim::Bundles,
+) -> Result<LinePeer, String> {
     let script = scenario.file.server.clone().ok_or_else(|| {
         "the dialed number connects to `peer: builtin`, but the scenario has no `server:` script".to_owned()
     })?;
-    Ok(Box::new(ppp_peer_sim::Server::new(
+    Ok(Box::new(ppp_peer_sim::Server::in_process(
         script,
-        seed ^ SERVER_SEED_SALT,
+        ras_engine::ppp::random::Entropy::Seed(seed ^ SERVER_SEED_SALT),
+        bundles,
     )))
 }
 
@@ -242,15 +251,40 @@ fn add_switches(entry: &mut Entry, spec: &EntrySpec, folder: Option<&std::path::
 /// (`devices[0]` is modem 1), with its custom dialer found ([`capi::dialer_path`]).
 fn phonebook(scenario: &Scenario, devices: &[std::path::PathBuf]) -> Result<Phonebook, String> {
     let file = &scenario.file;
+    let device = |modem: u8| {
+        devices
+            .get(usize::from(modem.max(1)) - 1)
+            .or(devices.first())
+            .cloned()
+            .unwrap_or_default()
+    };
     let entries = std::iter::once(&file.entry)
         .chain(&file.entries)
         .map(|spec| {
-            let device = devices
-                .get(usize::from(spec.modem.max(1)) - 1)
-                .or(devices.first())
-                .cloned()
-                .unwrap_or_default();
-            let mut entry = Entry::modem(&spec.name, device, &spec.phone);
+            let mut entry = Entry::modem(&spec.name, device(spec.modem), &spec.phone);
+            entry.dial_mode = match spec.dial_mode {
+                DialModeSpec::First => DialMode::FirstAvailable,
+                DialModeSpec::All => DialMode::All,
+                DialModeSpec::AsNeeded => DialMode::AsNeeded,
+            };
+            entry.bandwidth.dial_percent = spec.dial_extra.map(|t| t.percent);
+            entry.bandwidth.dial_seconds = spec.dial_extra.map(|t| t.seconds);
+            entry.bandwidth.hang_up_percent = spec.hang_up_extra.map(|t| t.percent);
+            entry.bandwidth.hang_up_seconds = spec.hang_up_extra.map(|t| t.seconds);
+            entry.subentries = spec
+                .subentries
+                .iter()
+                .map(|link| {
+                    let device = device(link.modem);
+                    SubEntry {
+                        device_name: device.display().to_string(),
+                        device,
+                        phone_numbers: vec![link.phone.clone()],
+                        connect_bps: DEFAULT_CONNECT_BPS,
+                        link: LinkDetails::modem(),
+                    }
+                })
+                .collect();
             entry.auth_restrictions = spec.auth_restrictions.map(AuthRestrictions);
             entry.callback_mode = match spec.callback_mode {
                 0 => CallbackMode::NoCallback,

@@ -78,9 +78,12 @@ pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, St
     let capture_dir = options.capture.then(CaptureDir::create).transpose()?;
     config.capture_dir = capture_dir.as_ref().map(|dir| dir.0.clone());
     let factory_scenario = Arc::new(scenario.clone());
+    // One server process for every modem's calls (multilink bundles span them).
+    let bundles = ppp_peer_sim::Bundles::default();
     let peers = move || -> modem_sim::realtime::PeerFactory {
         let scenario = Arc::clone(&factory_scenario);
-        Box::new(move |_call: &CallInfo| builtin_peer(&scenario, scenario.file.seed))
+        let bundles = bundles.clone();
+        Box::new(move |_call: &CallInfo| builtin_peer(&scenario, scenario.file.seed, &bundles))
     };
     // One exchange: a callback reaches whichever modem owns the number.
     let exchange = Exchange::default();

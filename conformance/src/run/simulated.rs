@@ -81,9 +81,10 @@ fn play_in_lab(
 ) -> Result<(Record, Lab), String> {
     let devices: Vec<PathBuf> = (1..=scenario.file.modems.max(1)).map(device).collect();
     let peer_scenario = scenario.clone();
+    let bundles = ppp_peer_sim::Bundles::default();
     let mut builder = Lab::builder(engine_config(scenario))
         .peers(Box::new(move |_call| {
-            builtin_peer(&peer_scenario, peer_scenario.file.seed)
+            builtin_peer(&peer_scenario, peer_scenario.file.seed, &bundles)
         }))
         .capture(options.capture)
         .delays(delays);

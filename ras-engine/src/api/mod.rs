@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sansio::{Duration, Instant, TimeScale};
 
-pub use self::core::{Action, Delivery, RasCore};
+pub use self::core::{Action, ConnectionNotification, Delivery, RasCore};
 
 pub use notifier::{
     Dispatcher, Notifier, NotifyControl, RasDialFunc, RasDialFunc1, RasDialFunc2, WM_RASDIALEVENT,
@@ -22,12 +22,28 @@ pub use notifier::{
 
 use crate::driver;
 use crate::hayes::DialerConfig;
-use crate::phonebook::{AuthRestrictions, CallbackMode, Entry, Phonebook, SwitchPosition};
+use crate::phonebook::{
+    AuthRestrictions, CallbackMode, Entry, Phonebook, SubEntryProperties, SwitchPosition,
+};
 use crate::ppp::cbcp::CbcpClientConfig;
-use crate::ppp::random::Entropy;
+use crate::ppp::lcp::MultilinkConfig;
+use crate::ppp::random::{Entropy, Random};
+use crate::ppp::wire::lcp::{EndpointClass, EndpointDiscriminator};
 use crate::ppp::{AuthProtocol, ClientConfig, EapAnswer, EapMethod, EapPeerConfig, EapPrompt};
 use crate::ras::{ASK_FOR_NUMBER, DialPlan, RasConnState, RasError, is_valid_callback_number};
 use crate::script::DialScript;
+
+/// `RASCN_*` flags of `RasConnectionNotification` (ras-reference §3.6, H1, D9).
+pub mod rascn {
+    /// A connection is created (it reached Connected).
+    pub const CONNECTION: u32 = 0x0000_0001;
+    /// The connection ends; for multilink, only once every subentry is down (rule 28).
+    pub const DISCONNECTION: u32 = 0x0000_0002;
+    /// A subentry of a multilink connection connects (after the connection is up).
+    pub const BANDWIDTH_ADDED: u32 = 0x0000_0004;
+    /// A subentry of a multilink connection disconnects.
+    pub const BANDWIDTH_REMOVED: u32 = 0x0000_0008;
+}
 
 /// `RDEOPT_*` flags of `RASDIALEXTENSIONS.dwfOptions` (ras-reference §3.3, H1).
 pub mod rdeopt {
@@ -322,6 +338,10 @@ impl DialPlan {
                 None => implemented,
             },
             eap,
+            multilink: entry.negotiates_multilink().then(|| MultilinkConfig {
+                discriminator: Some(endpoint_discriminator(config.entropy(handle))),
+                ..MultilinkConfig::default()
+            }),
             ..defaults
         };
         Ok(DialPlan {
@@ -342,7 +362,51 @@ impl DialPlan {
             script: None,
         })
     }
+
+    /// The plan of link `subentry` (1-based) of a multilink dial whose link 1 is `self`:
+    /// its RASSUBENTRY's number (the entry's, with `SharedPhoneNumbers=1`) and device name, its
+    /// own magic numbers (`handle` is the link's), the same credentials and the same
+    /// Endpoint Discriminator (RFC 1990 §5.1.3: one system, one discriminator).
+    pub fn link(
+        &self,
+        entry: &Entry,
+        subentry: u32,
+        config: &EngineConfig,
+        handle: HRasConn,
+    ) -> Result<DialPlan, RasError> {
+        let mut plan = self.clone();
+        plan.subentry = subentry;
+        if subentry == 1 {
+            return Ok(plan);
+        }
+        let link = entry
+            .subentry_properties(subentry as usize)
+            .ok_or(RasError::ERROR_NO_MORE_ITEMS)?;
+        if link.local_phone_number.is_empty() {
+            return Err(RasError::ERROR_BAD_PHONE_NUMBER);
+        }
+        crate::ras::limits::check_phone_number(&link.local_phone_number)?;
+        plan.dialer.number = link.local_phone_number;
+        plan.device_name = link.device_name;
+        plan.ppp.entropy = config.entropy(handle);
+        Ok(plan)
+    }
 }
+
+/// Our Endpoint Discriminator (RFC 1990 §5.1.3): class 1, Locally Assigned Address, eight
+/// octets drawn once per connection [inferred: Windows' choice of class is undocumented;
+/// any value works as long as every link of the connection sends the same one].
+fn endpoint_discriminator(entropy: Entropy) -> EndpointDiscriminator {
+    let mut address = vec![0; 8];
+    Random::from_entropy(entropy, ENDPOINT_DISCRIMINATOR_SALT).fill(&mut address);
+    EndpointDiscriminator {
+        class: EndpointClass::Local,
+        address,
+    }
+}
+
+/// Keeps the discriminator's random stream apart from the link's magic numbers.
+const ENDPOINT_DISCRIMINATOR_SALT: u64 = 0x4d50_4544; // "MPED"
 
 /// The callback delay the dialer asks for in CBCP (MS-CBCP §2.2.4.2: the caller states
 /// the delay it needs): time for the modem to drop the call and be reset before the
@@ -566,9 +630,59 @@ impl Ras {
             .wait(&mut |core| core.connect_status(handle).is_err());
     }
 
-    /// `RasGetConnectStatus`.
+    /// `RasGetConnectStatus`, on a connection's handle or a subentry handle (that link's
+    /// own state).
     pub fn connect_status(&self, handle: HRasConn) -> Result<ConnectStatus, RasError> {
         self.shared.core.lock().connect_status(handle)
+    }
+
+    /// Send a network-layer packet on `handle` (its PPP protocol number, 0x0021 for an
+    /// IPv4 datagram, and its information): an in-process data path, no network interface.
+    /// Over a multilink connection it is fragmented across the links with MP sequence
+    /// numbers (RFC 1990 §3). ERROR_PORT_NOT_OPEN when the connection cannot carry it.
+    pub fn send_packet(
+        &self,
+        handle: HRasConn,
+        protocol: u16,
+        information: &[u8],
+    ) -> Result<(), RasError> {
+        self.call(|core, now| core.send_packet(now, handle, protocol, information))
+    }
+
+    /// The next network-layer packet `handle` received (reassembled in sequence over a
+    /// multilink connection), if one is waiting: its protocol number and information.
+    pub fn receive_packet(&self, handle: HRasConn) -> Result<Option<(u16, Vec<u8>)>, RasError> {
+        self.shared.core.lock().receive_packet(handle)
+    }
+
+    /// `RasConnectionNotification` (ras-reference §3.6, §4.5 rules 27–28): the
+    /// [`rascn`] events in `flags` of `handle` (`None`: of every connection) arrive on the
+    /// returned receiver (Windows signals an event object instead). A dial-as-needed
+    /// connection reports the links it adds and drops here, not to the RasDial notifier.
+    pub fn connection_notification(
+        &self,
+        handle: Option<HRasConn>,
+        flags: u32,
+    ) -> Result<std::sync::mpsc::Receiver<ConnectionNotification>, RasError> {
+        self.shared
+            .core
+            .lock()
+            .connection_notification(handle, flags)
+    }
+
+    /// `RasGetSubEntryHandle` (ras-reference §4.4 rule 22): the handle of link
+    /// `sub_entry` (1-based) of `handle`, which [`Ras::hang_up`] drops alone.
+    /// ERROR_INVALID_HANDLE, ERROR_PORT_NOT_OPEN (that link is not connected) or
+    /// ERROR_NO_MORE_ITEMS (no such subentry).
+    pub fn get_subentry_handle(
+        &self,
+        handle: HRasConn,
+        sub_entry: u32,
+    ) -> Result<HRasConn, RasError> {
+        self.shared
+            .core
+            .lock()
+            .get_subentry_handle(handle, sub_entry)
     }
 
     /// `RasEnumConnections`: connections that are connected (NT-family behaviour,
@@ -576,6 +690,22 @@ impl Ras {
     pub fn enum_connections(&self) -> Vec<RasConn> {
         self.shared.core.lock().enum_connections()
     }
+}
+
+/// `RasGetSubEntryProperties` (ras-reference §3.6): RASSUBENTRY of link `sub_entry`
+/// (1-based) of `entry_name`. ERROR_CANNOT_FIND_PHONEBOOK_ENTRY for an unknown entry,
+/// ERROR_NO_MORE_ITEMS for an index the entry has no link for [inferred: the seeds give
+/// no code; rule 22 uses it for the same case].
+pub fn get_subentry_properties(
+    phonebook: &Phonebook,
+    entry_name: &str,
+    sub_entry: u32,
+) -> Result<SubEntryProperties, RasError> {
+    phonebook
+        .entry(entry_name)
+        .ok_or(RasError::ERROR_CANNOT_FIND_PHONEBOOK_ENTRY)?
+        .subentry_properties(sub_entry as usize)
+        .ok_or(RasError::ERROR_NO_MORE_ITEMS)
 }
 
 /// `RasEnumEntries`: the entry names of `phonebook`, in file order.

@@ -74,6 +74,9 @@ pub struct Dispatcher {
     handle: HRasConn,
     callback_id: usize,
     ended: bool,
+    /// A multilink connection's flow (ras-reference §4.5 rule 26): see
+    /// [`Dispatcher::multilink`].
+    multilink: bool,
     /// Set by RasHangUp: a notification not yet begun is not delivered (§4.1 rule 3c).
     cancelled: Arc<AtomicBool>,
 }
@@ -86,8 +89,21 @@ impl Dispatcher {
             handle,
             callback_id,
             ended: false,
+            multilink: false,
             cancelled: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The flow of a multilink (dial-all) connection: a link's failure,
+    /// SubEntryDisconnected with its error, does not end it; and a RasDialFunc2, the
+    /// notifier made for multilink, goes on hearing of its links after Connected:
+    /// SubEntryDisconnected for each link that drops, the last one ending the flow
+    /// [inferred: the seeds only say each notification carries the subentry]. RasDialFunc
+    /// and RasDialFunc1 receive the same states without a subentry (they cannot tell the
+    /// links apart) and, as for any dial, nothing after Connected.
+    pub fn multilink(mut self, on: bool) -> Self {
+        self.multilink = on;
+        self
     }
 
     /// The same, cancelled when `cancelled` is set (the connection's hang-up flag).
@@ -116,8 +132,12 @@ impl Dispatcher {
             return false;
         }
         let error = n.error.map_or(0, |e| e.code());
-        // §4.1 rule 3: Connected and any error end the flow.
-        self.ended = n.error.is_some() || n.state == RasConnState::Connected;
+        // §4.1 rule 3: Connected and any error end the flow; a multilink link's failure
+        // does not, nor does Connected for a multilink RasDialFunc2 (see `multilink`).
+        let link_report = self.multilink && n.state == RasConnState::SubEntryDisconnected;
+        let keeps_listening = self.multilink && matches!(self.notifier, Notifier::Func2(_));
+        self.ended = (n.error.is_some() && !link_report)
+            || (n.state == RasConnState::Connected && !keeps_listening);
         match &mut self.notifier {
             Notifier::Func(f) => f(WM_RASDIALEVENT, n.state, error),
             Notifier::Func1(f) => f(

@@ -442,6 +442,20 @@ impl Entry {
         lookup(&self.settings, key)
     }
 
+    /// Whether a dial of this entry negotiates PPP Multilink (RFC 1990 MRRU): a dial-all
+    /// or dial-as-needed entry with more than one link, or `NegotiateMultilinkAlways=1`
+    /// (ras-reference §6.2).
+    pub fn negotiates_multilink(&self) -> bool {
+        (self.dial_mode != DialMode::FirstAvailable && !self.subentries.is_empty())
+            || self.setting("NegotiateMultilinkAlways") == Some("1")
+    }
+
+    /// Whether a dial of this entry brings up every link at once (RASEDM_DialAll with
+    /// subentries, ras-reference §3.6).
+    pub fn dials_all(&self) -> bool {
+        self.dial_mode == DialMode::All && !self.subentries.is_empty()
+    }
+
     /// The domain stored with the entry, which `szDomain = "*"` stands for (ras-reference
     /// §3.2). Windows keeps it with the entry's saved dial parameters, outside the `.pbk`
     /// file; here it is the entry's `Domain=` key [inferred], empty when there is none.

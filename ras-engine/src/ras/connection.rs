@@ -61,6 +61,8 @@ use super::{RasConnState, RasError};
 use crate::hayes::{
     CarrierWatch, DialFailure, Dialer, DialerConfig, DialerEvent, ResultCode, Stage,
 };
+use crate::ppp::lcp::MultilinkAgreement;
+use crate::ppp::wire::Protocol;
 use crate::ppp::{
     Client, ClientConfig, ClientEvent, EapAnswer, EapPrompt, LinkDownReason, Phase as PppPhase,
 };
@@ -222,6 +224,8 @@ pub struct Connection {
     error: Option<RasError>,
     /// Watches the line for the modem's `NO CARRIER` once it has connected.
     carrier: CarrierWatch,
+    /// The line rate the modem reported (`CONNECT <rate>`), in bit/s.
+    line_rate: Option<u32>,
     /// When PPP must have reached `Connected` by (none while paused).
     ppp_deadline: Option<Instant>,
     /// The dial is waiting in a paused state for the application.
@@ -247,6 +251,7 @@ impl Connection {
             state: RasConnState::OpenPort,
             error: None,
             carrier: CarrierWatch::default(),
+            line_rate: None,
             ppp_deadline: None,
             paused: None,
             callback: Callback::None,
@@ -273,6 +278,37 @@ impl Connection {
     /// The plan this connection dials.
     pub fn plan(&self) -> &DialPlan {
         &self.plan
+    }
+
+    /// Multilink as LCP agreed it on this link (RFC 1990 §5.1.1), while PPP runs; `None`
+    /// when the server refused it or it was not asked for.
+    pub fn multilink(&self) -> Option<MultilinkAgreement> {
+        match &self.phase {
+            Phase::Ppp(client) | Phase::Connected(client) => client.multilink(),
+            _ => None,
+        }
+    }
+
+    /// Send a network-layer frame (IPv4, or a Multilink fragment on a multilink link)
+    /// once connected; `false` (nothing sent) otherwise.
+    pub fn send_datagram(&mut self, protocol: Protocol, information: &[u8]) -> bool {
+        match &mut self.phase {
+            Phase::Connected(client) => client.send_datagram(protocol, information),
+            _ => false,
+        }
+    }
+
+    /// The next network-layer frame the link received since it connected.
+    pub fn poll_datagram(&mut self) -> Option<(Protocol, Vec<u8>)> {
+        match &mut self.phase {
+            Phase::Connected(client) => client.poll_datagram(),
+            _ => None,
+        }
+    }
+
+    /// The line rate the modem reported when it connected (`CONNECT <rate>`), in bit/s.
+    pub fn line_rate(&self) -> Option<u32> {
+        self.line_rate
     }
 
     /// Whether events are waiting to be polled.
@@ -718,7 +754,8 @@ impl Connection {
 
     fn on_dialer_event(&mut self, now: Instant, event: DialerEvent) {
         match event {
-            DialerEvent::Connected { data, .. } => {
+            DialerEvent::Connected { data, rate } => {
+                self.line_rate = rate;
                 if let Callback::Agreed { .. } = self.callback {
                     // The server's call: straight to PPP (ReAuthenticate).
                     self.callback = Callback::CalledBack;

@@ -48,6 +48,8 @@ impl RasError {
     pub const ERROR_INVALID_PARAMETER: RasError = RasError(87);
     /// `ERROR_INSUFFICIENT_BUFFER` (Win32).
     pub const ERROR_INSUFFICIENT_BUFFER: RasError = RasError(122);
+    /// `ERROR_NO_MORE_ITEMS` (Win32).
+    pub const ERROR_NO_MORE_ITEMS: RasError = RasError(259);
 
     /// The error with this number (any number: unknown ones print as such).
     pub const fn from_code(code: u32) -> Self {

@@ -273,16 +273,28 @@ async fn dial_and_hold(
             return fail(error.error);
         }
     };
+    let mut connecting = false;
     loop {
         tokio::select! {
             notification = notifications.recv() => match notification {
                 Some((state, 0)) => {
-                    if let Some(line) = cli::progress_line(state, entry) {
+                    // "Connecting to ENTRY..." once, though each link of a multilink
+                    // entry opens its port [inferred].
+                    let again = state == RasConnState::OpenPort && std::mem::replace(&mut connecting, true);
+                    if let Some(line) = cli::progress_line(state, entry).filter(|_| !again) {
                         say(&line);
                     }
                     if state == RasConnState::Connected {
                         break;
                     }
+                }
+                // One link of a multilink entry failed, not the dial (ras-reference §4.5
+                // rule 26): the others go on.
+                Some((RasConnState::SubEntryDisconnected, code)) => {
+                    complain(format_args!(
+                        "a link failed: {}",
+                        RasError::from_code(code)
+                    ));
                 }
                 Some((_, code)) => {
                     let _ = ras.hang_up(handle);
