@@ -50,7 +50,7 @@ pub fn record_file(path: &Path, name: &str) -> Result<String, RecordError> {
     for driver in Driver::BOTH {
         records.push(run(&scenario, driver).map_err(|e| RecordError::Run(e.to_string()))?);
     }
-    let disagreements = compare_drivers(&records[0], &records[1]);
+    let disagreements = compare_drivers(&scenario, &records[0], &records[1]);
     if !disagreements.is_empty() {
         let mut why = String::new();
         for mismatch in disagreements {

@@ -121,7 +121,7 @@ pub struct EntrySpec {
 }
 
 /// A dial-as-needed threshold: `{percent: 75, seconds: 5}`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdSpec {
     /// Percent of the connection's bandwidth.
@@ -131,7 +131,7 @@ pub struct ThresholdSpec {
 }
 
 /// `DialMode=` as a scenario names it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DialModeSpec {
     /// 0: the first available link.
@@ -144,7 +144,7 @@ pub enum DialModeSpec {
 }
 
 /// A link of a multilink entry beyond the first.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SubEntrySpec {
     /// Which modem (1-based) the link's `Port=` names.

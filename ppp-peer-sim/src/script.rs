@@ -425,7 +425,7 @@ pub struct Script {
 
 /// `multilink: {accept: true, max-links: N, bap: true, mrru: 1500}`: whether the server
 /// takes part in PPP Multilink (RFC 1990) and how far.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Multilink {
     /// Ack the client's MRRU and Endpoint Discriminator, send our own: the link may join a
@@ -524,6 +524,7 @@ struct RawScript {
     /// A text login before PPP.
     #[schemars(with = "Option<LoginScript>")]
     login: Option<Spanned<LoginScript>>,
+    /// Multilink (RFC 1990); refused by default.
     #[serde(default)]
     multilink: Multilink,
 }
