@@ -13,6 +13,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "build_codes.rs"]
+mod build_codes;
+
 /// The example C dialers, by source file; each becomes `lib{name}.so`.
 const C_DIALERS: [&str; 2] = ["predial_dialer", "no_entry_point"];
 
@@ -23,6 +26,12 @@ fn main() {
         println!("cargo::warning=OUT_DIR is not set: the example C dialers were not built");
         return;
     };
+    // The errors and states the engine's source names (conformance coverage/explain); the
+    // crate cannot be built without them.
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    if let Err(error) = build_codes::write(&manifest, &out) {
+        panic!("cannot list the engine's errors and states from its source: {error}");
+    }
     let capi = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("ras-capi");

@@ -59,6 +59,46 @@ struct Cli {
 enum Command {
     /// Run scenarios and report one line each, then `N passed, M failed`.
     Run(RunArgs),
+    /// Print the JSON Schema of a scenario, a network file or a server script (derived
+    /// from the types the files are read into; also in the repository's `schemas/`).
+    Schema {
+        /// Which file's schema.
+        #[arg(value_enum, default_value = "scenario")]
+        kind: conformance::schema::SchemaKind,
+    },
+    /// Run a scenario under both drivers and write what they observed into its `expect:`
+    /// (result and trace, or a program's log and traces; status and calls where the file
+    /// has them), refusing when the drivers disagree. Only `expect:` is rewritten: comments
+    /// and key order elsewhere stay; inside it the recorded keys are rewritten in block
+    /// style (comments in them are lost) and `at`/`packets` fragments are kept.
+    Record {
+        /// The scenario file.
+        file: PathBuf,
+    },
+    /// Write a commented scenario template to NAME (`.yaml` added when missing) that
+    /// passes as written; refuses to overwrite a file.
+    New {
+        /// The file to create, e.g. scenarios/modem/slow-answer.
+        name: PathBuf,
+    },
+    /// Explain an error: its number, name and text, whether the engine can report it, and
+    /// which scenarios produce it (each run once, simulated).
+    Explain {
+        /// The error, as a number (676) or a symbol (ERROR_LINE_BUSY).
+        code: String,
+        /// Scenario files or folders (default: the bundled scenarios/).
+        paths: Vec<PathBuf>,
+    },
+    /// List every RASCONNSTATE, every error the engine can produce, each notifier type and
+    /// each server fault with the scenarios that reach it (each run once, simulated),
+    /// marking what none reaches; the last line sums it up.
+    Coverage {
+        /// Scenario files or folders (default: the bundled scenarios/).
+        paths: Vec<PathBuf>,
+        /// Name every scenario, not only the first three.
+        #[arg(long, short)]
+        verbose: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -121,10 +161,92 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let Cli {
-        command: Command::Run(args),
-    } = Cli::parse();
-    run(args)
+    match Cli::parse().command {
+        Command::Run(args) => run(args),
+        Command::Schema { kind } => {
+            say!("{}", kind.text().trim_end());
+            ExitCode::SUCCESS
+        }
+        Command::Record { file } => {
+            let name = file
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+            match conformance::record::record_file(&file, &name) {
+                Ok(_) => {
+                    say!("recorded {}", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error @ conformance::record::RecordError::Disagree(_)) => {
+                    complain!("{}: {error}", file.display());
+                    ExitCode::from(EXIT_FAILED)
+                }
+                Err(error) => {
+                    complain!("{}: {error}", file.display());
+                    ExitCode::from(EXIT_BAD_SCENARIO)
+                }
+            }
+        }
+        Command::New { name } => {
+            let file = if name.extension().is_some() {
+                name
+            } else {
+                name.with_extension("yaml")
+            };
+            let text =
+                conformance::template::template(&file, &conformance::bundled_scenario_schema());
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&file)
+                .and_then(|mut out| std::io::Write::write_all(&mut out, text.as_bytes()));
+            match written {
+                Ok(()) => {
+                    say!("wrote {}", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    complain!("{}: {error}", file.display());
+                    ExitCode::from(EXIT_BAD_SCENARIO)
+                }
+            }
+        }
+        Command::Explain { code, paths } => authoring(&paths, |coverage| {
+            let error = code
+                .parse::<ras_engine::ras::RasError>()
+                .map_err(|e| e.to_string())?;
+            Ok(conformance::coverage::explain(error, coverage))
+        }),
+        Command::Coverage { paths, verbose } => {
+            authoring(&paths, |coverage| Ok(coverage.report(verbose)))
+        }
+    }
+}
+
+/// Load the scenarios under `paths`, collect their coverage, and print what `say` makes
+/// of it; a bad scenario file or a bad argument exits 2.
+fn authoring(
+    paths: &[PathBuf],
+    say: impl FnOnce(&conformance::coverage::Coverage) -> Result<String, String>,
+) -> ExitCode {
+    let (scenarios, bad) = conformance::scenario::load_all(paths);
+    for (file, why) in &bad {
+        complain!("{}: {why}", file.display());
+    }
+    let coverage = conformance::coverage::collect(&scenarios);
+    match say(&coverage) {
+        Ok(text) if bad.is_empty() => {
+            say!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Ok(text) => {
+            say!("{}", text.trim_end());
+            ExitCode::from(EXIT_BAD_SCENARIO)
+        }
+        Err(message) => {
+            complain!("{message}");
+            ExitCode::from(EXIT_BAD_SCENARIO)
+        }
+    }
 }
 
 fn run(args: RunArgs) -> ExitCode {

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
@@ -14,7 +15,7 @@ use ras_engine::ras::{RasConnState, RasError};
 use crate::trace::{StatusLine, StatusPoint, TraceLine};
 
 /// One scenario file, as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ScenarioFile {
     /// What the scenario shows, in a sentence.
@@ -36,6 +37,7 @@ pub struct ScenarioFile {
     /// The application as a sequence of RAS calls (see scenarios/README.md), instead of
     /// the single dial of `dial` and `app`.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
     pub program: Option<Vec<Spanned<String>>>,
     /// The dial parameters and the notifier.
     #[serde(default)]
@@ -59,7 +61,7 @@ pub struct ScenarioFile {
 }
 
 /// The entry to dial.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EntrySpec {
     /// Entry name.
@@ -119,7 +121,7 @@ pub struct EntrySpec {
 }
 
 /// A dial-as-needed threshold: `{percent: 75, seconds: 5}`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdSpec {
     /// Percent of the connection's bandwidth.
@@ -129,7 +131,7 @@ pub struct ThresholdSpec {
 }
 
 /// `DialMode=` as a scenario names it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DialModeSpec {
     /// 0: the first available link.
@@ -142,7 +144,7 @@ pub enum DialModeSpec {
 }
 
 /// A link of a multilink entry beyond the first.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SubEntrySpec {
     /// Which modem (1-based) the link's `Port=` names.
@@ -152,7 +154,7 @@ pub struct SubEntrySpec {
 }
 
 /// Where an entry's terminal window comes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TerminalAt {
     /// Before the modem dials.
@@ -192,7 +194,7 @@ impl Default for EntrySpec {
 }
 
 /// `RASDIALPARAMS` and the notifier type.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DialSpec {
     /// `szUserName`.
@@ -231,7 +233,7 @@ pub struct DialSpec {
 }
 
 /// The API a scenario's application dials through.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Api {
     /// `Ras::dial`, as `rasdial` and other Rust programs call it (ras-reference §4.5 rule
@@ -244,25 +246,28 @@ pub enum Api {
 }
 
 /// Engine options a scenario may set.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EngineSpec {
     /// What `NO CARRIER` after a dial is reported as (default 679; 678 is the other
     /// reading of ras-reference §4.6).
     #[serde(default)]
+    #[schemars(with = "Option<ResultValue>")]
     pub no_carrier: Option<Spanned<ResultValue>>,
 }
 
 /// The application's actions, each taken inside the notifier when the named state is
 /// entered.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AppSpec {
     /// Call RasHangUp (needs a notifier that is given the handle: func1 or func2).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub hang_up_at: Option<Spanned<String>>,
     /// Return 0 from RasDialFunc2 (func2 only).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub stop_at: Option<Spanned<String>>,
     /// Call RasHangUp inside the notifier call that reports the dial's error (func1 or
     /// func2).
@@ -280,10 +285,11 @@ pub struct AppSpec {
 }
 
 /// A notifier that takes its time.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SlowSpec {
     /// The state whose entry notification is slow.
+    #[schemars(with = "String")]
     pub state: Spanned<String>,
     /// How long the notifier takes, in (virtual) seconds.
     pub seconds: u32,
@@ -292,7 +298,7 @@ pub struct SlowSpec {
 /// The `RASDIALPARAMS` fields an application changes before resuming (ras-reference §4.3
 /// rule 15): new credentials after RetryAuthentication, the new password after
 /// PasswordExpired. Fields left out keep their value.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Resume {
     /// `szUserName`.
@@ -313,7 +319,7 @@ pub struct Resume {
 }
 
 /// The user's answer to the EAP method (RasInvokeEapUI): exactly one of the forms.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub enum EapAnswerSpec {
     /// `{token: "123456"}`: a Generic Token Card's one-time token.
@@ -332,7 +338,7 @@ pub enum EapAnswerSpec {
 }
 
 /// One thing the user does on the terminal window.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub enum TerminalStep {
     /// `{wait: "login: "}`: read until the line has shown this text.
@@ -342,7 +348,7 @@ pub enum TerminalStep {
 }
 
 /// `dwNotifierType`, or none for a synchronous dial.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum NotifierKind {
     /// No notifier: a synchronous dial that returns when connected or failed.
@@ -359,7 +365,7 @@ pub enum NotifierKind {
 }
 
 /// A result as written: `connected`, an error number or an error symbol.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ResultValue {
     /// A number.
@@ -369,12 +375,13 @@ pub enum ResultValue {
 }
 
 /// The expectations, as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ExpectSpec {
     /// `connected`, `hung-up`, or the error the dial ends with (also an error RasDial
     /// returns at once). Required unless the scenario has a `program`.
     #[serde(default)]
+    #[schemars(with = "Option<ResultValue>")]
     pub result: Option<Spanned<ResultValue>>,
     /// Every notifier call with all its arguments, e.g.
     /// `RasDialFunc2(7, 1, h1, WM_RASDIALEVENT, OpenPort, 0, 0)`.
@@ -393,13 +400,16 @@ pub struct ExpectSpec {
     pub log: Option<Vec<String>>,
     /// A `program`'s notification traces, by dial name.
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, Vec<String>>>")]
     pub traces: Option<std::collections::BTreeMap<String, Vec<Spanned<String>>>>,
     /// The exact notification trace.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
     pub trace: Option<Vec<Spanned<String>>>,
     /// `RasGetConnectStatus` calls, in order: where the application asks and what it
     /// gets (`settled: ConnectDevice 676`). The application asks at exactly these points.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
     pub status: Option<Vec<Spanned<String>>>,
 }
 
@@ -1191,6 +1201,38 @@ pub fn scenario_name(root: &Path, path: &Path) -> String {
         .with_extension("")
         .to_string_lossy()
         .replace('\\', "/")
+}
+
+/// Every scenario under `roots` (the bundled ones when empty), each named relative to its
+/// root, and the files that could not be loaded with why.
+pub fn load_all(roots: &[PathBuf]) -> (Vec<Scenario>, Vec<(PathBuf, String)>) {
+    let bundled = [crate::bundled_scenarios()];
+    let roots = if roots.is_empty() {
+        &bundled[..]
+    } else {
+        roots
+    };
+    let mut scenarios = Vec::new();
+    let mut bad = Vec::new();
+    for root in roots {
+        let base = if root.is_dir() {
+            root.clone()
+        } else {
+            root.parent().map(PathBuf::from).unwrap_or_default()
+        };
+        match discover(root) {
+            Ok(files) => {
+                for file in files {
+                    match load(&base, &file) {
+                        Ok(scenario) => scenarios.push(scenario),
+                        Err(error) => bad.push((file, error.to_string())),
+                    }
+                }
+            }
+            Err(error) => bad.push((root.clone(), error.to_string())),
+        }
+    }
+    (scenarios, bad)
 }
 
 /// Every `*.yaml`/`*.yml` file under `path` (or `path` itself if it is a file), sorted.

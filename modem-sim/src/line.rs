@@ -9,11 +9,12 @@ use std::fmt;
 
 use sansio::sim::Pipe;
 use sansio::{DelayScale, Duration, Instant};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 /// How the line between the modems behaves (`line:` in the network file).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct LineConditions {
     /// Deliver bytes no faster than the call's `CONNECT` rate allows, at 10 bits a byte
@@ -53,6 +54,22 @@ impl Probability {
     /// Whether a draw from `rng` lands inside the probability.
     fn happens(self, rng: &mut SplitMix64) -> bool {
         !self.is_zero() && rng.next_u64() < self.0
+    }
+}
+
+/// The schema of what the `Deserialize` below reads: a number in `[0, 1]`.
+impl JsonSchema for Probability {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Probability".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A probability, a number from 0 to 1 (e.g. 1e-5).",
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+        })
     }
 }
 
@@ -171,6 +188,18 @@ mod tests {
 
     fn conditions(yaml: &str) -> LineConditions {
         serde_saphyr::from_str(yaml).unwrap()
+    }
+
+    /// The hand-written schema of [`Probability`] has the bounds its reader keeps.
+    #[test]
+    fn probability_schema_in_step() {
+        let schema = schemars::schema_for!(Probability);
+        let (min, max) = (&schema.as_value()["minimum"], &schema.as_value()["maximum"]);
+        for edge in [min, max] {
+            assert!(serde_saphyr::from_str::<Probability>(&edge.to_string()).is_ok());
+        }
+        assert!(serde_saphyr::from_str::<Probability>("-1e-9").is_err());
+        assert!(serde_saphyr::from_str::<Probability>("1.000001").is_err());
     }
 
     #[test]

@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use sansio::Duration;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::MessageFormatter;
@@ -40,7 +41,7 @@ use serde_saphyr::MessageFormatter;
 use crate::line::LineConditions;
 
 /// The whole phone network the modem is plugged into.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
     /// Whether the line gives dial tone. Without it every dial ends in `NO DIALTONE`.
@@ -115,13 +116,14 @@ pub enum Outcome {
 /// The modem is the only line on its network, so the callback rings it whatever
 /// `number` is; the number is what the answered call reports
 /// ([`crate::ModemEvent::CallConnected`]).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallBack {
     /// The number the network calls.
     pub number: String,
     /// Seconds from the end of the first call to the first RING.
     #[serde(deserialize_with = "seconds")]
+    #[schemars(with = "Seconds")]
     pub after: Duration,
 }
 
@@ -135,6 +137,21 @@ fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Er
 /// Serde adaptor so [`seconds`] can read a map value.
 struct Seconds(Duration);
 
+/// The schema of what [`seconds`] reads.
+impl JsonSchema for Seconds {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Seconds".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A number of seconds (fractions allowed), at least 0.",
+            "type": "number",
+            "minimum": 0
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Seconds {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         seconds(deserializer).map(Seconds)
@@ -147,7 +164,7 @@ impl<'de> Deserialize<'de> for Seconds {
 /// Written in a number's map as `peer: builtin`, `exec: "COMMAND"` or `tcp: "HOST:PORT"`.
 /// The sans-IO modem only carries it along; the realtime driver spawns the process or
 /// opens the connection ([`crate::realtime`]).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum PeerSpec {
     /// Whatever peer the driver was built with (the conformance harness plugs in the
@@ -370,6 +387,34 @@ const CONNECT_KEYS: &[&str] = &[
 mod own_number_tests {
     use super::*;
 
+    /// The hand-written schema of [`Outcome`] names exactly what the visitor reads.
+    #[test]
+    fn outcome_schema_in_step() {
+        let schema = schemars::schema_for!(Outcome);
+        let value = schema.as_value();
+        let bare: Vec<&str> = value["oneOf"][0]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|name| name.as_str().unwrap())
+            .collect();
+        for name in &bare {
+            let outcome: Outcome = serde_saphyr::from_str(name).unwrap();
+            assert!(!matches!(outcome, Outcome::Connect { .. }), "{name}");
+        }
+        assert_eq!(bare.len(), 4, "busy, no-answer, no-carrier, voice");
+        let keys: Vec<&str> = value["oneOf"][1]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = CONNECT_KEYS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+        assert!(serde_saphyr::from_str::<Outcome>("{connect: 1, not-a-key: 1}").is_err());
+    }
+
     #[test]
     fn modems_own_listed_or_derived_numbers() {
         let network = Network::from_yaml("modems: [\"555-0177\"]\n").unwrap();
@@ -384,6 +429,50 @@ mod own_number_tests {
             Network::from_yaml("modems: [\"-\"]\n"),
             Err(NetworkError::EmptyNumber { .. })
         ));
+    }
+}
+
+/// The schema of what [`OutcomeVisitor`] reads, written by hand next to it: a bare name
+/// from [`OUTCOME_NAMES`] or a map with the [`CONNECT_KEYS`] (test `outcome_schema_in_step`).
+impl JsonSchema for Outcome {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Outcome".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = OUTCOME_NAMES
+            .iter()
+            .copied()
+            .filter(|name| !name.starts_with('{'))
+            .collect();
+        let seconds = generator.subschema_for::<Seconds>();
+        json_schema!({
+            "description": "What happens when the number is dialled: busy, no-answer, no-carrier, voice, or a modem answering.",
+            "oneOf": [
+                {"type": "string", "enum": names},
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["connect"],
+                    "properties": {
+                        "connect": {"description": "The line rate reported in `CONNECT <speed>`, bit/s.", "type": "integer", "minimum": 1, "maximum": u32::MAX},
+                        "peer": generator.subschema_for::<PeerSpec>(),
+                        "exec": {"description": "A command whose stdin and stdout are the line (standalone modem-sim only).", "type": "string"},
+                        "tcp": {"description": "HOST:PORT whose connection is the line (standalone modem-sim only).", "type": "string"},
+                        "answer-delay": seconds,
+                        "drop-after-bytes": {"description": "Drop the carrier once this many bytes crossed the call.", "type": "integer", "minimum": 0},
+                        "drop-after-seconds": seconds,
+                        "call-back": generator.subschema_for::<CallBack>()
+                    },
+                    // One far end: `peer`, `exec` or `tcp`, at most one of them.
+                    "not": {"anyOf": [
+                        {"required": ["peer", "exec"]},
+                        {"required": ["peer", "tcp"]},
+                        {"required": ["exec", "tcp"]}
+                    ]}
+                }
+            ]
+        })
     }
 }
 

@@ -17,13 +17,14 @@ use std::num::NonZeroU32;
 
 use ras_ppp::hdlc::{CONTROL_ESCAPE, ESCAPE_XOR, FLAG, TransmitAccm};
 use ras_ppp::lcp::PeerOptionPolicy;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::script::{ScriptError, invalid};
 
 /// One fault step, as written in a script's `faults:` list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fault {
     /// `silent`: read everything and never transmit, nor hang up. A client's LCP gets no

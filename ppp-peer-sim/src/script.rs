@@ -59,6 +59,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -70,7 +71,7 @@ use crate::fault::{Fault, Faults};
 use crate::login::LoginScript;
 
 /// Which authentication the server demands (LCP Authentication-Protocol, RFC 1661 §6.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthMode {
     /// PAP (RFC 1334), the default.
@@ -102,7 +103,7 @@ impl fmt::Display for AuthMode {
 /// What an account does once its password checks out (and its `fail` count is spent).
 /// The MS-CHAPv2 `E=` code each sends is in brackets (RFC 2759 §6); under PAP and CHAP-MD5
 /// every refusal is a plain failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AccountOutcome {
     /// Accepted.
@@ -122,7 +123,7 @@ pub enum AccountOutcome {
 
 /// An account: `name: password`, or `name: {password: ..., fail: N, outcome: ...,
 /// tokens: [...]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Account {
     /// The password (PAP Password, CHAP secret).
@@ -142,8 +143,9 @@ pub struct Account {
 }
 
 /// A callback privilege (MS-CBCP §2.3.1) and how the server then misbehaves, if it does.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(try_from = "RawCallback")]
+#[schemars(with = "RawCallback")]
 pub struct Callback {
     /// What CBCP offers.
     pub privilege: CallbackPrivilege,
@@ -173,15 +175,17 @@ impl Default for Callback {
 }
 
 /// `callback:` as written: `none`, `caller-set`, or a map.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "Callback")]
 enum RawCallback {
     Name(String),
     Map(RawCallbackMap),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "CallbackMap")]
 struct RawCallbackMap {
     server_set: Option<String>,
     #[serde(default)]
@@ -279,9 +283,29 @@ fn deserialize_account<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Acc
 }
 
 /// `users:` as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(transparent)]
-struct RawUsers(#[serde(deserialize_with = "deserialize_users")] BTreeMap<String, Account>);
+#[schemars(rename = "Users")]
+struct RawUsers(
+    #[serde(deserialize_with = "deserialize_users")]
+    #[schemars(schema_with = "users_schema")]
+    BTreeMap<String, Account>,
+);
+
+/// The schema of what [`deserialize_users`] reads, by hand next to it (test
+/// `users_schema_in_step`): each account is a password (a string, or digits YAML reads as
+/// a number) or an [`Account`] map.
+fn users_schema(generator: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [
+                {"description": "The password; the account is accepted.", "type": ["string", "integer"]},
+                generator.subschema_for::<Account>()
+            ]
+        }
+    })
+}
 
 fn deserialize_users<'de, D: Deserializer<'de>>(
     deserializer: D,
@@ -297,7 +321,7 @@ fn deserialize_users<'de, D: Deserializer<'de>>(
 }
 
 /// An EAP method as a script names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum EapMethodName {
     /// MD5-Challenge (RFC 3748 §5.4).
@@ -320,7 +344,7 @@ impl From<EapMethodName> for EapMethod {
 }
 
 /// How the server runs EAP (`eap:`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct EapScript {
     /// Methods offered in order (default `[mschapv2, md5, gtc]`).
@@ -349,7 +373,7 @@ impl Default for EapScript {
 }
 
 /// Addresses IPCP hands out (RFC 1332 §3.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct AddressPlan {
     /// The server's own address (default 10.0.0.1).
@@ -368,9 +392,11 @@ impl Default for AddressPlan {
 }
 
 /// A validated server script. It deserializes (with its checks) wherever a script is
-/// embedded in a larger YAML document, such as a conformance scenario's `server:`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// embedded in a larger YAML document, such as a conformance scenario's `server:`. Its
+/// JSON Schema is that of the script as written (the checks of `TryFrom` are not in it).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(try_from = "RawScript")]
+#[schemars(with = "RawScript")]
 pub struct Script {
     /// Authentication demanded of the client.
     pub auth: AuthMode,
@@ -399,7 +425,7 @@ pub struct Script {
 
 /// `multilink: {accept: true, max-links: N, bap: true, mrru: 1500}`: whether the server
 /// takes part in PPP Multilink (RFC 1990) and how far.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Multilink {
     /// Ack the client's MRRU and Endpoint Discriminator, send our own: the link may join a
@@ -470,22 +496,40 @@ impl Default for Script {
 }
 
 /// The script as written, with positions for the checks serde cannot express.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(rename = "Script")]
 struct RawScript {
+    /// Authentication demanded of the client (default pap).
+    #[schemars(with = "Option<AuthMode>")]
     auth: Option<Spanned<AuthMode>>,
+    /// Accounts by user name: `name: password` or `name: {password, fail, outcome, ...}`.
     users: Option<RawUsers>,
+    /// MS-CHAPv2: refused attempts (E=691) that invite a retry before the final R=0.
+    #[schemars(with = "Option<u32>")]
     retries: Option<Spanned<u32>>,
+    /// IPCP addresses.
     #[serde(default)]
     address: AddressPlan,
+    /// DNS servers offered (RFC 1877), at most two, primary first.
+    #[schemars(with = "Option<Vec<Ipv4Addr>>", length(max = 2))]
     dns: Option<Spanned<Vec<Ipv4Addr>>>,
+    /// Deliberate misbehaviour, in order.
+    #[schemars(with = "Option<Vec<Fault>>")]
     faults: Option<Vec<Spanned<Fault>>>,
+    /// The callback privilege of accounts that name none (default none).
     #[serde(default)]
     callback: Callback,
+    /// Seconds between hanging up and calling back (default 0).
     #[serde(default)]
     callback_delay: u8,
+    /// How EAP runs, under `auth: eap`.
+    #[schemars(with = "Option<EapScript>")]
     eap: Option<Spanned<EapScript>>,
+    /// A text login before PPP.
+    #[schemars(with = "Option<LoginScript>")]
     login: Option<Spanned<LoginScript>>,
+    /// Multilink (RFC 1990); refused by default.
     #[serde(default)]
     multilink: Multilink,
 }
@@ -699,6 +743,23 @@ impl TryFrom<RawScript> for Script {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every form the hand-written users schema admits is read by `deserialize_users`.
+    #[test]
+    fn users_schema_in_step() {
+        let schema = schemars::schema_for!(Script);
+        let forms = &schema.as_value()["$defs"]["Users"]["additionalProperties"]["anyOf"];
+        assert_eq!(
+            forms[0]["type"].to_string(),
+            r#"["string","integer"]"#,
+            "{forms}"
+        );
+        assert_eq!(forms[1]["$ref"], "#/$defs/Account", "{forms}");
+        let script =
+            Script::from_yaml("users: {a: text, b: 1234, c: {password: pw, fail: 1}}\n").unwrap();
+        assert_eq!(script.users["b"].password, "1234");
+        assert_eq!(script.users["c"].fail, 1);
+    }
 
     #[test]
     fn full_script() {
