@@ -113,10 +113,15 @@ pub(super) fn run(scenario: &Scenario, options: RunOptions) -> Result<Record, St
     // The application waited for the ports to be released: the links are down and the
     // engine has written its last frame (the capture file is unbuffered).
     drop(modems);
-    // The first (and only) dial of a fresh table has handle 1; a dial that never got a
-    // handle left no file.
-    let path = config.capture_path(&scenario.file.entry.name, HRasConn::from_raw(1));
-    if let Some(path) = path.filter(|path| path.exists()) {
+    // The first dial of a fresh table has handle 1, and a multilink connection's first
+    // link (the first modem's line, what the simulated driver reads) the subentry handle
+    // after it; a dial that never got a handle left no file.
+    let path = [1, 2].into_iter().find_map(|raw| {
+        config
+            .capture_path(&scenario.file.entry.name, HRasConn::from_raw(raw))
+            .filter(|path| path.exists())
+    });
+    if let Some(path) = path {
         record.capture = Some(read_capture(&path)?);
         record.capture_origin = capture_origin;
     }
